@@ -1,0 +1,1 @@
+"""Channel adapters, the simulator, the runner and the journal."""

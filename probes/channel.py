@@ -1,0 +1,94 @@
+"""The shape every channel adapter has, and the errors it may raise.
+
+Reply detection costs work in proportion to replies, not to open probes: `inbox` reads the
+probe account's own inbox (mentions, DM events, ...) once per poll and returns everything new;
+the runner matches each item to its probe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from study.model import PlannedProbe, ReplyKind
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The platform acknowledged a probe: its id there and when it was posted."""
+
+    probe_id: str
+    message_id: str
+    sent_at: datetime  # the platform's timestamp when it gives one, else our clock at the ack
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One item from the probe account's inbox, as the platform reported it."""
+
+    reply_id: str  # the platform's id (a post id, a DM event id, ...)
+    channel: str
+    author: str  # handle, without '@'
+    author_id: str
+    text: str
+    created_at: datetime  # the platform's own timestamp, UTC
+    kind: ReplyKind  # public reply, DM, redirect, ... as far as the adapter can tell
+    in_reply_to: str | None  # the message id it answers (post replied to), when known
+    conversation_id: str | None = None  # thread root, when the platform has one
+
+
+# An opaque, JSON-serialisable position in the inbox: the runner stores it in the journal in
+# the same transaction as the replies it covers, so a crash re-reads, never skips.
+Cursor = dict[str, str]
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """What the platform said about the budget of the endpoint last called."""
+
+    endpoint: str
+    limit: int | None
+    remaining: int | None
+    reset_at: datetime | None
+
+
+class Channel(Protocol):
+    name: str
+
+    async def send(self, probe: PlannedProbe) -> Sent:
+        """Post the probe. Raises `OutcomeUnknown` when the request may have been applied."""
+        ...
+
+    async def find_sent(self, probe: PlannedProbe, since: datetime) -> Sent | None:
+        """Look the probe up among the probe account's own posts since `since` (reconcile)."""
+        ...
+
+    async def inbox(self, since: Cursor | None) -> tuple[list[Reply], Cursor]:
+        """Everything new in the probe account's inbox since the cursor, oldest first."""
+        ...
+
+
+class ChannelError(Exception):
+    """A channel could not do what was asked."""
+
+
+class AuthError(ChannelError):
+    """401/403: the credentials are wrong or lack access. Retrying will not help: stop."""
+
+
+class Rejected(ChannelError):
+    """The platform refused this one request for good (e.g. 400, 404, duplicate content)."""
+
+
+class Transient(ChannelError):
+    """5xx, 429 or a network error whose request certainly was not applied: retry later."""
+
+    def __init__(self, message: str, retry_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at  # when the platform said to come back (429 reset), if it did
+
+
+class OutcomeUnknown(ChannelError):
+    """The request may or may not have been applied (timeout, dropped connection after
+    sending): reconcile with `find_sent` before any retry, or risk posting twice."""

@@ -1,0 +1,172 @@
+"""The nouns of a study, as frozen dataclasses.
+
+A study folder holds `study.toml`, `targets.csv`, `scripts.csv` (and, for the built-in
+simulator, `simulator.toml`); `study.load` turns it into a `Study`; `study.plan` turns a
+`Study` into `PlannedProbe`s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from enum import StrEnum
+from pathlib import Path
+
+
+class Scope(StrEnum):
+    """Which account of a brand a target names in one country."""
+
+    LOCAL = "local"  # the brand's account for this country
+    GLOBAL = "global"  # no local account exists: the global one is asked
+    NONE = "none"  # no account found: nothing is sent; reported as a finding
+
+
+class ReplyKind(StrEnum):
+    """What a message seen in the probe account's inbox is."""
+
+    PUBLIC_REPLY = "public_reply"
+    DIRECT_MESSAGE = "direct_message"
+    REDIRECT = "redirect"  # "please DM us": a public reply that moves the talk elsewhere
+    AUTO_ACK = "auto_ack"  # an automatic acknowledgement: not a response
+    OTHER = "other"  # a mention that is not an answer (e.g. from a stranger)
+
+
+class ProbeState(StrEnum):
+    PLANNED = "planned"  # not yet sent
+    SENDING = "sending"  # a send was attempted and its outcome is not yet known
+    SENT = "sent"  # the platform acknowledged it; the window is open
+    CLOSED = "closed"  # its observation window ended
+    MISSED = "missed"  # could not be sent inside its slot (e.g. the runner was down)
+    FAILED = "failed"  # the platform refused it for good (e.g. 4xx other than 429)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str  # ISO 3166-1 alpha-2, upper case
+    name: str
+    timezone: str  # IANA zone, e.g. "Europe/Berlin"
+    language: str  # ISO 639-1, lower case; picks the script text
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A named local-time window in which probes may be sent, e.g. business hours."""
+
+    name: str
+    days: frozenset[int]  # 0 = Monday ... 6 = Sunday
+    start: time
+    end: time  # exclusive; end > start (slots do not cross midnight)
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """How to reach one channel: API base, the researcher's probe account, credentials."""
+
+    name: str  # "x", later "email", "mastodon", "bluesky", "manual"
+    api_base: str
+    account: str  # the researcher's probe account (handle without '@')
+    token_env: str  # name of the environment variable that holds the credential
+    options: tuple[tuple[str, str], ...] = ()  # any further settings, as text
+
+
+@dataclass(frozen=True)
+class Ethics:
+    max_probes_per_account: int  # in the whole study
+    max_probes_per_account_per_day: int  # per UTC day
+
+
+@dataclass(frozen=True)
+class Target:
+    """One brand's account in one country on one channel (or the lack of one)."""
+
+    brand: str  # identifier: lower-case letters, digits, '-', '_'
+    brand_name: str
+    sector: str
+    country: str
+    channel: str
+    handle: str  # without '@' on X; empty when scope is none
+    scope: Scope
+    line: int = 0  # line in targets.csv, for messages
+
+    @property
+    def account_key(self) -> tuple[str, str]:
+        """Two targets with the same key are the same account (e.g. one global account)."""
+        return (self.channel, self.handle.lower())
+
+
+@dataclass(frozen=True)
+class Script:
+    """One inquiry, written in every language the study uses; `{handle}` names the target."""
+
+    id: str
+    category: str
+    texts: tuple[tuple[str, str], ...]  # (language, text), sorted by language
+
+    def text(self, language: str) -> str:
+        for lang, t in self.texts:
+            if lang == language:
+                return t
+        raise KeyError(f"script {self.id!r} has no text in {language!r}")
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    seed: int
+    window_hours: float
+    start: date  # first day of the sending period (inclusive, local dates)
+    end: date  # last day of the sending period (inclusive)
+    probes_per_target: int
+    min_spacing_hours: float  # between two probes to one account
+    ethics: Ethics
+    slots: tuple[Slot, ...]
+    channels: tuple[ChannelSettings, ...]
+    countries: tuple[Country, ...]
+    targets: tuple[Target, ...]
+    scripts: tuple[Script, ...]
+    path: Path = field(default=Path("."), compare=False)
+
+    def country(self, code: str) -> Country:
+        for c in self.countries:
+            if c.code == code:
+                return c
+        raise KeyError(code)
+
+    def channel(self, name: str) -> ChannelSettings:
+        for c in self.channels:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def slot(self, name: str) -> Slot:
+        for s in self.slots:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    @property
+    def probed_targets(self) -> tuple[Target, ...]:
+        """Targets that get probes: every target whose scope is not `none`."""
+        return tuple(t for t in self.targets if t.scope is not Scope.NONE)
+
+
+@dataclass(frozen=True)
+class PlannedProbe:
+    """One inquiry to send: to whom, what, and when (UTC), inside which slot occurrence."""
+
+    probe_id: str  # e.g. "kaito-DE-x-r1"
+    brand: str
+    country: str
+    channel: str
+    handle: str
+    scope: Scope
+    script: str
+    slot: str
+    round: int  # 1-based
+    text: str  # the script text in the country's language with {handle} filled in
+    scheduled_at: datetime  # UTC, inside [slot_start_at, slot_end_at)
+    slot_start_at: datetime  # UTC start of the slot occurrence
+    slot_end_at: datetime  # UTC end of the slot occurrence: sending later breaks the design
