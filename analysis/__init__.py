@@ -1,0 +1,1 @@
+"""Analysis of a study's journal in DuckDB: outcomes, censored response statistics, exports."""

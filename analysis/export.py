@@ -1,0 +1,58 @@
+"""Exports of journal tables as CSV, JSON or Parquet, written whole or not at all."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.journal_tables import TIME_COLUMNS, read_table
+from study.errors import StudyError
+
+TABLES = ("probes", "replies")
+FORMATS = ("csv", "json", "parquet")
+
+
+def render(df: pd.DataFrame, fmt: str) -> bytes:
+    if fmt == "csv":
+        return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    if fmt == "json":
+        text = df.to_json(orient="records", force_ascii=False, indent=1)
+        return (text or "[]").encode("utf-8") + b"\n"
+    typed = df.copy()
+    for col in TIME_COLUMNS & set(typed.columns):
+        typed[col] = pd.to_datetime(typed[col], utc=True, format="ISO8601")
+    buf = io.BytesIO()
+    typed.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write through a temporary file in the same folder, so a reader never sees half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_table(study_dir: Path, table: str, fmt: str, out: Path | None) -> bytes | None:
+    """Export `table`; returns the bytes when `out` is None, else writes `out`."""
+    if table not in TABLES:
+        raise StudyError(f"unknown table {table!r}; choose one of: {', '.join(TABLES)}")
+    if fmt not in FORMATS:
+        raise StudyError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    if fmt == "parquet" and out is None:
+        raise StudyError("parquet is binary: give --out FILE.parquet")
+    data = render(read_table(study_dir, table), fmt)
+    if out is None:
+        return data
+    write_atomic(out, data)
+    return None

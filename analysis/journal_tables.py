@@ -1,0 +1,71 @@
+"""The journal's tables as pandas DataFrames, with the column contracts of `export`."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+from study.errors import StudyError
+from study.paths import journal_path
+
+PROBE_COLUMNS = [
+    "probe_id",
+    "brand",
+    "country",
+    "channel",
+    "handle",
+    "scope",
+    "script",
+    "slot",
+    "round",
+    "scheduled_at",
+    "sent_at",
+    "message_id",
+    "state",
+    "closes_at",
+    "closed_at",
+    "text",
+    "detail",
+]
+REPLY_COLUMNS = [
+    "reply_id",
+    "probe_id",
+    "channel",
+    "author",
+    "author_id",
+    "created_at",
+    "kind",
+    "text",
+    "in_reply_to",
+    "conversation_id",
+    "seen_at",
+]
+TIME_COLUMNS = {"scheduled_at", "sent_at", "closes_at", "closed_at", "created_at", "seen_at"}
+
+
+def open_journal(study_dir: Path) -> sqlite3.Connection:
+    """A read-only connection to a study's journal (safe while `run` writes)."""
+    path = journal_path(study_dir)
+    if not path.exists():
+        raise StudyError(f"{path}: no journal yet; run the campaign first (replybench run)")
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        con.execute("SELECT count(*) FROM probes").fetchone()
+    except sqlite3.DatabaseError as e:
+        raise StudyError(f"{path}: not a readable journal ({e}); restore it from a backup") from e
+    return con
+
+
+def read_table(study_dir: Path, table: str) -> pd.DataFrame:
+    """`probes` or `replies` from the journal; times stay ISO 8601 UTC text."""
+    columns = {"probes": PROBE_COLUMNS, "replies": REPLY_COLUMNS}[table]
+    order = "scheduled_at, probe_id" if table == "probes" else "created_at, channel, reply_id"
+    con = open_journal(study_dir)
+    try:
+        cur = con.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
+        rows = [tuple(r) for r in cur.fetchall()]
+    finally:
+        con.close()
+    return pd.DataFrame.from_records(rows, columns=columns)

@@ -1,0 +1,475 @@
+"""The campaign journal: everything planned, attempted, acknowledged, seen and closed.
+
+SQLite in WAL mode inside the study folder (`journal/journal.sqlite`), so `replybench status`
+and the analysis can read while `replybench run` writes. Each state change is one transaction.
+The send protocol is what makes a `kill -9` harmless:
+
+1. `begin_attempt` commits state `sending` and an attempt row BEFORE the request leaves;
+2. the platform's acknowledgement is committed by `record_sent`;
+3. a probe found in state `sending` (a crash between 1 and 2, or a timeout) is reconciled by
+   looking the post up on the platform (`record_reconciled` or `record_absent`) before any
+   retry, so a probe is never posted twice and nothing the platform acknowledged is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from probes.channel import Cursor, Reply, Sent
+from study.errors import StudyError
+from study.journal_schema import SCHEMA_VERSION, create_schema
+from study.model import PlannedProbe, ProbeState, Scope
+from study.paths import journal_path
+from study.plan import plan_json
+from study.timeutil import iso, parse_iso
+
+# Attempt outcomes.
+PENDING = "pending"  # committed before the request left; a crash leaves it here
+ACKNOWLEDGED = "acknowledged"
+UNKNOWN = "unknown"  # timeout / dropped connection: maybe applied
+RECONCILED = "reconciled"  # an unknown outcome, found posted on the platform
+ABSENT = "absent"  # an unknown outcome, looked up and not posted: may be retried
+FAILED = "failed"  # certainly not applied (429, connect error): may be retried
+REJECTED = "rejected"  # refused for good
+
+
+def plan_digest(plan: list[PlannedProbe]) -> str:
+    return hashlib.sha256(plan_json(plan).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class OpenProbe:
+    """A sent probe whose window is still open, as the runner's matcher needs it."""
+
+    probe_id: str
+    brand: str
+    channel: str
+    handle: str
+    message_id: str
+    sent_at: datetime
+    closes_at: datetime
+
+
+def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    try:
+        if readonly:
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        else:
+            con = sqlite3.connect(path, timeout=30, isolation_level=None)
+            con.execute("PRAGMA journal_mode=WAL")
+            # NORMAL survives a kill -9 of this process (the OS keeps the WAL); FULL would
+            # add an fsync per transaction against power loss, at a cost per poll.
+            con.execute("PRAGMA synchronous=NORMAL")
+        con.execute("PRAGMA foreign_keys=ON")
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as e:
+        raise StudyError(
+            f"{path}: not a readable journal ({e}); move it away to start the campaign "
+            "afresh, or restore it from a backup"
+        ) from e
+    con.row_factory = sqlite3.Row
+    return con
+
+
+class Journal:
+    """Read-write access to a study's journal. One writer process at a time (see `run.lock`)."""
+
+    def __init__(self, con: sqlite3.Connection, path: Path) -> None:
+        self.con = con
+        self.path = path
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def create_or_open(
+        cls,
+        study_dir: Path,
+        plan: list[PlannedProbe],
+        *,
+        study_name: str,
+        window_hours: float,
+        now: datetime,
+    ) -> Journal:
+        """Open the journal, creating it from the plan on first use.
+
+        Refuses a journal made from a different plan: the study files changed after the
+        campaign started, and mixing two designs in one journal would corrupt the study.
+        """
+        path = journal_path(study_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = _connect(path)
+        j = cls(con, path)
+        try:
+            digest = plan_digest(plan)
+            create_schema(con)
+            stored = j.meta("plan_sha256")
+            if stored is None:
+                with j.tx():
+                    j._set_meta("schema_version", SCHEMA_VERSION)
+                    j._set_meta("study_name", study_name)
+                    j._set_meta("window_hours", repr(float(window_hours)))
+                    j._set_meta("plan_sha256", digest)
+                    j._set_meta("source", "campaign")
+                    con.executemany(
+                        "INSERT INTO probes (probe_id, brand, country, channel, handle, scope,"
+                        " script, slot, round, text, scheduled_at, slot_start_at, slot_end_at)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        [
+                            (
+                                p.probe_id,
+                                p.brand,
+                                p.country,
+                                p.channel,
+                                p.handle,
+                                p.scope.value,
+                                p.script,
+                                p.slot,
+                                p.round,
+                                p.text,
+                                iso(p.scheduled_at),
+                                iso(p.slot_start_at),
+                                iso(p.slot_end_at),
+                            )
+                            for p in plan
+                        ],
+                    )
+                    j._event("planned", None, f"{len(plan)} probes", iso(now))
+            elif stored != digest:
+                raise StudyError(
+                    f"{path}: this journal was made from a different plan (study.toml, "
+                    "targets.csv or scripts.csv changed after the campaign started); restore "
+                    "the study files, or start a new study folder for the new design"
+                )
+        except BaseException:
+            con.close()
+            raise
+        return j
+
+    def close(self) -> None:
+        self.con.close()
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        self.con.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- meta and events -----------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.con.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.tx():
+            self._set_meta(key, value)
+
+    def _event(self, kind: str, probe_id: str | None, detail: str | None, at: str) -> None:
+        self.con.execute(
+            "INSERT INTO events(at, kind, probe_id, detail) VALUES (?, ?, ?, ?)",
+            (at, kind, probe_id, detail),
+        )
+
+    def event(self, at: datetime, kind: str, probe_id: str | None = None, detail: str = "") -> None:
+        with self.tx():
+            self._event(kind, probe_id, detail, iso(at))
+
+    # -- reading probes ------------------------------------------------------------------
+
+    def probe(self, probe_id: str) -> PlannedProbe:
+        row = self.con.execute("SELECT * FROM probes WHERE probe_id = ?", (probe_id,)).fetchone()
+        if row is None:
+            raise KeyError(probe_id)
+        return _planned(row)
+
+    def probes_in(self, *states: ProbeState) -> list[PlannedProbe]:
+        marks = ",".join("?" for _ in states)
+        rows = self.con.execute(
+            f"SELECT * FROM probes WHERE state IN ({marks}) ORDER BY scheduled_at, probe_id",
+            [s.value for s in states],
+        )
+        return [_planned(r) for r in rows]
+
+    def due(self, now: datetime, limit: int = 1000) -> list[PlannedProbe]:
+        """Planned probes whose time has come (and whose retry time, if any, has passed)."""
+        t = iso(now)
+        rows = self.con.execute(
+            "SELECT * FROM probes WHERE state = 'planned' AND scheduled_at <= ? "
+            "AND (retry_at IS NULL OR retry_at <= ?) ORDER BY scheduled_at, probe_id LIMIT ?",
+            (t, t, limit),
+        )
+        return [_planned(r) for r in rows]
+
+    def next_send_at(self) -> datetime | None:
+        row = self.con.execute(
+            "SELECT min(max(scheduled_at, coalesce(retry_at, ''))) FROM probes "
+            "WHERE state = 'planned'"
+        ).fetchone()
+        return None if row[0] is None else parse_iso(row[0])
+
+    def open_probes(self) -> list[OpenProbe]:
+        rows = self.con.execute(
+            "SELECT probe_id, brand, channel, handle, message_id, sent_at, closes_at "
+            "FROM probes WHERE state = 'sent' ORDER BY sent_at"
+        )
+        return [
+            OpenProbe(
+                r["probe_id"],
+                r["brand"],
+                r["channel"],
+                r["handle"],
+                r["message_id"],
+                parse_iso(r["sent_at"]),
+                parse_iso(r["closes_at"]),
+            )
+            for r in rows
+        ]
+
+    def first_attempt_at(self, probe_id: str) -> datetime | None:
+        row = self.con.execute(
+            "SELECT min(started_at) FROM attempts WHERE probe_id = ?", (probe_id,)
+        ).fetchone()
+        return None if row[0] is None else parse_iso(row[0])
+
+    def last_attempt_at(self, probe_id: str) -> datetime | None:
+        row = self.con.execute(
+            "SELECT max(started_at) FROM attempts WHERE probe_id = ?", (probe_id,)
+        ).fetchone()
+        return None if row[0] is None else parse_iso(row[0])
+
+    def counts(self) -> dict[str, int]:
+        rows = self.con.execute("SELECT state, count(*) FROM probes GROUP BY state")
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def answered_count(self) -> int:
+        row = self.con.execute(
+            "SELECT count(DISTINCT probe_id) FROM replies WHERE probe_id IS NOT NULL "
+            "AND kind IN ('public_reply', 'direct_message', 'redirect')"
+        ).fetchone()
+        return int(row[0])
+
+    # -- the send protocol ---------------------------------------------------------------
+
+    def begin_attempt(self, probe_id: str, now: datetime) -> int:
+        """Commit that a send is about to leave. Call BEFORE the request."""
+        with self.tx() as con:
+            row = con.execute("SELECT state FROM probes WHERE probe_id = ?", (probe_id,)).fetchone()
+            if row is None or row[0] != ProbeState.PLANNED.value:
+                raise RuntimeError(f"probe {probe_id} is {row and row[0]}, not planned")
+            con.execute(
+                "UPDATE probes SET state = 'sending', retry_at = NULL WHERE probe_id = ?",
+                (probe_id,),
+            )
+            cur = con.execute(
+                "INSERT INTO attempts(probe_id, started_at) VALUES (?, ?)", (probe_id, iso(now))
+            )
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    def record_sent(
+        self, attempt_id: int | None, sent: Sent, window: timedelta, *, outcome: str = ACKNOWLEDGED
+    ) -> None:
+        """The platform acknowledged the post (or reconciliation found it)."""
+        with self.tx() as con:
+            con.execute(
+                "UPDATE probes SET state = 'sent', message_id = ?, sent_at = ?, closes_at = ?, "
+                "detail = NULL WHERE probe_id = ? AND state IN ('sending', 'planned')",
+                (sent.message_id, iso(sent.sent_at), iso(sent.sent_at + window), sent.probe_id),
+            )
+            if attempt_id is not None:
+                self._finish(attempt_id, outcome, sent.message_id, sent.sent_at)
+            else:
+                self._finish_open(sent.probe_id, outcome, sent.message_id, sent.sent_at)
+            self._event("sent", sent.probe_id, sent.message_id, iso(sent.sent_at))
+
+    def record_unknown(self, attempt_id: int, now: datetime, detail: str) -> None:
+        """Maybe posted: the probe stays `sending` until reconciled."""
+        with self.tx():
+            self._finish(attempt_id, UNKNOWN, detail, now)
+
+    def record_retry(
+        self,
+        attempt_id: int | None,
+        probe_id: str,
+        now: datetime,
+        retry_at: datetime,
+        detail: str,
+        *,
+        outcome: str = FAILED,
+    ) -> None:
+        """Certainly not posted: back to `planned`, to be retried at `retry_at`."""
+        with self.tx() as con:
+            con.execute(
+                "UPDATE probes SET state = 'planned', retry_at = ?, detail = ? "
+                "WHERE probe_id = ? AND state = 'sending'",
+                (iso(retry_at), detail, probe_id),
+            )
+            if attempt_id is not None:
+                self._finish(attempt_id, outcome, detail, now)
+            else:
+                self._finish_open(probe_id, outcome, detail, now)
+
+    def record_failed(self, attempt_id: int, probe_id: str, now: datetime, detail: str) -> None:
+        """Refused for good: the probe is `failed` and reported, never retried."""
+        with self.tx() as con:
+            con.execute(
+                "UPDATE probes SET state = 'failed', detail = ? WHERE probe_id = ?",
+                (detail, probe_id),
+            )
+            self._finish(attempt_id, REJECTED, detail, now)
+            self._event("failed", probe_id, detail, iso(now))
+
+    def record_missed(self, probe_ids: Iterable[str], now: datetime) -> int:
+        """Planned probes whose slot ended before they could be sent."""
+        n = 0
+        with self.tx() as con:
+            for pid in probe_ids:
+                con.execute(
+                    "UPDATE probes SET state = 'missed', "
+                    "detail = coalesce(detail, 'the slot ended before it could be sent') "
+                    "WHERE probe_id = ? AND state = 'planned'",
+                    (pid,),
+                )
+                self._event("missed", pid, None, iso(now))
+                n += 1
+        return n
+
+    def overdue(self, now: datetime) -> list[str]:
+        rows = self.con.execute(
+            "SELECT probe_id FROM probes WHERE state = 'planned' AND slot_end_at <= ?",
+            (iso(now),),
+        )
+        return [str(r[0]) for r in rows]
+
+    def _finish(self, attempt_id: int, outcome: str, detail: str | None, at: datetime) -> None:
+        self.con.execute(
+            "UPDATE attempts SET outcome = ?, detail = ?, finished_at = ? WHERE attempt_id = ?",
+            (outcome, detail, iso(at), attempt_id),
+        )
+
+    def _finish_open(self, probe_id: str, outcome: str, detail: str | None, at: datetime) -> None:
+        """Close the probe's unfinished attempts (pending or unknown) after reconciliation."""
+        self.con.execute(
+            "UPDATE attempts SET outcome = ?, detail = ?, finished_at = ? "
+            "WHERE probe_id = ? AND outcome IN ('pending', 'unknown')",
+            (outcome, detail, iso(at), probe_id),
+        )
+
+    # -- replies, cursors and closing ----------------------------------------------------
+
+    def cursor(self, channel: str) -> Cursor | None:
+        row = self.con.execute(
+            "SELECT cursor FROM cursors WHERE channel = ?", (channel,)
+        ).fetchone()
+        if row is None:
+            return None
+        value = json.loads(row[0])
+        assert isinstance(value, dict)
+        return {str(k): str(v) for k, v in value.items()}
+
+    def polled_at(self, channel: str) -> datetime | None:
+        row = self.con.execute(
+            "SELECT polled_at FROM cursors WHERE channel = ?", (channel,)
+        ).fetchone()
+        return None if row is None else parse_iso(row[0])
+
+    def record_inbox(
+        self,
+        channel: str,
+        matched: list[tuple[Reply, str | None]],
+        cursor: Cursor,
+        polled_at: datetime,
+    ) -> int:
+        """Store a poll's replies and the cursor after them in one transaction."""
+        new = 0
+        with self.tx() as con:
+            for reply, probe_id in matched:
+                cur = con.execute(
+                    "INSERT OR IGNORE INTO replies(channel, reply_id, probe_id, author, author_id,"
+                    " text, created_at, kind, in_reply_to, conversation_id, seen_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        channel,
+                        reply.reply_id,
+                        probe_id,
+                        reply.author,
+                        reply.author_id,
+                        reply.text,
+                        iso(reply.created_at),
+                        reply.kind.value,
+                        reply.in_reply_to,
+                        reply.conversation_id,
+                        iso(polled_at),
+                    ),
+                )
+                new += cur.rowcount
+            con.execute(
+                "INSERT INTO cursors(channel, cursor, polled_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(channel) DO UPDATE SET cursor = excluded.cursor, "
+                "polled_at = excluded.polled_at",
+                (channel, json.dumps(cursor, sort_keys=True), iso(polled_at)),
+            )
+            self._set_meta("last_observation", iso(polled_at))
+        return new
+
+    def close_windows(self, channel: str, observed_until: datetime) -> int:
+        """Close every sent probe whose window ended before the last completed poll."""
+        with self.tx() as con:
+            rows = con.execute(
+                "SELECT probe_id, closes_at FROM probes WHERE state = 'sent' AND channel = ? "
+                "AND closes_at <= ?",
+                (channel, iso(observed_until)),
+            ).fetchall()
+            for r in rows:
+                con.execute(
+                    "UPDATE probes SET state = 'closed', closed_at = closes_at WHERE probe_id = ?",
+                    (r["probe_id"],),
+                )
+                self._event("closed", r["probe_id"], None, r["closes_at"])
+        return len(rows)
+
+
+def _planned(row: sqlite3.Row) -> PlannedProbe:
+    return PlannedProbe(
+        probe_id=row["probe_id"],
+        brand=row["brand"],
+        country=row["country"],
+        channel=row["channel"],
+        handle=row["handle"],
+        scope=Scope(row["scope"]),
+        script=row["script"],
+        slot=row["slot"],
+        round=int(row["round"]),
+        text=row["text"],
+        scheduled_at=parse_iso(row["scheduled_at"]),
+        slot_start_at=parse_iso(row["slot_start_at"]),
+        slot_end_at=parse_iso(row["slot_end_at"]),
+    )
+
+
+def open_readonly(study_dir: Path) -> sqlite3.Connection:
+    """A read-only connection for status and analysis, safe while `run` writes."""
+    path = journal_path(study_dir)
+    if not path.exists():
+        raise StudyError(
+            f"{path}: no journal yet; run the campaign first (replybench run {study_dir})"
+        )
+    return _connect(path, readonly=True)

@@ -1,0 +1,358 @@
+"""The campaign runner: sends due probes, polls inboxes, records replies, closes windows.
+
+One process, asyncio. Every decision is read back from the journal, so the runner can be
+killed at any moment (`kill -9` included) and started again: it first reconciles sends whose
+outcome it never learned, then carries on. It exits when every probe is closed, missed or
+failed, or when asked to stop (Ctrl-C: the current step finishes, the journal stays whole).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from probes.channel import AuthError, Channel, OutcomeUnknown, RateLimit, Rejected, Transient
+from probes.journal import ABSENT, RECONCILED, Journal
+from probes.matching import Matcher
+from study.clock import Clock
+from study.errors import StudyError
+from study.model import PlannedProbe, ProbeState, Study
+from study.timeutil import iso, parse_iso
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    poll_min_s: float = 60.0  # poll this often while replies are arriving
+    poll_max_s: float = 900.0  # back off to this when the inbox is quiet
+    send_concurrency: int = 4
+    retry_base_s: float = 60.0  # first retry of a failed send; doubles per failure
+    reconcile_after_s: float = 30.0  # an unknown send is looked up only after this long
+    idle_step_s: float = 3600.0  # longest sleep when nothing is scheduled
+
+
+@dataclass
+class Snapshot:
+    """What the progress display shows."""
+
+    now: datetime
+    counts: dict[str, int]
+    answered: int
+    next_send: datetime | None
+    rate_limits: list[RateLimit] = field(default_factory=list)
+    last_event: str = ""
+
+    @property
+    def open(self) -> int:
+        return self.counts.get(ProbeState.SENT.value, 0) + self.counts.get("sending", 0)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        return sum(
+            self.counts.get(s.value, 0)
+            for s in (ProbeState.CLOSED, ProbeState.MISSED, ProbeState.FAILED)
+        )
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    counts: dict[str, int]
+    answered: int
+    replies: int
+    interrupted: bool
+
+
+class Runner:
+    def __init__(
+        self,
+        study: Study,
+        journal: Journal,
+        channels: Mapping[str, Channel],
+        clock: Clock,
+        *,
+        config: RunnerConfig | None = None,
+        on_progress: Callable[[Snapshot], None] | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.study = study
+        self.journal = journal
+        self.channels = channels
+        self.clock = clock
+        self.config = config or RunnerConfig()
+        self.on_progress = on_progress
+        self.window = timedelta(hours=study.window_hours)
+        self.matcher = Matcher(study)
+        self.rng = random.Random(seed)
+        self.stop_requested = False
+        self._interval: dict[str, float] = {}
+        self._next_poll: dict[str, datetime] = {}
+        self._failures: dict[str, int] = {}
+        self._last_event = ""
+        self._replies_seen = 0
+        self._noted = 0.0
+        self._load_matcher()
+
+    def _load_matcher(self) -> None:
+        rows = self.journal.con.execute(
+            "SELECT probe_id, brand, channel, handle, message_id, sent_at, closes_at "
+            "FROM probes WHERE message_id IS NOT NULL"
+        )
+        for r in rows:
+            self.matcher.add(
+                probe_id=r["probe_id"],
+                brand=r["brand"],
+                channel=r["channel"],
+                handle=r["handle"],
+                message_id=r["message_id"],
+                sent_at=parse_iso(r["sent_at"]),
+                closes_at=parse_iso(r["closes_at"]),
+            )
+
+    def request_stop(self) -> None:
+        self.stop_requested = True
+
+    # -- the loop ------------------------------------------------------------------------
+
+    async def run(self) -> RunSummary:
+        for name in self._channels_used():
+            if name not in self.channels:
+                raise StudyError(f"no adapter for channel {name!r} in this runner")
+        await self._reconcile()
+        while not self.stop_requested:
+            now = self.clock.now()
+            missed = self.journal.overdue(now)
+            if missed:
+                self.journal.record_missed(missed, now)
+                self._note(f"missed {len(missed)} probe(s): their slot ended before sending")
+            await self._send_due(now)
+            await self._reconcile()
+            await self._poll_due()
+            self._report()
+            wake = self._next_wake()
+            if wake is None:
+                break
+            delay = (wake - self.clock.now()).total_seconds()
+            if delay > 0:
+                await self.clock.sleep(min(delay, self.config.idle_step_s))
+        self._report(force=True)
+        counts = self.journal.counts()
+        return RunSummary(
+            counts=counts,
+            answered=self.journal.answered_count(),
+            replies=self._replies_seen,
+            interrupted=self.stop_requested,
+        )
+
+    def _channels_used(self) -> set[str]:
+        rows = self.journal.con.execute("SELECT DISTINCT channel FROM probes")
+        return {str(r[0]) for r in rows}
+
+    def _next_wake(self) -> datetime | None:
+        """The next moment something is due, or None when the campaign is over."""
+        candidates: list[datetime] = []
+        nxt = self.journal.next_send_at()
+        if nxt is not None:
+            candidates.append(nxt)
+        open_channels = self._open_channels()
+        for ch in open_channels:
+            candidates.append(self._next_poll.get(ch, self.clock.now()))
+        sending = self.journal.probes_in(ProbeState.SENDING)
+        if sending:
+            candidates.append(self.clock.now() + timedelta(seconds=self.config.reconcile_after_s))
+        if not candidates:
+            return None
+        return min(candidates)
+
+    def _open_channels(self) -> list[str]:
+        rows = self.journal.con.execute(
+            "SELECT DISTINCT channel FROM probes WHERE state = 'sent' ORDER BY channel"
+        )
+        return [str(r[0]) for r in rows]
+
+    # -- sending -------------------------------------------------------------------------
+
+    async def _send_due(self, now: datetime) -> None:
+        due = self.journal.due(now)
+        if not due:
+            return
+        sem = asyncio.Semaphore(self.config.send_concurrency)
+
+        async def one(p: PlannedProbe) -> None:
+            async with sem:
+                if not self.stop_requested:
+                    await self._send(p)
+
+        await asyncio.gather(*(one(p) for p in due))
+
+    async def _send(self, probe: PlannedProbe) -> None:
+        channel = self.channels[probe.channel]
+        attempt = self.journal.begin_attempt(probe.probe_id, self.clock.now())
+        try:
+            sent = await channel.send(probe)
+        except OutcomeUnknown as e:
+            self.journal.record_unknown(attempt, self.clock.now(), str(e))
+            self._note(f"{probe.probe_id}: outcome unknown ({e}); will look it up")
+            return
+        except Transient as e:
+            self._retry(attempt, probe, str(e), e.retry_at)
+            return
+        except Rejected as e:
+            self.journal.record_failed(attempt, probe.probe_id, self.clock.now(), str(e))
+            self._note(f"{probe.probe_id}: refused by the platform: {e}")
+            return
+        except AuthError as e:
+            self._retry(attempt, probe, str(e), None)
+            raise StudyError(f"{probe.channel}: {e}; check the credentials and run again") from e
+        self.journal.record_sent(attempt, sent, self.window)
+        self._on_sent(probe, sent.message_id, sent.sent_at)
+
+    def _on_sent(self, probe: PlannedProbe, message_id: str, sent_at: datetime) -> None:
+        self.matcher.add(
+            probe_id=probe.probe_id,
+            brand=probe.brand,
+            channel=probe.channel,
+            handle=probe.handle,
+            message_id=message_id,
+            sent_at=sent_at,
+            closes_at=sent_at + self.window,
+        )
+        # A new open probe: look at the inbox soon.
+        self._interval[probe.channel] = self.config.poll_min_s
+        soon = sent_at + timedelta(seconds=self.config.poll_min_s)
+        self._next_poll[probe.channel] = min(self._next_poll.get(probe.channel, soon), soon)
+        self._note(f"sent {probe.probe_id}")
+
+    def _retry(
+        self,
+        attempt: int | None,
+        probe: PlannedProbe,
+        detail: str,
+        retry_at: datetime | None,
+        *,
+        outcome: str = "failed",
+    ) -> None:
+        now = self.clock.now()
+        n = self._failures.get(probe.probe_id, 0) + 1
+        self._failures[probe.probe_id] = n
+        if retry_at is None:
+            backoff = self.config.retry_base_s * 2 ** min(n - 1, 8)
+            retry_at = now + timedelta(seconds=self.rng.uniform(0.5, 1.0) * backoff)
+        self.journal.record_retry(attempt, probe.probe_id, now, retry_at, detail, outcome=outcome)
+
+    async def _reconcile(self) -> None:
+        """Look up every send whose outcome is unknown before anything is sent again."""
+        for probe in self.journal.probes_in(ProbeState.SENDING):
+            last = self.journal.last_attempt_at(probe.probe_id)
+            first = self.journal.first_attempt_at(probe.probe_id)
+            now = self.clock.now()
+            if last is not None and (now - last).total_seconds() < self.config.reconcile_after_s:
+                continue  # give the platform time to show the post, if it was made
+            since = (first or probe.scheduled_at) - timedelta(minutes=5)
+            channel = self.channels[probe.channel]
+            try:
+                found = await channel.find_sent(probe, since)
+            except (Transient, OutcomeUnknown) as e:
+                self._note(f"{probe.probe_id}: lookup failed ({e}); will try again")
+                continue
+            if found is not None:
+                self.journal.record_sent(None, found, self.window, outcome=RECONCILED)
+                self._on_sent(probe, found.message_id, found.sent_at)
+                self._note(f"{probe.probe_id}: found on the platform, recorded as sent")
+            else:
+                self._retry(None, probe, "looked up: not posted", now, outcome=ABSENT)
+                self._note(f"{probe.probe_id}: not on the platform; will send again")
+
+    # -- polling -------------------------------------------------------------------------
+
+    async def _poll_due(self) -> None:
+        now = self.clock.now()
+        for name in self._open_channels():
+            if self._next_poll.get(name, now) <= now:
+                await self._poll(name)
+
+    async def _poll(self, name: str) -> None:
+        channel = self.channels[name]
+        started = self.clock.now()
+        try:
+            replies, cursor = await channel.inbox(self.journal.cursor(name))
+        except (Transient, OutcomeUnknown) as e:
+            self._note(f"{name}: inbox read failed ({e}); will try again")
+            self._schedule_poll(name, started, quiet=True)
+            return
+        except AuthError as e:
+            raise StudyError(f"{name}: {e}; check the credentials and run again") from e
+        matched = [(r, self.matcher.match(r)) for r in replies]
+        new = self.journal.record_inbox(name, matched, cursor, started)
+        self._replies_seen += new
+        closed = self.journal.close_windows(name, started)
+        if new:
+            self._note(f"{name}: {new} new repl{'y' if new == 1 else 'ies'}")
+        if closed:
+            self._note(f"{name}: closed {closed} window(s)")
+        self._schedule_poll(name, started, quiet=new == 0)
+
+    def _schedule_poll(self, name: str, now: datetime, *, quiet: bool) -> None:
+        """Adaptive interval: soon while replies arrive, backing off while quiet, and always
+        right after the next window closes, so closure waits for a poll that saw past it."""
+        cfg = self.config
+        interval = self._interval.get(name, cfg.poll_min_s)
+        interval = min(interval * 2, cfg.poll_max_s) if quiet else cfg.poll_min_s
+        self._interval[name] = interval
+        nxt = now + timedelta(seconds=interval)
+        row = self.journal.con.execute(
+            "SELECT min(closes_at) FROM probes WHERE state = 'sent' AND channel = ?", (name,)
+        ).fetchone()
+        if row[0] is not None:
+            closes = parse_iso(row[0]) + timedelta(seconds=1)
+            nxt = min(nxt, max(closes, now + timedelta(seconds=1)))
+        self._next_poll[name] = nxt
+
+    # -- progress ------------------------------------------------------------------------
+
+    def _note(self, text: str) -> None:
+        self._last_event = text
+
+    def _report(self, *, force: bool = False) -> None:
+        """Progress for the display, and (at most once a second) for `replybench status`."""
+        tick = time.monotonic()
+        if not force and self.on_progress is None and tick - self._noted < 1.0:
+            return
+        limits: list[RateLimit] = []
+        for ch in self.channels.values():
+            rl = getattr(ch, "rate_limits", None)
+            if isinstance(rl, dict):
+                limits.extend(v for v in rl.values() if isinstance(v, RateLimit))
+        snap = Snapshot(
+            now=self.clock.now(),
+            counts=self.journal.counts(),
+            answered=self.journal.answered_count(),
+            next_send=self.journal.next_send_at(),
+            rate_limits=limits,
+            last_event=self._last_event,
+        )
+        if self.on_progress is not None:
+            self.on_progress(snap)
+        if force or tick - self._noted >= 1.0:
+            self._noted = tick
+            note = {
+                "clock": iso(snap.now),
+                "last_event": snap.last_event,
+                "rate_limits": [
+                    {
+                        "endpoint": r.endpoint,
+                        "limit": r.limit,
+                        "remaining": r.remaining,
+                        "reset_at": None if r.reset_at is None else iso(r.reset_at),
+                    }
+                    for r in limits
+                ],
+            }
+            self.journal.set_meta("progress", json.dumps(note, sort_keys=True))

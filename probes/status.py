@@ -1,0 +1,70 @@
+"""A campaign's state, read from its journal by any process, while `run` runs or after."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from probes.journal import open_readonly
+from probes.lock import running_pid
+
+
+@dataclass(frozen=True)
+class Status:
+    study: str
+    window_hours: float
+    running_pid: int | None
+    probes: int
+    states: dict[str, int]
+    answered: int  # probes with a response (public reply, DM or redirect) seen so far
+    replies: int  # inbox items recorded, matched or not
+    unmatched_replies: int
+    attempts: int
+    unknown_outcomes: int  # sends now waiting to be reconciled
+    reconciled: int  # sends whose outcome was learned by looking the post up
+    next_send_at: str | None
+    last_observation: str | None
+    progress: dict[str, object]  # the runner's last progress note and rate-limit state
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+
+def read_status(study_dir: Path) -> Status:
+    con = open_readonly(study_dir)
+    try:
+        meta = {str(r[0]): str(r[1]) for r in con.execute("SELECT key, value FROM meta")}
+        states = {
+            str(r[0]): int(r[1])
+            for r in con.execute("SELECT state, count(*) FROM probes GROUP BY state ORDER BY state")
+        }
+
+        def one(sql: str) -> int:
+            return int(con.execute(sql).fetchone()[0])
+
+        nxt = con.execute(
+            "SELECT min(max(scheduled_at, coalesce(retry_at, ''))) FROM probes "
+            "WHERE state = 'planned'"
+        ).fetchone()[0]
+        return Status(
+            study=meta.get("study_name", ""),
+            window_hours=float(meta.get("window_hours", "0")),
+            running_pid=running_pid(study_dir),
+            probes=sum(states.values()),
+            states=states,
+            answered=one(
+                "SELECT count(DISTINCT probe_id) FROM replies WHERE probe_id IS NOT NULL "
+                "AND kind IN ('public_reply', 'direct_message', 'redirect')"
+            ),
+            replies=one("SELECT count(*) FROM replies"),
+            unmatched_replies=one("SELECT count(*) FROM replies WHERE probe_id IS NULL"),
+            attempts=one("SELECT count(*) FROM attempts"),
+            unknown_outcomes=one("SELECT count(*) FROM probes WHERE state = 'sending'"),
+            reconciled=one("SELECT count(*) FROM attempts WHERE outcome = 'reconciled'"),
+            next_send_at=None if nxt is None else str(nxt),
+            last_observation=meta.get("last_observation"),
+            progress=json.loads(meta.get("progress", "{}")),
+        )
+    finally:
+        con.close()

@@ -1,0 +1,1 @@
+"""Published scorecards: jinja2 templates and matplotlib charts rendered from the analysis."""

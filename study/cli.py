@@ -1,0 +1,245 @@
+"""The `replybench` command: each command parses its options, makes one library call, and
+turns a `StudyError` into `Error: ...` and exit code 1."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from study.errors import StudyError, StudyProblems
+
+app = typer.Typer(
+    name="replybench",
+    help="Responsiveness benchmarking studies: plan, probe, analyse and publish who answers, "
+    "how fast and how well.\n\nStart with: replybench demo",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+StudyDir = Annotated[Path, typer.Argument(help="The study folder.", show_default=False)]
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _show_problems(problems: StudyProblems, study_dir: Path | None) -> None:
+    for p in problems.problems:
+        where = p.file
+        if study_dir is not None and not Path(where).is_absolute():
+            where = str(study_dir / where)
+        _err(f"{where}:{p.line}: {p.message}" if p.line is not None else f"{where}: {p.message}")
+
+
+def handles_errors(fn: F) -> F:
+    """Turn a researcher's error into `Error: ...` and exit 1; bugs stay tracebacks."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except StudyProblems as e:
+            d = kwargs.get("study_dir")
+            _show_problems(e, d if isinstance(d, Path) else None)
+            n = len(e.problems)
+            _err(f"Error: {n} problem{'s' if n != 1 else ''} found; fix them and run again")
+            raise typer.Exit(1) from None
+        except StudyError as e:
+            _err(f"Error: {e}")
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command(epilog="Example: replybench init my-study")
+@handles_errors
+def init(study_dir: StudyDir) -> None:
+    """Write a small, complete study folder to start from."""
+    from study.scaffold import init_study
+
+    written = init_study(study_dir)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: edit the files, then: replybench validate {study_dir}")
+
+
+@app.command(epilog="Example: replybench validate data/examples/uxalliance")
+@handles_errors
+def validate(study_dir: StudyDir) -> None:
+    """Check a study folder and list every problem at once, as FILE:LINE: what; the fix."""
+    from study.load import find_problems
+    from study.plan import plan_problems
+
+    study, problems = find_problems(study_dir)
+    if study is not None:
+        problems = problems + plan_problems(study)
+    if problems:
+        raise StudyProblems(problems)
+    assert study is not None
+    n = len(study.probed_targets)
+    print(
+        f"{study_dir}: ok: {len(study.targets)} targets ({n} probed), "
+        f"{len(study.scripts)} scripts, {len(study.countries)} countries"
+    )
+
+
+@app.command(epilog="Example: replybench plan data/examples/uxalliance --json > plan.json")
+@handles_errors
+def plan(
+    study_dir: StudyDir,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every probe as JSON.")] = False,
+) -> None:
+    """Show the schedule: deterministic from the study's seed (same folder, same bytes)."""
+    from study.load import load_study
+    from study.plan import make_plan, plan_json, plan_summary
+
+    planned = make_plan(load_study(study_dir))
+    if as_json:
+        sys.stdout.write(plan_json(planned))
+        return
+    summary = plan_summary(planned)
+    print(
+        f"{len(planned)} probes, {planned[0].scheduled_at:%Y-%m-%d %H:%M} to "
+        f"{planned[-1].scheduled_at:%Y-%m-%d %H:%M} UTC"
+        if planned
+        else "0 probes"
+    )
+    for heading, counts in summary.items():
+        row = "  ".join(f"{k} {v}" for k, v in counts.items())
+        print(f"by {heading}: {row}")
+
+
+@app.command(
+    epilog="Example: replybench sim data/examples/uxalliance --port 8765 & "
+    "replybench run data/examples/uxalliance --api-base http://127.0.0.1:8765"
+)
+@handles_errors
+def run(
+    study_dir: StudyDir,
+    api_base: Annotated[
+        str | None, typer.Option(help="API base URL; overrides study.toml (e.g. the simulator).")
+    ] = None,
+    live: Annotated[
+        bool, typer.Option("--live", help="Allow a non-loopback API: post to real brands.")
+    ] = False,
+) -> None:
+    """Run the campaign: send due probes, watch the inbox, close windows; resumable."""
+    from probes.campaign import run_campaign
+    from probes.progress import CampaignProgress
+
+    with CampaignProgress() as progress:
+        try:
+            summary = asyncio.run(
+                run_campaign(study_dir, api_base=api_base, live=live, on_progress=progress.update)
+            )
+        except KeyboardInterrupt:
+            _err("stopped; the journal is intact: run the same command again to resume")
+            raise typer.Exit(130) from None
+    states = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
+    print(f"campaign over: {states}; {summary.answered} probes answered")
+
+
+@app.command(epilog="Example: replybench status data/examples/uxalliance --json")
+@handles_errors
+def status(
+    study_dir: StudyDir,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """Show a campaign's progress; safe to run while `replybench run` is running."""
+    from probes.status import read_status
+
+    s = read_status(study_dir)
+    if as_json:
+        sys.stdout.write(s.to_json())
+        return
+    running = f"running (pid {s.running_pid})" if s.running_pid else "not running"
+    print(f"{s.study}: {running}")
+    print("probes: " + ", ".join(f"{k} {v}" for k, v in s.states.items()) + f" (of {s.probes})")
+    print(f"answered: {s.answered}; replies seen: {s.replies} ({s.unmatched_replies} unmatched)")
+    print(
+        f"send attempts: {s.attempts}; awaiting reconciliation: {s.unknown_outcomes}; "
+        f"reconciled: {s.reconciled}"
+    )
+    print(f"next send: {s.next_send_at or '-'}; last inbox read: {s.last_observation or '-'}")
+
+
+@app.command(
+    epilog="Example: replybench export replybench-demo probes --format csv --out probes.csv"
+)
+@handles_errors
+def export(
+    study_dir: StudyDir,
+    table: Annotated[str, typer.Argument(help="probes or replies.", show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", help="csv, json or parquet.")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+) -> None:
+    """Export a journal table with ISO 8601 UTC times."""
+    from analysis.export import export_table
+
+    data = export_table(study_dir, table, fmt, out)
+    if data is not None:
+        sys.stdout.buffer.write(data)
+
+
+@app.command(epilog="Example: replybench sim data/examples/uxalliance --port 8765 --speed 600")
+@handles_errors
+def sim(
+    study_dir: StudyDir,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
+    speed: Annotated[float, typer.Option(help="Virtual seconds per real second.")] = 1.0,
+    faults: Annotated[float, typer.Option(help="Share of requests that fail (0..1).")] = 0.0,
+    start: Annotated[
+        str | None,
+        typer.Option(help="Virtual start time, ISO 8601 (default: just before the first probe)."),
+    ] = None,
+) -> None:
+    """Serve the built-in X API v2 simulator with brand bots for a study."""
+    from probes.sim.server import serve
+    from study.timeutil import parse_iso
+
+    if speed <= 0:
+        raise StudyError(f"--speed must be > 0, not {speed}")
+    if not 0 <= faults <= 1:
+        raise StudyError(f"--faults is a share between 0 and 1, not {faults}")
+    try:
+        begin = parse_iso(start) if start else None
+    except ValueError as e:
+        raise StudyError(f"--start {start!r}: {e}") from None
+    serve(study_dir, port, speed=speed, faults=faults, start=begin)
+
+
+@app.command(epilog="Example: replybench demo --out replybench-demo")
+@handles_errors
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo study.")] = Path("replybench-demo"),
+    seconds: Annotated[float, typer.Option(help="Real seconds the campaign should take.")] = 60.0,
+    faults: Annotated[float, typer.Option(help="Share of simulator requests that fail.")] = 0.0,
+) -> None:
+    """Run the example study end to end on the built-in simulator, in about a minute."""
+    from probes.audit import print_audit
+    from probes.demo import run_demo
+    from probes.progress import CampaignProgress
+
+    with CampaignProgress() as progress:
+        report = run_demo(out, seconds=seconds, faults=faults, on_progress=progress.update)
+    print_audit(report)
+    if not report.ok:
+        raise StudyError("the journal does not match the simulator's ledger (see above)")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The journal's tables: the file format shared by the runner, the importers and the analysis.
+
+`probes.journal` writes it during a campaign; `analysis` imports hand-collected results and
+passive corpora into the same tables, and reads them all. Times are ISO 8601 UTC text
+(`study.timeutil.iso`), so they sort as text and read as time.
+
+Tables: `probes` (one row per probe: the plan, its state, when it was sent and its platform
+id), `attempts` (every send attempt and its outcome), `replies` (every inbox item, with the
+probe it answers when known, the platform's own timestamp and its kind: public_reply,
+direct_message, redirect, auto_ack, other), `cursors` (inbox positions), `ratings` (quality
+coding: satisfaction 1 = very dissatisfied .. 5 = satisfied, answered yes/partly/no),
+`events` (an append-only log), `meta` (key/value: study_name, window_hours, plan_sha256,
+schema_version, last_observation = the end of the last completed inbox read, source =
+campaign, import or twcs, progress).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS probes (
+    probe_id TEXT PRIMARY KEY,
+    brand TEXT NOT NULL, country TEXT NOT NULL, channel TEXT NOT NULL,
+    handle TEXT NOT NULL, scope TEXT NOT NULL, script TEXT NOT NULL, slot TEXT NOT NULL,
+    round INTEGER NOT NULL, text TEXT NOT NULL,
+    scheduled_at TEXT NOT NULL, slot_start_at TEXT NOT NULL, slot_end_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'planned',
+    sent_at TEXT, message_id TEXT, closes_at TEXT, closed_at TEXT,
+    retry_at TEXT, detail TEXT
+);
+CREATE INDEX IF NOT EXISTS probes_state ON probes(state, scheduled_at);
+CREATE UNIQUE INDEX IF NOT EXISTS probes_message ON probes(channel, message_id)
+    WHERE message_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS attempts (
+    attempt_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    probe_id TEXT NOT NULL REFERENCES probes(probe_id),
+    started_at TEXT NOT NULL, finished_at TEXT,
+    outcome TEXT NOT NULL DEFAULT 'pending',
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS attempts_probe ON attempts(probe_id);
+CREATE TABLE IF NOT EXISTS replies (
+    channel TEXT NOT NULL, reply_id TEXT NOT NULL, probe_id TEXT,
+    author TEXT NOT NULL, author_id TEXT NOT NULL, text TEXT NOT NULL,
+    created_at TEXT NOT NULL, kind TEXT NOT NULL,
+    in_reply_to TEXT, conversation_id TEXT, seen_at TEXT NOT NULL,
+    PRIMARY KEY (channel, reply_id)
+);
+CREATE INDEX IF NOT EXISTS replies_probe ON replies(probe_id);
+CREATE TABLE IF NOT EXISTS cursors (
+    channel TEXT PRIMARY KEY, cursor TEXT NOT NULL, polled_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ratings (
+    probe_id TEXT NOT NULL, rater TEXT NOT NULL,
+    satisfaction INTEGER NOT NULL CHECK (satisfaction BETWEEN 1 AND 5),
+    answered TEXT NOT NULL CHECK (answered IN ('yes', 'partly', 'no')),
+    note TEXT NOT NULL DEFAULT '', imported_at TEXT NOT NULL,
+    PRIMARY KEY (probe_id, rater)
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL,
+    probe_id TEXT, detail TEXT
+);
+"""
+
+
+def create_schema(con: sqlite3.Connection) -> None:
+    """Create the tables when missing (idempotent)."""
+    for stmt in SCHEMA.split(";"):
+        if stmt.strip():
+            con.execute(stmt)

@@ -1,0 +1,284 @@
+"""The two tables of a study folder: targets.csv and scripts.csv, read and checked.
+
+Each problem carries the physical line it is on (the header is line 1; a quoted value may span
+lines), what is wrong and the fix. Checks that need study.toml (is the country configured,
+which languages need a text) take what `study.load` could read of it, or None.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+from study.countries import COUNTRIES, is_language, suggest_country, suggest_language
+from study.errors import Problem
+from study.lint import lint_text
+from study.model import Scope, Script, Target
+
+TARGETS_FILE = "targets.csv"
+SCRIPTS_FILE = "scripts.csv"
+TARGET_COLUMNS = ("brand", "brand_name", "sector", "country", "channel", "handle", "scope")
+SCRIPT_COLUMNS = ("script", "category", "language", "text")
+
+_BRAND = re.compile(r"[a-z0-9_-]+")
+_SCRIPT_ID = re.compile(r"[A-Za-z0-9_-]+")
+_X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
+
+
+class Problems:
+    """The problems found so far in a study folder, in the order found."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, file: str, line: int | None, message: str) -> None:
+        self.items.append(Problem(file, line, message))
+
+
+def suggest(word: str, known: list[str]) -> str | None:
+    """The known word `word` is probably a slip for: same but for case, or close in spelling."""
+    same = [k for k in known if k.lower() == word.lower()]
+    close = same or difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def x_handle_problem(handle: str) -> str | None:
+    """Why `handle` cannot name an X account, as a phrase with the fix, or None if it can."""
+    if handle.startswith("@"):
+        return f"'{handle}' starts with '@'; write it without: '{handle.lstrip('@')}'"
+    if not _X_HANDLE.fullmatch(handle):
+        return (
+            f"'{handle}' is not an X handle (1-15 letters, digits or '_'); "
+            "copy it from the account's profile"
+        )
+    return None
+
+
+def _check_header(
+    name: str, header: list[str], columns: tuple[str, ...], line: int, out: Problems
+) -> bool:
+    """Report missing, unknown and repeated columns; whether the rows can be read."""
+    missing = [c for c in columns if c not in header]
+    shape = f"the header is '{','.join(columns)}'"
+    for column in dict.fromkeys(header):
+        if header.count(column) > 1:
+            out.add(name, line, f"has the column '{column}' twice; keep one")
+        if column not in columns:
+            meant = suggest(column, missing)
+            if meant is not None:
+                missing.remove(meant)
+                out.add(name, line, f"has the column '{column}'; rename it '{meant}' ({shape})")
+            else:
+                out.add(name, line, f"has an unknown column '{column}'; remove it ({shape})")
+    for column in missing:
+        out.add(name, line, f"has no column '{column}'; add it ({shape})")
+    return all(c in header for c in columns) and len(set(header)) == len(header)
+
+
+def _read_csv(
+    folder: Path, name: str, columns: tuple[str, ...], out: Problems
+) -> list[tuple[int, dict[str, str]]] | None:
+    """The rows of a CSV file with their physical line numbers, or None if unreadable."""
+    file = folder / name
+    shape = ",".join(columns)
+    if not file.is_file():
+        out.add(name, None, f"is missing; create it with the header row '{shape}'")
+        return None
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        out.add(name, None, 'is not UTF-8 text; save it as UTF-8 ("CSV UTF-8")')
+        return None
+    if not text.strip():
+        out.add(name, None, f"is empty; start it with the header row '{shape}'")
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    rows = []
+    end = 0
+    try:
+        for record in reader:
+            line, end = end + 1, reader.line_num  # a quoted value may span several lines
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = [cell.strip() for cell in record]
+                if not _check_header(name, header, columns, line, out):
+                    return None
+            elif len(record) != len(header):
+                out.add(
+                    name,
+                    line,
+                    f"has {len(record)} values but the header has {len(header)}; give every "
+                    "row all of them (an empty one is just ',,') and quote a value with a comma",
+                )
+            else:
+                rows.append((line, {c: v.strip() for c, v in zip(header, record, strict=True)}))
+    except csv.Error as error:
+        out.add(
+            name,
+            end + 1,
+            f"is not valid CSV ({error}); check the quotes from this line on: quote a whole "
+            'value, and double a quote inside one ("")',
+        )
+        return None
+    return rows
+
+
+def read_targets(
+    folder: Path, out: Problems, countries: dict[str, Any] | None, channels: list[str] | None
+) -> tuple[list[Target], set[str]] | None:
+    """The valid rows of targets.csv and the country codes named on any row; checks the rows
+    against study.toml's countries (code -> language) and channels where they are known."""
+    rows = _read_csv(folder, TARGETS_FILE, TARGET_COLUMNS, out)
+    if rows is None:
+        return None
+    if not rows:
+        out.add(TARGETS_FILE, None, "has no targets; add one row per brand, country and channel")
+        return None
+    targets = []
+    named = {row["country"] for _, row in rows}
+    names: dict[str, tuple[str, int]] = {}
+    seen: dict[tuple[str, str, str], int] = {}
+    for line, row in rows:
+        before = len(out.items)
+
+        def bad(message: str, line: int = line) -> None:
+            out.add(TARGETS_FILE, line, message)
+
+        brand, country, channel, handle = (
+            row[k] for k in ("brand", "country", "channel", "handle")
+        )
+        if not _BRAND.fullmatch(brand):
+            fix = re.sub(r"[^a-z0-9_-]+", "-", brand.lower()).strip("-") or "kaito"
+            bad(f"brand '{brand}' is not lower-case letters, digits, '-', '_'; use e.g. '{fix}'")
+        first = names.setdefault(brand, (row["brand_name"], line))
+        if not row["brand_name"]:
+            bad("brand_name is empty; write the brand's name as customers know it")
+        elif first[0] != row["brand_name"]:
+            bad(
+                f"brand '{brand}' is named '{row['brand_name']}' here but '{first[0]}' on line "
+                f"{first[1]}; use one brand_name on every row of a brand"
+            )
+        if country not in COUNTRIES:
+            hint = suggest_country(country)
+            fix = f"did you mean '{hint}'?" if hint else "use e.g. 'DE'"
+            bad(f"country '{country}' is not an ISO 3166-1 alpha-2 code; {fix}")
+        elif countries is not None and country not in countries:
+            bad(
+                f"country '{country}' is not in study.toml; add a [countries.{country}] table "
+                "with name, timezone and language"
+            )
+        if channels is not None and channel not in channels:
+            hint = suggest(channel, channels)
+            fix = f"did you mean '{hint}'?" if hint else f"add a [channels.{channel}] table"
+            bad(f"channel '{channel}' is not in study.toml's [channels]; {fix}")
+        scopes = [s.value for s in Scope]
+        if row["scope"] not in scopes:
+            hint = suggest(row["scope"], scopes)
+            fix = f"did you mean '{hint}'?" if hint else "see docs/study-folder.md"
+            bad(f"scope '{row['scope']}' is not local, global or none; {fix}")
+        elif row["scope"] == Scope.NONE and handle:
+            bad(
+                f"handle '{handle}' is given but scope is none; empty the handle, or set the "
+                "scope to local or global"
+            )
+        elif row["scope"] != Scope.NONE and not handle:
+            bad(
+                f"handle is empty but scope is {row['scope']}; add the account's handle, or set "
+                "the scope to none if the brand has no account here"
+            )
+        if handle and channel == "x" and (why := x_handle_problem(handle)):
+            bad(f"handle {why}")
+        key = (brand, country, channel)
+        if key in seen:
+            bad(
+                f"target {brand}, {country}, {channel} is also on line {seen[key]}; keep one "
+                "row per brand, country and channel"
+            )
+        seen.setdefault(key, line)
+        if len(out.items) == before:
+            scope = Scope(row["scope"])
+            targets.append(
+                Target(
+                    brand, row["brand_name"], row["sector"], country, channel, handle, scope, line
+                )
+            )
+    return targets, named
+
+
+def read_scripts(
+    folder: Path, out: Problems, used: dict[str, Any] | None, channels: list[str]
+) -> tuple[Script, ...] | None:
+    """The scripts, each with its texts; checks each text with the lint of every channel, and
+    that every language `used` (country code -> language) has a text."""
+    rows = _read_csv(folder, SCRIPTS_FILE, SCRIPT_COLUMNS, out)
+    if rows is None:
+        return None
+    if not rows:
+        out.add(SCRIPTS_FILE, None, "has no scripts; add one row per script and language")
+        return None
+    texts: dict[str, dict[str, str]] = {}
+    categories: dict[str, tuple[str, int]] = {}
+    languages: dict[str, set[str]] = {}  # of every script, including rows with problems
+    seen: dict[tuple[str, str], int] = {}
+    for line, row in rows:
+        before = len(out.items)
+        script, category, language, text = (row[k] for k in SCRIPT_COLUMNS)
+
+        def bad(message: str, line: int = line) -> None:
+            out.add(SCRIPTS_FILE, line, message)
+
+        if not _SCRIPT_ID.fullmatch(script):
+            fix = re.sub(r"[^A-Za-z0-9_-]+", "-", script).strip("-") or "delivery"
+            bad(f"script '{script}' is not letters, digits, '-', '_'; use e.g. '{fix}'")
+        first = categories.setdefault(script, (category, line))
+        if first[0] != category:
+            bad(
+                f"script '{script}' has category '{category}' here but '{first[0]}' on line "
+                f"{first[1]}; use one category on every row of a script"
+            )
+        if not is_language(language):
+            hint = suggest_language(language)
+            fix = f"did you mean '{hint}'?" if hint else "use two lower-case letters, e.g. 'de'"
+            bad(f"language '{language}' is not an ISO 639-1 code; {fix}")
+        languages.setdefault(script, set()).add(language)
+        if (script, language) in seen:
+            bad(
+                f"script '{script}' has a second text in '{language}' (the first is on line "
+                f"{seen[script, language]}); keep one row per script and language"
+            )
+        seen.setdefault((script, language), line)
+        if not text:
+            bad(
+                f"script '{script}' ({language}) has no text; write the inquiry after '{{handle}} '"
+            )
+        found = (
+            [p for channel in channels or [""] for p in lint_text(text, channel)] if text else []
+        )
+        for problem in dict.fromkeys(found):
+            bad(f"script '{script}' ({language}) {problem}")
+        if len(out.items) == before:
+            texts.setdefault(script, {})[language] = text
+    if used is not None:
+        users: dict[str, list[str]] = {}
+        for code, language in sorted(used.items()):
+            if isinstance(language, str) and is_language(language):
+                users.setdefault(language, []).append(code)
+        for script in sorted(languages):
+            for language, codes in sorted(users.items()):
+                if language not in languages[script]:
+                    out.add(
+                        SCRIPTS_FILE,
+                        None,
+                        f"script '{script}' has no text in '{language}' (used by "
+                        f"{', '.join(codes)}); add a row '{script},...,{language},...'",
+                    )
+    return tuple(
+        Script(script, categories[script][0], tuple(sorted(texts[script].items())))
+        for script in sorted(texts)
+    )

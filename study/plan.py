@@ -1,0 +1,351 @@
+"""The plan: which inquiry each target gets, in which round, slot and instant.
+
+The design is a counterbalanced comparison, as in published responsiveness benchmarks
+(e.g. the UXalliance social customer service studies): within one country and round every
+brand gets the same script in the same slot occurrence, so brands are compared on equal
+terms; across rounds and countries scripts and slots rotate, so no brand, country or script
+is tied to one time of day. The plan is a pure function of the `Study` and its seed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import math
+import random
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from study.errors import Problem, StudyError, StudyProblems
+from study.model import WEEKDAYS, Country, PlannedProbe, Script, Slot, Study, Target
+from study.plan_json import plan_json, plan_summary
+from study.plan_time import Occurrence, is_inside, occurrence
+
+__all__ = [
+    "SEND_MARGIN",
+    "design",
+    "make_plan",
+    "plan_json",
+    "plan_problems",
+    "plan_summary",
+    "round_spans",
+]
+
+# A probe is sent at least this long before its slot ends, so a late runner still makes it.
+SEND_MARGIN = timedelta(minutes=5)
+_DRAWS = 32  # jitter re-draws on one day before scanning it minute by minute
+
+
+def round_spans(study: Study) -> list[tuple[date, date]]:
+    """The sending period cut into `probes_per_target` consecutive spans of whole days.
+
+    Spans are as equal as possible (the first ones get the extra days); each is (first, last),
+    inclusive local dates. Empty when there are more rounds than days.
+    """
+    rounds = study.probes_per_target
+    days = (study.end - study.start).days + 1
+    if rounds <= 0 or days < rounds:
+        return []
+    base, extra = divmod(days, rounds)
+    spans = []
+    first = study.start
+    for r in range(rounds):
+        length = base + (1 if r < extra else 0)
+        spans.append((first, first + timedelta(days=length - 1)))
+        first += timedelta(days=length)
+    return spans
+
+
+def design(round_index: int, country_index: int, scripts: int, slots: int) -> tuple[int, int]:
+    """(script index, slot index) of a country in a round, both 0-based.
+
+    Countries are indexed in code order, scripts in id order, slots in `study.slots` order.
+    Script `(r + c) % n` and slot `(r + c + c // n) % m`: within a country both rotate from
+    round to round, so each script (and slot) comes once before any repeats; across countries
+    in a round they are spread evenly. The `c // n` shift moves each block of n countries one
+    slot on, so a script is not always paired with the same slot (with n == m, every
+    script meets every slot equally often once there are n * n countries).
+    """
+    n = max(scripts, 1)
+    m = max(slots, 1)
+    k = round_index + country_index
+    return k % n, (k + country_index // n) % m
+
+
+def plan_problems(study: Study) -> list[Problem]:
+    """Reasons the study cannot be planned, found before planning (for `validate`)."""
+    problems: list[Problem] = []
+    rounds = study.probes_per_target
+    days = (study.end - study.start).days + 1
+    probed = study.probed_targets
+    if rounds > days:
+        problems.append(
+            Problem(
+                "study.toml",
+                None,
+                f"probes_per_target is {rounds} but the sending period {study.start} to "
+                f"{study.end} has only {max(days, 0)} day(s); lower probes_per_target or "
+                f"lengthen the sending period to at least {rounds} days",
+            )
+        )
+    if probed and not study.scripts:
+        problems.append(
+            Problem("scripts.csv", None, "no scripts: add at least one inquiry to scripts.csv")
+        )
+    if probed and not study.slots:
+        problems.append(
+            Problem("study.toml", None, "no slots: add at least one [slots.NAME] table")
+        )
+    if problems:
+        return problems
+    problems.extend(_span_problems(study))
+    problems.extend(_cap_problems(study))
+    return problems
+
+
+def _span_problems(study: Study) -> list[Problem]:
+    countries = _countries(study)
+    with_targets = {t.country for t in study.probed_targets}
+    problems = []
+    for r, (first, last) in enumerate(round_spans(study)):
+        used = sorted(
+            {
+                design(r, c, len(study.scripts), len(study.slots))[1]
+                for c, country in enumerate(countries)
+                if country.code in with_targets
+            }
+        )
+        for s in used:
+            slot = study.slots[s]
+            if not _slot_days(slot, first, last):
+                days = ", ".join(WEEKDAYS[d] for d in sorted(slot.days))
+                problems.append(
+                    Problem(
+                        "study.toml",
+                        None,
+                        f"round {r + 1} ({first} to {last}) has no day of slot "
+                        f"'{slot.name}' ({days}); lengthen the sending period to at least "
+                        f"7 days per round ({7 * study.probes_per_target} days) or change "
+                        "the slot's days",
+                    )
+                )
+    return problems
+
+
+def _cap_problems(study: Study) -> list[Problem]:
+    cap = study.ethics.max_probes_per_account
+    problems = []
+    for targets in _accounts(study).values():
+        count = len(targets) * study.probes_per_target
+        if count > cap:
+            first = min(targets, key=lambda t: t.line)
+            problems.append(
+                Problem(
+                    "targets.csv",
+                    first.line or None,
+                    f"{_account_name(first)} would get {count} probes ({len(targets)} "
+                    f"target(s) x {study.probes_per_target} rounds) but "
+                    f"max_probes_per_account is {cap}; lower probes_per_target, raise "
+                    "max_probes_per_account, or ask this account from fewer countries",
+                )
+            )
+    return problems
+
+
+def make_plan(study: Study) -> list[PlannedProbe]:
+    """Every probe of the study, sorted by (scheduled_at, probe_id); same Study, same plan.
+
+    Raises `StudyProblems` for what `plan_problems` finds and `StudyError` when an account's
+    spacing and caps leave no room for one of its probes.
+    """
+    problems = plan_problems(study)
+    if problems:
+        raise StudyProblems(problems)
+    by_country: dict[str, list[Target]] = defaultdict(list)
+    for t in sorted(study.probed_targets, key=lambda t: (t.country, t.brand, t.channel)):
+        by_country[t.country].append(t)
+    known = {c.code for c in study.countries}
+    for code in sorted(set(by_country) - known):
+        raise StudyError(
+            f"targets.csv line {by_country[code][0].line}: country '{code}' has no "
+            f"[countries.{code}] table in study.toml; add one"
+        )
+    scripts = sorted(study.scripts, key=lambda s: s.id)
+    taken: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+    plan: list[PlannedProbe] = []
+    for r, (first, last) in enumerate(round_spans(study)):
+        for c, country in enumerate(_countries(study)):
+            targets = by_country.get(country.code, [])
+            if not targets:
+                continue
+            s, m = design(r, c, len(scripts), len(study.slots))
+            script, slot = scripts[s], study.slots[m]
+            days = _slot_days(slot, first, last)
+            day = _rng(study.seed, "day", str(r + 1), country.code).choice(days)
+            # The country's day first; other days only when caps or spacing force it.
+            order = [day] + sorted((d for d in days if d != day), key=lambda d: (abs(d - day), d))
+            for target in targets:
+                probe = _place(study, target, country, script, slot, r + 1, order, taken)
+                bisect.insort(taken[target.account_key], probe.scheduled_at)
+                plan.append(probe)
+    return sorted(plan, key=lambda p: (p.scheduled_at, p.probe_id))
+
+
+def _place(
+    study: Study,
+    target: Target,
+    country: Country,
+    script: Script,
+    slot: Slot,
+    round_no: int,
+    order: list[date],
+    taken: dict[tuple[str, str], list[datetime]],
+) -> PlannedProbe:
+    probe_id = f"{target.brand}-{target.country}-{target.channel}-r{round_no}"
+    account = taken[target.account_key]
+    if len(account) >= study.ethics.max_probes_per_account:
+        raise StudyError(
+            f"{_account_name(target)} would get more than max_probes_per_account "
+            f"({study.ethics.max_probes_per_account}) probes; lower probes_per_target"
+        )
+    zone = ZoneInfo(country.timezone)
+    rng = _rng(study.seed, "time", probe_id)
+    for day in order:
+        occ = occurrence(day, slot, zone, SEND_MARGIN)
+        if occ is None:
+            continue
+        at = _draw(rng, occ, day, slot, zone, account, study)
+        if at is not None:
+            break
+    else:
+        days = ", ".join(WEEKDAYS[d] for d in sorted(slot.days))
+        raise StudyError(
+            f"no room for probe {probe_id}: {_account_name(target)} has no time left in slot "
+            f"'{slot.name}' ({days}) from {min(order)} to {max(order)} (min_spacing_hours "
+            f"{study.min_spacing_hours:g}, at most {study.ethics.max_probes_per_account_per_day}"
+            " a UTC day); lower probes_per_target, lengthen the sending period, or relax "
+            "min_spacing_hours"
+        )
+    return PlannedProbe(
+        probe_id=probe_id,
+        brand=target.brand,
+        country=target.country,
+        channel=target.channel,
+        handle=target.handle,
+        scope=target.scope,
+        script=script.id,
+        slot=slot.name,
+        round=round_no,
+        text=_text(script, country, target),
+        scheduled_at=at,
+        slot_start_at=occ.start_at,
+        slot_end_at=occ.end_at,
+    )
+
+
+def _draw(
+    rng: random.Random,
+    occ: Occurrence,
+    day: date,
+    slot: Slot,
+    zone: ZoneInfo,
+    account: list[datetime],
+    study: Study,
+) -> datetime | None:
+    """A uniformly jittered instant on this slot occurrence that keeps the account's caps."""
+    free = _free(occ, account, study)
+    total = sum(b - a + 1 for a, b in free)
+    if total == 0:
+        return None
+    for _ in range(_DRAWS):
+        at = occ.start_at + timedelta(seconds=_nth(free, rng.randrange(total)))
+        if is_inside(at, day, slot, zone):
+            return at
+    # Only a DST change inside the slot gets here: keep the minutes that exist locally.
+    minutes = [
+        occ.start_at + timedelta(seconds=k)
+        for a, b in free
+        for k in range(a, b + 1, 60)
+        if is_inside(occ.start_at + timedelta(seconds=k), day, slot, zone)
+    ]
+    return rng.choice(minutes) if minutes else None
+
+
+def _free(occ: Occurrence, account: list[datetime], study: Study) -> list[tuple[int, int]]:
+    """Second offsets from the slot start (inclusive ranges) that break no spacing or cap."""
+    blocked: list[tuple[int, int]] = []
+    spacing = study.min_spacing_hours * 3600
+    reach = timedelta(seconds=spacing) + (occ.latest - occ.start_at)
+    lo = bisect.bisect_left(account, occ.start_at - timedelta(seconds=spacing) - timedelta(1))
+    hi = bisect.bisect_right(account, occ.start_at + reach + timedelta(1))
+    near = account[lo:hi]
+    if spacing > 0:
+        for u in near:
+            d = (u - occ.start_at).total_seconds()
+            blocked.append((math.floor(d - spacing) + 1, math.ceil(d + spacing) - 1))
+    per_day = Counter(u.date() for u in near)
+    for utc_day, n in per_day.items():
+        if n >= study.ethics.max_probes_per_account_per_day:
+            midnight = datetime(utc_day.year, utc_day.month, utc_day.day, tzinfo=UTC)
+            a = int((midnight - occ.start_at).total_seconds())
+            blocked.append((a, a + 86399))
+    free = [(0, occ.seconds)]
+    for a, b in sorted(blocked):
+        free = [piece for f in free for piece in _minus(f, a, b)]
+    return free
+
+
+def _minus(f: tuple[int, int], a: int, b: int) -> list[tuple[int, int]]:
+    lo, hi = f
+    if b < lo or a > hi:
+        return [f]
+    return [p for p in ((lo, a - 1), (b + 1, hi)) if p[0] <= p[1]]
+
+
+def _nth(free: list[tuple[int, int]], i: int) -> int:
+    for a, b in free:
+        if i <= b - a:
+            return a + i
+        i -= b - a + 1
+    raise IndexError(i)
+
+
+def _text(script: Script, country: Country, target: Target) -> str:
+    try:
+        text = script.text(country.language)
+    except KeyError:
+        raise StudyError(
+            f"scripts.csv: script '{script.id}' has no text in '{country.language}' "
+            f"(needed for {country.code}); add a row for it"
+        ) from None
+    handle = "@" + target.handle if target.channel == "x" else target.handle
+    return text.replace("{handle}", handle)
+
+
+def _countries(study: Study) -> list[Country]:
+    return sorted(study.countries, key=lambda c: c.code)
+
+
+def _accounts(study: Study) -> dict[tuple[str, str], list[Target]]:
+    accounts: dict[tuple[str, str], list[Target]] = defaultdict(list)
+    for t in study.probed_targets:
+        accounts[t.account_key].append(t)
+    return dict(sorted(accounts.items()))
+
+
+def _account_name(target: Target) -> str:
+    handle = "@" + target.handle if target.channel == "x" else target.handle
+    return f"{target.channel} account {handle}"
+
+
+def _slot_days(slot: Slot, first: date, last: date) -> list[date]:
+    n = (last - first).days + 1
+    days = (first + timedelta(days=i) for i in range(n))
+    return [d for d in days if d.weekday() in slot.days]
+
+
+def _rng(seed: int, *parts: str) -> random.Random:
+    """A generator seeded from the study seed and stable strings (never the salted hash())."""
+    key = "\x1f".join([str(seed), *parts]).encode()
+    return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
