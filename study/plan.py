@@ -165,8 +165,9 @@ def make_plan(study: Study) -> list[PlannedProbe]:
     by_country: dict[str, list[Target]] = defaultdict(list)
     for t in sorted(study.probed_targets, key=lambda t: (t.country, t.brand, t.channel)):
         by_country[t.country].append(t)
-    known = {c.code for c in study.countries}
-    for code in sorted(set(by_country) - known):
+    unknown = sorted(set(by_country) - {c.code for c in study.countries})
+    if unknown:
+        code = unknown[0]
         raise StudyError(
             f"targets.csv line {by_country[code][0].line}: country '{code}' has no "
             f"[countries.{code}] table in study.toml; add one"
