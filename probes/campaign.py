@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -86,6 +87,9 @@ async def run_campaign(
     from probes.x import XChannel, make_client
 
     env = os.environ if env is None else env
+    drill = env.get("REPLYBENCH_DRILL_CRASH_AFTER_SEND")
+    if drill:
+        config = replace(config or RunnerConfig(), crash_after_send=float(drill))
     study = load_study(study_dir)
     plan = make_plan(study)
     used = sorted({p.channel for p in plan})

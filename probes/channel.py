@@ -92,3 +92,9 @@ class Transient(ChannelError):
 class OutcomeUnknown(ChannelError):
     """The request may or may not have been applied (timeout, dropped connection after
     sending): reconcile with `find_sent` before any retry, or risk posting twice."""
+
+
+class DuplicateContent(OutcomeUnknown):
+    """The platform refused the text as a duplicate of one of the account's posts. Either an
+    earlier attempt of this probe did get through (reconciliation finds it), or the text
+    repeats an older post, which no retry can fix."""

@@ -337,6 +337,23 @@ class Journal:
             self._finish(attempt_id, REJECTED, detail, now)
             self._event("failed", probe_id, detail, iso(now))
 
+    def record_failed_open(self, probe_id: str, now: datetime, detail: str) -> None:
+        """A probe in `sending` whose lookup shows it can never be posted: `failed`."""
+        with self.tx() as con:
+            con.execute(
+                "UPDATE probes SET state = 'failed', detail = ? WHERE probe_id = ?",
+                (detail, probe_id),
+            )
+            self._finish_open(probe_id, REJECTED, detail, now)
+            self._event("failed", probe_id, detail, iso(now))
+
+    def last_attempt_detail(self, probe_id: str) -> str:
+        row = self.con.execute(
+            "SELECT detail FROM attempts WHERE probe_id = ? ORDER BY attempt_id DESC LIMIT 1",
+            (probe_id,),
+        ).fetchone()
+        return "" if row is None or row[0] is None else str(row[0])
+
     def record_missed(self, probe_ids: Iterable[str], now: datetime) -> int:
         """Planned probes whose slot ended before they could be sent."""
         n = 0

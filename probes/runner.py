@@ -10,19 +10,30 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from probes.channel import AuthError, Channel, OutcomeUnknown, RateLimit, Rejected, Transient
+from probes.channel import (
+    AuthError,
+    Channel,
+    DuplicateContent,
+    OutcomeUnknown,
+    RateLimit,
+    Rejected,
+    Transient,
+)
 from probes.journal import ABSENT, RECONCILED, Journal
 from probes.matching import Matcher
 from study.clock import Clock
 from study.errors import StudyError
 from study.model import PlannedProbe, ProbeState, Study
 from study.timeutil import iso, parse_iso
+
+DUPLICATE = "duplicate"  # attempt detail prefix: refused as duplicate content
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,10 @@ class RunnerConfig:
     retry_base_s: float = 60.0  # first retry of a failed send; doubles per failure
     reconcile_after_s: float = 30.0  # an unknown send is looked up only after this long
     idle_step_s: float = 3600.0  # longest sleep when nothing is scheduled
+    # The crash drill's injection point: die (as kill -9 would) with this probability right
+    # after the platform acknowledged a post and before the journal records it, the worst
+    # moment for a crash. 0 except in the drill (REPLYBENCH_DRILL_CRASH_AFTER_SEND).
+    crash_after_send: float = 0.0
 
 
 @dataclass
@@ -197,6 +212,10 @@ class Runner:
         attempt = self.journal.begin_attempt(probe.probe_id, self.clock.now())
         try:
             sent = await channel.send(probe)
+        except DuplicateContent as e:
+            self.journal.record_unknown(attempt, self.clock.now(), f"{DUPLICATE}: {e}")
+            self._note(f"{probe.probe_id}: refused as a duplicate; will look it up")
+            return
         except OutcomeUnknown as e:
             self.journal.record_unknown(attempt, self.clock.now(), str(e))
             self._note(f"{probe.probe_id}: outcome unknown ({e}); will look it up")
@@ -211,6 +230,8 @@ class Runner:
         except AuthError as e:
             self._retry(attempt, probe, str(e), None)
             raise StudyError(f"{probe.channel}: {e}; check the credentials and run again") from e
+        if self.config.crash_after_send and self.rng.random() < self.config.crash_after_send:
+            os._exit(137)
         self.journal.record_sent(attempt, sent, self.window)
         self._on_sent(probe, sent.message_id, sent.sent_at)
 
@@ -266,6 +287,14 @@ class Runner:
                 self.journal.record_sent(None, found, self.window, outcome=RECONCILED)
                 self._on_sent(probe, found.message_id, found.sent_at)
                 self._note(f"{probe.probe_id}: found on the platform, recorded as sent")
+            elif self.journal.last_attempt_detail(probe.probe_id).startswith(DUPLICATE):
+                # Not our own earlier attempt: the text repeats an older post. Final.
+                reason = (
+                    "the platform refuses this text as a duplicate of an earlier post of the "
+                    "probe account; make each account's texts unique (e.g. with {country})"
+                )
+                self.journal.record_failed_open(probe.probe_id, now, reason)
+                self._note(f"{probe.probe_id}: {reason}")
             else:
                 self._retry(None, probe, "looked up: not posted", now, outcome=ABSENT)
                 self._note(f"{probe.probe_id}: not on the platform; will send again")

@@ -22,6 +22,7 @@ from probes.channel import (
     AuthError,
     ChannelError,
     Cursor,
+    DuplicateContent,
     OutcomeUnknown,
     RateLimit,
     Rejected,
@@ -137,7 +138,7 @@ class XChannel:
         body = xp.response_json(response)
         status = response.status_code
         if status == 403 and xp.is_duplicate(body):
-            raise OutcomeUnknown(
+            raise DuplicateContent(
                 f"X API refused {what} for probe {probe.probe_id} as duplicate content "
                 f"({xp.problem_text(body)}): it may already be posted; reconcile"
             )
@@ -151,7 +152,11 @@ class XChannel:
                 f"X API answered {status_text(response)} to {what} for probe "
                 f"{probe.probe_id} without a post id; reconcile"
             )
-        return Sent(probe.probe_id, str(post_id), self.clock.now())
+        # The create answer has no created_at; the id's snowflake time is the platform's own
+        # clock, to the millisecond (our clock is only a fallback for non-snowflake ids).
+        return Sent(
+            probe.probe_id, str(post_id), xp.snowflake_time(str(post_id)) or self.clock.now()
+        )
 
     async def find_sent(self, probe: PlannedProbe, since: datetime) -> Sent | None:
         """The probe among the account's own posts since `since`, oldest match first."""
@@ -167,8 +172,9 @@ class XChannel:
         async for page in self._pages(USER_POSTS, f"/2/users/{me}/tweets", params):
             for post in xp.page_items(page):
                 if xp.comparable(str(post.get("text", ""))) == wanted:
-                    when = xp.created_at(post) or self.clock.now()
-                    found.append((when, str(post["id"])))
+                    pid = str(post["id"])
+                    when = xp.snowflake_time(pid) or xp.created_at(post) or self.clock.now()
+                    found.append((when, pid))
         if not found:
             return None
         when, post_id = min(found)

@@ -32,3 +32,9 @@ def example_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def clock() -> Iterator[ManualClock]:
     yield ManualClock(datetime(2026, 3, 2, tzinfo=UTC))
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio (anyio's pytest plugin, installed with httpx)."""
+    return "asyncio"

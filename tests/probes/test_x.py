@@ -103,8 +103,10 @@ async def test_send_replays_recorded_create(clock: ManualClock) -> None:
     async with replay.client() as client:
         x = XChannel(client, account="TweepyDev", clock=clock)
         sent = await x.send(probe("Test Tweet"))
+    # sent_at is the platform's own time: the recorded post id's snowflake, to the ms.
     assert (sent.probe_id, sent.message_id, sent.sent_at) == (
-        "brand-NO-x-r1", "1456012973835788293", START,
+        "brand-NO-x-r1", "1456012973835788293",
+        datetime(2021, 11, 3, 21, 38, 39, 32000, tzinfo=UTC),
     )  # fmt: skip
     post = replay.requests[-1]
     assert (post.method, post.url.path) == ("POST", "/2/tweets")

@@ -1,0 +1,229 @@
+"""The simulator as a real HTTP server, for a runner in another process.
+
+`serve` loads the study, plans it, anchors a `ScaledClock` (virtual time runs `speed` times
+faster than real time) and serves the X face on 127.0.0.1. It writes `DIR/sim/clock.json`
+(the clock's anchor: a runner that reads it computes the same virtual time) and then
+`DIR/sim/port`, and also answers `GET /__sim/clock` with the anchor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from probes.sim.faults import Decision, Faults, answer
+from probes.sim.platform import XPlatform
+from study.clock import ClockAnchor, ScaledClock, SystemClock, anchor_now
+from study.paths import ledger_path, sim_dir
+
+CLOCK_PATH = "/__sim/clock"
+_HOP_BY_HOP = {"connection", "content-length", "transfer-encoding", "keep-alive"}
+
+
+@dataclass
+class RunningSimulator:
+    """A simulator serving in a background thread; `stop()` ends it and closes the ledger."""
+
+    port: int
+    platform: XPlatform
+    anchor: ClockAnchor
+    faults: Faults
+    _server: ThreadingHTTPServer = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+        self.platform.close()
+
+
+def serve(
+    study_dir: Path,
+    port: int,
+    *,
+    speed: float = 1.0,
+    faults: float = 0.0,
+    start: datetime | None = None,
+    ready: Callable[[int], None] | None = None,
+) -> None:
+    """Serve the study's simulator on 127.0.0.1:`port` (0 picks one) until SIGINT/SIGTERM.
+
+    `ready(port)` is called once it serves. Signals are caught only in the main thread;
+    elsewhere (tests) use `start_background` or `running`, which can be stopped.
+    """
+    stopping = threading.Event()
+    previous: dict[signal.Signals, Callable[[int, FrameType | None], object] | int | None] = {}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, on_signal)
+    try:
+        sim = start_background(study_dir, port=port, speed=speed, faults=faults, start=start)
+        try:
+            print(
+                f"simulator: {sim.url}  speed x{speed:g}  faults {faults:g}  "
+                f"ledger {ledger_path(study_dir)}",
+                file=sys.stderr,
+                flush=True,
+            )
+            if ready is not None:
+                ready(sim.port)
+            while not stopping.wait(0.1):
+                pass
+        finally:
+            sim.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def start_background(
+    study_dir: Path,
+    *,
+    port: int = 0,
+    speed: float = 1.0,
+    faults: float = 0.0,
+    start: datetime | None = None,
+) -> RunningSimulator:
+    """Load and plan the study, then serve its simulator from a background thread."""
+    from study.load import load_study
+    from study.plan import make_plan
+
+    study = load_study(study_dir)
+    if start is None:
+        plan = make_plan(study)
+        first = min((p.slot_start_at for p in plan), default=SystemClock().now())
+        start = first - timedelta(hours=1)
+    anchor = anchor_now(start, speed)
+    platform = XPlatform.for_study(study, ScaledClock(anchor), ledger=ledger_path(study_dir))
+    sim = serve_platform(platform, anchor, Faults(faults, platform.settings.seed), port=port)
+    folder = sim_dir(study_dir)
+    _write(folder / "clock.json", anchor.to_json())
+    _write(folder / "port", f"{sim.port}\n")  # last: whoever sees the port finds the clock
+    return sim
+
+
+def serve_platform(
+    platform: XPlatform, anchor: ClockAnchor, faults: Faults, *, port: int = 0
+) -> RunningSimulator:
+    """Serve an already built platform on 127.0.0.1 from a background thread."""
+    server = _Server(("127.0.0.1", port), platform, anchor, faults)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="simulator", daemon=True
+    )
+    thread.start()
+    return RunningSimulator(server.server_address[1], platform, anchor, faults, server, thread)
+
+
+@contextlib.contextmanager
+def running(
+    study_dir: Path,
+    *,
+    port: int = 0,
+    speed: float = 1.0,
+    faults: float = 0.0,
+    start: datetime | None = None,
+) -> Iterator[RunningSimulator]:
+    """`with running(DIR) as sim:` a simulator in the background, stopped on exit."""
+    sim = start_background(study_dir, port=port, speed=speed, faults=faults, start=start)
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        platform: XPlatform,
+        anchor: ClockAnchor,
+        faults: Faults,
+    ) -> None:
+        self.platform = platform
+        self.anchor = anchor
+        self.faults = faults
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Turns each HTTP request into an `httpx.Request` for the platform, faults applied."""
+
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # one line at start is the simulator's whole log; the ledger says the rest
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.command == "GET" and self.path.split("?")[0] == CLOCK_PATH:
+            self._send(httpx.Response(200, text=self.server.anchor.to_json()))
+            return
+        request = httpx.Request(
+            self.command,
+            f"http://{self.headers.get('host') or '127.0.0.1'}{self.path}",
+            headers=[(k, v) for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP],
+            content=body,
+        )
+        decision: Decision = self.server.faults.next(self.command)
+        try:
+            response = answer(self.server.platform, request, decision)
+        except httpx.RemoteProtocolError:
+            # Close without a word: the client sees the connection drop.
+            self.close_connection = True
+            return
+        self._send(response)
+
+    def _send(self, response: httpx.Response) -> None:
+        content = response.content
+        self.send_response(response.status_code)
+        for key, value in response.headers.multi_items():
+            if key.lower() not in _HOP_BY_HOP:
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+
+def _write(path: Path, text: str) -> None:
+    """Write whole or not at all: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

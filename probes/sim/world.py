@@ -1,0 +1,220 @@
+"""The simulated platform's state: users, posts, DM events, and what bots will do next.
+
+Bot actions are scheduled when a probe is posted and *materialised lazily*: before each
+request, every action due by the clock's now is applied in time order, so ids follow virtual
+time and `created_at` is the scheduled instant, however late the next request comes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from probes.sim.bots import Action
+from probes.sim.ids import IdMaker, user_id
+from probes.sim.ledger import Ledger
+from study.timeutil import iso
+
+_MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
+
+
+def mentioned_handles(text: str) -> list[str]:
+    """The @handles in a text, in order of appearance (as written)."""
+    return _MENTION.findall(text)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    name: str
+    role: str  # "probe", "brand" or "stranger"
+
+
+@dataclass
+class Post:
+    id: int
+    author: User
+    text: str
+    created_at: datetime
+    conversation_id: int
+    in_reply_to: int | None
+    in_reply_to_user_id: str | None
+    mentions: frozenset[str]  # user ids
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class DmEvent:
+    id: int
+    sender: User
+    recipient: User
+    text: str
+    created_at: datetime
+
+    @property
+    def conversation_id(self) -> str:
+        # One-to-one conversations are named by both ids, the smaller first (as X does).
+        a, b = sorted((self.sender.id, self.recipient.id), key=int)
+        return f"{a}-{b}"
+
+
+@dataclass
+class World:
+    """Users, posts and DMs, and the heap of scheduled actions; not thread-safe by itself."""
+
+    ledger: Ledger | None = None
+    users: dict[str, User] = field(default_factory=dict)  # lower-case username -> user
+    by_id: dict[str, User] = field(default_factory=dict)
+    posts: dict[int, Post] = field(default_factory=dict)  # in id order (insertion order)
+    dms: list[DmEvent] = field(default_factory=list)  # in id order
+    ids: IdMaker = field(default_factory=IdMaker)
+    _queue: list[tuple[datetime, int, Action]] = field(default_factory=list)
+    _order: itertools.count[int] = field(default_factory=itertools.count)
+
+    def user(self, username: str, *, name: str | None = None, role: str = "stranger") -> User:
+        """The user with this handle, created on first sight."""
+        found = self.users.get(username.lower())
+        if found is None:
+            found = User(user_id(username), username, name or username, role)
+            self.users[username.lower()] = found
+            self.by_id[found.id] = found
+        return found
+
+    def post(
+        self,
+        author: User,
+        text: str,
+        at: datetime,
+        *,
+        in_reply_to: Post | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Post:
+        post_id = self.ids.make(at)
+        mentioned = {
+            self.users[m.lower()].id for m in mentioned_handles(text) if m.lower() in self.users
+        }
+        if in_reply_to is not None:
+            mentioned.add(in_reply_to.author.id)
+        mentioned.discard(author.id)
+        post = Post(
+            id=post_id,
+            author=author,
+            text=text,
+            created_at=at,
+            conversation_id=in_reply_to.conversation_id if in_reply_to else post_id,
+            in_reply_to=in_reply_to.id if in_reply_to else None,
+            in_reply_to_user_id=in_reply_to.author.id if in_reply_to else None,
+            mentions=frozenset(mentioned),
+        )
+        self.posts[post_id] = post
+        self._log(
+            "post",
+            post_id,
+            author,
+            text,
+            at,
+            in_reply_to_id=str(post.in_reply_to) if post.in_reply_to else None,
+            conversation_id=str(post.conversation_id),
+            extra=extra,
+        )
+        return post
+
+    def dm(
+        self,
+        sender: User,
+        recipient: User,
+        text: str,
+        at: datetime,
+        *,
+        extra: dict[str, Any] | None = None,
+    ) -> DmEvent:
+        event = DmEvent(self.ids.make(at), sender, recipient, text, at)
+        self.dms.append(event)
+        self._log(
+            "dm",
+            event.id,
+            sender,
+            text,
+            at,
+            in_reply_to_id=None,
+            conversation_id=event.conversation_id,
+            extra={"recipient": recipient.username, "recipient_id": recipient.id, **(extra or {})},
+        )
+        return event
+
+    def delete(self, post: Post, at: datetime) -> None:
+        post.deleted = True
+        self._log(
+            "deleted",
+            post.id,
+            post.author,
+            post.text,
+            post.created_at,
+            in_reply_to_id=str(post.in_reply_to) if post.in_reply_to else None,
+            conversation_id=str(post.conversation_id),
+            extra={"deleted_at": iso(at)},
+        )
+
+    # -- scheduled actions -------------------------------------------------------------------
+
+    def schedule(self, action: Action) -> None:
+        heapq.heappush(self._queue, (action.at, next(self._order), action))
+
+    def pending(self) -> list[Action]:
+        """Actions not yet applied, in time order."""
+        return [a for _, _, a in sorted(self._queue)]
+
+    def apply_due(self, now: datetime) -> None:
+        """Apply every action due by `now`, oldest first."""
+        while self._queue and self._queue[0][0] <= now:
+            _, _, action = heapq.heappop(self._queue)
+            self._apply(action)
+
+    def _apply(self, action: Action) -> None:
+        author = self.user(action.author)
+        extra: dict[str, Any] = {"role": author.role, "reply_kind": str(action.kind)}
+        if action.probe_post_id is not None:
+            extra["probe_post_id"] = str(action.probe_post_id)
+        if action.brand is not None:
+            extra["brand"] = action.brand
+            extra["country"] = action.country
+        if action.dm:
+            if action.recipient is not None:
+                self.dm(author, self.user(action.recipient), action.text, action.at, extra=extra)
+            return
+        parent = self.posts.get(action.in_reply_to) if action.in_reply_to else None
+        if parent is not None and parent.deleted:
+            return  # nobody can reply to a deleted post
+        self.post(author, action.text, action.at, in_reply_to=parent, extra=extra)
+
+    def _log(
+        self,
+        kind: str,
+        item_id: int,
+        author: User,
+        text: str,
+        at: datetime,
+        *,
+        in_reply_to_id: str | None,
+        conversation_id: str,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        if self.ledger is None:
+            return
+        entry: dict[str, Any] = {
+            "kind": kind,
+            "id": str(item_id),
+            "author": author.username,
+            "author_id": author.id,
+            "text": text,
+            "created_at": iso(at),
+            "in_reply_to_id": in_reply_to_id,
+            "conversation_id": conversation_id,
+        }
+        entry.update(extra or {})
+        self.ledger.write(entry)

@@ -1,0 +1,156 @@
+"""A whole campaign in-process: the simulator's X face, the X channel, the journal and the
+runner on one manual clock, so windows of days pass in a second."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from probes.audit import audit, read_ledger
+from probes.journal import Journal
+from probes.runner import Runner, RunnerConfig
+from probes.sim import Faults, XPlatform, faulty
+from probes.x import XChannel
+from study.clock import ManualClock
+from study.load import load_study
+from study.model import Study
+from study.paths import ledger_path
+from study.plan import make_plan
+from study.timeutil import parse_iso
+from tests.conftest import EXAMPLE
+from tests.e2e.studies import short_study
+
+pytestmark = pytest.mark.anyio
+
+
+async def campaign(
+    study_dir: Path,
+    *,
+    fault_rate: float = 0.0,
+    clock: ManualClock | None = None,
+    platform: XPlatform | None = None,
+    config: RunnerConfig | None = None,
+) -> tuple[Study, Journal, XPlatform]:
+    """Run the study's whole campaign against the in-process simulator."""
+    study = load_study(study_dir)
+    plan = make_plan(study)
+    if clock is None:
+        clock = ManualClock(min(p.slot_start_at for p in plan) - timedelta(hours=1))
+    if platform is None:
+        platform = XPlatform.for_study(study, clock, ledger=ledger_path(study_dir))
+    handler = faulty(platform, Faults(fault_rate, seed=11)) if fault_rate else platform.handle
+    journal = Journal.create_or_open(
+        study_dir, plan, study_name=study.name, window_hours=study.window_hours, now=clock.now()
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(handler),
+        base_url="https://api.x.test",
+        headers={"Authorization": "Bearer test-token"},
+    ) as client:
+        channel = XChannel(client, account=study.channel("x").account, clock=clock)
+        runner = Runner(study, journal, {"x": channel}, clock, config=config, seed=study.seed)
+        await runner.run()
+    platform.close()
+    return study, journal, platform
+
+
+async def test_a_short_campaign_runs_to_the_end_and_matches_the_ledger(tmp_path: Path) -> None:
+    d = short_study(tmp_path / "s")
+    study, journal, _ = await campaign(d)
+    counts = journal.counts()
+    assert counts == {"closed": 16}, counts
+    report = audit(study, d)
+    assert report.ok, report.problems
+    # Replies carry the platform's timestamps: each equals the ledger's created_at.
+    ledger = {str(i["id"]): i for i in read_ledger(ledger_path(d))}
+    rows = journal.con.execute("SELECT reply_id, created_at FROM replies").fetchall()
+    # X reports created_at to the second (".000Z"); the ledger keeps milliseconds.
+    assert rows and all(str(ledger[r[0]]["created_at"])[:19] == r[1][:19] for r in rows)
+    kinds = {r[0] for r in journal.con.execute("SELECT DISTINCT kind FROM replies")}
+    assert {"public_reply", "auto_ack"} <= kinds
+    # Every window closed exactly window_hours after its send, after a poll that saw past it.
+    for sent_at, closed_at in journal.con.execute("SELECT sent_at, closed_at FROM probes"):
+        assert parse_iso(closed_at) - parse_iso(sent_at) == timedelta(hours=6)
+    assert journal.meta("last_observation") is not None
+    journal.close()
+
+
+async def test_faults_are_survived_without_double_posts(tmp_path: Path) -> None:
+    d = short_study(tmp_path / "s")
+    study, journal, _ = await campaign(d, fault_rate=0.3)
+    assert journal.counts() == {"closed": 16}
+    report = audit(study, d)
+    assert report.ok, report.problems
+    outcomes = {r[0] for r in journal.con.execute("SELECT DISTINCT outcome FROM attempts")}
+    # With 30% faults some posts were applied but the connection dropped: reconciled, not
+    # posted again.
+    assert "acknowledged" in outcomes and ("reconciled" in outcomes or "failed" in outcomes)
+    journal.close()
+
+
+async def test_the_runner_resumes_a_journal_left_mid_send(tmp_path: Path) -> None:
+    """A crash between 'sending' committed and the platform's answer: on restart the probe is
+    looked up, found absent, and sent once."""
+    d = short_study(tmp_path / "s", brands=1)
+    study = load_study(d)
+    plan = make_plan(study)
+    clock = ManualClock(plan[0].scheduled_at)
+    j = Journal.create_or_open(d, plan, study_name="s", window_hours=6, now=clock.now())
+    j.begin_attempt(plan[0].probe_id, clock.now())  # ... and the process died here
+    j.close()
+    clock.advance(120)
+    _, journal, _ = await campaign(d, clock=clock)
+    attempts = journal.con.execute(
+        "SELECT outcome FROM attempts WHERE probe_id = ? ORDER BY attempt_id", (plan[0].probe_id,)
+    ).fetchall()
+    assert [a[0] for a in attempts] == ["absent", "acknowledged"]
+    assert audit(study, d).ok
+    journal.close()
+
+
+async def test_a_text_refused_as_a_duplicate_fails_once_instead_of_retrying(
+    tmp_path: Path,
+) -> None:
+    d = short_study(tmp_path / "s", brands=1)
+    study = load_study(d)
+    plan = make_plan(study)
+    clock = ManualClock(plan[0].slot_start_at - timedelta(hours=1))
+    platform = XPlatform.for_study(study, clock, ledger=ledger_path(d))
+    # The probe account posted the very same text before (a pilot, say).
+    pilot = platform.handle(
+        httpx.Request(
+            "POST", "https://api.x.test/2/tweets", json={"text": plan[0].text},
+            headers={"Authorization": "Bearer t"},
+        )
+    )  # fmt: skip
+    assert pilot.status_code == 201
+    _, journal, _ = await campaign(d, clock=clock, platform=platform)
+    state, detail = journal.con.execute(
+        "SELECT state, detail FROM probes WHERE probe_id = ?", (plan[0].probe_id,)
+    ).fetchone()
+    assert state == "failed" and "duplicate" in detail
+    attempts = journal.con.execute(
+        "SELECT outcome FROM attempts WHERE probe_id = ?", (plan[0].probe_id,)
+    ).fetchall()
+    assert [a[0] for a in attempts] == ["rejected"]  # one POST, looked up, given up
+    assert journal.counts() == {"failed": 1, "closed": 1}
+    journal.close()
+
+
+@pytest.mark.slow
+async def test_the_example_study_runs_end_to_end(tmp_path: Path) -> None:
+    d = tmp_path / "uxalliance"
+    shutil.copytree(EXAMPLE, d)
+    study, journal, _ = await campaign(d)
+    counts = journal.counts()
+    assert counts.get("closed", 0) + counts.get("failed", 0) == 501
+    report = audit(study, d)
+    assert report.ok, report.problems[:5]
+    brenner = next(r for r in report.rows if r.brand == "brenner")
+    kaito = next(r for r in report.rows if r.brand == "kaito")
+    assert kaito.answered / kaito.sent > brenner.answered / brenner.sent
+    journal.close()
