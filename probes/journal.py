@@ -110,6 +110,12 @@ class Journal:
             digest = plan_digest(plan)
             create_schema(con)
             stored = j.meta("plan_sha256")
+            source = j.meta("source")
+            if stored is None and source not in (None, "campaign"):
+                raise StudyError(
+                    f"{path}: this journal holds imported data (source = {source}); run the "
+                    "campaign in a new study folder"
+                )
             if stored is None:
                 with j.tx():
                     j._set_meta("schema_version", SCHEMA_VERSION)

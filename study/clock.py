@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -83,6 +85,54 @@ class ScaledClock:
         await asyncio.sleep(max(0.0, seconds) / self.anchor.speed)
 
 
+class HeldClock:
+    """Virtual time that stands at `start` until `release()`, then runs `speed` times faster.
+
+    The simulator holds its clock until the first client request, so the seconds a runner
+    takes to start do not eat into a study compressed a thousandfold. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        start: datetime,
+        speed: float,
+        on_release: Callable[[ClockAnchor], None] | None = None,
+    ) -> None:
+        self.start = utc(start)
+        self.speed = speed
+        self._on_release = on_release
+        self._anchor: ClockAnchor | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def running(cls, anchor: ClockAnchor) -> HeldClock:
+        clock = cls(anchor.virtual_start, anchor.speed)
+        clock._anchor = anchor
+        return clock
+
+    def release(self) -> ClockAnchor:
+        """Start the clock now (once); returns the anchor every process can share."""
+        with self._lock:
+            if self._anchor is None:
+                self._anchor = ClockAnchor(self.start, time.time(), self.speed)
+                if self._on_release is not None:
+                    self._on_release(self._anchor)
+            return self._anchor
+
+    @property
+    def released(self) -> bool:
+        return self._anchor is not None
+
+    def now(self) -> datetime:
+        anchor = self._anchor
+        if anchor is None:
+            return self.start
+        return ScaledClock(anchor).now()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds) / self.speed)
+
+
 class ManualClock:
     """Time that moves only when advanced (or slept through): for tests."""
 
@@ -110,6 +160,7 @@ def anchor_now(virtual_start: datetime, speed: float) -> ClockAnchor:
 __all__ = [
     "Clock",
     "ClockAnchor",
+    "HeldClock",
     "ManualClock",
     "ScaledClock",
     "SystemClock",

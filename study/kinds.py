@@ -13,7 +13,7 @@ import re
 from study.model import ReplyKind
 
 # Phrases that ask the customer to continue in private. Matched case-insensitively.
-_REDIRECT = [
+REDIRECT_PATTERNS = [
     r"\bDM\b",
     r"\bdirect message",
     r"\bprivate message",
@@ -41,7 +41,7 @@ _REDIRECT = [
 ]
 
 # Phrases of automatic acknowledgements ("we have received your message").
-_AUTO_ACK = [
+AUTO_ACK_PATTERNS = [
     r"\bthis is an automat",
     r"\bautomatic reply",
     r"\bauto-?reply",
@@ -60,8 +60,8 @@ _AUTO_ACK = [
     r"자동 응답",
 ]
 
-_REDIRECT_RE = re.compile("|".join(_REDIRECT), re.IGNORECASE)
-_AUTO_ACK_RE = re.compile("|".join(_AUTO_ACK), re.IGNORECASE)
+_REDIRECT_RE = re.compile("|".join(REDIRECT_PATTERNS), re.IGNORECASE)
+_AUTO_ACK_RE = re.compile("|".join(AUTO_ACK_PATTERNS), re.IGNORECASE)
 
 
 def classify_public_text(text: str) -> ReplyKind:

@@ -20,6 +20,12 @@ CHANNEL_LIMITS = {"x": 280}
 # The placeholder every script names its target with; X fills it with '@' + the handle.
 HANDLE = "{handle}"
 LONGEST_X_HANDLE = "@" + "x" * 15
+# The optional placeholder for the country asked from, filled with its `text_name`. It keeps
+# the texts a global account gets from countries sharing a language apart: X refuses a post
+# that repeats one of the account's earlier posts (403 duplicate content).
+COUNTRY = "{country}"
+UNKNOWN_COUNTRY_NAME = "x" * 30  # the length check's stand-in when the names are not known
+PLACEHOLDERS = ("handle", "country")
 
 # twitter-text v3: code points in these ranges weigh 1, all others 2; a URL weighs 23.
 _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
@@ -160,8 +166,12 @@ def find_phone_numbers(text: str) -> list[str]:
     return found
 
 
-def lint_text(text: str, channel: str) -> list[str]:
-    """Problems in one script text, each saying what is wrong and how to fix it."""
+def lint_text(text: str, channel: str, country_name: str | None = None) -> list[str]:
+    """Problems in one script text, each saying what is wrong and how to fix it.
+
+    `country_name` is the longest name `{country}` can become in this text's language (the
+    length check fills it in); None when not known, and 30 characters are assumed.
+    """
     problems = []
     for email in _EMAIL.findall(text):
         problems.append(
@@ -178,16 +188,23 @@ def lint_text(text: str, channel: str) -> list[str]:
         problems.append(
             "does not contain {handle}; start the text with '{handle} ' so it names the account"
         )
-    for name in sorted(set(_PLACEHOLDER.findall(text)) - {"handle"}):
-        close = difflib.get_close_matches(name.lower(), ["handle"], n=1, cutoff=0.6)
-        fix = "did you mean '{handle}'?" if close else "{handle} is the only placeholder"
+    for name in sorted(set(_PLACEHOLDER.findall(text)) - set(PLACEHOLDERS)):
+        close = difflib.get_close_matches(name.lower(), PLACEHOLDERS, n=1, cutoff=0.6)
+        fix = (
+            f"did you mean '{{{close[0]}}}'?"
+            if close
+            else "the placeholders are {handle} and {country}"
+        )
         problems.append(f"has an unknown placeholder '{{{name}}}'; {fix}")
     limit = CHANNEL_LIMITS.get(channel)
     if limit is not None:
-        length = x_weighted_length(text.replace(HANDLE, LONGEST_X_HANDLE))
+        longest = UNKNOWN_COUNTRY_NAME if country_name is None else country_name
+        filled = text.replace(HANDLE, LONGEST_X_HANDLE).replace(COUNTRY, longest)
+        length = x_weighted_length(filled)
         if length > limit:
+            what = "longest handle and country name" if COUNTRY in text else "longest handle"
             problems.append(
                 f"is {length} characters long as {channel.upper()} counts them (with the "
-                f"longest handle), over the limit of {limit}; shorten it by {length - limit}"
+                f"{what}), over the limit of {limit}; shorten it by {length - limit}"
             )
     return problems

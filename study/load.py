@@ -21,6 +21,7 @@ from typing import Any
 
 from study.countries import COUNTRIES, is_language, suggest_country, suggest_language
 from study.errors import Problem, StudyProblems
+from study.lint import x_weighted_length
 from study.load_tables import Problems, read_scripts, read_targets
 from study.model import (
     WEEKDAYS,
@@ -51,6 +52,7 @@ class _Rule:
     fix: str
     ok: Callable[[Any], bool]
     secret: bool = False  # never echo the value: it may be a credential put in by mistake
+    optional: bool = False  # the key may be left out
 
 
 def _is_int(v: object) -> bool:
@@ -139,6 +141,13 @@ _COUNTRY = {
     "name": _Rule("a non-empty string", 'e.g. "Germany"', _is_text),
     "timezone": _Rule("an IANA time zone", 'e.g. "Europe/Berlin"', _is_text),
     "language": _Rule("an ISO 639-1 code", 'e.g. "de"', _is_text),
+    "local_name": _Rule(
+        "a non-empty string",
+        "write the name as it reads inside a sentence in the country's language, "
+        'e.g. "the UK", or leave the key out to use name',
+        _is_text,
+        optional=True,
+    ),
 }
 _TABLES = ("study", "ethics", "slots", "channels", "countries")
 
@@ -232,6 +241,8 @@ class _TomlCheck:
                 self.unknown(path + (key,), list(rules))
         for key, rule in rules.items():
             if key not in table:
+                if rule.optional:
+                    continue
                 good = False
                 if path + (key,) in self.typos:
                     continue  # one typo, one problem
@@ -318,7 +329,9 @@ class _TomlCheck:
                 path + ("language",),
                 f"language '{language}' of {code} is not an ISO 639-1 code; {fix}",
             )
-        return Country(code, table["name"], zone, language) if good else None
+        if not good:
+            return None
+        return Country(code, table["name"], zone, language, table.get("local_name", ""))
 
 
 def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | None] | None:
@@ -401,6 +414,23 @@ def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | No
     return data, design
 
 
+def _country_names(tables: dict[str, Any]) -> dict[str, str]:
+    """The longest name `{country}` can become in each language (as X counts), from the
+    [countries] tables as parsed, so scripts are checked even when a table has problems."""
+    longest: dict[str, str] = {}
+    for table in tables.values():
+        if not isinstance(table, dict) or not isinstance(table.get("language"), str):
+            continue
+        local_name = table.get("local_name")
+        name = local_name if _is_text(local_name) else table.get("name")
+        if not isinstance(name, str):
+            continue
+        language = table["language"]
+        if x_weighted_length(name) > x_weighted_length(longest.get(language, "")):
+            longest[language] = name
+    return longest
+
+
 def find_problems(path: Path) -> tuple[Study | None, list[Problem]]:
     """Check the study folder at `path`: the study if it is sound, and every problem found."""
     out = Problems()
@@ -426,7 +456,10 @@ def find_problems(path: Path) -> tuple[Study | None, list[Problem]]:
     if read is not None and countries is not None:
         used = {code: countries[code] for code in named if code in countries}
     lint_channels = channels if channels is not None else sorted({t.channel for t in targets or ()})
-    scripts = read_scripts(path, out, used, lint_channels)
+    names = None
+    if data is not None and isinstance(data.get("countries"), dict):
+        names = _country_names(data["countries"])
+    scripts = read_scripts(path, out, used, lint_channels, names)
     problems = sorted(out.items, key=lambda p: (p.file, p.line or 0))
     design = checked[1] if checked else None
     if problems or design is None or targets is None or scripts is None:

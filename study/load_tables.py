@@ -212,10 +212,15 @@ def read_targets(
 
 
 def read_scripts(
-    folder: Path, out: Problems, used: dict[str, Any] | None, channels: list[str]
+    folder: Path,
+    out: Problems,
+    used: dict[str, Any] | None,
+    channels: list[str],
+    country_names: dict[str, str] | None = None,
 ) -> tuple[Script, ...] | None:
     """The scripts, each with its texts; checks each text with the lint of every channel, and
-    that every language `used` (country code -> language) has a text."""
+    that every language `used` (country code -> language) has a text. `country_names` gives
+    the longest name `{country}` can become in each language, where study.toml is known."""
     rows = _read_csv(folder, SCRIPTS_FILE, SCRIPT_COLUMNS, out)
     if rows is None:
         return None
@@ -257,8 +262,11 @@ def read_scripts(
             bad(
                 f"script '{script}' ({language}) has no text; write the inquiry after '{{handle}} '"
             )
+        longest = (country_names or {}).get(language)
         found = (
-            [p for channel in channels or [""] for p in lint_text(text, channel)] if text else []
+            [p for channel in channels or [""] for p in lint_text(text, channel, longest)]
+            if text
+            else []
         )
         for problem in dict.fromkeys(found):
             bad(f"script '{script}' ({language}) {problem}")

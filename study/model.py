@@ -49,6 +49,12 @@ class Country:
     name: str
     timezone: str  # IANA zone, e.g. "Europe/Berlin"
     language: str  # ISO 639-1, lower case; picks the script text
+    local_name: str = ""  # the name as it reads in a sentence in `language`, e.g. "the UK"
+
+    @property
+    def text_name(self) -> str:
+        """What `{country}` becomes in a script text: `local_name`, or `name` if none."""
+        return self.local_name or self.name
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import bisect
 import hashlib
 import math
 import random
+import re
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -35,6 +36,7 @@ __all__ = [
 # A probe is sent at least this long before its slot ends, so a late runner still makes it.
 SEND_MARGIN = timedelta(minutes=5)
 _DRAWS = 32  # jitter re-draws on one day before scanning it minute by minute
+_PLACEHOLDER = re.compile(r"\{(handle|country)\}")
 
 
 def round_spans(study: Study) -> list[tuple[date, date]]:
@@ -97,10 +99,22 @@ def plan_problems(study: Study) -> list[Problem]:
         problems.append(
             Problem("study.toml", None, "no slots: add at least one [slots.NAME] table")
         )
+    if probed and 0 < len(study.scripts) < rounds:
+        problems.append(
+            Problem(
+                "scripts.csv",
+                None,
+                f"probes_per_target is {rounds} but there are only {len(study.scripts)} "
+                "scripts, so every target would be sent one text twice, and platforms refuse "
+                f"a repeated post (X answers 403); write at least {rounds} scripts or lower "
+                "probes_per_target",
+            )
+        )
     if problems:
         return problems
     problems.extend(_span_problems(study))
     problems.extend(_cap_problems(study))
+    problems.extend(_duplicate_problems(study))
     return problems
 
 
@@ -150,6 +164,60 @@ def _cap_problems(study: Study) -> list[Problem]:
                     "max_probes_per_account, or ask this account from fewer countries",
                 )
             )
+    return problems
+
+
+def _duplicate_problems(study: Study) -> list[Problem]:
+    """Accounts that would be sent one text twice: X refuses a post that repeats one of the
+    account's earlier posts (403 duplicate content), so those probes could never be sent.
+
+    It happens when a global account is asked from countries that share a language and get
+    the same script in some round (more rounds than scripts are reported before).
+    """
+    scripts = sorted(study.scripts, key=lambda s: s.id)
+    countries = _countries(study)
+    index = {c.code: i for i, c in enumerate(countries)}
+    language = {c.code: c.language for c in countries}
+    problems = []
+    for targets in _accounts(study).values():
+        first_of: dict[str, str] = {}  # text -> the first probe id found to send it
+        repeats: list[tuple[str, str, str]] = []  # (probe id, probe id, language): one text
+        for t in sorted(targets, key=lambda t: (t.country, t.brand)):
+            if t.country not in index:
+                continue  # make_plan names the country that has no table
+            country = countries[index[t.country]]
+            for r in range(study.probes_per_target):
+                s, _ = design(r, index[t.country], len(scripts), len(study.slots))
+                if country.language not in dict(scripts[s].texts):
+                    continue  # make_plan names the missing text
+                probe_id = f"{t.brand}-{t.country}-{t.channel}-r{r + 1}"
+                text = _text(scripts[s], country, t)
+                if text in first_of:
+                    pair = sorted((first_of[text], probe_id))
+                    repeats.append((pair[0], pair[1], country.language))
+                else:
+                    first_of[text] = probe_id
+        if not repeats:
+            continue
+        shared = " and ".join(
+            ", ".join(sorted(t.country for t in targets if language.get(t.country) == lang))
+            + f" ({lang})"
+            for lang in sorted({lang for _, _, lang in repeats})
+        )
+        one, other, _ = min(repeats)
+        first = min(targets, key=lambda t: t.line)
+        problems.append(
+            Problem(
+                "scripts.csv",
+                None,
+                f"{_account_name(first)} would be sent the same text more than once: "
+                f"{len(repeats)} of its probes {'repeat' if len(repeats) > 1 else 'repeats'} "
+                f"another one's text (e.g. {one} and {other}), and platforms refuse a "
+                f"repeated post (X answers 403); it is asked from {shared}: add {{country}} "
+                "to the script texts of the languages these countries share, or write more "
+                "scripts",
+            )
+        )
     return problems
 
 
@@ -321,7 +389,9 @@ def _text(script: Script, country: Country, target: Target) -> str:
             f"(needed for {country.code}); add a row for it"
         ) from None
     handle = "@" + target.handle if target.channel == "x" else target.handle
-    return text.replace("{handle}", handle)
+    values = {"handle": handle, "country": country.text_name}
+    # One pass, so a filled-in value is never read as a placeholder itself.
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group()), text)
 
 
 def _countries(study: Study) -> list[Country]:

@@ -149,3 +149,19 @@ def test_a_journal_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> No
         open_journal(tmp_path)
     with pytest.raises(StudyError, match=r"journal.sqlite: not a readable journal"):
         read_status(tmp_path)
+
+
+def test_a_campaign_never_writes_into_a_journal_of_imported_data(tmp_path: Path) -> None:
+    from analysis.imports import import_csv
+
+    csv = tmp_path / "hand.csv"
+    csv.write_text(
+        "brand,country,channel,sent_at,replied_at\n"
+        "kaito,DE,x,2026-03-02T09:00:00+01:00,2026-03-02T11:30:00+01:00\n",
+        encoding="utf-8",
+    )
+    import_csv(tmp_path, csv, window_hours=72)
+    before = journal_path(tmp_path).read_bytes()
+    with pytest.raises(StudyError, match=r"holds imported data \(source = import\)"):
+        open_journal(tmp_path)
+    assert journal_path(tmp_path).read_bytes() == before

@@ -74,8 +74,13 @@ def test_running_a_study_folder_writes_what_a_runner_reads(example_copy: Path) -
     with running(example_copy, speed=100) as sim:
         folder = example_copy / "sim"
         assert int((folder / "port").read_text()) == sim.port
+        # The clock is held until the first request: no anchor yet, and time stands still.
+        assert not (folder / "clock.json").exists()
+        assert sim.platform.clock.now() == min(p.slot_start_at for p in plan) - timedelta(hours=1)
+        with httpx.Client(base_url=sim.url, timeout=5) as c:
+            served = ClockAnchor.from_json(c.get("/__sim/clock").text)
         anchor = ClockAnchor.read(folder / "clock.json")
-        assert anchor == sim.anchor
+        assert anchor == sim.anchor == served
         assert anchor.virtual_start == min(p.slot_start_at for p in plan) - timedelta(hours=1)
         with httpx.Client(base_url=sim.url, headers=AUTH, timeout=5) as c:
             assert c.post("/2/tweets", json={"text": plan[0].text}).status_code == 201

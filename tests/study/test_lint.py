@@ -167,12 +167,31 @@ def test_a_text_without_the_handle() -> None:
 
 
 def test_unknown_placeholders() -> None:
-    assert lint_text("{Handle} Hi {name}, my order {order_id}?", "x") == [
+    assert lint_text("{Handle} Hi {name} in {Country}, my order {order_id}?", "x") == [
         "does not contain {handle}; start the text with '{handle} ' so it names the account",
+        "has an unknown placeholder '{Country}'; did you mean '{country}'?",
         "has an unknown placeholder '{Handle}'; did you mean '{handle}'?",
-        "has an unknown placeholder '{name}'; {handle} is the only placeholder",
-        "has an unknown placeholder '{order_id}'; {handle} is the only placeholder",
+        "has an unknown placeholder '{name}'; the placeholders are {handle} and {country}",
+        "has an unknown placeholder '{order_id}'; the placeholders are {handle} and {country}",
     ]
+
+
+def test_the_country_is_a_known_placeholder() -> None:
+    assert lint_text("{handle} Hi, I'm in {country}.", "x") == []
+
+
+def test_the_limit_counts_the_longest_country_name_of_the_language() -> None:
+    # '@' + 15 + ' ' + 'the UK' (6) + ' ' + 257 = 281 with the UK; 280 with "Spain"
+    text = "{handle} {country} " + "a" * 257
+    assert lint_text(text, "x", "Spain") == []
+    assert lint_text(text, "x", "the UK") == [
+        "is 281 characters long as X counts them (with the longest handle and country name), "
+        "over the limit of 280; shorten it by 1"
+    ]
+    assert lint_text("{handle} {country} " + "a" * 232, "x") == []  # 30 when not known
+    assert lint_text("{handle} {country} " + "a" * 233, "x") != []
+    assert lint_text("{handle} {country} " + "a" * 254, "x", "대한민국") == []  # weighs 8
+    assert lint_text("{handle} {country} " + "a" * 255, "x", "대한민국") != []
 
 
 def test_several_problems_are_reported_together() -> None:

@@ -44,10 +44,15 @@ def test_the_scaffold_loads_sorted_and_complete(folder: StudyFolder) -> None:
     assert study.channel("x").account == "replybenchprobe"
     assert [(s.id, s.category) for s in study.scripts] == [
         ("address", "account"),
+        ("delivery", "order status"),
         ("weekend", "support hours"),
     ]
     assert [lang for lang, _ in study.scripts[0].texts] == ["de", "en"]
-    assert study.scripts[1].text("en").startswith("{handle} Hello, if I have a problem")
+    assert study.scripts[2].text("en").startswith("{handle} Hello, if I have a problem")
+    assert [(c.local_name, c.text_name) for c in study.countries] == [
+        ("", "Germany"),
+        ("", "United States"),
+    ]
 
 
 def test_load_study_raises_every_problem_at_once(folder: StudyFolder) -> None:
@@ -431,6 +436,57 @@ def test_an_unknown_time_zone(folder: StudyFolder, zone: str, problem: str) -> N
     assert folder.problems() == [problem]
 
 
+def test_a_local_name_is_what_the_country_placeholder_becomes(folder: StudyFolder) -> None:
+    folder.edit(
+        "study.toml", 'name = "United States"\n', 'name = "United States"\nlocal_name = "the US"\n'
+    )
+    us = load_study(folder.path).country("US")
+    assert (us.name, us.local_name, us.text_name) == ("United States", "the US", "the US")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [('""', "''"), ('" "', "' '"), ("3", "3"), ('["the US"]', "['the US']")]
+)
+def test_a_local_name_that_is_not_a_name(folder: StudyFolder, value: str, shown: str) -> None:
+    folder.edit(
+        "study.toml", 'name = "United States"\n', f'name = "United States"\nlocal_name = {value}\n'
+    )
+    assert folder.problems() == [
+        f"study.toml:39: local_name must be a non-empty string, not {shown}; write the name as "
+        'it reads inside a sentence in the country\'s language, e.g. "the UK", or leave the '
+        "key out to use name"
+    ]
+
+
+def test_a_misspelt_local_name(folder: StudyFolder) -> None:
+    folder.edit(
+        "study.toml", 'name = "United States"\n', 'name = "United States"\nlocalname = "the US"\n'
+    )
+    assert folder.problems() == [
+        "study.toml:39: unknown key 'localname' in [countries.US]; did you mean 'local_name'?"
+    ]
+
+
+def test_the_length_check_fills_the_country_with_the_longest_name_of_its_language(
+    folder: StudyFolder,
+) -> None:
+    # '@' + 15 + ' Hi from ' (9) + 'United States' (13) + '.' + 242 = 281 as X counts
+    old = "Hi, I moved last month. How can I update the postal address on my account? I can't "
+    folder.edit("scripts.csv", old + "find the option online.", "Hi from {country}." + "a" * 242)
+    assert folder.problems() == [
+        "scripts.csv:2: script 'address' (en) is 281 characters long as X counts them (with "
+        "the longest handle and country name), over the limit of 280; shorten it by 1"
+    ]
+    # a shorter local_name is what {country} becomes, so the text fits
+    folder.edit(
+        "study.toml", 'name = "United States"\n', 'name = "United States"\nlocal_name = "the US"\n'
+    )
+    assert folder.problems() == []
+    # the German name does not count for the English text
+    folder.edit("study.toml", 'name = "Germany"', 'name = "Bundesrepublik Deutschland"')
+    assert folder.problems() == []
+
+
 @pytest.mark.parametrize(
     ("language", "hint"),
     [
@@ -653,6 +709,8 @@ def test_a_country_with_only_unprobed_targets_still_needs_its_language(
     assert folder.problems() == [
         "scripts.csv: script 'address' has no text in 'ja' (used by JP); "
         "add a row 'address,...,ja,...'",
+        "scripts.csv: script 'delivery' has no text in 'ja' (used by JP); "
+        "add a row 'delivery,...,ja,...'",
         "scripts.csv: script 'weekend' has no text in 'ja' (used by JP); "
         "add a row 'weekend,...,ja,...'",
     ]
@@ -661,7 +719,7 @@ def test_a_country_with_only_unprobed_targets_still_needs_its_language(
 def test_a_duplicate_script_language_row(folder: StudyFolder) -> None:
     folder.append("scripts.csv", 'address,account,en,"{handle} Hi again."\n')
     assert folder.problems() == [
-        "scripts.csv:6: script 'address' has a second text in 'en' (the first is on line 2); "
+        "scripts.csv:8: script 'address' has a second text in 'en' (the first is on line 2); "
         "keep one row per script and language"
     ]
 
@@ -725,7 +783,7 @@ def test_a_bad_language_in_scripts(folder: StudyFolder) -> None:
             "I moved last month.",
             "I moved last month ({date}).",
             "scripts.csv:2: script 'address' (en) has an unknown placeholder '{date}'; "
-            "{handle} is the only placeholder",
+            "the placeholders are {handle} and {country}",
         ),
         (
             "I moved last month.",

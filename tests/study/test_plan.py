@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from study.errors import StudyError, StudyProblems
+from study.load import load_study
 from study.model import (
     ChannelSettings,
     Country,
@@ -69,8 +72,15 @@ def target(brand: str, code: str, handle: str, scope: Scope = Scope.LOCAL, line:
     return Target(brand, brand.title(), "retail", code, "x", handle, scope, line)
 
 
-def script(sid: str, languages: list[str]) -> Script:
-    texts = tuple((lang, f"{{handle}} {sid} in {lang}?") for lang in sorted(languages))
+# A script text: {handle} and {country} are the study's placeholders, {sid} and {lang} the test's.
+NAMED = "{handle} {sid} in {lang} from {country}?"
+UNNAMED = "{handle} {sid} in {lang}?"  # the same text from every country of a language
+
+
+def script(sid: str, languages: list[str], text: str = NAMED) -> Script:
+    texts = tuple(
+        (lang, text.replace("{sid}", sid).replace("{lang}", lang)) for lang in sorted(languages)
+    )
     return Script(sid, "category", texts)
 
 
@@ -79,6 +89,7 @@ def make_study(
     targets: list[Target],
     countries: list[str] | None = None,
     scripts: int = 3,
+    text: str = NAMED,
     slots: tuple[Slot, ...] = (BUSINESS,),
     start: date = date(2026, 3, 2),
     end: date = date(2026, 3, 15),
@@ -103,7 +114,7 @@ def make_study(
         channels=(ChannelSettings("x", "https://api.x.test", "probe", "TOKEN"),),
         countries=tuple(country(c) for c in codes),
         targets=tuple(targets),
-        scripts=tuple(script(f"s{i}", languages) for i in range(scripts)),
+        scripts=tuple(script(f"s{i}", languages, text) for i in range(scripts)),
     )
 
 
@@ -144,7 +155,7 @@ def studies(draw: st.DrawFn) -> Study:
     study = make_study(
         targets=targets,
         countries=codes,
-        scripts=draw(st.integers(1, 4)),
+        scripts=draw(st.integers(rounds, 4)),  # fewer would repeat a text to every target
         slots=tuple(draw(slots(f"slot{i}")) for i in range(draw(st.integers(1, 3)))),
         start=start,
         end=start + timedelta(days=days - 1),
@@ -205,12 +216,13 @@ def test_one_probe_per_target_per_round_with_a_shared_design(study: Study) -> No
     for p in plan:
         design_of[(p.country, p.round)].add((p.script, p.slot))
         assert p.probe_id == f"{p.brand}-{p.country}-{p.channel}-r{p.round}"
-        assert p.text == f"@{p.handle} {p.script} in {study.country(p.country).language}?"
+        language = study.country(p.country).language
+        assert p.text == f"@{p.handle} {p.script} in {language} from {p.country}?"
     assert all(len(d) == 1 for d in design_of.values())
-    if study.probes_per_target <= len(study.scripts):
-        for code in {p.country for p in plan}:
-            used = [next(iter(d))[0] for (c, _), d in design_of.items() if c == code]
-            assert len(used) == len(set(used)) == study.probes_per_target
+    for code in {p.country for p in plan}:
+        used = [next(iter(d))[0] for (c, _), d in design_of.items() if c == code]
+        assert len(used) == len(set(used)) == study.probes_per_target
+    assert len({(p.channel, p.handle.lower(), p.text) for p in plan}) == len(plan)
     assert plan == sorted(plan, key=lambda p: (p.scheduled_at, p.probe_id))
     summary = plan_summary(plan)
     assert all(sum(counts.values()) == len(plan) for counts in summary.values())
@@ -290,7 +302,9 @@ def test_no_room_for_an_account_raises_a_one_line_error_naming_it() -> None:
 
 def test_a_round_without_a_weekend_day_is_reported_for_the_weekend_slot() -> None:
     # 2026-03-02 is a Monday: spans Mon-Thu, Fri-Mon, Tue-Thu, Fri-Sun.
-    study = make_study(targets=[target("kaito", "DE", "Kaito")], slots=(WEEKEND,), rounds=4)
+    study = make_study(
+        targets=[target("kaito", "DE", "Kaito")], slots=(WEEKEND,), rounds=4, scripts=4
+    )
     assert round_spans(study)[0] == (date(2026, 3, 2), date(2026, 3, 5))
     problems = plan_problems(study)
     assert [p.file for p in problems] == ["study.toml", "study.toml"]
@@ -408,7 +422,7 @@ def test_text_fills_the_handle_per_channel() -> None:
     mail = Target("kaito", "Kaito", "retail", "DE", "email", "care@kaito.test", Scope.LOCAL)
     study = make_study(targets=[target("kaito", "DE", "Kaito"), mail], scripts=1, rounds=1)
     texts = {p.channel: p.text for p in make_plan(study)}
-    assert texts == {"x": "@Kaito s0 in de?", "email": "care@kaito.test s0 in de?"}
+    assert texts == {"x": "@Kaito s0 in de from DE?", "email": "care@kaito.test s0 in de from DE?"}
 
 
 def test_plan_json_is_sorted_utc_text_ending_with_a_newline() -> None:
@@ -427,3 +441,86 @@ def test_plan_json_is_sorted_utc_text_ending_with_a_newline() -> None:
         "script": {"s0": 1, "s1": 2, "s2": 1},
         "slot": {"business": 4},
     }
+
+
+# --- texts: {country}, and no text twice to one account -----------------------------------
+
+
+def test_text_fills_the_country_with_its_local_name_or_its_name() -> None:
+    us = Country("US", "United States", "America/New_York", "en", local_name="the US")
+    au = Country("AU", "Australia", "Australia/Sydney", "en")
+    assert (us.text_name, au.text_name) == ("the US", "Australia")
+    asked = [target("brenner", c, "BrennerAuto", Scope.GLOBAL) for c in ("AU", "US")]
+    study = replace(
+        make_study(targets=asked, scripts=1, rounds=1, text="{handle} Hi from {country}!"),
+        countries=(au, us),
+    )
+    texts = {p.country: p.text for p in make_plan(study)}
+    assert texts == {"AU": "@BrennerAuto Hi from Australia!", "US": "@BrennerAuto Hi from the US!"}
+
+
+def test_a_filled_in_value_is_not_read_as_a_placeholder() -> None:
+    odd = Country("DE", "{handle}", "Europe/Berlin", "de")
+    study = make_study(targets=[target("kaito", "DE", "Kaito")], scripts=1, rounds=1)
+    [p] = make_plan(replace(study, countries=(odd,)))
+    assert p.text == "@Kaito s0 in de from {handle}?"
+
+
+def test_a_global_account_sent_one_text_from_two_countries_is_a_problem() -> None:
+    # One script, no {country}: the US and AU probes to @BrennerAuto say the same thing.
+    asked = [
+        target("brenner", c, "BrennerAuto", Scope.GLOBAL, line=n) for n, c in ((2, "AU"), (3, "US"))
+    ]
+    local = [target("kaito", c, f"Kaito_{c}", line=4) for c in ("AU", "US")]
+    study = make_study(targets=asked + local, scripts=1, rounds=1, text=UNNAMED)
+    [problem] = plan_problems(study)
+    assert (problem.file, problem.line) == ("scripts.csv", None)
+    assert problem.message == (
+        "x account @BrennerAuto would be sent the same text more than once: 1 of its probes "
+        "repeats another one's text (e.g. brenner-AU-x-r1 and brenner-US-x-r1), and platforms "
+        "refuse a repeated post (X answers 403); it is asked from AU, US (en): add {country} "
+        "to the script texts of the languages these countries share, or write more scripts"
+    )
+    with pytest.raises(StudyProblems, match="@BrennerAuto would be sent the same text"):
+        make_plan(study)
+    named = replace(study, scripts=(script("s0", ["en"]),))
+    assert plan_problems(named) == []
+    plan = make_plan(named)
+    assert len({(p.channel, p.handle.lower(), p.text) for p in plan}) == len(plan) == 4
+
+
+def test_each_account_sent_a_text_twice_is_one_problem_counting_its_repeats() -> None:
+    codes = ("AT", "CH", "DE", "US")
+    asked = [target("brenner", c, "BrennerAuto", Scope.GLOBAL) for c in codes]
+    asked += [target("skyway", c, "SKYWAY", Scope.GLOBAL) for c in ("AT", "DE")]
+    asked += [target("kaito", c, "Kaito", Scope.GLOBAL) for c in ("DE", "US")]  # de and en
+    study = make_study(targets=asked, scripts=1, rounds=1, text=UNNAMED)
+    messages = [p.message for p in plan_problems(study)]
+    assert len(messages) == 2
+    assert messages[0].startswith("x account @BrennerAuto would be sent the same text")
+    assert "2 of its probes repeat another one's text" in messages[0]
+    assert "asked from AT, CH, DE (de): add {country}" in messages[0]
+    assert messages[1].startswith("x account @SKYWAY would be sent")
+    assert "(e.g. skyway-AT-x-r1 and skyway-DE-x-r1)" in messages[1]
+
+
+def test_more_rounds_than_scripts_repeats_a_text_to_every_target() -> None:
+    study = make_study(targets=[target("kaito", "DE", "Kaito")], scripts=2, rounds=3)
+    assert [str(p) for p in plan_problems(study)] == [
+        "scripts.csv: probes_per_target is 3 but there are only 2 scripts, so every target "
+        "would be sent one text twice, and platforms refuse a repeated post (X answers 403); "
+        "write at least 3 scripts or lower probes_per_target"
+    ]
+    with pytest.raises(StudyProblems):
+        make_plan(study)
+
+
+def test_the_example_study_sends_no_account_the_same_text_twice(example_dir: Path) -> None:
+    study = load_study(example_dir)
+    assert plan_problems(study) == []
+    plan = make_plan(study)
+    assert len(plan) == 501
+    assert len({(p.channel, p.handle.lower(), p.text) for p in plan}) == len(plan)
+    brenner = {p.country: p.text for p in plan if p.brand == "brenner" and p.round == 1}
+    assert " the UK " in brenner["GB"] and " México " in brenner["MX"]
+    assert not any("{" in p.text for p in plan)

@@ -28,7 +28,7 @@ def test_init_writes_a_complete_study_that_loads_cleanly(tmp_path: Path) -> None
     assert [(t.brand, t.country) for t in study.targets if t.scope is Scope.NONE] == [
         ("pebble", "DE")
     ]
-    assert [[lang for lang, _ in s.texts] for s in study.scripts] == [["de", "en"], ["de", "en"]]
+    assert [[lang for lang, _ in s.texts] for s in study.scripts] == [["de", "en"]] * 3
     assert [s.name for s in study.slots] == ["business", "evening", "weekend"]
     x = study.channel("x")
     assert (x.api_base, x.account, x.token_env) == (

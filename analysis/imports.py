@@ -1,0 +1,311 @@
+"""Hand-collected results: a CSV of probes sent by hand and the replies seen, into a journal.
+
+Columns (header row, any order): `brand, country, channel, sent_at, replied_at` are required;
+`handle, scope, script, slot, reply_kind, reply_text, inquiry_text` are optional. Times are
+ISO 8601 WITH an offset (`2026-03-02T14:05:00+01:00` or `...Z`); an empty `replied_at` means
+no reply was seen. Defaults: handle = brand, scope = local, script = unknown, slot = unknown
+(the country alone does not fix a time zone, so no local slot is computed), reply_kind =
+public_reply, texts ''. Each row becomes a probe `import-{brand}-{country}-{channel}-{h}`
+(h = the first 8 hex digits of the SHA-1 of sent_at as ISO UTC text, so re-importing a row
+gives the same id) and, when replied, the reply `{probe_id}-reply` by the handle. A probe is
+`closed` when sent_at + window <= the journal's last observation (the latest time in any
+imported file), else `sent`; `round` numbers a target's probes in sending order. Unknown
+slot occurrences are stored as the send instant (slot_start_at = slot_end_at = sent_at).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from analysis.journal_write import event, meta, read_journal, read_rows, set_meta, writing
+from study.countries import is_country, suggest_country
+from study.errors import Problem, StudyError, StudyProblems
+from study.load_tables import suggest
+from study.model import ReplyKind, Scope
+from study.paths import journal_path
+from study.timeutil import iso, parse_iso
+
+REQUIRED = ("brand", "country", "channel", "sent_at", "replied_at")
+OPTIONAL = ("handle", "scope", "script", "slot", "reply_kind", "reply_text", "inquiry_text")
+REPLY_KINDS = ("public_reply", "direct_message", "redirect", "auto_ack")
+SCOPES = (Scope.LOCAL.value, Scope.GLOBAL.value)
+_BRAND = re.compile(r"[a-z0-9_-]+")
+_EXAMPLE = "2026-03-02T14:05:00+01:00"
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What one import added to the journal."""
+
+    journal: Path
+    created: bool  # the import created the journal
+    probes: int  # probes added
+    replies: int  # replies added
+    closed: int  # of the added probes, those whose window has ended
+    open: int  # of the added probes, those whose window is still open (state sent)
+    last_observation: datetime  # the journal's as-of time after the import
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    probe_id: str
+    brand: str
+    country: str
+    channel: str
+    handle: str
+    scope: str
+    script: str
+    slot: str
+    text: str
+    sent_at: datetime
+    replied_at: datetime | None
+    kind: str
+    reply_text: str
+
+
+def probe_id_for(brand: str, country: str, channel: str, sent_at: datetime) -> str:
+    """The deterministic id of an imported probe."""
+    digest = hashlib.sha1(iso(sent_at).encode("ascii")).hexdigest()[:8]
+    return f"import-{brand}-{country}-{channel}-{digest}"
+
+
+def check_window(window_hours: float) -> None:
+    if not (math.isfinite(window_hours) and window_hours > 0):
+        raise StudyError(
+            f"the window must be more than 0 hours (got {window_hours}); give the observation "
+            "window in hours, e.g. --window-hours 72"
+        )
+
+
+def import_csv(study_dir: Path, csv_path: Path, window_hours: float) -> ImportSummary:
+    """Create or extend `study_dir`'s journal from a CSV of hand-collected probes and replies.
+
+    Every row is checked first; on any problem a `StudyProblems` lists them all (one
+    `FILE:line: what; fix` line each) and the journal is left untouched."""
+    check_window(window_hours)
+    path = journal_path(study_dir)
+    problems: list[Problem] = []
+    records = read_rows(csv_path, REQUIRED, OPTIONAL, problems)
+    parsed = [_parse(str(csv_path), line, values, problems) for line, values in records or []]
+    good = [r for r in parsed if r is not None]
+    _check_duplicates(str(csv_path), good, problems)
+    existing = read_journal(study_dir)
+    old_meta: dict[str, str] = {}
+    if existing is not None:
+        try:
+            old_meta = meta(existing)
+            _check_journal(path, old_meta, window_hours)
+            _check_already_imported(existing, str(csv_path), good, problems)
+        finally:
+            existing.close()
+    if problems:
+        raise StudyProblems(sorted(problems, key=lambda p: p.line or 0))
+    latest = max(max(r.sent_at, r.replied_at or r.sent_at) for r in good)
+    as_of = iso(latest)
+    if old_meta.get("last_observation", "") > as_of:
+        as_of = old_meta["last_observation"]
+    window = timedelta(hours=window_hours)
+    with writing(study_dir) as con:
+        if "study_name" not in old_meta:
+            set_meta(con, "study_name", study_dir.resolve().name)
+        set_meta(con, "window_hours", repr(float(window_hours)))
+        set_meta(con, "source", "import")
+        set_meta(con, "last_observation", as_of)
+        _insert(con, good, window)
+        closed = _close_windows(con, as_of)
+        replied = sum(r.replied_at is not None for r in good)
+        event(con, as_of, "imported", f"{csv_path.name}: {len(good)} probes, {replied} replies")
+        added = [r.probe_id for r in good]
+        n_closed = sum(1 for pid in added if pid in closed)
+    return ImportSummary(
+        journal=path,
+        created=existing is None,
+        probes=len(good),
+        replies=replied,
+        closed=n_closed,
+        open=len(good) - n_closed,
+        last_observation=parse_iso(as_of),
+    )
+
+
+def _time(name: str, value: str, bad: list[str]) -> datetime | None:
+    try:
+        return parse_iso(value)
+    except ValueError:
+        pass
+    try:
+        naive = datetime.fromisoformat(value)
+    except ValueError:
+        bad.append(f"{name} '{value}' is not an ISO 8601 time; write it like {_EXAMPLE}")
+        return None
+    assert naive.tzinfo is None
+    bad.append(
+        f"{name} '{value}' has no UTC offset; add the one of the clock it was read from, "
+        f"e.g. '{value}Z' or '{value}+01:00'"
+    )
+    return None
+
+
+def _parse(file: str, line: int, v: dict[str, str], out: list[Problem]) -> _Row | None:
+    bad: list[str] = []
+    for column in ("brand", "country", "channel", "sent_at"):
+        if not v[column]:
+            bad.append(f"{column} is empty; fill it in")
+    brand, country = v["brand"], v["country"]
+    if brand and not _BRAND.fullmatch(brand):
+        better = re.sub(r"[^a-z0-9_-]+", "-", brand.lower()).strip("-")
+        bad.append(
+            f"brand '{brand}' is not an identifier (lower-case letters, digits, '-', '_'); "
+            f"write e.g. '{better}'"
+        )
+    if country and not is_country(country):
+        meant = suggest_country(country)
+        hint = f"did you mean '{meant}'?" if meant else "use the ISO 3166 alpha-2 code"
+        bad.append(f"country '{country}' is not an ISO 3166 code; {hint}")
+    scope = v["scope"] or Scope.LOCAL.value
+    if scope not in SCOPES:
+        bad.append(f"scope '{scope}' is unknown; use local or global")
+    kind = v["reply_kind"] or ReplyKind.PUBLIC_REPLY.value
+    if kind not in REPLY_KINDS:
+        meant = suggest(kind, list(REPLY_KINDS))
+        hint = f" (did you mean '{meant}'?)" if meant else ""
+        bad.append(f"reply_kind '{kind}' is unknown{hint}; use one of {', '.join(REPLY_KINDS)}")
+    sent = _time("sent_at", v["sent_at"], bad) if v["sent_at"] else None
+    replied = _time("replied_at", v["replied_at"], bad) if v["replied_at"] else None
+    if sent is not None and replied is not None and replied < sent:
+        bad.append(
+            f"replied_at {v['replied_at']} is before sent_at {v['sent_at']}; check both times "
+            "and their UTC offsets"
+        )
+    if not v["replied_at"]:
+        for column in ("reply_kind", "reply_text"):
+            if v[column]:
+                bad.append(
+                    f"{column} is given but replied_at is empty; add the reply's time or "
+                    f"clear {column}"
+                )
+    out.extend(Problem(file, line, message) for message in bad)
+    if bad or sent is None:
+        return None
+    return _Row(
+        line=line,
+        probe_id=probe_id_for(brand, country, v["channel"], sent),
+        brand=brand,
+        country=country,
+        channel=v["channel"],
+        handle=v["handle"] or brand,
+        scope=scope,
+        script=v["script"] or "unknown",
+        slot=v["slot"] or "unknown",
+        text=v["inquiry_text"],
+        sent_at=sent,
+        replied_at=replied,
+        kind=kind,
+        reply_text=v["reply_text"],
+    )
+
+
+def _check_duplicates(file: str, rows: list[_Row], out: list[Problem]) -> None:
+    first: dict[str, int] = {}
+    for r in rows:
+        if r.probe_id in first:
+            out.append(
+                Problem(
+                    file,
+                    r.line,
+                    f"repeats the probe on line {first[r.probe_id]} (same brand, country, "
+                    "channel and sent_at); remove one of the two rows",
+                )
+            )
+        else:
+            first[r.probe_id] = r.line
+
+
+def _check_journal(path: Path, old: dict[str, str], window_hours: float) -> None:
+    source = old.get("source", "campaign")
+    if source != "import":
+        raise StudyError(
+            f"{path}: this journal holds a {source} (source = {source}); import hand-collected "
+            "results into a study folder of their own"
+        )
+    old_window = float(old.get("window_hours", "nan"))
+    if old_window != float(window_hours):
+        raise StudyError(
+            f"{path}: the journal's window is {old_window:g} hours but this import asks for "
+            f"{window_hours:g}; import with --window-hours {old_window:g}, or into a new "
+            "study folder"
+        )
+
+
+def _check_already_imported(
+    con: sqlite3.Connection, file: str, rows: list[_Row], out: list[Problem]
+) -> None:
+    known = {str(r[0]) for r in con.execute("SELECT probe_id FROM probes")}
+    for r in rows:
+        if r.probe_id in known:
+            out.append(
+                Problem(
+                    file,
+                    r.line,
+                    f"this probe (same brand, country, channel and sent_at) is already in the "
+                    f"journal as {r.probe_id}; remove the row (it was imported before)",
+                )
+            )
+
+
+def _insert(con: sqlite3.Connection, rows: list[_Row], window: timedelta) -> None:
+    con.executemany(
+        "INSERT INTO probes (probe_id, brand, country, channel, handle, scope, script, slot,"
+        " round, text, scheduled_at, slot_start_at, slot_end_at, state, sent_at, closes_at)"
+        " VALUES (?,?,?,?,?,?,?,?,1,?,?,?,?,'sent',?,?)",
+        [
+            (
+                r.probe_id, r.brand, r.country, r.channel, r.handle, r.scope, r.script,
+                r.slot, r.text, iso(r.sent_at), iso(r.sent_at), iso(r.sent_at),
+                iso(r.sent_at), iso(r.sent_at + window),
+            )
+            for r in rows
+        ],
+    )  # fmt: skip
+    con.executemany(
+        "INSERT INTO replies (channel, reply_id, probe_id, author, author_id, text, created_at,"
+        " kind, seen_at) VALUES (?,?,?,?,?,?,?,?,?)",
+        [
+            (
+                r.channel, f"{r.probe_id}-reply", r.probe_id, r.handle, r.handle,
+                r.reply_text, iso(r.replied_at), r.kind, iso(r.replied_at),
+            )
+            for r in rows
+            if r.replied_at is not None
+        ],
+    )  # fmt: skip
+    # `round`: a target's probes in sending order, renumbered over the whole journal so the
+    # result does not depend on the order in which files were imported.
+    con.execute(
+        "UPDATE probes SET round = o.k FROM (SELECT probe_id, row_number() OVER (PARTITION BY"
+        " brand, country, channel ORDER BY sent_at, probe_id) AS k FROM probes) AS o"
+        " WHERE o.probe_id = probes.probe_id"
+    )
+
+
+def _close_windows(con: sqlite3.Connection, as_of: str) -> set[str]:
+    """Close every probe whose window ended by `as_of`; the ids closed now."""
+    closed = {
+        str(r[0])
+        for r in con.execute(
+            "SELECT probe_id FROM probes WHERE state = 'sent' AND closes_at <= ?", (as_of,)
+        )
+    }
+    con.execute(
+        "UPDATE probes SET state = 'closed', closed_at = closes_at "
+        "WHERE state = 'sent' AND closes_at <= ?",
+        (as_of,),
+    )
+    return closed

@@ -1,0 +1,190 @@
+"""The shared parts of importing into a journal: CSV rows with their line numbers, and
+writing all or nothing.
+
+Importers check every row first and write only when all are good. A new journal is built in a
+temporary file next to `journal.sqlite` and renamed into place; an existing one is changed in
+one `BEGIN IMMEDIATE` transaction. Either way a failure leaves the journal as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from study.errors import Problem
+from study.journal_schema import SCHEMA_VERSION, create_schema
+from study.load_tables import suggest
+from study.paths import journal_path
+
+Rows = list[tuple[int, dict[str, str]]]
+
+
+def read_rows(
+    path: Path, required: tuple[str, ...], optional: tuple[str, ...], out: list[Problem]
+) -> Rows | None:
+    """The non-blank rows of a CSV file with the physical line each starts on (the header is
+    line 1), values stripped and absent optional columns as ''; None when no row can be read
+    (the problems are added to `out`)."""
+    name = str(path)
+    shape = f"required: {', '.join(required)}; optional: {', '.join(optional)}"
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        out.append(Problem(name, None, "does not exist; check the path"))
+        return None
+    except UnicodeDecodeError:
+        out.append(Problem(name, 1, 'is not UTF-8 text; save it as UTF-8 ("CSV UTF-8")'))
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    rows: Rows = []
+    end = 0
+    try:
+        for record in reader:
+            line, end = end + 1, reader.line_num  # a quoted value may span several lines
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = [cell.strip() for cell in record]
+                if not _header_ok(name, line, header, required, optional, shape, out):
+                    return None
+            elif len(record) != len(header):
+                out.append(
+                    Problem(
+                        name,
+                        line,
+                        f"has {len(record)} values but the header has {len(header)}; give "
+                        "every row all of them (an empty one is just ',,') and quote a value "
+                        "with a comma",
+                    )
+                )
+            else:
+                row = dict.fromkeys(optional, "")
+                row.update((c, v.strip()) for c, v in zip(header, record, strict=True))
+                rows.append((line, row))
+    except csv.Error as error:
+        out.append(
+            Problem(
+                name,
+                end + 1,
+                f"is not valid CSV ({error}); check the quotes from this line on: quote a "
+                'whole value, and double a quote inside one ("")',
+            )
+        )
+        return None
+    if header is None:
+        out.append(Problem(name, 1, f"is empty; start it with the header row ({shape})"))
+        return None
+    if not rows and not out:
+        out.append(Problem(name, 1, "has no rows under the header; add one row per record"))
+    return rows
+
+
+def _header_ok(
+    name: str,
+    line: int,
+    header: list[str],
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    shape: str,
+    out: list[Problem],
+) -> bool:
+    known = required + optional
+    missing = [c for c in required if c not in header]
+    ok = True
+    for column in dict.fromkeys(header):
+        if header.count(column) > 1:
+            out.append(Problem(name, line, f"has the column '{column}' twice; keep one"))
+            ok = False
+        if column not in known:
+            meant = suggest(column, [c for c in known if c not in header])
+            if meant is None:
+                message = f"has an unknown column '{column}'; remove it ({shape})"
+            else:
+                message = f"has the column '{column}'; rename it '{meant}' ({shape})"
+                if meant in missing:
+                    missing.remove(meant)
+            out.append(Problem(name, line, message))
+            ok = False
+    for column in missing:
+        out.append(Problem(name, line, f"has no column '{column}'; add it ({shape})"))
+    return ok and not missing
+
+
+def read_journal(study_dir: Path) -> sqlite3.Connection | None:
+    """A read-only connection to the study's journal, or None when there is none yet.
+
+    Opening read-only leaves the file's bytes alone, so a rejected import changes nothing."""
+    path = journal_path(study_dir)
+    if not path.exists():
+        return None
+    from analysis.journal_tables import open_journal
+
+    return open_journal(study_dir)
+
+
+@contextlib.contextmanager
+def writing(study_dir: Path) -> Iterator[sqlite3.Connection]:
+    """A connection inside one transaction that commits when the block ends without error.
+
+    A missing journal is built in a temporary file (schema and `schema_version` included) and
+    renamed into place only on success, so no half-built journal is ever seen."""
+    path = journal_path(study_dir)
+    if path.exists():
+        con = sqlite3.connect(path, timeout=30, isolation_level=None)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                create_schema(con)
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        con = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            # A temporary file that is thrown away on any failure needs no rollback journal.
+            con.execute("PRAGMA journal_mode=OFF")
+            con.execute("PRAGMA synchronous=OFF")
+            con.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk loads of a corpus
+            con.execute("BEGIN")
+            create_schema(con)
+            set_meta(con, "schema_version", SCHEMA_VERSION)
+            yield con
+            con.execute("COMMIT")
+            con.execute("PRAGMA journal_mode=WAL")  # what the runner and readers expect
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def meta(con: sqlite3.Connection) -> dict[str, str]:
+    return {str(k): str(v) for k, v in con.execute("SELECT key, value FROM meta")}
+
+
+def set_meta(con: sqlite3.Connection, key: str, value: str) -> None:
+    con.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def event(con: sqlite3.Connection, at: str, kind: str, detail: str) -> None:
+    con.execute("INSERT INTO events(at, kind, detail) VALUES (?, ?, ?)", (at, kind, detail))

@@ -1,0 +1,330 @@
+"""A passive corpus: the "Customer Support on Twitter" data set (TWCS) as a journal.
+
+TWCS (Thought Vector, on Kaggle) holds customers' tweets to brands and the brands' replies:
+`tweet_id, author_id, inbound, created_at, text, response_tweet_id, in_response_to_tweet_id`,
+with `created_at` like `Tue Oct 31 22:10:47 +0000 2017`. Copies re-saved by pandas add a
+leading unnamed index column and write `in_response_to_tweet_id` as floats (`3.0`); both are
+read. Nobody sent these inquiries on a schedule, so the study design is inferred:
+
+- a brand is an author of non-inbound tweets; `brand` is its author_id in lower case and
+  `handle` the author_id as written;
+- an inquiry is an inbound tweet that replies to nothing and whose FIRST @mention (an `@`
+  not preceded by a letter, digit or `_`, then letters, digits, `_`; compared without case)
+  is a brand: it becomes probe `twcs-{tweet_id}` of that brand (country `ZZ` = unknown,
+  channel `x`, scope `local`, script `passive`, round 1, message_id = tweet_id);
+- its response is the earliest tweet by that brand whose `in_response_to_tweet_id` is the
+  inquiry (ties: the smaller tweet_id), stored as reply `tweet_id` with the kind its wording
+  gives (`study.kinds`); other tweets are not stored;
+- the slot is the inquiry's UTC time: `weekend` (Saturday, Sunday), else `business`
+  (09:00-17:00), `evening` (17:00-22:00) or `night` (00:00-09:00 and 22:00-24:00), with the
+  slot occurrence's UTC bounds as slot_start_at/slot_end_at;
+- the as-of time (meta last_observation) is the latest `created_at` in the file; a probe is
+  `closed` when created_at + window <= as-of, else `sent`.
+
+Bare carriage returns inside unquoted text (seen in the real file) would end a row in any
+CSV reader, so the file is first copied with each bare CR replaced by the otherwise unused
+byte 0x1E (CRLF line ends become LF), which the query turns back into CR.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from analysis.imports import check_window
+from analysis.journal_write import event, read_journal, set_meta, writing
+from study.errors import Problem, StudyError, StudyProblems
+from study.kinds import AUTO_ACK_PATTERNS, REDIRECT_PATTERNS, classify_public_text
+from study.paths import journal_path
+from study.timeutil import parse_iso
+
+COLUMNS = {
+    "tweet_id": "BIGINT",
+    "author_id": "VARCHAR",
+    "inbound": "BOOLEAN",
+    "created_at": "VARCHAR",
+    "text": "VARCHAR",
+    "response_tweet_id": "VARCHAR",
+    "in_response_to_tweet_id": "DOUBLE",
+}
+TIME_FORMAT = "%a %b %d %H:%M:%S %z %Y"
+_PLACEHOLDER = b"\x1e"
+_CHUNK = 1 << 24
+
+LOAD_SQL = """
+-- Every tweet of the file, typed; times as UTC TIMESTAMPs, CRs restored in the text.
+CREATE TEMP TABLE tweets AS
+SELECT tweet_id, author_id, inbound, created_at AS created_text,
+       try_strptime(created_at, $time_format) AT TIME ZONE 'UTC' AS ts,
+       coalesce(replace(text, chr(30), chr(13)), '') AS text,
+       CAST(in_response_to_tweet_id AS BIGINT) AS parent
+FROM read_csv($path, header = true, names = $names, types = $types, delim = ',',
+              quote = '"', escape = '"', new_line = '\\n')
+"""
+
+PAIRS_SQL = """
+-- Inquiries (inbound, replying to nothing, first @mention a brand) and their first responses.
+WITH brands AS (
+    SELECT lower(author_id) AS brand, min(author_id) AS handle
+    FROM tweets WHERE NOT inbound GROUP BY ALL
+),
+inquiries AS (
+    SELECT t.tweet_id, t.ts, t.text, b.brand, b.handle
+    FROM tweets AS t
+    JOIN brands AS b
+      ON lower(regexp_extract(t.text, '(?:^|[^A-Za-z0-9_])@([A-Za-z0-9_]+)', 1)) = b.brand
+    WHERE t.inbound AND t.parent IS NULL
+),
+responses AS (
+    SELECT i.tweet_id AS inquiry, r.tweet_id, r.author_id, r.ts, r.text
+    FROM inquiries AS i
+    JOIN tweets AS r ON r.parent = i.tweet_id AND lower(r.author_id) = i.brand
+    WHERE NOT r.inbound
+    QUALIFY row_number() OVER (PARTITION BY i.tweet_id ORDER BY r.ts, r.tweet_id) = 1
+),
+slotted AS (
+    SELECT i.*,
+        CASE WHEN isodow(i.ts) >= 6 THEN 'weekend'
+             WHEN hour(i.ts) BETWEEN 9 AND 16 THEN 'business'
+             WHEN hour(i.ts) BETWEEN 17 AND 21 THEN 'evening'
+             ELSE 'night' END AS slot,
+        date_trunc('day', i.ts) AS day
+    FROM inquiries AS i
+)
+SELECT
+    s.tweet_id, s.brand, s.handle, s.slot, s.text,
+    strftime(s.ts, $iso) AS sent_at,
+    strftime(s.day + CASE s.slot WHEN 'business' THEN INTERVAL 9 HOUR
+        WHEN 'evening' THEN INTERVAL 17 HOUR WHEN 'weekend' THEN INTERVAL 0 HOUR
+        ELSE CASE WHEN hour(s.ts) < 9 THEN INTERVAL 0 HOUR ELSE INTERVAL 22 HOUR END
+        END, $iso) AS slot_start_at,
+    strftime(s.day + CASE s.slot WHEN 'business' THEN INTERVAL 17 HOUR
+        WHEN 'evening' THEN INTERVAL 22 HOUR WHEN 'weekend' THEN INTERVAL 24 HOUR
+        ELSE CASE WHEN hour(s.ts) < 9 THEN INTERVAL 9 HOUR ELSE INTERVAL 24 HOUR END
+        END, $iso) AS slot_end_at,
+    strftime(s.ts + to_microseconds($window_us), $iso) AS closes_at,
+    r.tweet_id AS reply_id, r.author_id, r.text AS reply_text,
+    strftime(r.ts, $iso) AS replied_at,
+    regexp_matches(r.text, $maybe_not_answer) AS maybe_not_answer
+FROM slotted AS s LEFT JOIN responses AS r ON r.inquiry = s.tweet_id
+ORDER BY s.ts, s.tweet_id
+"""
+
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"
+# Python's `re` takes ~30 us a text for `classify_public_text`'s patterns: too slow for
+# 700,000 responses. DuckDB first runs the same patterns without their `\b` assertions (so
+# they match a superset) on all threads, and only those matches are classified in Python,
+# which keeps the result exactly `classify_public_text`'s.
+MAYBE_NOT_ANSWER = "(?i)" + "|".join(
+    p.replace(r"\b", "") for p in AUTO_ACK_PATTERNS + REDIRECT_PATTERNS
+)
+
+
+@dataclass(frozen=True)
+class TwcsSummary:
+    """What a TWCS import found and wrote."""
+
+    journal: Path
+    tweets: int  # rows in the file
+    brands: int  # distinct brands with at least one inquiry
+    inquiries: int  # probes written
+    responses: int  # inquiries with a response (replies written)
+    closed: int  # probes whose window ended by the as-of time
+    last_observation: datetime  # the as-of time: the file's latest created_at
+
+
+def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> TwcsSummary:
+    """Read a TWCS-format file into a new journal in `study_dir` (which must have none)."""
+    check_window(window_hours)
+    path = journal_path(study_dir)
+    existing = read_journal(study_dir)
+    if existing is not None:
+        existing.close()
+        raise StudyError(
+            f"{path}: this study folder already has a journal; import the corpus into a new "
+            "folder (or move the journal away first)"
+        )
+    names = _names(csv_path)
+    with tempfile.TemporaryDirectory(prefix="replybench-twcs-") as tmp:
+        clean = Path(tmp) / "twcs.csv"
+        _copy_without_bare_cr(csv_path, clean)
+        con = duckdb.connect()
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            types = {n: COLUMNS.get(n, "VARCHAR") for n in names}
+            params: dict[str, Any] = {"path": str(clean), "names": names, "types": types}
+            try:
+                con.execute(LOAD_SQL, {**params, "time_format": TIME_FORMAT})
+            except duckdb.Error as e:
+                raise StudyProblems([_read_problem(str(e), csv_path, clean)]) from e
+            _check_rows(con, str(csv_path))
+            window_us = round(window_hours * 3600e6)
+            pairs = con.execute(
+                PAIRS_SQL,
+                {"iso": ISO_FORMAT, "window_us": window_us, "maybe_not_answer": MAYBE_NOT_ANSWER},
+            )
+            rows = pairs.fetchall()
+            n_tweets, as_of = _counts(con)
+        finally:
+            con.close()
+    return _write(study_dir, path, rows, n_tweets, as_of, window_hours, csv_path)
+
+
+def _names(csv_path: Path) -> list[str]:
+    """Column names for the reader, from the header (an unnamed first column is the index)."""
+    try:
+        with csv_path.open("r", encoding="utf-8-sig", newline="") as f:
+            first = f.readline()
+    except FileNotFoundError:
+        raise StudyError(f"{csv_path}: does not exist; check the path") from None
+    except UnicodeDecodeError:
+        raise StudyError(f"{csv_path}:1: is not UTF-8 text; save it as UTF-8") from None
+    header = [c.strip().strip('"') for c in first.rstrip("\r\n").split(",")]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        shape = ",".join(COLUMNS)
+        raise StudyProblems(
+            [
+                Problem(str(csv_path), 1, f"has no column '{c}'; a TWCS file's header is {shape}")
+                for c in missing
+            ]
+        )
+    return [c if c else f"_column{i}" for i, c in enumerate(header)]
+
+
+def _read_problem(error: str, csv_path: Path, clean: Path) -> Problem:
+    """DuckDB's reading error as a problem of the researcher's file (the copy keeps its lines)."""
+    lines = [line.strip() for line in error.replace(str(clean), str(csv_path)).splitlines()]
+    at = re.search(r"CSV Error on Line: (\d+)", error)
+    detail = next((line for line in lines if line.startswith("Error when")), lines[0])
+    return Problem(
+        str(csv_path),
+        int(at.group(1)) if at else None,
+        f"not readable as a TWCS file ({detail}); check that it is the CSV of the Customer "
+        "Support on Twitter data set",
+    )
+
+
+def _copy_without_bare_cr(src: Path, dest: Path) -> None:
+    with src.open("rb") as f, dest.open("wb") as out:
+        carry = b""
+        while chunk := f.read(_CHUNK):
+            data = carry + chunk
+            carry = b""
+            if data.endswith(b"\r"):  # its LF, if any, is in the next chunk
+                data, carry = data[:-1], b"\r"
+            out.write(data.replace(b"\r\n", b"\n").replace(b"\r", _PLACEHOLDER))
+        out.write(carry.replace(b"\r", _PLACEHOLDER))
+
+
+def _check_rows(con: duckdb.DuckDBPyConnection, file: str) -> None:
+    problems: list[Problem] = []
+    bad_times = con.execute(
+        "SELECT tweet_id, created_text FROM tweets WHERE ts IS NULL ORDER BY tweet_id LIMIT 5"
+    ).fetchall()
+    for tweet_id, text in bad_times:
+        problems.append(
+            Problem(
+                file,
+                None,
+                f"tweet {tweet_id}: created_at {text!r} is not a time like "
+                "'Tue Oct 31 22:10:47 +0000 2017'; correct or remove the row",
+            )
+        )
+    twice = con.execute(
+        "SELECT tweet_id FROM tweets GROUP BY tweet_id HAVING count(*) > 1 "
+        "ORDER BY tweet_id LIMIT 5"
+    ).fetchall()
+    for (tweet_id,) in twice:
+        problems.append(
+            Problem(file, None, f"tweet {tweet_id} appears more than once; keep one row")
+        )
+    nulls = con.execute(
+        "SELECT count(*) FROM tweets WHERE tweet_id IS NULL OR author_id IS NULL OR inbound IS NULL"
+    ).fetchone()
+    if nulls and nulls[0]:
+        problems.append(
+            Problem(
+                file,
+                None,
+                f"{nulls[0]} rows lack tweet_id, author_id or inbound; fill them in or "
+                "remove those rows",
+            )
+        )
+    if problems:
+        raise StudyProblems(problems)
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
+    row = con.execute("SELECT count(*), strftime(max(ts), $iso) FROM tweets", {"iso": ISO_FORMAT})
+    n, as_of = row.fetchone() or (0, None)
+    return int(n), as_of
+
+
+def _write(
+    study_dir: Path,
+    path: Path,
+    rows: list[Any],
+    n_tweets: int,
+    as_of: str | None,
+    window_hours: float,
+    csv_path: Path,
+) -> TwcsSummary:
+    if as_of is None:
+        raise StudyError(f"{csv_path}:2: has no tweets under the header; import a file with rows")
+    probes = []
+    replies = []
+    for tweet_id, brand, handle, slot, text, sent_at, start, end, closes_at, *reply in rows:
+        state = "closed" if closes_at <= as_of else "sent"
+        probe_id = f"twcs-{tweet_id}"
+        probes.append(
+            (
+                probe_id, brand, handle, slot, text, sent_at, start, end, state, sent_at,
+                str(tweet_id), closes_at, closes_at if state == "closed" else None,
+            )
+        )  # fmt: skip
+        reply_id, author_id, reply_text, replied_at, maybe_not_answer = reply
+        if reply_id is not None:
+            kind = "public_reply"
+            if maybe_not_answer:
+                kind = classify_public_text(reply_text).value
+            replies.append(
+                (
+                    str(reply_id), probe_id, author_id, author_id, reply_text, replied_at,
+                    kind, str(tweet_id), str(tweet_id), replied_at,
+                )
+            )  # fmt: skip
+    with writing(study_dir) as con:
+        set_meta(con, "study_name", study_dir.resolve().name)
+        set_meta(con, "window_hours", repr(float(window_hours)))
+        set_meta(con, "source", "twcs")
+        set_meta(con, "last_observation", as_of)
+        con.executemany(
+            "INSERT INTO probes (probe_id, brand, country, channel, handle, scope, script,"
+            " slot, round, text, scheduled_at, slot_start_at, slot_end_at, state, sent_at,"
+            " message_id, closes_at, closed_at)"
+            " VALUES (?,?,'ZZ','x',?,'local','passive',?,1,?,?,?,?,?,?,?,?,?)",
+            probes,
+        )
+        con.executemany(
+            "INSERT INTO replies (channel, reply_id, probe_id, author, author_id, text,"
+            " created_at, kind, in_reply_to, conversation_id, seen_at)"
+            " VALUES ('x',?,?,?,?,?,?,?,?,?,?)",
+            replies,
+        )
+        event(con, as_of, "imported", f"{csv_path.name}: {len(probes)} inquiries (twcs)")
+    return TwcsSummary(
+        journal=path,
+        tweets=n_tweets,
+        brands=len({p[1] for p in probes}),
+        inquiries=len(probes),
+        responses=len(replies),
+        closed=sum(p[8] == "closed" for p in probes),
+        last_observation=parse_iso(as_of),
+    )

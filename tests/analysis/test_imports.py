@@ -1,0 +1,364 @@
+"""Hand-collected results into a journal: round trips, extension, and every kind of bad row."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from analysis.imports import ImportSummary, import_csv
+from analysis.journal_tables import read_table
+from study.errors import StudyError, StudyProblems
+from study.journal_schema import create_schema
+from study.paths import journal_path
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "analysis"
+FIRST = FIXTURES / "hand_collected.csv"
+MORE = FIXTURES / "hand_collected_more.csv"
+HEADER = "brand,country,channel,sent_at,replied_at"
+
+
+def pid(brand: str, country: str, channel: str, sent_iso: str) -> str:
+    return f"import-{brand}-{country}-{channel}-{hashlib.sha1(sent_iso.encode()).hexdigest()[:8]}"
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def meta(study: Path) -> dict[str, str]:
+    con = sqlite3.connect(journal_path(study))
+    try:
+        return dict(con.execute("SELECT key, value FROM meta").fetchall())
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Path:
+    return tmp_path / "hand-study"
+
+
+def write(tmp_path: Path, text: str, name: str = "results.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(study: Path, csv_path: Path, window: float = 72) -> list[str]:
+    with pytest.raises(StudyProblems) as e:
+        import_csv(study, csv_path, window)
+    return str(e.value).splitlines()
+
+
+def test_import_creates_a_journal_with_every_value(study: Path) -> None:
+    summary = import_csv(study, FIRST, 72)
+
+    assert summary == ImportSummary(
+        journal=journal_path(study),
+        created=True,
+        probes=6,
+        replies=4,
+        closed=3,
+        open=3,
+        last_observation=summary.last_observation,
+    )
+    assert summary.last_observation.isoformat() == "2026-03-07T09:00:00+00:00"
+    probes = read_table(study, "probes").set_index("probe_id")
+    kaito1 = pid("kaito", "DE", "x", "2026-03-02T09:05:00.000Z")
+    kaito2 = pid("kaito", "DE", "x", "2026-03-05T15:00:00.000Z")
+    brenner_mail = pid("brenner", "DE", "email", "2026-03-07T09:00:00.000Z")
+    assert probes.loc[kaito1].to_dict() == {
+        "brand": "kaito",
+        "country": "DE",
+        "channel": "x",
+        "handle": "KaitoDE",
+        "scope": "local",
+        "script": "delivery",
+        "slot": "business",
+        "round": 1,
+        "scheduled_at": "2026-03-02T09:05:00.000Z",
+        "sent_at": "2026-03-02T09:05:00.000Z",
+        "message_id": None,
+        "state": "closed",
+        "closes_at": "2026-03-05T09:05:00.000Z",
+        "closed_at": "2026-03-05T09:05:00.000Z",
+        "text": "@KaitoDE Hallo, wo ist meine Bestellung?",
+        "detail": None,
+    }
+    assert probes.loc[kaito2, "round"] == 2
+    assert probes.loc[kaito2, "state"] == "sent"
+    assert probes.loc[kaito2, "closed_at"] is None
+    # Defaults: handle = brand, scope local, script and slot unknown, text empty.
+    defaults = probes.loc[brenner_mail]
+    assert (defaults.handle, defaults.scope, defaults.script, defaults.slot, defaults.text) == (
+        "brenner",
+        "local",
+        "unknown",
+        "unknown",
+        "",
+    )
+    assert probes.loc[pid("kaito", "GB", "x", "2026-03-03T09:00:00.000Z"), "scope"] == "global"
+    assert sorted(probes.state) == ["closed"] * 3 + ["sent"] * 3
+
+    replies = read_table(study, "replies")
+    assert replies[["probe_id", "author", "kind", "created_at"]].values.tolist() == [
+        [kaito1, "KaitoDE", "public_reply", "2026-03-02T10:35:00.000Z"],
+        [
+            pid("brenner", "DE", "email", "2026-03-02T13:00:00.000Z"),
+            "service@brenner.example",
+            "direct_message",
+            "2026-03-04T07:00:00.000Z",
+        ],
+        [kaito2, "KaitoDE", "redirect", "2026-03-05T16:00:00.000Z"],
+        [
+            pid("brenner", "GB", "x", "2026-03-06T18:30:00.000Z"),
+            "BrennerAuto",
+            "auto_ack",
+            "2026-03-06T18:31:00.000Z",
+        ],
+    ]
+    assert replies.reply_id.tolist()[0] == f"{kaito1}-reply"
+    assert (
+        replies.text.tolist()[0] == "@replybench_probe Hallo! Bitte nenne uns deine Bestellnummer."
+    )
+    assert meta(study) == {
+        "schema_version": "1",
+        "study_name": "hand-study",
+        "window_hours": "72.0",
+        "source": "import",
+        "last_observation": "2026-03-07T09:00:00.000Z",
+    }
+
+
+def test_a_second_file_extends_the_journal_and_closes_windows(study: Path) -> None:
+    import_csv(study, FIRST, 72)
+    summary = import_csv(study, MORE, 72)
+
+    assert (summary.created, summary.probes, summary.replies) == (False, 2, 2)
+    assert (summary.closed, summary.open) == (1, 1)
+    probes = read_table(study, "probes").set_index("probe_id")
+    assert len(probes) == 8
+    assert meta(study)["last_observation"] == "2026-03-10T13:00:00.000Z"
+    # The new latest time closes the windows that ended before it, old rows included.
+    assert (probes.state == "sent").sum() == 1
+    assert probes.loc[pid("brenner", "GB", "x", "2026-03-10T12:00:00.000Z"), "state"] == "sent"
+    # An earlier probe to kaito DE/x renumbers the rounds in sending order.
+    rounds = probes[(probes.brand == "kaito") & (probes.country == "DE")]
+    assert rounds.sort_values("sent_at")["round"].tolist() == [1, 2, 3]
+    reply = read_table(study, "replies").set_index("probe_id")
+    assert reply.loc[pid("kaito", "DE", "x", "2026-03-01T12:00:00.000Z"), "kind"] == "public_reply"
+    assert len(reply) == 6
+
+
+def test_an_earlier_file_does_not_move_the_as_of_time_back(study: Path, tmp_path: Path) -> None:
+    import_csv(study, FIRST, 72)
+    early = write(tmp_path, f"{HEADER}\nkaito,FR,x,2026-02-01T10:00:00Z,\n")
+    summary = import_csv(study, early, 72)
+    assert meta(study)["last_observation"] == "2026-03-07T09:00:00.000Z"
+    assert summary.closed == 1
+
+
+def test_reimporting_the_same_rows_is_refused_and_changes_nothing(study: Path) -> None:
+    import_csv(study, FIRST, 72)
+    before = digest(journal_path(study))
+    lines = problems(study, FIRST)
+    expected = pid("kaito", "DE", "x", "2026-03-02T09:05:00.000Z")
+    assert len(lines) == 6
+    assert lines[0] == (
+        f"{FIRST}:2: this probe (same brand, country, channel and sent_at) is already in the "
+        f"journal as {expected}; remove the row (it was imported before)"
+    )
+    assert digest(journal_path(study)) == before
+
+
+def test_the_same_instant_written_with_another_offset_is_a_duplicate(
+    study: Path, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        f"{HEADER}\nkaito,DE,x,2026-03-02T10:05:00+01:00,\nkaito,DE,x,2026-03-02T09:05:00Z,\n",
+    )
+    assert problems(study, path) == [
+        f"{path}:3: repeats the probe on line 2 (same brand, country, channel and sent_at); "
+        "remove one of the two rows"
+    ]
+    assert not journal_path(study).exists()
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            "kaito,DE,x,2026-03-02T10:05:00,",
+            "sent_at '2026-03-02T10:05:00' has no UTC offset; add the one of the clock it was "
+            "read from, e.g. '2026-03-02T10:05:00Z' or '2026-03-02T10:05:00+01:00'",
+        ),
+        (
+            "kaito,DE,x,2026-03-02T10:05:00Z,2026-03-02 11:00",
+            "replied_at '2026-03-02 11:00' has no UTC offset; add the one of the clock it was "
+            "read from, e.g. '2026-03-02 11:00Z' or '2026-03-02 11:00+01:00'",
+        ),
+        (
+            "kaito,DE,x,yesterday at noon,",
+            "sent_at 'yesterday at noon' is not an ISO 8601 time; write it like "
+            "2026-03-02T14:05:00+01:00",
+        ),
+        (
+            "kaito,DE,x,2026-03-02T10:05:00Z,2026-03-02T10:04:59Z",
+            "replied_at 2026-03-02T10:04:59Z is before sent_at 2026-03-02T10:05:00Z; check "
+            "both times and their UTC offsets",
+        ),
+        (
+            "kaito,UK,x,2026-03-02T10:05:00Z,",
+            "country 'UK' is not an ISO 3166 code; did you mean 'GB'?",
+        ),
+        (
+            "Kaito Motors,DE,x,2026-03-02T10:05:00Z,",
+            "brand 'Kaito Motors' is not an identifier (lower-case letters, digits, '-', '_'); "
+            "write e.g. 'kaito-motors'",
+        ),
+        (",DE,x,2026-03-02T10:05:00Z,", "brand is empty; fill it in"),
+    ],
+)
+def test_a_bad_required_value_names_file_line_and_fix(
+    study: Path, tmp_path: Path, row: str, message: str
+) -> None:
+    path = write(tmp_path, f"{HEADER}\nkaito,DE,x,2026-03-01T10:00:00Z,\n{row}\n")
+    assert problems(study, path) == [f"{path}:3: {message}"]
+    assert not journal_path(study).exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            "reply_kind\n{row},2026-03-02T11:00:00Z,publicreply",
+            "reply_kind 'publicreply' is unknown (did you mean 'public_reply'?); use one of "
+            "public_reply, direct_message, redirect, auto_ack",
+        ),
+        (
+            "reply_kind\n{row},2026-03-02T11:00:00Z,other",
+            "reply_kind 'other' is unknown; use one of public_reply, direct_message, redirect, "
+            "auto_ack",
+        ),
+        ("scope\n{row},,none", "scope 'none' is unknown; use local or global"),
+        (
+            "reply_text\n{row},,Thanks!",
+            "reply_text is given but replied_at is empty; add the reply's time or clear reply_text",
+        ),
+    ],
+)
+def test_a_bad_optional_value_names_file_line_and_fix(
+    study: Path, tmp_path: Path, extra: str, message: str
+) -> None:
+    body = extra.format(row="kaito,DE,x,2026-03-02T10:00:00Z")
+    path = write(tmp_path, f"{HEADER},{body}\n")
+    assert problems(study, path) == [f"{path}:2: {message}"]
+
+
+def test_every_problem_of_a_file_is_reported_at_once(study: Path, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        f"{HEADER}\n"
+        "kaito,DE,x,2026-03-02T10:05:00,\n"
+        "kaito,DE,x,2026-03-03T10:05:00Z,\n"
+        '"kaito","DE","x","2026-03-04T10:05:00Z","2026-03-04T09:00:00Z"\n'
+        "kaito,DE,x,2026-03-05T10:05:00Z\n",
+    )
+    lines = problems(study, path)
+    assert [line.split(": ")[0] for line in lines] == [f"{path}:2", f"{path}:4", f"{path}:5"]
+    assert lines[2] == (
+        f"{path}:5: has 4 values but the header has 5; give every row all of them (an empty "
+        "one is just ',,') and quote a value with a comma"
+    )
+    assert not journal_path(study).exists()
+
+
+def test_missing_and_misspelt_columns_are_reported_on_line_1(study: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "brand,country,chanel,sent_at,notes\nkaito,DE,x,2026-03-02T10:00Z,\n")
+    shape = (
+        "required: brand, country, channel, sent_at, replied_at; optional: handle, scope, "
+        "script, slot, reply_kind, reply_text, inquiry_text"
+    )
+    assert problems(study, path) == [
+        f"{path}:1: has the column 'chanel'; rename it 'channel' ({shape})",
+        f"{path}:1: has an unknown column 'notes'; remove it ({shape})",
+        f"{path}:1: has no column 'replied_at'; add it ({shape})",
+    ]
+
+
+def test_an_empty_file_and_a_file_without_rows_are_refused(study: Path, tmp_path: Path) -> None:
+    empty = write(tmp_path, "", "empty.csv")
+    header_only = write(tmp_path, HEADER + "\n", "header.csv")
+    assert problems(study, empty)[0].startswith(f"{empty}:1: is empty; start it with the header")
+    assert problems(study, header_only) == [
+        f"{header_only}:1: has no rows under the header; add one row per record"
+    ]
+
+
+def test_a_window_that_is_not_positive_is_refused(study: Path) -> None:
+    for window in (0, -3, float("nan")):
+        with pytest.raises(StudyError, match="the window must be more than 0 hours"):
+            import_csv(study, FIRST, window)
+    assert not journal_path(study).exists()
+
+
+def test_a_different_window_names_both(study: Path) -> None:
+    import_csv(study, FIRST, 72)
+    before = digest(journal_path(study))
+    with pytest.raises(StudyError) as e:
+        import_csv(study, MORE, 48)
+    assert str(e.value) == (
+        f"{journal_path(study)}: the journal's window is 72 hours but this import asks for 48; "
+        "import with --window-hours 72, or into a new study folder"
+    )
+    assert digest(journal_path(study)) == before
+
+
+def test_a_campaign_journal_is_not_mixed_with_imports(study: Path) -> None:
+    path = journal_path(study)
+    path.parent.mkdir(parents=True)
+    con = sqlite3.connect(path)
+    create_schema(con)
+    con.execute("INSERT INTO meta VALUES ('source', 'campaign'), ('window_hours', '72.0')")
+    con.commit()
+    con.close()
+    before = digest(path)
+    with pytest.raises(StudyError, match="holds a campaign"):
+        import_csv(study, FIRST, 72)
+    assert digest(path) == before
+
+
+def test_a_bad_row_in_a_second_file_leaves_the_journal_byte_identical(
+    study: Path, tmp_path: Path
+) -> None:
+    import_csv(study, FIRST, 72)
+    before = digest(journal_path(study))
+    path = write(tmp_path, f"{HEADER}\nkaito,FR,x,2026-03-09T10:00:00Z,\nkaito,FR,x,soon,\n")
+    assert len(problems(study, path)) == 1
+    assert digest(journal_path(study)) == before
+    assert len(read_table(study, "probes")) == 6
+
+
+def test_a_missing_or_non_utf8_file_is_refused(study: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.csv"
+    assert problems(study, missing) == [f"{missing}: does not exist; check the path"]
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(f"{HEADER}\nkaito,DE,x,2026-03-02T10:00:00Z,\n".encode() + b"\xe9\n")
+    assert problems(study, latin) == [
+        f'{latin}:1: is not UTF-8 text; save it as UTF-8 ("CSV UTF-8")'
+    ]
+    assert not journal_path(study).exists()
+
+
+def test_a_quoted_value_over_two_lines_keeps_the_line_numbers(study: Path, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        f"{HEADER},inquiry_text\n"
+        'kaito,DE,x,2026-03-02T10:00:00Z,,"Hello,\nwhere is my order?"\n'
+        "kaito,DE,x,2026-03-02T10:00,,\n",
+    )
+    assert problems(study, path)[0].startswith(f"{path}:4: sent_at '2026-03-02T10:00' has no")
