@@ -11,10 +11,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from probes.channel import Channel
+from probes.channel import AuthError, Channel, OutcomeUnknown, Transient
 from probes.journal import Journal
 from probes.lock import RunLock
 from probes.runner import Runner, RunnerConfig, RunSummary, Snapshot
+from probes.x import XChannel, make_client
 from study.clock import Clock, ClockAnchor, ScaledClock, SystemClock
 from study.errors import StudyError
 from study.load import load_study
@@ -84,8 +85,6 @@ async def run_campaign(
     clock: Clock | None = None,
     on_runner: Callable[[Runner], None] | None = None,
 ) -> RunSummary:
-    from probes.x import XChannel, make_client
-
     env = os.environ if env is None else env
     drill = env.get("REPLYBENCH_DRILL_CRASH_AFTER_SEND")
     if drill:
@@ -94,6 +93,7 @@ async def run_campaign(
     plan = make_plan(study)
     used = sorted({p.channel for p in plan})
     bases: dict[str, str] = {}
+    tokens: dict[str, str] = {}
     for name in used:
         if name != "x":
             raise StudyError(
@@ -102,36 +102,55 @@ async def run_campaign(
         base = (api_base or study.channel(name).api_base).rstrip("/")
         check_api_base(base, live=live)
         bases[name] = base
+        tokens[name] = token_for(study, name, base, env)  # before anything is written
     if clock is None:
         clock = await discover_clock(next(iter(bases.values()))) if bases else SystemClock()
-    with RunLock(study_dir):
-        journal = Journal.create_or_open(
-            study_dir,
-            plan,
-            study_name=study.name,
-            window_hours=study.window_hours,
-            now=clock.now(),
-        )
-        clients: list[httpx.AsyncClient] = []
-        try:
-            channels: dict[str, Channel] = {}
-            for name, base in bases.items():
-                client = make_client(base, token_for(study, name, base, env))
-                clients.append(client)
-                channels[name] = XChannel(client, account=study.channel(name).account, clock=clock)
-            runner = Runner(
-                study,
-                journal,
-                channels,
-                clock,
-                config=config,
-                on_progress=on_progress,
-                seed=study.seed,
+    clients: list[httpx.AsyncClient] = []
+    try:
+        channels: dict[str, Channel] = {}
+        for name, base in bases.items():
+            client = make_client(base, tokens[name])
+            clients.append(client)
+            x = XChannel(client, account=study.channel(name).account, clock=clock)
+            await preflight(x, study, name, base)
+            channels[name] = x
+        with RunLock(study_dir):
+            journal = Journal.create_or_open(
+                study_dir,
+                plan,
+                study_name=study.name,
+                window_hours=study.window_hours,
+                now=clock.now(),
             )
-            if on_runner is not None:
-                on_runner(runner)
-            return await runner.run()
-        finally:
-            for c in clients:
-                await c.aclose()
-            journal.close()
+            try:
+                runner = Runner(
+                    study,
+                    journal,
+                    channels,
+                    clock,
+                    config=config,
+                    on_progress=on_progress,
+                    seed=study.seed,
+                )
+                if on_runner is not None:
+                    on_runner(runner)
+                return await runner.run()
+            finally:
+                journal.close()
+    finally:
+        for c in clients:
+            await c.aclose()
+
+
+async def preflight(channel: XChannel, study: Study, name: str, base: str) -> None:
+    """Check the probe account's credentials before anything is written or sent."""
+    settings = study.channel(name)
+    try:
+        await channel.me()
+    except AuthError as e:
+        raise StudyError(
+            f"{name} at {base}: {e}; check the token in {settings.token_env} and the account "
+            f"{settings.account!r} in study.toml [channels.{name}]"
+        ) from e
+    except (Transient, OutcomeUnknown) as e:
+        raise StudyError(f"{name} at {base}: cannot reach the API ({e}); try again later") from e

@@ -41,15 +41,16 @@ class CampaignProgress:
         self.task: TaskID | None = None
 
     def __enter__(self) -> CampaignProgress:
-        self.progress.start()
-        return self
+        return self  # the bar appears with the first snapshot: an early error prints alone
 
     def __exit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.progress.stop()
+        if self.task is not None:
+            self.progress.stop()
 
     def update(self, s: Snapshot) -> None:
         if self.task is None:
+            self.progress.start()
             self.task = self.progress.add_task(describe(s), total=s.total)
         self.progress.update(self.task, completed=s.done, total=s.total, description=describe(s))

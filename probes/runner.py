@@ -42,7 +42,11 @@ class RunnerConfig:
     poll_max_s: float = 900.0  # back off to this when the inbox is quiet
     send_concurrency: int = 4
     retry_base_s: float = 60.0  # first retry of a failed send; doubles per failure
-    reconcile_after_s: float = 30.0  # an unknown send is looked up only after this long
+    # An unknown send is looked up only after this long on the platform's clock AND this long
+    # in real time: a server may apply a request it queued after its client died, and at a
+    # simulator's speed of thousands 30 platform seconds are milliseconds of real time.
+    reconcile_after_s: float = 30.0
+    reconcile_after_real_s: float = 5.0
     idle_step_s: float = 3600.0  # longest sleep when nothing is scheduled
     # The crash drill's injection point: die (as kill -9 would) with this probability right
     # after the platform acknowledged a post and before the journal records it, the worst
@@ -113,6 +117,8 @@ class Runner:
         self._last_event = ""
         self._replies_seen = 0
         self._noted = 0.0
+        self._started_real = time.monotonic()
+        self._attempt_real: dict[str, float] = {}  # probe -> real time of its last attempt
         self._load_matcher()
 
     def _load_matcher(self) -> None:
@@ -210,6 +216,7 @@ class Runner:
     async def _send(self, probe: PlannedProbe) -> None:
         channel = self.channels[probe.channel]
         attempt = self.journal.begin_attempt(probe.probe_id, self.clock.now())
+        self._attempt_real[probe.probe_id] = time.monotonic()
         try:
             sent = await channel.send(probe)
         except DuplicateContent as e:
@@ -276,6 +283,10 @@ class Runner:
             now = self.clock.now()
             if last is not None and (now - last).total_seconds() < self.config.reconcile_after_s:
                 continue  # give the platform time to show the post, if it was made
+            # An attempt of a previous process is as old, in real time, as this process.
+            real = self._attempt_real.get(probe.probe_id, self._started_real)
+            if time.monotonic() - real < self.config.reconcile_after_real_s:
+                continue
             since = (first or probe.scheduled_at) - timedelta(minutes=5)
             channel = self.channels[probe.channel]
             try:

@@ -120,8 +120,8 @@ def plan(
 
 
 @app.command(
-    epilog="Example: replybench sim data/examples/uxalliance --port 8765 & "
-    "replybench run data/examples/uxalliance --api-base http://127.0.0.1:8765"
+    epilog="Example: replybench run my-study --api-base http://127.0.0.1:8765 "
+    "(with 'replybench sim my-study --port 8765' running)"
 )
 @handles_errors
 def run(
@@ -235,6 +235,135 @@ def demo(
     print_audit(report)
     if not report.ok:
         raise StudyError("the journal does not match the simulator's ledger (see above)")
+
+
+@app.command(
+    "import",
+    epilog="Example: replybench import hand-study results.csv --window-hours 72",
+)
+@handles_errors
+def import_(
+    study_dir: StudyDir,
+    csv_file: Annotated[Path, typer.Argument(help="CSV of hand-collected results.")],
+    window_hours: Annotated[
+        float, typer.Option(help="Observation window in hours.", show_default=False)
+    ],
+) -> None:
+    """Create or extend a study from hand-collected results.
+
+    Columns brand, country, channel, sent_at, replied_at (empty = no reply); optional handle,
+    scope, script, slot, reply_kind, reply_text, inquiry_text. Times ISO 8601 with offset.
+    Nothing is imported unless every row is good.
+    """
+    from analysis.imports import import_csv
+
+    s = import_csv(study_dir, csv_file, window_hours)
+    verb = "created" if s.created else "extended"
+    print(
+        f"{verb} {s.journal}: {s.probes} probes ({s.closed} closed, {s.open} open), "
+        f"{s.replies} replies; as of {s.last_observation:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+@app.command(
+    "import-twcs",
+    epilog="Example: replybench import-twcs twcs.csv --into twcs-study --window-hours 72",
+)
+@handles_errors
+def import_twcs(
+    csv_file: Annotated[Path, typer.Argument(help="A 'Customer Support on Twitter' CSV.")],
+    into: Annotated[Path, typer.Option(help="The study folder to create.", show_default=False)],
+    window_hours: Annotated[float, typer.Option(help="Observation window in hours.")] = 72.0,
+) -> None:
+    """Read a passive corpus of brand support tweets as probes and responses."""
+    from analysis.twcs import import_twcs as run_import
+
+    s = run_import(csv_file, into, window_hours)
+    print(
+        f"created {s.journal}: {s.tweets} tweets, {s.brands} brands, {s.inquiries} inquiries, "
+        f"{s.responses} responses; as of {s.last_observation:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+@app.command(
+    "rating-sheet",
+    epilog="Example: replybench rating-sheet replybench-demo --rater ana --out ana.csv",
+)
+@handles_errors
+def rating_sheet(
+    study_dir: StudyDir,
+    rater: Annotated[str, typer.Option(help="The rater's name.", show_default=False)],
+    out: Annotated[Path, typer.Option(help="The CSV to write.", show_default=False)],
+) -> None:
+    """Write a blind rating sheet (no brand, no handle; shuffled per rater)."""
+    from analysis.ratings import SCALE_HELP
+    from analysis.ratings import rating_sheet as write_sheet
+
+    n = write_sheet(study_dir, rater, out)
+    print(f"wrote {out}: {n} answers to rate")
+    print(SCALE_HELP)
+
+
+@app.command(
+    "import-ratings",
+    epilog="Example: replybench import-ratings replybench-demo ana.csv",
+)
+@handles_errors
+def import_ratings(
+    study_dir: StudyDir,
+    csv_file: Annotated[Path, typer.Argument(help="A filled-in rating sheet.")],
+) -> None:
+    """Record a filled-in rating sheet (checked whole: nothing is recorded if a row is bad)."""
+    from analysis.ratings import import_ratings as record
+
+    n = record(study_dir, csv_file)
+    print(f"recorded {n} ratings from {csv_file}")
+
+
+@app.command(
+    epilog="Example: replybench power --rates 0.6 0.8   or   "
+    "replybench power --medians 2 6 --window-hours 72"
+)
+@handles_errors
+def power(
+    rates: Annotated[
+        tuple[float, float] | None,
+        typer.Option(help="Two response rates to tell apart, e.g. 0.6 0.8."),
+    ] = None,
+    medians: Annotated[
+        tuple[float, float] | None,
+        typer.Option(help="Two median response times in hours, e.g. 2 6."),
+    ] = None,
+    window_hours: Annotated[
+        float | None, typer.Option(help="Observation window (with --medians).")
+    ] = None,
+    answer_rate: Annotated[
+        float | None, typer.Option(help="Share answered at all (with --medians).")
+    ] = None,
+    alpha: Annotated[float, typer.Option(help="Significance level (two-sided).")] = 0.05,
+    power_: Annotated[float, typer.Option("--power", help="Power wanted.")] = 0.8,
+) -> None:
+    """How many probes per brand are needed to tell two brands apart."""
+    from analysis.power import power_report
+
+    if rates is None and medians is None:
+        raise StudyError("give --rates P1 P2, or --medians H1 H2 with --window-hours W")
+    if medians is not None and window_hours is None:
+        raise StudyError("--medians needs --window-hours, e.g. --window-hours 72")
+    if not 0 < alpha < 1 or not 0 < power_ < 1:
+        raise StudyError("--alpha and --power are shares between 0 and 1, e.g. 0.05 and 0.8")
+    print(
+        power_report(
+            p1=rates[0] if rates else None,
+            p2=rates[1] if rates else None,
+            median1_h=medians[0] if medians else None,
+            median2_h=medians[1] if medians else None,
+            window_h=window_hours,
+            alpha=alpha,
+            power=power_,
+            answer_rate=answer_rate,
+        )
+    )
 
 
 def main() -> None:

@@ -1,0 +1,193 @@
+"""The `replybench` command: exit codes, exact `Error:` lines, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from study.cli import app
+from study.paths import journal_path
+from tests.conftest import EXAMPLE
+
+runner = CliRunner()
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+COMMANDS = [
+    "init", "validate", "plan", "run", "status", "export", "sim", "demo", "import",
+    "import-twcs", "rating-sheet", "import-ratings", "power",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    code, out, _ = invoke(command, "--help")
+    assert code == 0
+    assert "Example: replybench " + command in " ".join(out.split())
+
+
+def test_init_validate_and_plan(tmp_path: Path) -> None:
+    d = tmp_path / "s"
+    code, out, _ = invoke("init", str(d))
+    assert code == 0 and f"wrote {d / 'study.toml'}" in out
+    code, out, _ = invoke("validate", str(d))
+    assert code == 0 and out.startswith(f"{d}: ok: 6 targets (5 probed)")
+    code, out, _ = invoke("plan", str(d))
+    assert code == 0 and out.startswith("15 probes, ")
+    assert "by slot: business 5  evening 5  weekend 5" in out
+    code, first, _ = invoke("plan", str(d), "--json")
+    code2, second, _ = invoke("plan", str(d), "--json")
+    assert code == code2 == 0 and first == second
+    probes = json.loads(first)
+    assert len(probes) == 15 and probes[0]["probe_id"].endswith("-r1")
+
+
+def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    code, _, err = invoke("init", str(tmp_path))
+    assert code == 1
+    assert err.startswith("Error: ") and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_validate_lists_every_problem_with_file_and_line(tmp_path: Path) -> None:
+    d = tmp_path / "s"
+    invoke("init", str(d))
+    targets = (d / "targets.csv").read_text().replace(",US,", ",UK,", 1)
+    (d / "targets.csv").write_text(targets + "alder,Alder Bank,banking,US,x,AlderBank,local\n")
+    toml = (d / "study.toml").read_text().replace("window_hours = 72", "window_hours = -3")
+    (d / "study.toml").write_text(toml)
+    code, out, err = invoke("validate", str(d))
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    assert lines[-1] == "Error: 3 problems found; fix them and run again"
+    assert lines[0].startswith(f"{d / 'study.toml'}:7: window_hours must be")
+    assert lines[1].startswith(f"{d / 'targets.csv'}:2: country 'UK'") and "'GB'" in lines[1]
+    assert lines[2] == (
+        f"{d / 'targets.csv'}:8: target alder, US, x is also on line 4; "
+        "keep one row per brand, country and channel"
+    )
+
+
+def test_run_refuses_a_real_api_without_live_and_writes_nothing(tmp_path: Path) -> None:
+    d = tmp_path / "s"
+    invoke("init", str(d))
+    before = sorted(p.name for p in d.iterdir())
+    code, _, err = invoke("run", str(d))
+    assert code == 1
+    assert err.startswith("Error: refusing to send to https://api.x.com without --live")
+    assert sorted(p.name for p in d.iterdir()) == before
+
+
+def test_run_live_without_the_token_names_the_variable_and_writes_nothing(tmp_path: Path) -> None:
+    d = tmp_path / "s"
+    invoke("init", str(d))
+    code, _, err = invoke("run", str(d), "--live", env={"REPLYBENCH_X_TOKEN": ""})
+    assert code == 1
+    assert err.strip() == (
+        "Error: study.toml [channels.x]: environment variable REPLYBENCH_X_TOKEN is not set; "
+        "export the probe account's token in it (credentials never go in the study folder)"
+    )
+    assert not (d / "journal").exists()
+
+
+def test_run_with_a_token_the_api_refuses_writes_nothing_and_never_shows_it(
+    tmp_path: Path,
+) -> None:
+    from probes.sim import running
+
+    d = tmp_path / "s"
+    shutil.copytree(EXAMPLE, d)
+    secret = "s3cr3t-token-never-shown"
+    with running(d) as sim:
+        sim.platform.token = "the-right-one"
+        code, out, err = invoke(
+            "run", str(d), "--api-base", sim.url, env={"REPLYBENCH_X_TOKEN": secret}
+        )
+    assert code == 1
+    assert (
+        err.startswith(f"Error: x at {sim.url}: X API answered 401") and "REPLYBENCH_X_TOKEN" in err
+    )
+    assert secret not in out + err
+    assert not journal_path(d).exists()
+
+
+def test_status_and_export_without_a_journal_are_one_clear_line(tmp_path: Path) -> None:
+    d = tmp_path / "s"
+    invoke("init", str(d))
+    for args in (("status", str(d)), ("export", str(d), "probes")):
+        code, _, err = invoke(*args)
+        assert code == 1
+        assert err.strip() == (
+            f"Error: {journal_path(d)}: no journal yet; run the campaign first (replybench run {d})"
+        ) or err.startswith(f"Error: {journal_path(d)}: no journal yet")
+
+
+def test_export_rejects_unknown_tables_and_formats(tmp_path: Path) -> None:
+    code, _, err = invoke("export", str(tmp_path), "people")
+    assert (
+        code == 1 and err.strip() == "Error: unknown table 'people'; choose one of: probes, replies"
+    )
+    code, _, err = invoke("export", str(tmp_path), "probes", "--format", "xlsx")
+    assert code == 1 and "unknown format 'xlsx'" in err
+
+
+def test_sim_checks_its_options() -> None:
+    code, _, err = invoke("sim", str(EXAMPLE), "--faults", "2")
+    assert code == 1 and err.strip() == "Error: --faults is a share between 0 and 1, not 2.0"
+    code, _, err = invoke("sim", str(EXAMPLE), "--speed", "0")
+    assert code == 1 and err.strip() == "Error: --speed must be > 0, not 0.0"
+
+
+@pytest.mark.anyio
+async def test_export_after_a_campaign_in_every_format(tmp_path: Path) -> None:
+    from tests.e2e.studies import short_study
+    from tests.e2e.test_campaign import campaign
+
+    d = short_study(tmp_path / "s")
+    _, journal, _ = await campaign(d)
+    journal.close()
+    code, out, _ = invoke("export", str(d), "probes")
+    assert code == 0
+    header = out.splitlines()[0].split(",")
+    for col in ("probe_id", "brand", "country", "channel", "handle", "scope", "script", "slot",
+                "scheduled_at", "sent_at", "message_id", "state"):  # fmt: skip
+        assert col in header
+    rows = list(pd.read_csv(tmp_path / "x.csv" if False else __import__("io").StringIO(out))
+                .itertuples())  # fmt: skip
+    assert len(rows) == 16 and all(str(r.sent_at).endswith("Z") for r in rows)
+    code, out, _ = invoke("export", str(d), "replies", "--format", "json")
+    replies = json.loads(out)
+    assert replies and set(replies[0]) >= {
+        "reply_id", "probe_id", "author", "created_at", "kind", "text",
+    }  # fmt: skip
+    target = tmp_path / "out" / "replies.parquet"
+    code, _, _ = invoke("export", str(d), "replies", "--format", "parquet", "--out", str(target))
+    assert code == 0
+    df = pd.read_parquet(target)
+    assert len(df) == len(replies) and str(df["created_at"].dtype) == "datetime64[ns, UTC]"
+    assert [p.name for p in target.parent.iterdir()] == ["replies.parquet"]  # no temp left
+
+
+def test_import_and_power(tmp_path: Path) -> None:
+    csv = tmp_path / "hand.csv"
+    csv.write_text(
+        "brand,country,channel,sent_at,replied_at\n"
+        "kaito,DE,x,2026-03-02T09:00:00+01:00,2026-03-02T11:30:00+01:00\n"
+        "kaito,DE,x,2026-03-03T09:00:00+01:00,\n"
+    )
+    code, out, _ = invoke("import", str(tmp_path / "s"), str(csv), "--window-hours", "72")
+    assert code == 0 and out.startswith(f"created {journal_path(tmp_path / 's')}: 2 probes")
+    code, out, _ = invoke("power", "--rates", "0.6", "0.8")
+    assert code == 0 and "each brand needs 81 probes" in out
+    code, _, err = invoke("power")
+    assert code == 1 and err.strip().startswith("Error: give --rates P1 P2")
