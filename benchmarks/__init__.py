@@ -1,0 +1,1 @@
+"""Benchmarks: they print numbers and write them to benchmarks/RESULTS.md (not timed tests)."""

@@ -1,0 +1,100 @@
+"""Journals for the analysis tests, written straight into SQLite with the real schema."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from study.journal_schema import SCHEMA_VERSION, create_schema
+from study.paths import journal_path
+from study.timeutil import iso
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def hours(h: float) -> timedelta:
+    return timedelta(hours=h)
+
+
+@dataclass(frozen=True)
+class P:
+    """A probe row: sent at `sent_at` (None: not sent) in `state`."""
+
+    probe_id: str
+    brand: str = "kaito"
+    country: str = "DE"
+    channel: str = "x"
+    handle: str = "kaito_de"
+    scope: str = "local"
+    script: str = "delivery"
+    slot: str = "business"
+    round: int = 1
+    sent_at: datetime | None = T0
+    state: str = "sent"
+
+
+@dataclass(frozen=True)
+class R:
+    """A reply row, matched to `probe_id` (None: matched to no probe)."""
+
+    probe_id: str | None
+    author: str
+    created_at: datetime
+    kind: str = "public_reply"
+
+
+def write_journal(
+    study_dir: Path,
+    probes: list[P],
+    replies: list[R] = (),  # type: ignore[assignment]
+    *,
+    window_hours: float = 72.0,
+    last_observation: datetime | None = None,
+    name: str = "test-study",
+) -> Path:
+    """Write `study_dir/journal/journal.sqlite` holding exactly these rows."""
+    path = journal_path(study_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path)
+    try:
+        create_schema(con)
+        meta = {
+            "schema_version": SCHEMA_VERSION,
+            "study_name": name,
+            "window_hours": repr(float(window_hours)),
+            "source": "campaign",
+        }
+        if last_observation is not None:
+            meta["last_observation"] = iso(last_observation)
+        con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
+        con.executemany(
+            "INSERT INTO probes (probe_id, brand, country, channel, handle, scope, script, slot,"
+            " round, text, scheduled_at, slot_start_at, slot_end_at, state, sent_at, message_id,"
+            " closes_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    p.probe_id, p.brand, p.country, p.channel, p.handle, p.scope, p.script,
+                    p.slot, p.round, f"@{p.handle} hello", iso(p.sent_at or T0),
+                    iso(p.sent_at or T0), iso((p.sent_at or T0) + hours(1)), p.state,
+                    None if p.sent_at is None else iso(p.sent_at),
+                    None if p.sent_at is None else f"m-{p.probe_id}",
+                    None if p.sent_at is None else iso(p.sent_at + hours(window_hours)),
+                )
+                for p in probes
+            ],
+        )
+        con.executemany(
+            "INSERT INTO replies (channel, reply_id, probe_id, author, author_id, text,"
+            " created_at, kind, seen_at) VALUES ('x', ?, ?, ?, ?, 'Hi!', ?, ?, ?)",
+            [
+                (f"r{i}", r.probe_id, r.author, f"id-{r.author}", iso(r.created_at), r.kind,
+                 iso(r.created_at))
+                for i, r in enumerate(replies)
+            ],
+        )
+        con.commit()
+    finally:
+        con.close()
+    return path
