@@ -17,6 +17,7 @@ from enum import StrEnum
 import httpx
 
 from probes.sim.bots import rng_for
+from probes.sim.faces import Face
 from probes.sim.platform import XPlatform
 
 
@@ -100,7 +101,7 @@ def faulty(platform: XPlatform, faults: Faults) -> Callable[[httpx.Request], htt
 
 
 def answer(
-    platform: XPlatform,
+    platform: Face,
     request: httpx.Request,
     decision: Decision,
     *,

@@ -23,7 +23,9 @@ from types import FrameType
 
 import httpx
 
+from probes.sim.faces import Dispatch, faces_for
 from probes.sim.faults import Decision, Faults, answer
+from probes.sim.ledger import Ledger
 from probes.sim.platform import XPlatform
 from study.clock import ClockAnchor, HeldClock, SystemClock
 from study.paths import ledger_path, sim_dir
@@ -42,6 +44,7 @@ class RunningSimulator:
     faults: Faults
     _server: ThreadingHTTPServer = field(repr=False)
     _thread: threading.Thread = field(repr=False)
+    routes: Dispatch = field(repr=False)
 
     @property
     def url(self) -> str:
@@ -56,7 +59,7 @@ class RunningSimulator:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
-        self.platform.close()
+        self.routes.close()
 
 
 def serve(
@@ -124,25 +127,38 @@ def start_background(
     # Virtual time stands at `start` until the first request, then runs `speed` times faster:
     # the seconds a runner takes to start cost no virtual hours. clock.json appears then.
     clock = HeldClock(start, speed, lambda a: _write(folder / "clock.json", a.to_json()))
-    platform = XPlatform.for_study(study, clock, ledger=ledger_path(study_dir))
-    sim = serve_platform(platform, clock, Faults(faults, platform.settings.seed), port=port)
+    ledger = Ledger(ledger_path(study_dir))
+    platform = XPlatform.for_study(study, clock, ledger=ledger)
+    routes = Dispatch(platform, faces_for(study, clock, ledger))
+    sim = serve_platform(
+        platform, clock, Faults(faults, platform.settings.seed), port=port, routes=routes
+    )
     _write(folder / "port", f"{sim.port}\n")
     return sim
 
 
 def serve_platform(
-    platform: XPlatform, clock: HeldClock | ClockAnchor, faults: Faults, *, port: int = 0
+    platform: XPlatform,
+    clock: HeldClock | ClockAnchor,
+    faults: Faults,
+    *,
+    port: int = 0,
+    routes: Dispatch | None = None,
 ) -> RunningSimulator:
     """Serve an already built platform on 127.0.0.1 from a background thread. `clock` is the
-    platform's held clock (released by the first request) or the anchor of a running one."""
+    platform's held clock (released by the first request) or the anchor of a running one;
+    `routes` adds other platforms' faces (Mastodon, Bluesky) beside the X one."""
     if isinstance(clock, ClockAnchor):
         clock = HeldClock.running(clock)
-    server = _Server(("127.0.0.1", port), platform, clock, faults)
+    routes = routes or Dispatch(platform)
+    server = _Server(("127.0.0.1", port), routes, clock, faults)
     thread = threading.Thread(
         target=server.serve_forever, args=(0.05,), name="simulator", daemon=True
     )
     thread.start()
-    return RunningSimulator(server.server_address[1], platform, clock, faults, server, thread)
+    return RunningSimulator(
+        server.server_address[1], platform, clock, faults, server, thread, routes
+    )
 
 
 @contextlib.contextmanager
@@ -169,7 +185,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(
         self,
         address: tuple[str, int],
-        platform: XPlatform,
+        platform: Dispatch,
         clock: HeldClock,
         faults: Faults,
     ) -> None:

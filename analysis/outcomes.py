@@ -1,0 +1,264 @@
+"""A study's outcomes in DuckDB: one row per sent probe, with its first response or censoring.
+
+The journal (SQLite, written by the runner or the importers) is read once into an in-memory
+DuckDB database as tables `probes` and `replies` with UTC TIMESTAMP columns; the queries in
+`analysis/sql/` do the rest. `outcomes.sql` says what counts as a response and how a probe is
+censored; the as-of time (the moment of analysis) defaults to the journal's
+`last_observation`, the end of the last completed inbox read.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from analysis.journal_tables import open_journal
+from study.errors import StudyError
+from study.paths import journal_path
+from study.timeutil import iso, parse_iso, utc
+
+PROBE_COLUMNS: dict[str, Any] = {
+    "probe_id": pa.string(),
+    "brand": pa.string(),
+    "country": pa.string(),
+    "channel": pa.string(),
+    "handle": pa.string(),
+    "scope": pa.string(),
+    "script": pa.string(),
+    "slot": pa.string(),
+    "round": pa.int64(),
+    "state": pa.string(),
+    "sent_at": pa.timestamp("us"),
+}
+REPLY_COLUMNS: dict[str, Any] = {
+    "probe_id": pa.string(),
+    "author": pa.string(),
+    "kind": pa.string(),
+    "created_at": pa.timestamp("us"),
+}
+OUTCOME_TIMES = ("sent_at", "first_response_at", "auto_ack_at", "censored_at")
+
+
+def sql_text(name: str) -> str:
+    """The text of `analysis/sql/{name}.sql`."""
+    return files("analysis").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class JournalInfo:
+    """What the journal's meta table says about the study."""
+
+    path: Path
+    name: str
+    window_hours: float
+    last_observation: datetime | None  # end of the last completed inbox read, if any
+
+
+@dataclass(frozen=True)
+class StudyCounts:
+    """What became of the planned probes by the as-of time (see study_counts.sql)."""
+
+    probes: int
+    planned: int
+    sent: int
+    missed: int
+    failed: int
+    first_sent_at: datetime | None
+    last_sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A DuckDB connection holding a journal and its `outcomes` table at one as-of time."""
+
+    con: duckdb.DuckDBPyConnection
+    info: JournalInfo
+    as_of: datetime
+
+
+def parse_as_of(text: str) -> datetime:
+    """An as-of time given as text (e.g. on the command line), as a UTC datetime."""
+    try:
+        return parse_iso(text)
+    except ValueError:
+        raise StudyError(
+            f"as-of time {text!r} is not an ISO 8601 time with a UTC offset; "
+            "write it like 2026-03-20T12:00:00Z"
+        ) from None
+
+
+def resolve_as_of(info: JournalInfo, as_of: datetime | None) -> datetime:
+    """The moment of analysis: `as_of` if given, else the journal's last observation.
+
+    A time after the last observation is refused: replies after it have not been read, so
+    probes would look unanswered that may well have been answered.
+    """
+    last = info.last_observation
+    if as_of is None:
+        if last is None:
+            raise StudyError(
+                f"{info.path}: the journal records no completed inbox read (no "
+                "last_observation); give the moment of analysis with --as-of"
+            )
+        return last
+    if as_of.tzinfo is None:
+        raise StudyError(f"as-of time {as_of.isoformat()} has no UTC offset; add one, e.g. 'Z'")
+    as_of = utc(as_of)
+    if last is not None and as_of > last:
+        raise StudyError(
+            f"as-of time {iso(as_of)} is after the journal's last observation {iso(last)}: "
+            "replies after it have not been read; give an earlier time or leave it out"
+        )
+    return as_of
+
+
+def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInfo]:
+    """Read the journal into a new in-memory DuckDB database: tables probes and replies."""
+    path = journal_path(study_dir)
+    src = open_journal(study_dir)
+    try:
+        try:
+            meta = {str(k): str(v) for k, v in src.execute("SELECT key, value FROM meta")}
+            probes = _table(src, path, "probes", PROBE_COLUMNS, "")
+            replies = _table(src, path, "replies", REPLY_COLUMNS, " WHERE probe_id IS NOT NULL")
+        except sqlite3.DatabaseError as e:
+            raise StudyError(
+                f"{path}: not a readable journal ({e}); restore it from a backup"
+            ) from e
+    finally:
+        src.close()
+    info = JournalInfo(
+        path=path,
+        name=meta.get("study_name", study_dir.resolve().name),
+        window_hours=_window_hours(path, meta.get("window_hours")),
+        last_observation=_meta_time(path, meta.get("last_observation")),
+    )
+    con = duckdb.connect()
+    con.register("probes", probes)
+    con.register("replies", replies)
+    return con, info
+
+
+def create_outcomes(con: duckdb.DuckDBPyConnection, *, as_of: datetime, window_hours: float) -> None:
+    """Make the temporary table `outcomes` from `probes` and `replies` (outcomes.sql)."""
+    con.execute(
+        sql_text("outcomes"),
+        {"as_of": _naive_utc(as_of), "window_us": round(window_hours * 3_600_000_000)},
+    )
+
+
+def study_counts(con: duckdb.DuckDBPyConnection, *, as_of: datetime) -> StudyCounts:
+    """Planned, sent, missed and failed probes at `as_of` (study_counts.sql)."""
+    row = con.execute(sql_text("study_counts"), {"as_of": _naive_utc(as_of)}).fetchone()
+    assert row is not None
+    return StudyCounts(
+        probes=int(row[0]),
+        planned=int(row[1]),
+        sent=int(row[2]),
+        missed=int(row[3]),
+        failed=int(row[4]),
+        first_sent_at=_aware(row[5]),
+        last_sent_at=_aware(row[6]),
+    )
+
+
+def prepare(study_dir: Path, as_of: datetime | None = None) -> Prepared:
+    """Load the journal, fix the as-of time and build the outcomes table."""
+    con, info = load_journal(study_dir)
+    at = resolve_as_of(info, as_of)
+    create_outcomes(con, as_of=at, window_hours=info.window_hours)
+    return Prepared(con=con, info=info, as_of=at)
+
+
+def outcomes_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The `outcomes` table as a DataFrame, with times as UTC-aware timestamps."""
+    df = con.table("outcomes").df()
+    for col in OUTCOME_TIMES:
+        df[col] = pd.to_datetime(df[col]).dt.tz_localize("UTC")
+    return df
+
+
+def outcomes(study_dir: Path, as_of: datetime | None = None) -> pd.DataFrame:
+    """One row per probe sent by `as_of` (default: the journal's last observation).
+
+    Columns: probe_id, brand, country, channel, handle, scope, script, slot, round, sent_at,
+    first_response_at, first_response_kind, auto_ack_at, duration_hours, observed,
+    censored_at. `duration_hours` runs from sending to the first response (observed) or to
+    censored_at = min(sent_at + window, as_of). See analysis/sql/outcomes.sql for the rules.
+    """
+    prepared = prepare(study_dir, as_of)
+    try:
+        return outcomes_frame(prepared.con)
+    finally:
+        prepared.con.close()
+
+
+def _table(
+    src: sqlite3.Connection, path: Path, name: str, columns: dict[str, Any], where: str
+) -> pa.Table:
+    cur = src.execute(f"SELECT {', '.join(columns)} FROM {name}{where}")
+    values = list(zip(*cur.fetchall(), strict=False)) or [() for _ in columns]
+    arrays = []
+    for (col, kind), raw in zip(columns.items(), values, strict=True):
+        if kind == pa.timestamp("us"):
+            arrays.append(pa.array(_times(path, f"{name}.{col}", list(raw)), type=kind))
+        else:
+            arrays.append(pa.array(list(raw), type=kind))
+    return pa.Table.from_arrays(arrays, names=list(columns))
+
+
+def _times(path: Path, column: str, raw: list[str | None]) -> pd.Series:
+    text = pd.Series(raw, dtype="object")
+    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    bad = text[parsed.isna() & text.notna()]
+    if len(bad):
+        raise StudyError(
+            f"{path}: {column} holds {bad.iloc[0]!r}, which is not an ISO 8601 time; "
+            "the journal is damaged: restore it from a backup"
+        )
+    return parsed.dt.tz_localize(None).astype("datetime64[us]")
+
+
+def _window_hours(path: Path, value: str | None) -> float:
+    try:
+        hours = float(value) if value is not None else math.nan
+    except ValueError:
+        hours = math.nan
+    if not (math.isfinite(hours) and hours > 0):
+        raise StudyError(
+            f"{path}: the journal's meta has no valid window_hours ({value!r}); "
+            "it was not written by replybench run or import, restore it from a backup"
+        )
+    return hours
+
+
+def _meta_time(path: Path, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_iso(value)
+    except ValueError:
+        raise StudyError(
+            f"{path}: the journal's last_observation {value!r} is not an ISO 8601 time; "
+            "restore the journal from a backup"
+        ) from None
+
+
+def _naive_utc(dt: datetime) -> datetime:
+    return utc(dt).replace(tzinfo=None)
+
+
+def _aware(value: object) -> datetime | None:
+    if value is None:
+        return None
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC)
