@@ -11,8 +11,9 @@ import pandas as pd
 
 from analysis.journal_tables import TIME_COLUMNS, read_table
 from study.errors import StudyError
+from study.timeutil import iso
 
-TABLES = ("probes", "replies")
+TABLES = ("probes", "replies", "outcomes", "metrics")
 FORMATS = ("csv", "json", "parquet")
 
 
@@ -23,11 +24,30 @@ def render(df: pd.DataFrame, fmt: str) -> bytes:
         text = df.to_json(orient="records", force_ascii=False, indent=1)
         return (text or "[]").encode("utf-8") + b"\n"
     typed = df.copy()
-    for col in TIME_COLUMNS & set(typed.columns):
+    for col in (TIME_COLUMNS | {"first_response_at", "censored_at"}) & set(typed.columns):
         typed[col] = pd.to_datetime(typed[col], utc=True, format="ISO8601")
     buf = io.BytesIO()
     typed.to_parquet(buf, index=False)
     return buf.getvalue()
+
+
+def frame(study_dir: Path, table: str) -> pd.DataFrame:
+    """A journal table, or the analysis' outcomes (one row per sent probe) or metrics (one
+    row per group) at the journal's last observation."""
+    if table == "outcomes":
+        from analysis.outcomes import outcomes
+
+        df = outcomes(study_dir)
+    elif table == "metrics":
+        from analysis.metrics import metrics
+
+        df = metrics(study_dir)
+    else:
+        return read_table(study_dir, table)
+    for col in df.columns:
+        if isinstance(df[col].dtype, pd.DatetimeTZDtype):
+            df[col] = df[col].map(lambda t: None if pd.isna(t) else iso(t.to_pydatetime()))
+    return df
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -51,7 +71,7 @@ def export_table(study_dir: Path, table: str, fmt: str, out: Path | None) -> byt
         raise StudyError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     if fmt == "parquet" and out is None:
         raise StudyError("parquet is binary: give --out FILE.parquet")
-    data = render(read_table(study_dir, table), fmt)
+    data = render(frame(study_dir, table), fmt)
     if out is None:
         return data
     write_atomic(out, data)

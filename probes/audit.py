@@ -2,20 +2,26 @@
 
 The checks the crash drill and the demo rely on: no probe posted twice, nothing the platform
 accepted from the probe account missing from the journal, and every reply addressed to the
-probe account up to the runner's last inbox read present in the journal.
+probe account up to the runner's last inbox read present in the journal. One simulator
+serves X, Mastodon and Bluesky; each ledger line names its `channel` (none means X), and
+each channel has its own probe account (`[channels.NAME] account`) and its own ids.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from study.model import Study
+from study.model import ChannelSettings, Study
 from study.paths import journal_path, ledger_path
 from study.timeutil import parse_iso
+
+SIMULATED = ("x", "mastodon", "bluesky")  # the channels the simulator serves
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,36 @@ class AuditReport:
         return not self.problems and all(r.matches for r in self.rows)
 
 
+@dataclass(frozen=True)
+class ProbeAccount:
+    """The probe account on one simulated channel, and how that channel writes account names
+    (Mastodon leaves the instance off its local accounts: `kaito` is `kaito@instance`)."""
+
+    channel: str
+    name: str  # as `norm` writes it
+    instance: str = ""
+
+    @classmethod
+    def of(cls, settings: ChannelSettings) -> ProbeAccount:
+        instance = ""
+        if settings.name == "mastodon":  # as probes.mastodon_parse.instance_of writes it
+            parts = urlsplit(settings.api_base)
+            instance = (parts.hostname or "").lower() + (f":{parts.port}" if parts.port else "")
+        unnamed = cls(settings.name, "", instance)
+        return replace(unnamed, name=unnamed.norm(settings.account))
+
+    def norm(self, who: object) -> str:
+        name = str(who or "").strip().lstrip("@").lower()
+        if self.instance and name and "@" not in name:
+            name = f"{name}@{self.instance}"
+        return name
+
+    @property
+    def mention(self) -> str:
+        """What a text that names the probe account contains, in lower case."""
+        return "@" + self.name.split("@")[0]
+
+
 def read_ledger(path: Path) -> list[dict[str, object]]:
     items: list[dict[str, object]] = []
     if not path.exists():
@@ -57,10 +93,21 @@ def read_ledger(path: Path) -> list[dict[str, object]]:
     return items
 
 
+def _channel(entry: dict[str, object]) -> str:
+    return str(entry.get("channel") or "x")
+
+
 def audit(study: Study, study_dir: Path) -> AuditReport:
-    account = study.channel("x").account.lower()
-    brand_of = {t.handle.lower(): t.brand for t in study.probed_targets}
-    ledger = read_ledger(ledger_path(study_dir))
+    used = {t.channel for t in study.probed_targets}
+    accounts = {
+        c.name: ProbeAccount.of(c) for c in study.channels if c.name in SIMULATED and c.name in used
+    }
+    brand_of = {
+        (t.channel, accounts[t.channel].norm(t.handle)): t.brand
+        for t in study.probed_targets
+        if t.channel in accounts
+    }
+    ledger = [i for i in read_ledger(ledger_path(study_dir)) if _channel(i) in accounts]
     con = sqlite3.connect(f"file:{journal_path(study_dir)}?mode=ro", uri=True)
     con.row_factory = sqlite3.Row
     try:
@@ -82,42 +129,51 @@ def audit(study: Study, study_dir: Path) -> AuditReport:
     last_read = parse_iso(last_read_row[0]) if last_read_row else None
     problems: list[str] = []
 
-    by_message = {p["message_id"]: p for p in probes if p["message_id"]}
-    deleted = {str(i.get("id")) for i in ledger if i.get("kind") == "deleted"}
+    # Ids are the platform's: the same id on two channels names two different things.
+    by_message = {
+        (p["channel"], p["message_id"]): p
+        for p in probes
+        if p["message_id"] and p["channel"] in accounts
+    }
+    deleted = {(_channel(i), str(i.get("id"))) for i in ledger if i.get("kind") == "deleted"}
     own_posts = [
-        i for i in ledger if i.get("kind") == "post" and str(i.get("author", "")).lower() == account
+        i
+        for i in ledger
+        if i.get("kind") == "post"
+        and accounts[_channel(i)].norm(i.get("author")) == accounts[_channel(i)].name
     ]
-    texts = Counter(str(i["text"]) for i in own_posts)
-    for text, n in texts.items():
+    texts = Counter((_channel(i), str(i["text"])) for i in own_posts)
+    for (_, text), n in texts.items():
         if n > 1:
             problems.append(f"posted {n} times: {text[:60]!r}")
     ledger_posts: Counter[str] = Counter()
     for i in own_posts:
-        p = by_message.get(str(i["id"]))
+        p = by_message.get((_channel(i), str(i["id"])))
         if p is None:
             problems.append(f"ledger post {i['id']} is not in the journal (acknowledgement lost)")
         else:
             ledger_posts[p["brand"]] += 1
-    ledger_ids = {str(i["id"]) for i in own_posts}
-    for p in probes:
-        if p["message_id"] and p["message_id"] not in ledger_ids | deleted:
+    ledger_ids = {(_channel(i), str(i["id"])) for i in own_posts}
+    for key, p in by_message.items():
+        if key not in ledger_ids | deleted:
             problems.append(
                 f"{p['probe_id']}: journal says posted as {p['message_id']}, "
                 "but the platform never accepted it"
             )
 
-    seen = {(r["reply_id"]) for r in replies}
+    seen = {(r["channel"], r["reply_id"]) for r in replies}
     ledger_replies: Counter[str] = Counter()
     after = 0
     for i in ledger:
-        kind = i.get("kind")
-        author = str(i.get("author", "")).lower()
-        if author == account or kind not in ("post", "dm"):
+        channel, kind = _channel(i), i.get("kind")
+        me = accounts[channel]
+        author = me.norm(i.get("author"))
+        if author == me.name or kind not in ("post", "dm"):
             continue
         to_probe = (
-            (kind == "dm" and str(i.get("recipient", "")).lower() == account)
-            or (kind == "post" and str(i.get("in_reply_to_id")) in by_message)
-            or (kind == "post" and f"@{account}" in str(i.get("text", "")).lower())
+            (kind == "dm" and me.norm(i.get("recipient")) == me.name)
+            or (kind == "post" and (channel, str(i.get("in_reply_to_id"))) in by_message)
+            or (kind == "post" and me.mention in str(i.get("text", "")).lower())
         )
         if not to_probe:
             continue
@@ -125,20 +181,21 @@ def audit(study: Study, study_dir: Path) -> AuditReport:
         if last_read is None or created > last_read:
             after += 1
             continue
-        if str(i["id"]) not in seen:
+        if (channel, str(i["id"])) not in seen:
             problems.append(
                 f"ledger {kind} {i['id']} from @{author} to the probe account is not in the journal"
             )
-        if author in brand_of:
-            ledger_replies[brand_of[author]] += 1
+        if (channel, author) in brand_of:
+            ledger_replies[brand_of[channel, author]] += 1
 
     journal_replies: Counter[str] = Counter()
     for r in replies:
-        b = brand_of.get(str(r["author"]).lower())
+        me_on = accounts.get(r["channel"])
+        b = brand_of.get((r["channel"], me_on.norm(r["author"]))) if me_on else None
         if b is not None and (last_read is None or parse_iso(r["created_at"]) <= last_read):
             journal_replies[b] += 1
     planned: Counter[str] = Counter(p["brand"] for p in probes)
-    sent: Counter[str] = Counter(p["brand"] for p in probes if p["message_id"])
+    sent: Counter[str] = Counter(p["brand"] for p in by_message.values())
     answered = defaultdict(int, {str(r[0]): int(r[1]) for r in answered_rows})
     rows = [
         BrandRow(
@@ -186,7 +243,7 @@ def print_audit(report: AuditReport) -> None:
             rate,
             "yes" if r.matches else "NO",
         )
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(table)
     for p in report.problems[:20]:
         console.print(f"problem: {p}")

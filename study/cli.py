@@ -29,6 +29,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 StudyDir = Annotated[Path, typer.Argument(help="The study folder.", show_default=False)]
 
 
+def _wide_console() -> Any:
+    """A rich console as wide as the terminal, or 160 columns when writing to a file or pipe
+    (rich would fold the tables to 80)."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
 def _err(line: str) -> None:
     print(line, file=sys.stderr)
 
@@ -179,11 +187,14 @@ def status(
 @handles_errors
 def export(
     study_dir: StudyDir,
-    table: Annotated[str, typer.Argument(help="probes or replies.", show_default=False)],
+    table: Annotated[
+        str, typer.Argument(help="probes, replies, outcomes or metrics.", show_default=False)
+    ],
     fmt: Annotated[str, typer.Option("--format", help="csv, json or parquet.")] = "csv",
     out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
 ) -> None:
-    """Export a journal table with ISO 8601 UTC times."""
+    """Export the journal's probes or replies, or the analysis' outcomes or metrics (ISO 8601
+    UTC times)."""
     from analysis.export import export_table
 
     data = export_table(study_dir, table, fmt, out)
@@ -235,6 +246,39 @@ def demo(
     print_audit(report)
     if not report.ok:
         raise StudyError("the journal does not match the simulator's ledger (see above)")
+    from analysis import analyze as run_analysis
+    from analysis.table import brand_table
+
+    result = run_analysis(out)
+    _wide_console().print(brand_table(result))
+
+
+@app.command(epilog="Example: replybench analyze replybench-demo --json metrics.json")
+@handles_errors
+def analyze(
+    study_dir: StudyDir,
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Analyse as of this ISO 8601 time (default: the last observation)."),
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the full results as JSON here.")
+    ] = None,
+) -> None:
+    """Response rates and times with censoring, intervals, ranks and tiers; brands ranked."""
+    import json
+
+    from analysis import analyze as run_analysis
+    from analysis import parse_as_of
+    from analysis.export import write_atomic
+    from analysis.table import brand_table
+
+    result = run_analysis(study_dir, parse_as_of(as_of) if as_of else None)
+    _wide_console().print(brand_table(result))
+    if json_file is not None:
+        text = json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        write_atomic(json_file, text.encode("utf-8"))
+        print(f"wrote {json_file}")
 
 
 @app.command(
