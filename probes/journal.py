@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -206,28 +206,40 @@ class Journal:
             raise KeyError(probe_id)
         return _planned(row)
 
-    def probes_in(self, *states: ProbeState) -> list[PlannedProbe]:
+    # Queries that take `channels` see only those channels' probes (all when None): the
+    # runner drives the channels it has adapters for and leaves `manual` probes to people.
+
+    def probes_in(
+        self, *states: ProbeState, channels: Collection[str] | None = None
+    ) -> list[PlannedProbe]:
         marks = ",".join("?" for _ in states)
+        only, names = _only(channels)
         rows = self.con.execute(
-            f"SELECT * FROM probes WHERE state IN ({marks}) ORDER BY scheduled_at, probe_id",
-            [s.value for s in states],
+            f"SELECT * FROM probes WHERE state IN ({marks}){only} ORDER BY scheduled_at, probe_id",
+            [*(s.value for s in states), *names],
         )
         return [_planned(r) for r in rows]
 
-    def due(self, now: datetime, limit: int = 1000) -> list[PlannedProbe]:
+    def due(
+        self, now: datetime, limit: int = 1000, *, channels: Collection[str] | None = None
+    ) -> list[PlannedProbe]:
         """Planned probes whose time has come (and whose retry time, if any, has passed)."""
         t = iso(now)
+        only, names = _only(channels)
         rows = self.con.execute(
             "SELECT * FROM probes WHERE state = 'planned' AND scheduled_at <= ? "
-            "AND (retry_at IS NULL OR retry_at <= ?) ORDER BY scheduled_at, probe_id LIMIT ?",
-            (t, t, limit),
+            f"AND (retry_at IS NULL OR retry_at <= ?){only} "
+            "ORDER BY scheduled_at, probe_id LIMIT ?",
+            (t, t, *names, limit),
         )
         return [_planned(r) for r in rows]
 
-    def next_send_at(self) -> datetime | None:
+    def next_send_at(self, *, channels: Collection[str] | None = None) -> datetime | None:
+        only, names = _only(channels)
         row = self.con.execute(
             "SELECT min(max(scheduled_at, coalesce(retry_at, ''))) FROM probes "
-            "WHERE state = 'planned'"
+            f"WHERE state = 'planned'{only}",
+            names,
         ).fetchone()
         return None if row[0] is None else parse_iso(row[0])
 
@@ -261,8 +273,11 @@ class Journal:
         ).fetchone()
         return None if row[0] is None else parse_iso(row[0])
 
-    def counts(self) -> dict[str, int]:
-        rows = self.con.execute("SELECT state, count(*) FROM probes GROUP BY state")
+    def counts(self, *, channels: Collection[str] | None = None) -> dict[str, int]:
+        only, names = _only(channels)
+        rows = self.con.execute(
+            f"SELECT state, count(*) FROM probes WHERE true{only} GROUP BY state", names
+        )
         return {str(r[0]): int(r[1]) for r in rows}
 
     def answered_count(self) -> int:
@@ -375,10 +390,11 @@ class Journal:
                 n += 1
         return n
 
-    def overdue(self, now: datetime) -> list[str]:
+    def overdue(self, now: datetime, *, channels: Collection[str] | None = None) -> list[str]:
+        only, names = _only(channels)
         rows = self.con.execute(
-            "SELECT probe_id FROM probes WHERE state = 'planned' AND slot_end_at <= ?",
-            (iso(now),),
+            f"SELECT probe_id FROM probes WHERE state = 'planned' AND slot_end_at <= ?{only}",
+            (iso(now), *names),
         )
         return [str(r[0]) for r in rows]
 
@@ -468,6 +484,14 @@ class Journal:
                 )
                 self._event("closed", r["probe_id"], None, r["closes_at"])
         return len(rows)
+
+
+def _only(channels: Collection[str] | None) -> tuple[str, list[str]]:
+    """An SQL condition keeping the probes of `channels` (none when None), and its values."""
+    if channels is None:
+        return "", []
+    names = sorted(channels)
+    return f" AND channel IN ({','.join('?' for _ in names)})", names
 
 
 def _planned(row: sqlite3.Row) -> PlannedProbe:

@@ -2,8 +2,10 @@
 
 One process, asyncio. Every decision is read back from the journal, so the runner can be
 killed at any moment (`kill -9` included) and started again: it first reconciles sends whose
-outcome it never learned, then carries on. It exits when every probe is closed, missed or
-failed, or when asked to stop (Ctrl-C: the current step finishes, the journal stays whole).
+outcome it never learned, then carries on. It exits when every probe of the channels it
+drives is closed, missed or failed, or when asked to stop (Ctrl-C: the current step
+finishes, the journal stays whole). Probes of other channels (`manual`: people send them)
+stay as they are: never due, overdue or missing an adapter.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -100,10 +102,14 @@ class Runner:
         config: RunnerConfig | None = None,
         on_progress: Callable[[Snapshot], None] | None = None,
         seed: int = 0,
+        drive: Collection[str] | None = None,
     ) -> None:
+        """`drive` names the channels whose probes this runner handles (each needs an adapter
+        in `channels`); None means every channel in the journal."""
         self.study = study
         self.journal = journal
         self.channels = channels
+        self.drive = None if drive is None else frozenset(drive)
         self.clock = clock
         self.config = config or RunnerConfig()
         self.on_progress = on_progress
@@ -127,6 +133,8 @@ class Runner:
             "FROM probes WHERE message_id IS NOT NULL"
         )
         for r in rows:
+            if not self._drives(r["channel"]):
+                continue
             self.matcher.add(
                 probe_id=r["probe_id"],
                 brand=r["brand"],
@@ -143,13 +151,13 @@ class Runner:
     # -- the loop ------------------------------------------------------------------------
 
     async def run(self) -> RunSummary:
-        for name in self._channels_used():
+        for name in sorted(self._channels_used() if self.drive is None else self.drive):
             if name not in self.channels:
                 raise StudyError(f"no adapter for channel {name!r} in this runner")
         await self._reconcile()
         while not self.stop_requested:
             now = self.clock.now()
-            missed = self.journal.overdue(now)
+            missed = self.journal.overdue(now, channels=self.drive)
             if missed:
                 self.journal.record_missed(missed, now)
                 self._note(f"missed {len(missed)} probe(s): their slot ended before sending")
@@ -176,16 +184,19 @@ class Runner:
         rows = self.journal.con.execute("SELECT DISTINCT channel FROM probes")
         return {str(r[0]) for r in rows}
 
+    def _drives(self, channel: str) -> bool:
+        return self.drive is None or channel in self.drive
+
     def _next_wake(self) -> datetime | None:
         """The next moment something is due, or None when the campaign is over."""
         candidates: list[datetime] = []
-        nxt = self.journal.next_send_at()
+        nxt = self.journal.next_send_at(channels=self.drive)
         if nxt is not None:
             candidates.append(nxt)
         open_channels = self._open_channels()
         for ch in open_channels:
             candidates.append(self._next_poll.get(ch, self.clock.now()))
-        sending = self.journal.probes_in(ProbeState.SENDING)
+        sending = self.journal.probes_in(ProbeState.SENDING, channels=self.drive)
         if sending:
             candidates.append(self.clock.now() + timedelta(seconds=self.config.reconcile_after_s))
         if not candidates:
@@ -196,12 +207,12 @@ class Runner:
         rows = self.journal.con.execute(
             "SELECT DISTINCT channel FROM probes WHERE state = 'sent' ORDER BY channel"
         )
-        return [str(r[0]) for r in rows]
+        return [str(r[0]) for r in rows if self._drives(str(r[0]))]
 
     # -- sending -------------------------------------------------------------------------
 
     async def _send_due(self, now: datetime) -> None:
-        due = self.journal.due(now)
+        due = self.journal.due(now, channels=self.drive)
         if not due:
             return
         sem = asyncio.Semaphore(self.config.send_concurrency)
@@ -277,7 +288,7 @@ class Runner:
 
     async def _reconcile(self) -> None:
         """Look up every send whose outcome is unknown before anything is sent again."""
-        for probe in self.journal.probes_in(ProbeState.SENDING):
+        for probe in self.journal.probes_in(ProbeState.SENDING, channels=self.drive):
             last = self.journal.last_attempt_at(probe.probe_id)
             first = self.journal.first_attempt_at(probe.probe_id)
             now = self.clock.now()
@@ -372,9 +383,9 @@ class Runner:
                 limits.extend(v for v in rl.values() if isinstance(v, RateLimit))
         snap = Snapshot(
             now=self.clock.now(),
-            counts=self.journal.counts(),
+            counts=self.journal.counts(channels=self.drive),
             answered=self.journal.answered_count(),
-            next_send=self.journal.next_send_at(),
+            next_send=self.journal.next_send_at(channels=self.drive),
             rate_limits=limits,
             last_event=self._last_event,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from datetime import datetime
 from typing import Any
@@ -29,9 +29,10 @@ from probes.channel import (
     Reply,
     Sent,
 )
+from probes.channels import api_base_of, check_api_base, credential, is_loopback
 from probes.http import RateLimitHeaders, Requester, status_text
 from study.clock import Clock
-from study.model import PlannedProbe
+from study.model import ChannelSettings, PlannedProbe
 from study.timeutil import utc
 
 X_RATE_LIMIT = RateLimitHeaders(
@@ -61,6 +62,27 @@ def make_client(api_base: str, token: str, timeout: float = 30) -> httpx.AsyncCl
         headers={"Authorization": f"Bearer {token.strip()}", "User-Agent": "replybench"},
         timeout=timeout,
     )
+
+
+def build(
+    settings: ChannelSettings,
+    *,
+    env: Mapping[str, str],
+    clock: Clock,
+    api_base: str | None,
+    live: bool,
+) -> tuple[XChannel, Callable[[], Awaitable[None]]]:
+    """The X channel of a study's `[channels.x]` settings, and how to close its client
+    (the registry's contract, probes/channels.py)."""
+    base = api_base_of(settings, api_base)
+    check_api_base(base, live=live, channel=settings.name)
+    client = make_client(base, credential(settings, env, loopback=is_loopback(base)))
+    return XChannel(client, account=settings.account, clock=clock), client.aclose
+
+
+async def preflight(channel: XChannel) -> None:
+    """Check the token before anything is written: it must belong to the probe account."""
+    await channel.me()
 
 
 class XChannel:

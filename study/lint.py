@@ -3,7 +3,10 @@
 Scripts are posted in public to brands' accounts, so they must not carry an e-mail address, a
 phone number or a link (the study would publish the researcher's data, and a link changes how
 brands answer). Lengths are counted the way the channel counts them: X weighs characters by
-the twitter-text v3 configuration (https://github.com/twitter/twitter-text, config/v3.json).
+the twitter-text v3 configuration (https://github.com/twitter/twitter-text, config/v3.json);
+Mastodon counts characters (500); Bluesky counts graphemes (300, app.bsky.feed.post's
+`maxGraphemes`). Mastodon really counts grapheme clusters and a remote mention only by its
+user part: counting code points and the whole `@user@instance` errs on the safe side.
 """
 
 from __future__ import annotations
@@ -11,15 +14,26 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from study.countries import COUNTRIES
+from study.plan_text import fill
 
 # Longest message each channel accepts, in its own units; a channel not listed has no limit.
-CHANNEL_LIMITS = {"x": 280}
+CHANNEL_LIMITS = {"x": 280, "mastodon": 500, "bluesky": 300}
+# How each limited channel's counting is named in a message: (unit, who counts).
+_COUNTED = {
+    "x": ("characters", "X"),
+    "mastodon": ("characters", "Mastodon"),
+    "bluesky": ("graphemes", "Bluesky"),
+}
 
 # The placeholder every script names its target with; X fills it with '@' + the handle.
 HANDLE = "{handle}"
-LONGEST_X_HANDLE = "@" + "x" * 15
+# The length check's stand-ins for `{handle}` when the study's handles are not known: the
+# longest X username, and 30 characters elsewhere.
+UNKNOWN_HANDLES = {"x": "x" * 15}
+UNKNOWN_HANDLE = "x" * 30
 # The optional placeholder for the country asked from, filled with its `text_name`. It keeps
 # the texts a global account gets from countries sharing a language apart: X refuses a post
 # that repeats one of the account's earlier posts (403 duplicate content).
@@ -145,6 +159,37 @@ def x_weighted_length(text: str) -> int:
     return total
 
 
+def grapheme_length(text: str) -> int:
+    """Graphemes, approximately: code points that are not combining marks, ZERO WIDTH JOINER
+    or variation selectors (a ZWJ emoji sequence counts each of its pictographs)."""
+    return sum(
+        1
+        for c in unicodedata.normalize("NFC", text)
+        if unicodedata.category(c) not in ("Mn", "Mc", "Me")
+        and c != "\u200d"
+        and not "\ufe00" <= c <= "\ufe0f"
+        and not "\U000e0100" <= c <= "\U000e01ef"
+    )
+
+
+def channel_length(channel: str, text: str) -> int:
+    """The length of `text` in the units `channel` limits (code points where none)."""
+    if channel == "x":
+        return x_weighted_length(text)
+    if channel == "bluesky":
+        return grapheme_length(text)
+    return len(unicodedata.normalize("NFC", text))
+
+
+def longest(channel: str, candidates: Iterable[str]) -> str | None:
+    """The candidate that is longest as `channel` counts it (first of equals); None if none."""
+    best: str | None = None
+    for text in candidates:
+        if best is None or channel_length(channel, text) > channel_length(channel, best):
+            best = text
+    return best
+
+
 def find_phone_numbers(text: str) -> list[str]:
     """Phone numbers in `text`: 7 or more digits, international ('+49 ...') or local."""
     masked = text
@@ -166,11 +211,15 @@ def find_phone_numbers(text: str) -> list[str]:
     return found
 
 
-def lint_text(text: str, channel: str, country_name: str | None = None) -> list[str]:
+def lint_text(
+    text: str, channel: str, country_name: str | None = None, handle: str | None = None
+) -> list[str]:
     """Problems in one script text, each saying what is wrong and how to fix it.
 
-    `country_name` is the longest name `{country}` can become in this text's language (the
-    length check fills it in); None when not known, and 30 characters are assumed.
+    `country_name` is the longest name `{country}` can become in this text's language and
+    `handle` the longest handle the study uses on `channel` (the length check fills both in,
+    as the plan would); None when not known, and stand-ins are assumed (30 characters; the
+    longest X username on X).
     """
     problems = []
     for email in _EMAIL.findall(text):
@@ -198,13 +247,15 @@ def lint_text(text: str, channel: str, country_name: str | None = None) -> list[
         problems.append(f"has an unknown placeholder '{{{name}}}'; {fix}")
     limit = CHANNEL_LIMITS.get(channel)
     if limit is not None:
-        longest = UNKNOWN_COUNTRY_NAME if country_name is None else country_name
-        filled = text.replace(HANDLE, LONGEST_X_HANDLE).replace(COUNTRY, longest)
-        length = x_weighted_length(filled)
+        name = UNKNOWN_COUNTRY_NAME if country_name is None else country_name
+        if handle is None:
+            handle = UNKNOWN_HANDLES.get(channel, UNKNOWN_HANDLE)
+        length = channel_length(channel, fill(text, channel, handle, name))
         if length > limit:
             what = "longest handle and country name" if COUNTRY in text else "longest handle"
+            unit, counter = _COUNTED[channel]
             problems.append(
-                f"is {length} characters long as {channel.upper()} counts them (with the "
+                f"is {length} {unit} long as {counter} counts them (with the "
                 f"{what}), over the limit of {limit}; shorten it by {length - limit}"
             )
     return problems

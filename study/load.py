@@ -8,144 +8,105 @@ numbers are physical lines: tomllib keeps none, so tables and keys are found in 
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import tomllib
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from dataclasses import replace
+from datetime import time
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from study.countries import COUNTRIES, is_language, suggest_country, suggest_language
 from study.errors import Problem, StudyProblems
-from study.lint import x_weighted_length
-from study.load_tables import Problems, read_scripts, read_targets
+from study.load_channels import (
+    CHANNEL_KINDS,
+    CHANNEL_RULES,
+    Rule,
+    channel_problems,
+    channel_settings,
+    is_date,
+    is_int,
+    is_number,
+    is_text,
+)
+from study.load_tables import Problems, read_scripts, read_targets, suggest
 from study.model import (
     WEEKDAYS,
     ChannelSettings,
     Country,
     Ethics,
+    Scope,
     Slot,
     Study,
 )
 
-SUPPORTED_CHANNELS = ("x",)
+SUPPORTED_CHANNELS = CHANNEL_KINDS
 TOML_FILE = "study.toml"
 
 _HEADER = re.compile(r"^\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _BARE_OR_QUOTED = r"(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')"
 _KEY = re.compile(rf"^({_BARE_OR_QUOTED}(?:\s*\.\s*{_BARE_OR_QUOTED})*)\s*=")
 _HHMM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
-_ACCOUNT = re.compile(r"[A-Za-z0-9_]{1,15}")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LINE_IN_ERROR = re.compile(r"at line (\d+)")
 
 
-@dataclass(frozen=True)
-class _Rule:
-    """What one key of study.toml must hold: `must` describes it, `fix` says what to write."""
-
-    must: str
-    fix: str
-    ok: Callable[[Any], bool]
-    secret: bool = False  # never echo the value: it may be a credential put in by mistake
-    optional: bool = False  # the key may be left out
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: object) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _is_text(v: object) -> bool:
-    return isinstance(v, str) and v.strip() != ""
-
-
-def _is_date(v: object) -> bool:
-    return isinstance(v, date) and not isinstance(v, datetime)
-
-
 _STUDY = {
-    "name": _Rule("a non-empty string", 'name the study, e.g. "Benchmark 2026"', _is_text),
-    "seed": _Rule("a whole number", "pick any, e.g. 20260302: the plan follows from it", _is_int),
-    "window_hours": _Rule(
+    "name": Rule("a non-empty string", 'name the study, e.g. "Benchmark 2026"', is_text),
+    "seed": Rule("a whole number", "pick any, e.g. 20260302: the plan follows from it", is_int),
+    "window_hours": Rule(
         "a number of hours > 0",
         "set it to the observation window, e.g. 72",
-        lambda v: _is_number(v) and v > 0,
+        lambda v: is_number(v) and v > 0,
     ),
-    "start": _Rule(
-        "a TOML date (no quotes)", "write the first sending day, e.g. 2026-03-02", _is_date
+    "start": Rule(
+        "a TOML date (no quotes)", "write the first sending day, e.g. 2026-03-02", is_date
     ),
-    "end": _Rule(
-        "a TOML date (no quotes)", "write the last sending day, e.g. 2026-03-13", _is_date
-    ),
-    "probes_per_target": _Rule(
+    "end": Rule("a TOML date (no quotes)", "write the last sending day, e.g. 2026-03-13", is_date),
+    "probes_per_target": Rule(
         "a whole number >= 1",
         "set how many probes (rounds) each target gets, e.g. 3",
-        lambda v: _is_int(v) and v >= 1,
+        lambda v: is_int(v) and v >= 1,
     ),
-    "min_spacing_hours": _Rule(
+    "min_spacing_hours": Rule(
         "a number of hours >= 0",
         "set the least time between two probes to one account, e.g. 2",
-        lambda v: _is_number(v) and v >= 0,
+        lambda v: is_number(v) and v >= 0,
     ),
 }
 _ETHICS = {
-    "max_probes_per_account": _Rule(
+    "max_probes_per_account": Rule(
         "a whole number >= 1",
         "cap the probes one account gets in the whole study, e.g. 60",
-        lambda v: _is_int(v) and v >= 1,
+        lambda v: is_int(v) and v >= 1,
     ),
-    "max_probes_per_account_per_day": _Rule(
+    "max_probes_per_account_per_day": Rule(
         "a whole number >= 1",
         "cap the probes one account gets per UTC day, e.g. 4",
-        lambda v: _is_int(v) and v >= 1,
+        lambda v: is_int(v) and v >= 1,
     ),
 }
 _SLOT = {
-    "days": _Rule(
+    "days": Rule(
         "a non-empty list of days",
         'list them, e.g. ["mon", "tue", "wed", "thu", "fri"]',
         lambda v: isinstance(v, list) and v != [] and all(isinstance(d, str) for d in v),
     ),
-    "start": _Rule('a time "HH:MM"', 'e.g. "09:00"', lambda v: isinstance(v, str)),
-    "end": _Rule(
+    "start": Rule('a time "HH:MM"', 'e.g. "09:00"', lambda v: isinstance(v, str)),
+    "end": Rule(
         'a time "HH:MM"', 'e.g. "17:00" (the slot ends before it)', lambda v: isinstance(v, str)
     ),
 }
-_CHANNEL = {
-    "api_base": _Rule(
-        "an http(s) URL",
-        'e.g. "https://api.x.com"',
-        lambda v: isinstance(v, str) and v.startswith(("https://", "http://")),
-    ),
-    "account": _Rule(
-        "the probe account's handle without '@' (1-15 letters, digits, '_')",
-        'e.g. "replybenchprobe"',
-        lambda v: isinstance(v, str) and _ACCOUNT.fullmatch(v) is not None,
-    ),
-    "token_env": _Rule(
-        "the name of an environment variable",
-        'e.g. "REPLYBENCH_X_TOKEN"; the token itself never goes in the folder',
-        lambda v: isinstance(v, str) and _ENV_NAME.fullmatch(v) is not None,
-        secret=True,
-    ),
-}
 _COUNTRY = {
-    "name": _Rule("a non-empty string", 'e.g. "Germany"', _is_text),
-    "timezone": _Rule("an IANA time zone", 'e.g. "Europe/Berlin"', _is_text),
-    "language": _Rule("an ISO 639-1 code", 'e.g. "de"', _is_text),
-    "local_name": _Rule(
+    "name": Rule("a non-empty string", 'e.g. "Germany"', is_text),
+    "timezone": Rule("an IANA time zone", 'e.g. "Europe/Berlin"', is_text),
+    "language": Rule("an ISO 639-1 code", 'e.g. "de"', is_text),
+    "local_name": Rule(
         "a non-empty string",
         "write the name as it reads inside a sentence in the country's language, "
         'e.g. "the UK", or leave the key out to use name',
-        _is_text,
+        is_text,
         optional=True,
     ),
 }
@@ -230,7 +191,7 @@ class _TomlCheck:
         return value
 
     def keys(
-        self, table: dict[str, Any], path: tuple[str, ...], rules: dict[str, _Rule]
+        self, table: dict[str, Any], path: tuple[str, ...], rules: dict[str, Rule]
     ) -> dict[str, Any] | None:
         """The table's values if every rule holds, else None (each failure reported)."""
         name = "[" + ".".join(path) + "]"
@@ -290,16 +251,20 @@ class _TomlCheck:
 
     def channel(self, name: str, table: dict[str, Any]) -> ChannelSettings | None:
         path = ("channels", name)
-        if name not in SUPPORTED_CHANNELS:
-            self.problem(
-                path,
-                f"channel '{name}' is not supported; use one of: {', '.join(SUPPORTED_CHANNELS)}",
-            )
+        if name not in CHANNEL_KINDS:
+            kinds = ", ".join(CHANNEL_KINDS)
+            meant = suggest(name, list(CHANNEL_KINDS))
+            fix = f"did you mean '{meant}'? (one of: {kinds})" if meant else f"use one of: {kinds}"
+            self.problem(path, f"channel '{name}' is not supported; {fix}")
             return None
-        values = self.keys(table, path, _CHANNEL)
+        values = self.keys(table, path, CHANNEL_RULES[name])
         if values is None:
             return None
-        return ChannelSettings(name, values["api_base"], values["account"], values["token_env"])
+        good = True
+        for key, message in channel_problems(name, values):
+            good = False
+            self.problem(path + (key,), message)
+        return channel_settings(name, values) if good else None
 
     def country(self, code: str, table: dict[str, Any]) -> Country | None:
         path = ("countries", code)
@@ -311,7 +276,7 @@ class _TomlCheck:
             self.problem(path, f"country '{code}' is not an ISO 3166-1 alpha-2 code; {fix}")
         good = self.keys(table, path, _COUNTRY) is not None and good
         zone = table.get("timezone", "")
-        if _is_text(zone) and zone not in _time_zones():
+        if is_text(zone) and zone not in _time_zones():
             good = False
             zones = sorted(_time_zones())
             same = [z for z in zones if z.lower() == zone.lower()]
@@ -321,7 +286,7 @@ class _TomlCheck:
                 path + ("timezone",), f"timezone '{zone}' of {code} is not an IANA time zone; {fix}"
             )
         language = table.get("language", "")
-        if _is_text(language) and not is_language(language):
+        if is_text(language) and not is_language(language):
             good = False
             hint = suggest_language(language)
             fix = f"did you mean '{hint}'?" if hint else "use two lower-case letters, e.g. 'de'"
@@ -414,21 +379,18 @@ def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | No
     return data, design
 
 
-def _country_names(tables: dict[str, Any]) -> dict[str, str]:
-    """The longest name `{country}` can become in each language (as X counts), from the
-    [countries] tables as parsed, so scripts are checked even when a table has problems."""
-    longest: dict[str, str] = {}
+def _country_names(tables: dict[str, Any]) -> dict[str, list[str]]:
+    """The names `{country}` can become in each language, from the [countries] tables as
+    parsed, so scripts are checked even when a table has problems."""
+    names: dict[str, list[str]] = {}
     for table in tables.values():
         if not isinstance(table, dict) or not isinstance(table.get("language"), str):
             continue
         local_name = table.get("local_name")
-        name = local_name if _is_text(local_name) else table.get("name")
-        if not isinstance(name, str):
-            continue
-        language = table["language"]
-        if x_weighted_length(name) > x_weighted_length(longest.get(language, "")):
-            longest[language] = name
-    return longest
+        name = local_name if is_text(local_name) else table.get("name")
+        if isinstance(name, str):
+            names.setdefault(table["language"], []).append(name)
+    return names
 
 
 def find_problems(path: Path) -> tuple[Study | None, list[Problem]]:
@@ -455,11 +417,16 @@ def find_problems(path: Path) -> tuple[Study | None, list[Problem]]:
     used = None
     if read is not None and countries is not None:
         used = {code: countries[code] for code in named if code in countries}
-    lint_channels = channels if channels is not None else sorted({t.channel for t in targets or ()})
+    # Texts are measured on the channels their targets use, with those targets' handles.
+    handles: dict[str, list[str]] = {}
+    for t in targets or ():
+        if t.scope is not Scope.NONE:
+            handles.setdefault(t.channel, []).append(t.handle)
+    lint_channels = sorted(handles) if handles else (channels or [])
     names = None
     if data is not None and isinstance(data.get("countries"), dict):
         names = _country_names(data["countries"])
-    scripts = read_scripts(path, out, used, lint_channels, names)
+    scripts = read_scripts(path, out, used, lint_channels, names, handles)
     problems = sorted(out.items, key=lambda p: (p.file, p.line or 0))
     design = checked[1] if checked else None
     if problems or design is None or targets is None or scripts is None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from study.countries import COUNTRIES, is_language, suggest_country, suggest_language
 from study.errors import Problem
-from study.lint import lint_text
+from study.lint import lint_text, longest
 from study.model import Scope, Script, Target
 
 TARGETS_FILE = "targets.csv"
@@ -27,6 +27,12 @@ SCRIPT_COLUMNS = ("script", "category", "language", "text")
 _BRAND = re.compile(r"[a-z0-9_-]+")
 _SCRIPT_ID = re.compile(r"[A-Za-z0-9_-]+")
 _X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
+_LABEL = r"[A-Za-z0-9-]+"
+DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")  # at least one dot
+_MASTODON_USER = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"
+_MASTODON_HANDLE = re.compile(rf"{_MASTODON_USER}@{DOMAIN.pattern}")
+_PROFILE_URL = re.compile(rf"https?://({DOMAIN.pattern})/@({_MASTODON_USER})/?")
+EMAIL_ADDRESS = re.compile(rf"[^\s@]+@{DOMAIN.pattern}")
 
 
 class Problems:
@@ -56,6 +62,54 @@ def x_handle_problem(handle: str) -> str | None:
             "copy it from the account's profile"
         )
     return None
+
+
+def mastodon_handle_problem(handle: str) -> str | None:
+    """Why `handle` cannot name a Mastodon account (user@instance.domain), or None."""
+    if handle.startswith("@"):
+        return f"'{handle}' starts with '@'; write it without: '{handle[1:]}'"
+    if _MASTODON_HANDLE.fullmatch(handle):
+        return None
+    if url := _PROFILE_URL.fullmatch(handle):
+        return f"'{handle}' is a profile's address; write the handle: '{url[2]}@{url[1]}'"
+    return (
+        f"'{handle}' is not a Mastodon handle (user@instance.domain, e.g. "
+        "kaito@mastodon.social); copy the whole handle from the account's profile"
+    )
+
+
+def bluesky_handle_problem(handle: str) -> str | None:
+    """Why `handle` cannot name a Bluesky account (a domain name), or None."""
+    if handle.startswith("@"):
+        return f"'{handle}' starts with '@'; write it without: '{handle[1:]}'"
+    if DOMAIN.fullmatch(handle):
+        return None
+    return (
+        f"'{handle}' is not a Bluesky handle (a domain name: letters, digits and '-' "
+        "between dots, e.g. kaito.bsky.social); copy it from the account's profile"
+    )
+
+
+def email_handle_problem(handle: str) -> str | None:
+    """Why `handle` is not an e-mail address (local@domain.tld, one line), or None."""
+    if EMAIL_ADDRESS.fullmatch(handle):
+        return None
+    return (
+        f"'{handle}' is not an e-mail address; write the brand's support address, "
+        "e.g. support@brand.example"
+    )
+
+
+def handle_problem(channel: str, handle: str) -> str | None:
+    """Why a non-empty `handle` cannot name an account on `channel`, or None if it can (any
+    text names a `manual` target: a phone number, a web form's address, an app)."""
+    check = {
+        "x": x_handle_problem,
+        "mastodon": mastodon_handle_problem,
+        "bluesky": bluesky_handle_problem,
+        "email": email_handle_problem,
+    }.get(channel)
+    return None if check is None else check(handle)
 
 
 def _check_header(
@@ -192,7 +246,7 @@ def read_targets(
                 f"handle is empty but scope is {row['scope']}; add the account's handle, or set "
                 "the scope to none if the brand has no account here"
             )
-        if handle and channel == "x" and (why := x_handle_problem(handle)):
+        if handle and (why := handle_problem(channel, handle)):
             bad(f"handle {why}")
         key = (brand, country, channel)
         if key in seen:
@@ -216,11 +270,14 @@ def read_scripts(
     out: Problems,
     used: dict[str, Any] | None,
     channels: list[str],
-    country_names: dict[str, str] | None = None,
+    country_names: dict[str, list[str]] | None = None,
+    handles: dict[str, list[str]] | None = None,
 ) -> tuple[Script, ...] | None:
     """The scripts, each with its texts; checks each text with the lint of every channel, and
     that every language `used` (country code -> language) has a text. `country_names` gives
-    the longest name `{country}` can become in each language, where study.toml is known."""
+    the names `{country}` can become in each language, where study.toml is known, and
+    `handles` the handles each channel's targets use, where targets.csv is: the length
+    check fills in the longest of each, as the channel counts them."""
     rows = _read_csv(folder, SCRIPTS_FILE, SCRIPT_COLUMNS, out)
     if rows is None:
         return None
@@ -262,12 +319,11 @@ def read_scripts(
             bad(
                 f"script '{script}' ({language}) has no text; write the inquiry after '{{handle}} '"
             )
-        longest = (country_names or {}).get(language)
-        found = (
-            [p for channel in channels or [""] for p in lint_text(text, channel, longest)]
-            if text
-            else []
-        )
+        found = []
+        for channel in (channels or [""]) if text else []:
+            name = longest(channel, (country_names or {}).get(language, []))
+            handle = longest(channel, (handles or {}).get(channel, []))
+            found += lint_text(text, channel, name, handle)
         for problem in dict.fromkeys(found):
             bad(f"script '{script}' ({language}) {problem}")
         if len(out.items) == before:

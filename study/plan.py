@@ -13,7 +13,6 @@ import bisect
 import hashlib
 import math
 import random
-import re
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 from study.errors import Problem, StudyError, StudyProblems
 from study.model import WEEKDAYS, Country, PlannedProbe, Script, Slot, Study, Target
 from study.plan_json import plan_json, plan_summary
+from study.plan_text import fill, mention
 from study.plan_time import Occurrence, is_inside, occurrence
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
 # A probe is sent at least this long before its slot ends, so a late runner still makes it.
 SEND_MARGIN = timedelta(minutes=5)
 _DRAWS = 32  # jitter re-draws on one day before scanning it minute by minute
-_PLACEHOLDER = re.compile(r"\{(handle|country)\}")
 
 
 def round_spans(study: Study) -> list[tuple[date, date]]:
@@ -388,10 +387,7 @@ def _text(script: Script, country: Country, target: Target) -> str:
             f"scripts.csv: script '{script.id}' has no text in '{country.language}' "
             f"(needed for {country.code}); add a row for it"
         ) from None
-    handle = "@" + target.handle if target.channel == "x" else target.handle
-    values = {"handle": handle, "country": country.text_name}
-    # One pass, so a filled-in value is never read as a placeholder itself.
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group()), text)
+    return fill(text, target.channel, target.handle, country.text_name)
 
 
 def _countries(study: Study) -> list[Country]:
@@ -406,8 +402,7 @@ def _accounts(study: Study) -> dict[tuple[str, str], list[Target]]:
 
 
 def _account_name(target: Target) -> str:
-    handle = "@" + target.handle if target.channel == "x" else target.handle
-    return f"{target.channel} account {handle}"
+    return f"{target.channel} account {mention(target.channel, target.handle)}"
 
 
 def _slot_days(slot: Slot, first: date, last: date) -> list[date]:

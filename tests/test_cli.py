@@ -135,7 +135,9 @@ def test_status_and_export_without_a_journal_are_one_clear_line(tmp_path: Path) 
 def test_export_rejects_unknown_tables_and_formats(tmp_path: Path) -> None:
     code, _, err = invoke("export", str(tmp_path), "people")
     assert (
-        code == 1 and err.strip() == "Error: unknown table 'people'; choose one of: probes, replies"
+        code == 1
+        and err.strip()
+        == "Error: unknown table 'people'; choose one of: probes, replies, outcomes, metrics"
     )
     code, _, err = invoke("export", str(tmp_path), "probes", "--format", "xlsx")
     assert code == 1 and "unknown format 'xlsx'" in err

@@ -22,7 +22,7 @@ from study.paths import ledger_path
 from study.plan import make_plan
 from study.timeutil import parse_iso
 from tests.conftest import EXAMPLE
-from tests.e2e.studies import short_study
+from tests.e2e.studies import BRANDS, short_study
 
 pytestmark = pytest.mark.anyio
 
@@ -55,7 +55,10 @@ async def campaign(
         # In-process, the platform applies a request before answering it: no real-time grace
         # is needed before looking up an unknown send.
         config = config or RunnerConfig(reconcile_after_real_s=0)
-        runner = Runner(study, journal, {"x": channel}, clock, config=config, seed=study.seed)
+        # The runner drives X; manual probes are people's to send (docs/channels.md).
+        runner = Runner(
+            study, journal, {"x": channel}, clock, config=config, seed=study.seed, drive={"x"}
+        )
         await runner.run()
     platform.close()
     return study, journal, platform
@@ -141,6 +144,40 @@ async def test_a_text_refused_as_a_duplicate_fails_once_instead_of_retrying(
     ).fetchall()
     assert [a[0] for a in attempts] == ["rejected"]  # one POST, looked up, given up
     assert journal.counts() == {"failed": 1, "closed": 1}
+    journal.close()
+
+
+def with_manual_targets(study_dir: Path, brands: int = 3) -> Path:
+    """Add a `[channels.manual]` table and a phone-line target for the first brands in US."""
+    toml = study_dir / "study.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace(
+            "\n[countries.",
+            '\n[channels.manual]\ninstructions = "Call; note the time."\n\n[countries.',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    with (study_dir / "targets.csv").open("a", encoding="utf-8") as f:
+        for n, b in enumerate(BRANDS[:brands]):
+            f.write(f"{b},{b.capitalize()} Co,retail,US,manual,+1 212 555 01{n:02d},local\n")
+    return study_dir
+
+
+async def test_a_study_mixing_x_and_manual_targets_leaves_the_manual_probes_planned(
+    tmp_path: Path,
+) -> None:
+    d = with_manual_targets(short_study(tmp_path / "s"))
+    study, journal, _ = await campaign(d)
+    assert journal.counts() == {"closed": 16, "planned": 3}
+    manual = journal.con.execute(
+        "SELECT state, text, message_id FROM probes WHERE channel = 'manual'"
+    ).fetchall()
+    assert [tuple(r)[0::2] for r in manual] == [("planned", None)] * 3
+    assert all(r["text"].startswith("+1 212 555 01") for r in manual)
+    assert journal.con.execute("SELECT count(*) FROM attempts JOIN probes USING (probe_id) "
+                               "WHERE channel = 'manual'").fetchone()[0] == 0  # fmt: skip
+    assert audit(study, d).ok
     journal.close()
 
 

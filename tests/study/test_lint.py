@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from study.countries import COUNTRIES, LANGUAGES, suggest_country, suggest_language
-from study.lint import lint_text, x_weighted_length
+from study.lint import channel_length, grapheme_length, lint_text, longest, x_weighted_length
 
 # --- the length X counts ------------------------------------------------------------------
 
@@ -61,6 +61,61 @@ def test_japanese_text_is_over_the_limit_at_half_the_characters() -> None:
 
 def test_an_unknown_channel_has_no_length_limit() -> None:
     assert lint_text("{handle} " + "a" * 5000, "email") == []
+
+
+@pytest.mark.parametrize("channel", ["email", "manual"])
+def test_email_and_manual_have_no_length_limit(channel: str) -> None:
+    assert lint_text("{handle} " + "a" * 5000, channel, handle="care@kaito.example") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "graphemes"),
+    [
+        ("Hello", 5),
+        ("e\u0301", 1),  # a combining accent joins its letter
+        ("\u0915\u094d\u0937", 2),  # Devanagari: a virama (Mn) adds nothing
+        ("❤\ufe0f", 1),  # a variation selector adds nothing
+        ("👨\u200d👩\u200d👧", 3),  # ZWJ sequences count their pictographs (an overcount)
+        ("こんにちは", 5),
+    ],
+)
+def test_graphemes_are_code_points_but_marks_joiners_and_selectors(
+    text: str, graphemes: int
+) -> None:
+    assert grapheme_length(text) == graphemes == channel_length("bluesky", text)
+
+
+def test_mastodon_counts_characters_with_the_handle_given() -> None:
+    handle = "kaito@mastodon.social"  # '@' + 21 + ' ' = 23
+    assert lint_text("{handle} " + "あ" * 477, "mastodon", handle=handle) == []
+    assert lint_text("{handle} " + "あ" * 478, "mastodon", handle=handle) == [
+        "is 501 characters long as Mastodon counts them (with the longest handle), over the "
+        "limit of 500; shorten it by 1"
+    ]
+    # not known: 30 characters stand in for the handle
+    assert lint_text("{handle} " + "a" * 468, "mastodon") == []
+    assert lint_text("{handle} " + "a" * 469, "mastodon") != []
+
+
+def test_bluesky_counts_graphemes() -> None:
+    handle = "kaito.bsky.social"  # '@' + 17 + ' ' = 19
+    assert lint_text("{handle} " + "é" * 281, "bluesky", handle=handle) == []
+    assert lint_text("{handle} " + "e\u0301" * 282, "bluesky", handle=handle) == [
+        "is 301 graphemes long as Bluesky counts them (with the longest handle), over the "
+        "limit of 300; shorten it by 1"
+    ]
+
+
+def test_the_x_limit_uses_the_handle_given() -> None:
+    assert lint_text("{handle} " + "a" * 273, "x", handle="Kaito") == []  # 6 + 1 + 273
+    assert lint_text("{handle} " + "a" * 274, "x", handle="Kaito") != []
+
+
+def test_longest_is_by_the_channel_s_measure() -> None:
+    assert longest("x", ["Deutschland", "대한민국"]) == "Deutschland"  # 11 against 8
+    assert longest("x", ["Spain", "大韓民国"]) == "大韓民国"  # 5 against 8
+    assert longest("mastodon", ["Spain", "大韓民国"]) == "Spain"  # 5 against 4
+    assert longest("bluesky", []) is None
 
 
 # --- personal data ------------------------------------------------------------------------

@@ -375,7 +375,8 @@ def test_an_unsupported_channel_table(folder: StudyFolder) -> None:
     folder.edit("study.toml", "[channels.x]", "[channels.twitter]")
     folder.edit("targets.csv", "DE,x,NorthwindAir_DE", "DE,twitter,NorthwindAir_DE")
     assert folder.problems() == [
-        "study.toml:32: channel 'twitter' is not supported; use one of: x",
+        "study.toml:32: channel 'twitter' is not supported; "
+        "use one of: x, mastodon, bluesky, email, manual",
         "targets.csv:2: channel 'x' is not in study.toml's [channels]; add a [channels.x] table",
         "targets.csv:4: channel 'x' is not in study.toml's [channels]; add a [channels.x] table",
         "targets.csv:5: channel 'x' is not in study.toml's [channels]; add a [channels.x] table",

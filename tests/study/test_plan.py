@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter, defaultdict
 from dataclasses import replace
@@ -418,11 +419,80 @@ def test_design_follows_the_rotation_and_balances_slot_by_script() -> None:
     assert len(cells) == 9 and set(cells.values()) == {3}
 
 
-def test_text_fills_the_handle_per_channel() -> None:
-    mail = Target("kaito", "Kaito", "retail", "DE", "email", "care@kaito.test", Scope.LOCAL)
-    study = make_study(targets=[target("kaito", "DE", "Kaito"), mail], scripts=1, rounds=1)
-    texts = {p.channel: p.text for p in make_plan(study)}
-    assert texts == {"x": "@Kaito s0 in de from DE?", "email": "care@kaito.test s0 in de from DE?"}
+@pytest.mark.parametrize(
+    ("channel", "handle", "text", "sent"),
+    [
+        ("x", "Kaito", "{handle} Hi from {country}?", "@Kaito Hi from DE?"),
+        (
+            "mastodon",
+            "kaito@mastodon.social",
+            "{handle} Hi from {country}?",
+            "@kaito@mastodon.social Hi from DE?",
+        ),
+        ("bluesky", "kaito.bsky.social", "{handle} Hi?", "@kaito.bsky.social Hi?"),
+        # e-mail: a leading {handle} (and the space after it) is dropped, any other is the address
+        ("email", "care@kaito.test", "{handle}  Hi from {country}?", "Hi from DE?"),
+        ("email", "care@kaito.test", "Hi, is {handle} right?", "Hi, is care@kaito.test right?"),
+        (
+            "email",
+            "care@kaito.test",
+            "{handle} Hi, is {handle} right?",
+            "Hi, is care@kaito.test right?",
+        ),
+        ("manual", "+49 30 1234567", "{handle} Hi?", "+49 30 1234567 Hi?"),
+        ("manual", "Kaito app", "Hi {handle}, from {country}?", "Hi Kaito app, from DE?"),
+    ],
+)
+def test_text_fills_the_handle_as_each_channel_names_an_account(
+    channel: str, handle: str, text: str, sent: str
+) -> None:
+    t = Target("kaito", "Kaito", "retail", "DE", channel, handle, Scope.LOCAL)
+    [probe] = make_plan(make_study(targets=[t], scripts=1, rounds=1, text=text))
+    assert (probe.channel, probe.handle, probe.text) == (channel, handle, sent)
+
+
+def test_one_brand_on_several_channels_gets_one_probe_per_channel() -> None:
+    on = {
+        "x": "Kaito",
+        "mastodon": "kaito@mastodon.social",
+        "email": "care@kaito.test",
+        "manual": "Kaito app",
+    }
+    targets = [Target("kaito", "Kaito", "retail", "DE", c, h, Scope.LOCAL) for c, h in on.items()]
+    plan = make_plan(make_study(targets=targets, scripts=1, rounds=1))
+    assert sorted(p.probe_id for p in plan) == [
+        "kaito-DE-email-r1",
+        "kaito-DE-manual-r1",
+        "kaito-DE-mastodon-r1",
+        "kaito-DE-x-r1",
+    ]
+
+
+def test_the_same_handle_on_two_channels_is_two_accounts() -> None:
+    # One script for both rounds would repeat a text to one account; the duplicate check
+    # looks at each (channel, handle), so an X and a manual target named alike do not clash.
+    targets = [
+        target("kaito", "DE", "Kaito"),
+        Target("kaito", "Kaito", "retail", "DE", "manual", "Kaito", Scope.LOCAL),
+    ]
+    study = make_study(targets=targets, scripts=1, rounds=1, text=UNNAMED)
+    assert plan_problems(study) == []
+
+
+# The sha256 of `replybench plan --json` before channels other than X existed: the plans of
+# X-only studies must not change, or a running campaign's journal would refuse its study.
+EXAMPLE_PLAN_SHA256 = "f1a4d995c9c300445241151b94752e6fdd5aaea627d52c0cbdc0e15848120040"
+SCAFFOLD_PLAN_SHA256 = "522c767760eb013aa6598ceaefbe163a95df6853991288db18d9f233c8530548"
+
+
+def test_the_plans_of_x_only_studies_are_unchanged(example_dir: Path, tmp_path: Path) -> None:
+    from study.scaffold import init_study
+
+    example = plan_json(make_plan(load_study(example_dir))).encode()
+    assert hashlib.sha256(example).hexdigest() == EXAMPLE_PLAN_SHA256
+    init_study(tmp_path / "s")
+    scaffold = plan_json(make_plan(load_study(tmp_path / "s"))).encode()
+    assert hashlib.sha256(scaffold).hexdigest() == SCAFFOLD_PLAN_SHA256
 
 
 def test_plan_json_is_sorted_utc_text_ending_with_a_newline() -> None:

@@ -1,0 +1,215 @@
+"""A logged-in XRPC session with a Bluesky PDS: login, refresh, and calls that survive expiry.
+
+The probe account logs in with an app password (com.atproto.server.createSession) and keeps
+the session's DID and its access and refresh JWTs. When a call says the session is no longer
+good (400 ExpiredToken/InvalidToken from the PDS, 401 from the AppView), the session is
+refreshed (com.atproto.server.refreshSession; a new login if the refresh is refused) and the
+call made once more: a refused session proves the call was not applied, so even a POST may
+be repeated. Retries, backoff and rate limits are probes.http's. Neither the password nor a
+JWT ever reaches a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Generator, Mapping
+from typing import Any
+
+import httpx
+
+from probes import bluesky_parse as bp
+from probes.channel import AuthError, RateLimit, Rejected, Transient
+from probes.http import RateLimitHeaders, Requester, read_rate_limit, status_text
+from study.clock import Clock
+
+BSKY_RATE_LIMIT = RateLimitHeaders("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
+CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"  # where the PDS forwards chat.bsky.* calls
+LOGIN = "com.atproto.server.createSession"
+REFRESH = "com.atproto.server.refreshSession"
+
+
+def make_client(api_base: str, timeout: float = 30) -> httpx.AsyncClient:
+    """The client the registry hands to `BlueskyChannel`: the PDS's base URL, nothing secret
+    (the session sets its own token on each request)."""
+    return httpx.AsyncClient(
+        base_url=api_base, headers={"User-Agent": "replybench"}, timeout=timeout
+    )
+
+
+class _SessionAuth(httpx.Auth):
+    """Puts the session's JWT on each request (the refresh JWT for refreshSession, none for
+    createSession, the access JWT otherwise) and has the PDS forward chat calls to
+    Bluesky's chat service."""
+
+    def __init__(self, xrpc: XrpcSession) -> None:
+        self.xrpc = xrpc
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        method = request.url.path.rsplit("/", 1)[-1]
+        session = self.xrpc.session
+        if session is not None and method != LOGIN:
+            token = session.refresh if method == REFRESH else session.access
+            request.headers["Authorization"] = f"Bearer {token}"
+        if method.startswith("chat.bsky."):
+            request.headers["atproto-proxy"] = CHAT_PROXY
+        yield request
+
+
+class XrpcSession:
+    """XRPC calls to one PDS as one account. Takes over the client's `auth`."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        account: str,
+        password: str,
+        clock: Clock,
+        rng: random.Random | None = None,
+        max_retries: int = 5,
+    ) -> None:
+        self.account = account.lstrip("@").lower()
+        self.session: bp.Session | None = None
+        self._password = password
+        self._client = client
+        client.auth = _SessionAuth(self)
+        self.http = Requester(
+            client,
+            clock=clock,
+            service="Bluesky",
+            headers=BSKY_RATE_LIMIT,
+            describe=self.describe,
+            rng=rng,
+            max_retries=max_retries,
+        )
+        self._lock = asyncio.Lock()
+
+    @property
+    def rate_limits(self) -> dict[str, RateLimit]:
+        return self.http.rate_limits
+
+    async def login(self) -> bp.Session:
+        """The current session, logging in first if there is none."""
+        async with self._lock:
+            if self.session is None:
+                self.session = await self._create()
+            return self.session
+
+    async def get(self, method: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
+        """GET /xrpc/`method`, retried as probes.http retries GETs; 4xx are returned."""
+        return await self._call("GET", method, params, None)
+
+    async def post(self, method: str, body: Any) -> httpx.Response:
+        """POST /xrpc/`method` once (Transient / OutcomeUnknown as probes.http says)."""
+        return await self._call("POST", method, None, body)
+
+    async def get_json(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A GET's JSON body; a refusal is `Rejected`."""
+        response = await self.get(method, params)
+        if response.is_error:
+            raise self.rejected(response, f"GET /xrpc/{method}")
+        return bp.response_json(response)
+
+    # -- messages --------------------------------------------------------------------------
+
+    def rejected(self, response: httpx.Response, what: str) -> Rejected:
+        return Rejected(f"Bluesky refused {what}: {status_text(response)}{self.detail(response)}")
+
+    def describe(self, response: httpx.Response) -> str:
+        return self._scrub(bp.describe(response))
+
+    def detail(self, response: httpx.Response) -> str:
+        text = self.describe(response)
+        return f" ({text})" if text and text != response.reason_phrase else ""
+
+    def _scrub(self, text: str) -> str:
+        """Remove the password and the session's JWTs, should a message ever echo them."""
+        secrets = [self._password]
+        if self.session is not None:
+            secrets += [self.session.access, self.session.refresh]
+        for secret in secrets:
+            if len(secret) >= 8:
+                text = text.replace(secret, "[redacted]")
+        return text
+
+    # -- the session -----------------------------------------------------------------------
+
+    async def _call(
+        self, verb: str, method: str, params: Mapping[str, Any] | None, body: Any
+    ) -> httpx.Response:
+        await self.login()
+        key, path = f"{verb} {method}", f"/xrpc/{method}"
+        refused = "401 Unauthorized"
+        for attempt in range(2):
+            used = self.session.access if self.session is not None else None
+            try:
+                if verb == "POST":
+                    response = await self.http.post(key, path, body)
+                else:
+                    response = await self.http.get(key, path, params)
+            except AuthError:  # probes.http raises it for a GET answered 401/403
+                pass
+            else:
+                if not bp.session_refused(response):
+                    return response
+                refused = f"{status_text(response)}{self.detail(response)}"
+            if attempt == 0:
+                await self._renew(used)
+        raise AuthError(
+            f"Bluesky answered {refused} to {key} even with a fresh session of "
+            f"@{self.account}; check that the app password is still valid"
+        )
+
+    async def _create(self) -> bp.Session:
+        if not self._password.strip():
+            raise AuthError(f"no Bluesky app password was given for @{self.account}")
+        body = {"identifier": self.account, "password": self._password}
+        response = await self._session_post(LOGIN, body)
+        found = bp.session(bp.response_json(response)) if response.is_success else None
+        if found is None:
+            raise AuthError(
+                f"Bluesky refused to log in @{self.account} ({status_text(response)}"
+                f"{self.detail(response)}); check the account's handle and its app password "
+                "(Bluesky: Settings > Privacy and security > App passwords)"
+            )
+        if self.account not in (found.handle.lower(), found.did):
+            raise AuthError(
+                f"the Bluesky app password logs in @{found.handle}, not the probe account "
+                f"@{self.account} named in the study; use an app password of @{self.account}"
+            )
+        return found
+
+    async def _renew(self, used: str | None) -> None:
+        """Refresh the session the failed call used (a new login if the refresh is refused),
+        unless a concurrent call already did."""
+        async with self._lock:
+            current = self.session
+            if current is not None and current.access != used:
+                return
+            if current is not None:
+                response = await self._session_post(REFRESH, None)
+                renewed = bp.session(bp.response_json(response)) if response.is_success else None
+                if renewed is not None and renewed.did == current.did:
+                    self.session = renewed
+                    return
+            self.session = None
+            self.session = await self._create()
+
+    async def _session_post(self, method: str, body: Any) -> httpx.Response:
+        """createSession/refreshSession, once. Doing either twice does no harm, so every
+        failure short of an answer is Transient here (not OutcomeUnknown)."""
+        key, path = f"POST {method}", f"/xrpc/{method}"
+        try:
+            response = await self._client.post(path, json=body)
+        except httpx.TransportError as exc:
+            raise Transient(f"Bluesky POST {path}: {type(exc).__name__}; try again later") from exc
+        limit = read_rate_limit(key, response.headers, BSKY_RATE_LIMIT)
+        if limit is not None:
+            self.http.rate_limits[key] = limit
+        if response.status_code == 429 or response.status_code >= 500:
+            raise Transient(
+                f"Bluesky POST {path}: {status_text(response)}{self.detail(response)}",
+                retry_at=limit.reset_at if response.status_code == 429 and limit else None,
+            )
+        return response

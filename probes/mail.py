@@ -1,0 +1,404 @@
+"""The e-mail channel: send a probe by SMTP, reconcile an unknown send, read the IMAP inbox.
+
+One inbox poll is one IMAP session: EXAMINE the probe folder, fetch the messages whose UID
+is above the cursor's, done (RFC 3501 UIDs; a new UIDVALIDITY means the folder was rebuilt
+and is read again from the start). Replies are matched by the ids they name (In-Reply-To,
+References); a reply that names none of our messages (help desks that open a new thread) is
+matched by its subject against the copies of our probes in the Sent folder, which the
+server keeps across restarts of the runner.
+
+Each probe's Message-ID is derived from the probe itself (not random), so every attempt of
+one probe is the same message: a re-send after an unknown outcome carries the same id, a
+receiving server may drop it as a duplicate, and a reply to either copy matches the probe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import imaplib
+import logging
+import re
+import smtplib
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+
+from probes import mail_servers as ms
+from probes.channel import (
+    Channel,
+    ChannelError,
+    Cursor,
+    OutcomeUnknown,
+    Rejected,
+    Reply,
+    Sent,
+)
+from probes.mail_parse import (
+    Mail,
+    bare_subject,
+    header_text,
+    message_date,
+    msg_ids,
+    probe_subject,
+    read_headers,
+    read_mail,
+    subject_key,
+)
+from probes.mail_servers import MailServers, is_loopback
+from study.clock import Clock
+from study.errors import StudyError
+from study.model import ChannelSettings, PlannedProbe
+from study.timeutil import iso, utc
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "email"
+CLOCK_SKEW = timedelta(minutes=5)  # a reply may claim a Date a little before our own
+ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+")
+
+
+class MailChannel:
+    """The probe account's mailbox: SMTP for sending, IMAP for reading (`MailServers`)."""
+
+    name = CHANNEL
+
+    def __init__(
+        self, servers: MailServers, *, from_address: str, clock: Clock, folder: str = "INBOX"
+    ) -> None:
+        address = parseaddr(from_address)[1]
+        if not ADDRESS.fullmatch(address):
+            raise ValueError(f"from_address {from_address!r} is not an e-mail address")
+        self.servers = servers
+        self.from_address = address
+        self.domain = address.rsplit("@", 1)[1].lower()
+        self.clock = clock
+        self.folder = folder
+        self._ours = re.compile(r"[a-z2-7]{26}@" + re.escape(self.domain), re.IGNORECASE)
+
+    def __repr__(self) -> str:
+        return f"MailChannel({self.from_address!r}, folder={self.folder!r}, {self.servers!r})"
+
+    # -- the Channel protocol ----------------------------------------------------------------
+
+    async def check(self) -> None:
+        """Log in to both servers and open the folder (`preflight`)."""
+        await asyncio.to_thread(self._check)
+
+    async def send(self, probe: PlannedProbe) -> Sent:
+        """Send the probe. Never retried here: the runner decides (see `_submit`)."""
+        raw, sent = self.compose(probe)
+        await asyncio.to_thread(self._submit, probe, raw)
+        await asyncio.to_thread(self._file_copy, raw, sent)
+        return sent
+
+    async def find_sent(self, probe: PlannedProbe, since: datetime) -> Sent | None:
+        """The probe, if the servers show that it was sent: its copy in the Sent folder, or
+        a message in the inbox that carries or names its Message-ID (a copy, a reply, an
+        automatic reply, a bounce). None when neither exists, which on a server that keeps
+        no copy of sent mail does not prove it was not sent: the runner then sends it again,
+        under the same Message-ID (see the module docstring)."""
+        return await asyncio.to_thread(self._find, probe, since)
+
+    async def inbox(self, since: Cursor | None) -> tuple[list[Reply], Cursor]:
+        """Messages that arrived in the folder since the cursor, oldest first."""
+        return await asyncio.to_thread(self._scan, since)
+
+    # -- composing ---------------------------------------------------------------------------
+
+    def message_id(self, probe: PlannedProbe) -> str:
+        """The probe's Message-ID, without brackets: the same for every attempt of a probe,
+        unique to it, and telling nothing about the study to the brand that reads it."""
+        seed = "\n".join(
+            [probe.probe_id, iso(probe.scheduled_at), self.from_address.lower(), probe.text]
+        )
+        digest = hashlib.sha256(seed.encode("utf-8")).digest()[:16]
+        return base64.b32encode(digest).decode("ascii").rstrip("=").lower() + "@" + self.domain
+
+    def compose(self, probe: PlannedProbe) -> tuple[bytes, Sent]:
+        """The probe as an RFC 5322 message, and the `Sent` it becomes once accepted."""
+        to = recipient(probe)
+        body = probe.text.strip()  # study.plan_text already dropped a leading {handle}
+        when = utc(self.clock.now()).replace(microsecond=0)
+        mid = self.message_id(probe)
+        msg = EmailMessage(policy=SMTP)
+        msg["Date"] = format_datetime(when)
+        msg["From"] = self.from_address
+        msg["To"] = to
+        msg["Subject"] = probe_subject(body)
+        msg["Message-ID"] = f"<{mid}>"
+        msg.set_content(body + "\n")
+        return msg.as_bytes(), Sent(probe.probe_id, mid, when)
+
+    # -- the work, in a worker thread --------------------------------------------------------
+
+    def _check(self) -> None:
+        with self.servers.imap() as imap:
+            ms.examine(imap, self.folder)
+            if ms.sent_folder(imap) is None:
+                log.warning(
+                    "%s: the IMAP server shows no Sent folder: probes are not filed there, "
+                    "replies that name no probe cannot be matched by subject, and a send "
+                    "whose outcome is unknown is sent again",
+                    self.from_address,
+                )
+        with self.servers.smtp():
+            pass
+
+    def _submit(self, probe: PlannedProbe, raw: bytes) -> None:
+        """One SMTP transaction. Refusals before the message's end are definite (4xx
+        `Transient`, 5xx `Rejected`); a connection lost while waiting for the answer to the
+        message's final dot is `OutcomeUnknown` (the server may have accepted it, RFC 1047)."""
+        to = recipient(probe)
+        what = f"probe {probe.probe_id} to {to}"
+        with self.servers.smtp() as smtp:
+            ms.expect(smtp.mail(self.from_address), (250,), f"MAIL FROM for {what}")
+            ms.expect(smtp.rcpt(to), (250, 251), f"RCPT TO for {what}")
+            ms.expect(smtp.docmd("DATA"), (354,), f"DATA for {what}")
+            # If this raises, the final dot did not leave: a definite failure (Transient).
+            smtp.send(ms.dot_stuffed(raw))
+            try:
+                reply = smtp.getreply()
+            except (OSError, smtplib.SMTPServerDisconnected) as e:
+                raise OutcomeUnknown(
+                    f"the SMTP server received {what} but the connection was lost before it "
+                    f"answered ({e}); look it up before sending again"
+                ) from None
+            ms.expect(reply, (250,), f"the message of {what}")
+
+    def _file_copy(self, raw: bytes, sent: Sent) -> None:
+        """File the sent probe in the Sent folder, as mail clients do, unless the server did
+        (Gmail files submitted mail itself). Best effort: the probe is sent either way."""
+        try:
+            with self.servers.imap() as imap:
+                folder = ms.sent_folder(imap)
+                if folder is None:
+                    return
+                ms.examine(imap, folder)
+                if not ms.search(imap, "HEADER", "Message-ID", ms.quote(sent.message_id)):
+                    ms.append(imap, folder, raw, sent.sent_at)
+        except (ChannelError, StudyError) as e:
+            log.warning("sent %s, but could not file it in the Sent folder: %s", sent.probe_id, e)
+
+    def _find(self, probe: PlannedProbe, since: datetime) -> Sent | None:
+        mid = self.message_id(probe)
+        q = ms.quote(mid)
+        with self.servers.imap() as imap:
+            folder = ms.sent_folder(imap)
+            if folder is not None:
+                ms.examine(imap, folder)
+                copies = ms.search(imap, "HEADER", "Message-ID", q)
+                if copies:
+                    return Sent(probe.probe_id, mid, _date_of(imap, copies[0]))
+            ms.examine(imap, self.folder)
+            found = ms.search(
+                imap, "SINCE", ms.imap_date(utc(since) - timedelta(days=1)),
+                "OR", "OR", "OR", "HEADER", "Message-ID", q, "HEADER", "In-Reply-To", q,
+                "HEADER", "References", q, "BODY", q,
+            )  # fmt: skip
+            if not found:
+                return None
+            for item in ms.fetch(imap, found, "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID DATE)]"):
+                header = read_headers(item.data)
+                if mid in msg_ids(header.get("Message-ID")) and item.internaldate is not None:
+                    return Sent(
+                        probe.probe_id, mid, message_date(header.get("Date"), item.internaldate)[0]
+                    )
+        # Only answers prove the send: it happened after both the lookup's start and the
+        # schedule, so this lower bound can only lengthen the measured response time.
+        return Sent(probe.probe_id, mid, max(utc(since), probe.scheduled_at))
+
+    def _scan(self, since: Cursor | None) -> tuple[list[Reply], Cursor]:
+        with self.servers.imap() as imap:
+            validity, uidnext = ms.examine(imap, self.folder)
+            last = 0
+            if (
+                since
+                and since.get("uidvalidity") == validity
+                and since.get("folder") == self.folder
+            ):
+                last = int(since.get("last_uid", "0"))
+            cursor: Cursor = {"folder": self.folder, "uidvalidity": validity, "last_uid": str(last)}
+            if uidnext is not None and uidnext <= last + 1:
+                return [], cursor
+            uids = [u for u in ms.search(imap, "UID", f"{last + 1}:*") if u > last]
+            mails: list[tuple[int, Mail]] = []
+            for item in ms.fetch(imap, uids, "BODY.PEEK[]"):
+                mail = read_mail(item.data, item.internaldate or self.clock.now())
+                if mail.author != self.from_address.lower():  # our own copies are not replies
+                    mails.append((item.uid, mail))
+            if uids:
+                cursor["last_uid"] = str(max(uids))
+            resolved = self._by_subject(imap, [(u, m) for u, m in mails if not self._names_ours(m)])
+        replies = [self._reply(validity, uid, m, resolved.get(uid)) for uid, m in mails]
+        return sorted(replies, key=lambda r: r.created_at), cursor
+
+    def _by_subject(self, imap: imaplib.IMAP4, mails: list[tuple[int, Mail]]) -> dict[int, str]:
+        """For replies that name no probe, by UID: the Message-ID of the probe each answers,
+        found by subject among the probes filed in the Sent folder: the latest one sent
+        before the reply, to its author if there is one."""
+        subjects = {subject_key(m.subject): bare_subject(m.subject) for _, m in mails}
+        subjects.pop("", None)
+        folder = ms.sent_folder(imap) if subjects else None
+        if folder is None:
+            return {}
+        ms.examine(imap, folder)
+        sent: dict[str, list[tuple[datetime, str, str]]] = {}
+        fields = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID SUBJECT TO DATE)]"
+        for key, subject in subjects.items():
+            word = max(subject.split(), key=len)  # one word: immune to header folding
+            for item in ms.fetch(imap, ms.search(imap, "HEADER", "SUBJECT", literal=word), fields):
+                header = read_headers(item.data)
+                ids = [i for i in msg_ids(header.get("Message-ID")) if self._ours.fullmatch(i)]
+                if ids and subject_key(header_text(header.get("Subject"))) == key:
+                    when, _ = message_date(
+                        header.get("Date"), item.internaldate or self.clock.now()
+                    )
+                    to = parseaddr(header_text(header.get("To")))[1].lower()
+                    sent.setdefault(key, []).append((when, to, ids[0]))
+        found: dict[int, str] = {}
+        for uid, mail in mails:
+            before = [s for s in sent.get(subject_key(mail.subject), [])
+                      if s[0] <= mail.created_at + CLOCK_SKEW]  # fmt: skip
+            to_author = [s for s in before if s[1] == mail.author]
+            if before:
+                found[uid] = max(to_author or before)[2]
+        return found
+
+    def _names_ours(self, mail: Mail) -> bool:
+        return any(self._ours.fullmatch(i) for i in mail.referenced)
+
+    def _reply(self, validity: str, uid: int, mail: Mail, by_subject: str | None) -> Reply:
+        ours = [i for i in mail.referenced if self._ours.fullmatch(i)]
+        in_reply_to: str | None = None
+        conversation: str | None
+        if ours:
+            in_reply_to = mail.in_reply_to if mail.in_reply_to in ours else ours[-1]
+            conversation = mail.thread_root if mail.thread_root in ours else ours[0]
+        else:  # names no probe: matched by subject, else by its author (the matcher)
+            conversation = by_subject or mail.thread_root
+        return Reply(
+            reply_id=mail.message_id or f"{validity}:{uid}",
+            channel=CHANNEL,
+            author=mail.author,
+            author_id=mail.author,
+            text=mail.text,
+            created_at=mail.created_at,
+            kind=mail.kind,
+            in_reply_to=in_reply_to,
+            conversation_id=conversation,
+        )
+
+
+# -- building ---------------------------------------------------------------------------------
+
+
+def build(
+    settings: ChannelSettings,
+    *,
+    env: Mapping[str, str],
+    clock: Clock,
+    api_base: str | None,
+    live: bool,
+) -> tuple[Channel, Callable[[], Awaitable[None]]]:
+    """The channel for a study's `[channels.email]` table (docs/channels.md), and its close.
+
+    `api_base` is for the HTTP channels and ignored here. Without `live`, both servers must
+    be on loopback (test servers), so no real brand is written to by accident."""
+    where = f"study.toml [channels.{settings.name}]"
+    opts = dict(settings.options)
+
+    def text(key: str, default: str | None = None) -> str:
+        value = opts.get(key, default)
+        if value is None or not value.strip():
+            raise StudyError(f"{where}: {key} is missing; see docs/channels.md")
+        return value.strip()
+
+    def port(key: str) -> int:
+        value = text(key)
+        if not value.isdigit() or not 0 < int(value) < 65536:
+            raise StudyError(f"{where}: {key} = {value!r} is not a port number (1-65535)")
+        return int(value)
+
+    def security(key: str, default: str) -> str:
+        value = text(key, default).lower()
+        if value not in ms.SECURITIES:
+            raise StudyError(f"{where}: {key} = {value!r}; use one of {', '.join(ms.SECURITIES)}")
+        return value
+
+    hosts = {"smtp": text("smtp_host"), "imap": text("imap_host")}
+    securities = {
+        "smtp": security("smtp_security", "starttls"),
+        "imap": security("imap_security", "tls"),
+    }
+    for kind, host in hosts.items():
+        if not live and not is_loopback(host):
+            raise StudyError(
+                f"refusing to use the {kind.upper()} server {host} without --live: that would "
+                "write to real brands. Use local test servers, or add --live when the study "
+                "is ready"
+            )
+        if securities[kind] == "plain" and not is_loopback(host):
+            raise StudyError(
+                f"{where}: {kind}_security = 'plain' sends the password unencrypted and is "
+                f"allowed only for a server on this machine, not {host}; use 'starttls' or 'tls'"
+            )
+    password = env.get(settings.token_env, "")
+    if not password:
+        raise StudyError(
+            f"{where}: environment variable {settings.token_env} is not set; export the probe "
+            "mailbox's password in it (credentials never go in the study folder)"
+        )
+    from_address = text("from_address", settings.account or None)
+    if not ADDRESS.fullmatch(from_address):
+        raise StudyError(f"{where}: from_address {from_address!r} is not an e-mail address")
+    servers = MailServers(
+        smtp_host=hosts["smtp"],
+        smtp_port=port("smtp_port"),
+        imap_host=hosts["imap"],
+        imap_port=port("imap_port"),
+        username=text("username"),
+        password=password,
+        smtp_security=securities["smtp"],
+        imap_security=securities["imap"],
+    )
+    channel = MailChannel(
+        servers, from_address=from_address, clock=clock, folder=text("imap_folder", "INBOX")
+    )
+
+    async def aclose() -> None:
+        """Nothing to close: each exchange opens and closes its own connections."""
+
+    return channel, aclose
+
+
+async def preflight(channel: Channel) -> None:
+    """Log in to the IMAP server (and open the folder) and to the SMTP server before
+    anything is written. Raises `AuthError` for refused credentials, `Transient` when a
+    server cannot be reached, `StudyError` when the folder does not exist."""
+    if not isinstance(channel, MailChannel):
+        raise TypeError(f"not an e-mail channel: {channel!r}")
+    await channel.check()
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def recipient(probe: PlannedProbe) -> str:
+    address = probe.handle.strip()
+    if not ADDRESS.fullmatch(address):
+        raise Rejected(
+            f"probe {probe.probe_id}: handle {probe.handle!r} is not an e-mail address; "
+            "fix it in targets.csv"
+        )
+    return address
+
+
+def _date_of(imap: imaplib.IMAP4, uid: int) -> datetime:
+    [item] = ms.fetch(imap, [uid], "BODY.PEEK[HEADER.FIELDS (DATE)]")
+    if item.internaldate is None:
+        raise ChannelError(f"IMAP FETCH of UID {uid} gave no INTERNALDATE")
+    return message_date(read_headers(item.data).get("Date"), item.internaldate)[0]
