@@ -341,7 +341,7 @@ class Journal:
             con.execute(
                 "UPDATE probes SET state = 'planned', retry_at = ?, detail = ? "
                 "WHERE probe_id = ? AND state = 'sending'",
-                (iso(retry_at), detail, probe_id),
+                (iso(ceil_ms(retry_at)), detail, probe_id),
             )
             if attempt_id is not None:
                 self._finish(attempt_id, outcome, detail, now)
@@ -492,6 +492,13 @@ def _only(channels: Collection[str] | None) -> tuple[str, list[str]]:
         return "", []
     names = sorted(channels)
     return f" AND channel IN ({','.join('?' for _ in names)})", names
+
+
+def ceil_ms(t: datetime) -> datetime:
+    """`t` rounded up to the millisecond the journal stores. Rounding a retry time down would
+    wake the runner a hair before a rate limit resets, to find it still spent: a busy loop."""
+    extra = t.microsecond % 1000
+    return t if extra == 0 else t + timedelta(microseconds=1000 - extra)
 
 
 def _planned(row: sqlite3.Row) -> PlannedProbe:

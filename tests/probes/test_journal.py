@@ -165,3 +165,17 @@ def test_a_campaign_never_writes_into_a_journal_of_imported_data(tmp_path: Path)
     with pytest.raises(StudyError, match=r"holds imported data \(source = import\)"):
         open_journal(tmp_path)
     assert journal_path(tmp_path).read_bytes() == before
+
+
+def test_a_retry_time_is_stored_rounded_up_never_down(tmp_path: Path) -> None:
+    """A rate limit resetting at .0004 s must not wake the runner at .000 s (a busy loop)."""
+    j = open_journal(tmp_path)
+    a = j.begin_attempt("kaito-DE-x-r1", T0)
+    reset = T0 + timedelta(hours=5, microseconds=400)
+    j.record_retry(a, "kaito-DE-x-r1", T0, reset, "429")
+    stored = j.con.execute(
+        "SELECT retry_at FROM probes WHERE probe_id = 'kaito-DE-x-r1'"
+    ).fetchone()[0]
+    assert stored == "2026-03-02T14:00:00.001Z"
+    assert "kaito-DE-x-r1" not in [p.probe_id for p in j.due(reset)]
+    assert "kaito-DE-x-r1" in [p.probe_id for p in j.due(reset + timedelta(microseconds=600))]

@@ -1,0 +1,312 @@
+"""The Mastodon face's state: accounts, statuses, the probe account's notifications, and the
+brand bots' scheduled actions.
+
+Brand bots are the X face's (`probes.sim.bots.decide`, `simulator.toml` per brand and
+country), so a brand behaves alike on both platforms; only the medium differs: an answer is
+a status replying to the probe (`in_reply_to_id`), a DM is a status with visibility `direct`
+that mentions the probe account. Actions are applied lazily, before each request, as on X.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from probes.sim.bots import Action, Probe, decide, strangers
+from probes.sim.ledger import Ledger
+from probes.sim.profiles import SimSettings
+from probes.sim.texts import STRANGER_HANDLES
+from study.model import PlannedProbe, Study, Target
+from study.timeutil import iso, utc
+
+CHANNEL = "mastodon"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ACCOUNTS_CREATED = datetime(2022, 11, 1, tzinfo=UTC)  # when the simulated accounts were made
+
+# Mastodon's Account::MENTION_RE: `@user` or `@user@domain`, not inside a word or a URL.
+MENTION = re.compile(r"(?<![=/\w])@([a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)(?:@([\w.-]+\w))?", re.I)
+
+
+def mastodon_id(when: datetime, low: int = 0) -> int:
+    """A Mastodon snowflake: milliseconds since 1970 shifted left 16 bits, plus 16 low bits
+    (Mastodon's `timestamp_id`), so ids sort like the time they were made."""
+    ms = (utc(when) - _EPOCH) // timedelta(milliseconds=1)
+    return (ms << 16) | (low & 0xFFFF)
+
+
+class IdMaker:
+    """Status ids strictly increasing with virtual time, even within one millisecond."""
+
+    def __init__(self) -> None:
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def make(self, when: datetime) -> int:
+        with self._lock:
+            self._last = max(mastodon_id(when), self._last + 1)
+            return self._last
+
+
+def account_id(acct: str) -> str:
+    """A stable account id from `user@domain`: a snowflake of a day in 2022-2023."""
+    digest = int.from_bytes(hashlib.sha256(acct.lower().encode("utf-8")).digest()[:8], "big")
+    made = ACCOUNTS_CREATED + timedelta(milliseconds=digest % (300 * 86_400_000))
+    return str(mastodon_id(made, digest >> 48))
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    username: str
+    domain: str
+    display_name: str
+    role: str  # "probe", "brand" or "stranger"
+
+    @property
+    def full(self) -> str:
+        return f"{self.username}@{self.domain}"
+
+    def acct(self, instance: str) -> str:
+        """`acct` as the instance renders it: no domain for its local accounts."""
+        return self.username if self.domain == instance else self.full
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.domain}/@{self.username}"
+
+
+@dataclass
+class Status:
+    id: int
+    account: Account
+    text: str  # the source, as posted
+    created_at: datetime
+    visibility: str
+    in_reply_to: Status | None
+    mentions: tuple[Account, ...]
+    root: int  # the thread's first status
+    language: str | None = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    status: Status
+
+
+@dataclass
+class MastodonWorld:
+    """Accounts, statuses and the probe account's notifications; not thread-safe by itself."""
+
+    instance: str  # the probe account's instance: its accounts are local
+    ledger: Ledger | None = None
+    accounts: dict[str, Account] = field(default_factory=dict)  # lower-case user@domain
+    by_id: dict[str, Account] = field(default_factory=dict)
+    statuses: dict[int, Status] = field(default_factory=dict)  # in id order
+    notifications: list[Notification] = field(default_factory=list)  # the probe account's
+    ids: IdMaker = field(default_factory=IdMaker)
+    me: Account | None = None
+    languages: dict[str, str] = field(default_factory=dict)  # country -> its language
+    _queue: list[tuple[datetime, int, Action]] = field(default_factory=list)
+    _order: itertools.count[int] = field(default_factory=itertools.count)
+    _notification_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def full(self, handle: str) -> str:
+        """`user@domain` for a handle, `@` or not; a bare name is local."""
+        h = handle.strip().lstrip("@")
+        return (h if "@" in h else f"{h}@{self.instance}").lower()
+
+    def account(self, handle: str, *, name: str | None = None, role: str = "stranger") -> Account:
+        """The account with this handle, created on first sight."""
+        key = self.full(handle)
+        found = self.accounts.get(key)
+        if found is None:
+            username, _, domain = handle.strip().lstrip("@").partition("@")
+            found = Account(account_id(key), username, domain.lower() or self.instance,
+                            name or username, role)  # fmt: skip
+            self.accounts[key] = found
+            self.by_id[found.id] = found
+        return found
+
+    def resolve(self, username: str, domain: str | None) -> Account | None:
+        """The account a mention names, if it exists (unknown ones stay plain text)."""
+        return self.accounts.get(f"{username}@{domain or self.instance}".lower())
+
+    def mentioned(self, text: str) -> list[Account]:
+        """Accounts a text mentions, in order, each once."""
+        found: dict[str, Account] = {}
+        for m in MENTION.finditer(text):
+            account = self.resolve(m.group(1), m.group(2))
+            if account is not None:
+                found.setdefault(account.id, account)
+        return list(found.values())
+
+    def post(
+        self,
+        author: Account,
+        text: str,
+        at: datetime,
+        *,
+        visibility: str = "public",
+        in_reply_to: Status | None = None,
+        language: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Status:
+        status_id = self.ids.make(at)
+        mentions = tuple(a for a in self.mentioned(text) if a is not author)
+        status = Status(
+            id=status_id,
+            account=author,
+            text=text,
+            created_at=at,
+            visibility=visibility,
+            in_reply_to=in_reply_to,
+            mentions=mentions,
+            root=in_reply_to.root if in_reply_to is not None else status_id,
+            language=language,
+        )
+        self.statuses[status_id] = status
+        if self.me is not None and self.me in mentions:
+            self.notifications.append(Notification(next(self._notification_ids), status))
+        entry: dict[str, Any] = {"visibility": visibility}
+        if visibility == "direct" and mentions:
+            entry.update(recipient=mentions[0].full, recipient_id=mentions[0].id)
+        self._log("post", status, at, {**entry, **(extra or {})})
+        return status
+
+    def delete(self, status: Status, at: datetime) -> None:
+        status.deleted = True
+        self._log("deleted", status, status.created_at, {"deleted_at": iso(at)})
+
+    # -- scheduled actions -------------------------------------------------------------------
+
+    def schedule(self, action: Action) -> None:
+        heapq.heappush(self._queue, (action.at, next(self._order), action))
+
+    def pending(self) -> list[Action]:
+        return [a for _, _, a in sorted(self._queue)]
+
+    def apply_due(self, now: datetime) -> None:
+        while self._queue and self._queue[0][0] <= now:
+            _, _, action = heapq.heappop(self._queue)
+            self._apply(action)
+
+    def _apply(self, action: Action) -> None:
+        author = self.account(action.author)
+        language = self.languages.get(action.country or "") if action.brand else "en"
+        extra: dict[str, Any] = {"role": author.role, "reply_kind": str(action.kind)}
+        if action.probe_post_id is not None:
+            extra["probe_post_id"] = str(action.probe_post_id)
+        if action.brand is not None:
+            extra["brand"] = action.brand
+            extra["country"] = action.country
+        if action.dm:
+            # A Mastodon DM is a status that only the accounts it mentions can see.
+            recipient = self.account(action.recipient or "")
+            text = f"@{recipient.full} {action.text}"
+            self.post(author, text, action.at, visibility="direct", language=language, extra=extra)
+            return
+        parent = self.statuses.get(action.in_reply_to) if action.in_reply_to else None
+        if parent is not None and parent.deleted:
+            return  # nobody can reply to a deleted status
+        self.post(
+            author, action.text, action.at, in_reply_to=parent, language=language, extra=extra
+        )
+
+    def _log(self, kind: str, status: Status, at: datetime, extra: Mapping[str, Any]) -> None:
+        if self.ledger is None:
+            return
+        parent = status.in_reply_to
+        entry: dict[str, Any] = {
+            "kind": kind,
+            "channel": CHANNEL,
+            "id": str(status.id),
+            "author": status.account.full,
+            "author_id": status.account.id,
+            "text": status.text,
+            "created_at": iso(at),
+            "in_reply_to_id": str(parent.id) if parent is not None else None,
+            "conversation_id": str(status.root),
+        }
+        entry.update(extra)
+        self.ledger.write(entry)
+
+
+def probe_index(plan: Iterable[PlannedProbe]) -> dict[str, tuple[str, str]]:
+    """Status text -> (brand, country) for every planned probe on Mastodon."""
+    return {p.text: (p.brand, p.country) for p in plan if p.channel == CHANNEL}
+
+
+class MastodonBrands:
+    """Every brand account of the study on Mastodon, and what its bot does about a probe."""
+
+    def __init__(
+        self,
+        study: Study,
+        settings: SimSettings,
+        probe_index: Mapping[str, tuple[str, str]],
+        world: MastodonWorld,
+    ) -> None:
+        self.study = study
+        self.settings = settings
+        self.probe_index = dict(probe_index)
+        self.world = world
+        self.targets: dict[str, list[Target]] = {}  # lower-case user@domain -> its targets
+        for t in study.targets:
+            if t.channel == CHANNEL and t.handle:
+                account = world.account(t.handle, name=t.brand_name, role="brand")
+                self.targets.setdefault(account.full.lower(), []).append(t)
+        for handle in STRANGER_HANDLES:
+            world.account(handle)
+
+    def brands_in(self, status: Status) -> list[Account]:
+        return [a for a in status.mentions if a.full.lower() in self.targets]
+
+    def probe_posted(self, status: Status, probe_account: str) -> None:
+        """Schedule what the mentioned brands' bots (and maybe a stranger) will do."""
+        brands = self.brands_in(status)
+        for account in brands:
+            probe = self._probe(status, account)
+            profile = self.settings.profile(probe.brand, probe.country)
+            for action in decide(probe, profile, self.settings.seed, probe_account):
+                self.world.schedule(action)
+        if brands:
+            rate, seed = self.settings.stranger_rate, self.settings.seed
+            for action in strangers(
+                status.id, status.text, status.created_at, rate, seed, probe_account
+            ):
+                self.world.schedule(action)
+
+    def _probe(self, status: Status, account: Account) -> Probe:
+        targets = self.targets[account.full.lower()]
+        brand = targets[0].brand
+        # The plan's texts are what the runner posts: they find the probe's country, and with
+        # it the language and service hours the brand answers in.
+        known = self.probe_index.get(status.text) or self.probe_index.get(status.text.strip())
+        country: str | None = None
+        if known is not None and known[0] == brand:
+            country = known[1]
+        elif len({t.country for t in targets}) == 1:
+            country = targets[0].country
+        timezone, language = "UTC", "en"
+        for c in self.study.countries:
+            if c.code == country:
+                timezone, language = c.timezone, c.language
+        return Probe(
+            status.id,
+            status.text,
+            status.created_at,
+            targets[0].handle.lstrip("@"),
+            brand,
+            country,
+            timezone,
+            language,
+        )
