@@ -57,11 +57,15 @@ METRIC_COLUMNS = (
 )
 
 
-def create_km_steps(con: duckdb.DuckDBPyConnection) -> None:
-    """Make the temporary table `km_steps`: every group's Kaplan-Meier curve (km_steps.sql).
+def create_group_counts(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the temporary table `group_counts`: every group's size (group_counts.sql)."""
+    con.execute(sql_text("group_counts"))
 
-    One sorted pass over `outcomes` per grouping (seven in all), never one per group.
-    """
+
+def create_km_steps(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the temporary tables `group_counts` and `km_steps`, every group's Kaplan-Meier
+    curve (km_steps.sql): one sorted pass over `outcomes` per grouping, seven in all."""
+    create_group_counts(con)
     query = sql_text("km_steps")
     for i, (name, columns) in enumerate(GROUPINGS):
         params: dict[str, object] = {"grouping": name}
@@ -71,7 +75,7 @@ def create_km_steps(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def group_metrics(con: duckdb.DuckDBPyConnection, *, window_hours: float) -> pd.DataFrame:
-    """Every group's statistics from `outcomes` and `km_steps` (group_metrics.sql).
+    """Every group's statistics from `group_counts` and `km_steps` (group_metrics.sql).
 
     One row per group: `grouping`, the five key columns (null where the grouping does not
     use them), then METRIC_COLUMNS. Ordered by grouping (as in GROUPINGS), then keys.

@@ -148,7 +148,9 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
     return con, info
 
 
-def create_outcomes(con: duckdb.DuckDBPyConnection, *, as_of: datetime, window_hours: float) -> None:
+def create_outcomes(
+    con: duckdb.DuckDBPyConnection, *, as_of: datetime, window_hours: float
+) -> None:
     """Make the temporary table `outcomes` from `probes` and `replies` (outcomes.sql)."""
     con.execute(
         sql_text("outcomes"),
@@ -174,14 +176,18 @@ def study_counts(con: duckdb.DuckDBPyConnection, *, as_of: datetime) -> StudyCou
 def prepare(study_dir: Path, as_of: datetime | None = None) -> Prepared:
     """Load the journal, fix the as-of time and build the outcomes table."""
     con, info = load_journal(study_dir)
-    at = resolve_as_of(info, as_of)
-    create_outcomes(con, as_of=at, window_hours=info.window_hours)
+    try:
+        at = resolve_as_of(info, as_of)
+        create_outcomes(con, as_of=at, window_hours=info.window_hours)
+    except BaseException:
+        con.close()
+        raise
     return Prepared(con=con, info=info, as_of=at)
 
 
 def outcomes_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The `outcomes` table as a DataFrame, with times as UTC-aware timestamps."""
-    df = con.table("outcomes").df()
+    """The `outcomes` table in sending order, with times as UTC-aware timestamps."""
+    df: pd.DataFrame = con.execute(sql_text("outcomes_frame")).df()
     for col in OUTCOME_TIMES:
         df[col] = pd.to_datetime(df[col]).dt.tz_localize("UTC")
     return df

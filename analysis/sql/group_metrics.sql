@@ -1,7 +1,7 @@
 -- analysis/sql/group_metrics.sql
--- Each group's response statistics, for every grouping at once: counts and the response
--- rate with its Wilson 95% interval from the outcomes (one pass, GROUPING SETS), and the
--- Kaplan-Meier statistics from the curves in km_steps.
+-- Each group's response statistics, for every grouping at once: the counts from
+-- group_counts with the response rate and its Wilson 95% interval, and the Kaplan-Meier
+-- statistics from the curves in km_steps.
 --
 -- response_rate: answered / probes, answered = responses within the window (and by as_of).
 -- median_hours: the first response time at which S(t) <= 0.5 + $tolerance; null when the
@@ -15,21 +15,10 @@
 -- step). restricted_mean_hours: the area under S from 0 to the window, i.e. the mean of
 -- min(time to response, window): lower is better.
 --
--- Input: tables outcomes and km_steps. Parameters: $window_hours (DOUBLE), $z (DOUBLE, the
--- normal quantile of the 95% intervals), $tolerance (DOUBLE).
-WITH counts AS (
-    SELECT CASE grouping(brand, country, channel, slot, scope)
-               WHEN 31 THEN 'overall' WHEN 15 THEN 'brand' WHEN 23 THEN 'country'
-               WHEN 7 THEN 'brand_country' WHEN 27 THEN 'channel' WHEN 29 THEN 'slot'
-               WHEN 30 THEN 'scope' END AS grouping,
-           brand, country, channel, slot, scope,
-           count(*) AS probes,
-           count(*) FILTER (WHERE observed) AS answered,
-           count(auto_ack_at) AS auto_acks
-    FROM outcomes
-    GROUP BY GROUPING SETS ((), (brand), (country), (brand, country), (channel), (slot), (scope))
-),
-bands AS (
+-- Groups meet km_steps on (grouping, key).
+-- Input: tables group_counts and km_steps. Parameters: $window_hours (DOUBLE), $z (DOUBLE,
+-- the normal quantile of the 95% intervals), $tolerance (DOUBLE).
+WITH bands AS (
     SELECT *,
            CASE WHEN survival > 0 THEN exp(-exp(ln(-ln(survival))
                - $z * sqrt(greatest(greenwood, 0)) / ln(survival))) ELSE 0 END AS lower,
@@ -38,7 +27,7 @@ bands AS (
     FROM km_steps
 ),
 curves AS (
-    SELECT grouping, brand, country, channel, slot, scope,
+    SELECT grouping, key,
            min(time_hours) FILTER (WHERE survival <= 0.5 + $tolerance) AS median_hours,
            min(time_hours) FILTER (WHERE lower <= 0.5 + $tolerance) AS median_hours_low,
            min(time_hours) FILTER (WHERE upper <= 0.5 + $tolerance) AS median_hours_high,
@@ -54,7 +43,7 @@ rates AS (
     SELECT *,
            answered / probes AS p,
            1 + $z * $z / probes AS denom
-    FROM counts
+    FROM group_counts
     WHERE probes > 0
 )
 SELECT c.grouping, c.brand, c.country, c.channel, c.slot, c.scope,
@@ -73,21 +62,11 @@ SELECT c.grouping, c.brand, c.country, c.channel, c.slot, c.scope,
        CASE WHEN c.probes > 0
             THEN coalesce(k.mean_part, 0) + coalesce(k.s_end, 1) * $window_hours
        END AS restricted_mean_hours
-FROM counts AS c
+FROM group_counts AS c
 LEFT JOIN rates AS r
-  ON r.grouping = c.grouping
- AND r.brand IS NOT DISTINCT FROM c.brand
- AND r.country IS NOT DISTINCT FROM c.country
- AND r.channel IS NOT DISTINCT FROM c.channel
- AND r.slot IS NOT DISTINCT FROM c.slot
- AND r.scope IS NOT DISTINCT FROM c.scope
+  ON r.grouping = c.grouping AND r.key = c.key
 LEFT JOIN curves AS k
-  ON k.grouping = c.grouping
- AND k.brand IS NOT DISTINCT FROM c.brand
- AND k.country IS NOT DISTINCT FROM c.country
- AND k.channel IS NOT DISTINCT FROM c.channel
- AND k.slot IS NOT DISTINCT FROM c.slot
- AND k.scope IS NOT DISTINCT FROM c.scope
+  ON k.grouping = c.grouping AND k.key = c.key
 ORDER BY list_position(['overall', 'brand', 'country', 'brand_country', 'channel', 'slot',
                         'scope'], c.grouping),
          c.brand, c.country, c.channel, c.slot, c.scope;

@@ -7,7 +7,7 @@ SELECT brand, 0.0 AS time_hours, 1.0 AS survival, count(*) AS at_risk, 0 AS resp
 FROM outcomes
 GROUP BY brand
 UNION ALL
-SELECT brand, time_hours, survival, at_risk, responses
+SELECT key AS brand, time_hours, survival, at_risk, responses
 FROM km_steps
 WHERE grouping = 'brand'
 ORDER BY brand, time_hours, survival DESC;

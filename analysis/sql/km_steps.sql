@@ -16,52 +16,47 @@
 -- where S reaches 0. Probes censored at the longest duration come last in every group and
 -- are only counted in N.
 --
--- Input: table outcomes. Parameters: $grouping (VARCHAR, the name written in each row) and
--- $by_brand, $by_country, $by_channel, $by_slot, $by_scope (BOOLEAN: its key columns).
+-- A group is named by its `key`: its key columns' values joined by chr(31), as
+-- concat_ws(chr(31), brand, country, channel, slot, scope) joins those that are not null
+-- ('' for overall). One key column instead of five nullable ones halves the sort's cost.
+-- Input: tables outcomes and group_counts (for N). Parameters: $grouping (VARCHAR, the name written in each row) and
+-- $by_brand, $by_country, $by_channel, $by_slot, $by_scope (BOOLEAN: its key columns; at
+-- most brand and country together).
 WITH sample AS (
-    SELECT CASE WHEN $by_brand THEN brand END AS brand,
-           CASE WHEN $by_country THEN country END AS country,
-           CASE WHEN $by_channel THEN channel END AS channel,
-           CASE WHEN $by_slot THEN slot END AS slot,
-           CASE WHEN $by_scope THEN scope END AS scope,
+    SELECT CASE WHEN $by_brand AND $by_country THEN brand || chr(31) || country
+                WHEN $by_brand THEN brand
+                WHEN $by_country THEN country
+                WHEN $by_channel THEN channel
+                WHEN $by_slot THEN slot
+                WHEN $by_scope THEN scope
+                ELSE '' END AS key,
            duration_hours AS t, observed
     FROM outcomes
 ),
-sizes AS (
-    SELECT brand, country, channel, slot, scope, count(*) AS n
-    FROM sample
-    GROUP BY ALL
-),
 ties AS (
-    SELECT brand, country, channel, slot, scope, t, observed,
-           rank() OVER w AS first, count(*) OVER w AS pos
+    SELECT key, t, observed, rank() OVER w AS first, count(*) OVER w AS pos
     FROM sample
     WHERE observed OR t < (SELECT max(duration_hours) FROM outcomes)
-    WINDOW w AS (PARTITION BY brand, country, channel, slot, scope ORDER BY t, observed DESC)
+    WINDOW w AS (PARTITION BY key ORDER BY t, observed DESC)
     QUALIFY row_number() OVER w = count(*) OVER w
 ),
 sized AS (
-    SELECT ties.*, sizes.n
+    SELECT ties.*, g.probes AS n
     FROM ties
-    JOIN sizes
-      ON sizes.brand IS NOT DISTINCT FROM ties.brand
-     AND sizes.country IS NOT DISTINCT FROM ties.country
-     AND sizes.channel IS NOT DISTINCT FROM ties.channel
-     AND sizes.slot IS NOT DISTINCT FROM ties.slot
-     AND sizes.scope IS NOT DISTINCT FROM ties.scope
+    JOIN group_counts AS g ON g.grouping = $grouping AND g.key = ties.key
 ),
 censorings AS (
-    SELECT brand, country, channel, slot, scope, t,
+    SELECT key, t,
            sum(ln((n - pos) / (n - first + 1))) OVER c AS log_g,
            sum(1 / (n - pos) - 1 / (n - first + 1)) OVER c AS greenwood_g
     FROM sized
     WHERE NOT observed AND pos < n
-    WINDOW c AS (PARTITION BY brand, country, channel, slot, scope ORDER BY t)
+    WINDOW c AS (PARTITION BY key ORDER BY t)
 ),
 responses AS (
     SELECT * FROM sized WHERE observed
 )
-SELECT $grouping AS grouping, r.brand, r.country, r.channel, r.slot, r.scope,
+SELECT $grouping AS grouping, r.key,
        r.t AS time_hours,
        r.n - r.first + 1 AS at_risk,
        r.pos - r.first + 1 AS responses,
@@ -70,10 +65,4 @@ SELECT $grouping AS grouping, r.brand, r.country, r.channel, r.slot, r.scope,
        CASE WHEN r.pos < r.n
             THEN 1 / (r.n - r.pos) - 1 / r.n - coalesce(c.greenwood_g, 0) END AS greenwood
 FROM responses AS r
-ASOF LEFT JOIN censorings AS c
-  ON c.brand IS NOT DISTINCT FROM r.brand
- AND c.country IS NOT DISTINCT FROM r.country
- AND c.channel IS NOT DISTINCT FROM r.channel
- AND c.slot IS NOT DISTINCT FROM r.slot
- AND c.scope IS NOT DISTINCT FROM r.scope
- AND r.t > c.t
+ASOF LEFT JOIN censorings AS c ON c.key = r.key AND r.t > c.t

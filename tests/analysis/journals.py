@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
+
+from analysis.outcomes import PROBE_COLUMNS, REPLY_COLUMNS
 from study.journal_schema import SCHEMA_VERSION, create_schema
 from study.paths import journal_path
 from study.timeutil import iso
@@ -75,9 +79,20 @@ def write_journal(
             " closes_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
-                    p.probe_id, p.brand, p.country, p.channel, p.handle, p.scope, p.script,
-                    p.slot, p.round, f"@{p.handle} hello", iso(p.sent_at or T0),
-                    iso(p.sent_at or T0), iso((p.sent_at or T0) + hours(1)), p.state,
+                    p.probe_id,
+                    p.brand,
+                    p.country,
+                    p.channel,
+                    p.handle,
+                    p.scope,
+                    p.script,
+                    p.slot,
+                    p.round,
+                    f"@{p.handle} hello",
+                    iso(p.sent_at or T0),
+                    iso(p.sent_at or T0),
+                    iso((p.sent_at or T0) + hours(1)),
+                    p.state,
                     None if p.sent_at is None else iso(p.sent_at),
                     None if p.sent_at is None else f"m-{p.probe_id}",
                     None if p.sent_at is None else iso(p.sent_at + hours(window_hours)),
@@ -89,8 +104,15 @@ def write_journal(
             "INSERT INTO replies (channel, reply_id, probe_id, author, author_id, text,"
             " created_at, kind, seen_at) VALUES ('x', ?, ?, ?, ?, 'Hi!', ?, ?, ?)",
             [
-                (f"r{i}", r.probe_id, r.author, f"id-{r.author}", iso(r.created_at), r.kind,
-                 iso(r.created_at))
+                (
+                    f"r{i}",
+                    r.probe_id,
+                    r.author,
+                    f"id-{r.author}",
+                    iso(r.created_at),
+                    r.kind,
+                    iso(r.created_at),
+                )
                 for i, r in enumerate(replies)
             ],
         )
@@ -98,3 +120,59 @@ def write_journal(
     finally:
         con.close()
     return path
+
+
+def duck(probes: list[P], replies: list[R] = ()) -> duckdb.DuckDBPyConnection:  # type: ignore[assignment]
+    """An in-memory DuckDB holding tables probes and replies as `load_journal` makes them."""
+    con = duckdb.connect()
+
+    def naive(t: datetime | None) -> datetime | None:
+        return None if t is None else t.astimezone(UTC).replace(tzinfo=None)
+
+    probe_rows = {
+        "probe_id": [p.probe_id for p in probes],
+        "brand": [p.brand for p in probes],
+        "country": [p.country for p in probes],
+        "channel": [p.channel for p in probes],
+        "handle": [p.handle for p in probes],
+        "scope": [p.scope for p in probes],
+        "script": [p.script for p in probes],
+        "slot": [p.slot for p in probes],
+        "round": [p.round for p in probes],
+        "state": [p.state for p in probes],
+        "sent_at": [naive(p.sent_at) for p in probes],
+    }
+    reply_rows = {
+        "probe_id": [r.probe_id for r in replies],
+        "author": [r.author for r in replies],
+        "kind": [r.kind for r in replies],
+        "created_at": [naive(r.created_at) for r in replies],
+    }
+    con.register("probes", pa.table(probe_rows, schema=pa.schema(PROBE_COLUMNS)))
+    con.register("replies", pa.table(reply_rows, schema=pa.schema(REPLY_COLUMNS)))
+    return con
+
+
+def outcomes_db(rows: list[dict[str, object]]) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB whose `outcomes` table holds `rows` (brand, duration_hours,
+    observed and optionally country, channel, slot, scope, auto_ack)."""
+    con = duckdb.connect()
+    table = pa.table(
+        {
+            "probe_id": [f"p{i}" for i in range(len(rows))],
+            "brand": [str(r.get("brand", "kaito")) for r in rows],
+            "country": [str(r.get("country", "DE")) for r in rows],
+            "channel": [str(r.get("channel", "x")) for r in rows],
+            "slot": [str(r.get("slot", "business")) for r in rows],
+            "scope": [str(r.get("scope", "local")) for r in rows],
+            "duration_hours": pa.array([r["duration_hours"] for r in rows], pa.float64()),
+            "observed": pa.array([r["observed"] for r in rows], pa.bool_()),
+            "auto_ack_at": pa.array(
+                [T0.replace(tzinfo=None) if r.get("auto_ack") else None for r in rows],
+                pa.timestamp("us"),
+            ),
+        }
+    )
+    con.register("outcomes_rows", table)
+    con.execute("CREATE TEMP TABLE outcomes AS SELECT * FROM outcomes_rows")
+    return con

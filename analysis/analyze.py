@@ -1,0 +1,112 @@
+"""`replybench analyze`: a study's response statistics and comparisons as JSON-ready data.
+
+`analyze(study_dir)` reads the journal, builds the outcomes at the as-of time (default: the
+journal's last observation), computes every group's statistics (analysis.metrics) and the
+comparisons between brands (analysis.compare), and returns plain dicts, lists, strings,
+ints, floats and None: floats rounded (4 decimals; p-values to 4 significant digits), times
+ISO 8601 UTC, groups and pairs in a fixed order, so the same journal gives the same bytes
+under `json.dumps(..., sort_keys=True)`.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.compare import REPLICATES, SEED, brand_samples, comparisons
+from analysis.metrics import GROUPINGS, METRIC_COLUMNS, create_km_steps, group_metrics
+from analysis.outcomes import prepare, study_counts
+from study.timeutil import iso
+
+DIGITS = 4
+COUNT_COLUMNS = {"probes", "answered", "auto_acks"}
+
+
+def analyze(
+    study_dir: Path,
+    as_of: datetime | None = None,
+    *,
+    replicates: int = REPLICATES,
+    seed: int = SEED,
+) -> dict[str, Any]:
+    """The study's counts, every group's statistics and the brand comparisons.
+
+    Shape: {"study": {name, window_hours, as_of, probes, planned, sent, missed, failed,
+    first_sent_at, last_sent_at}, "groups": {grouping: [{key columns..., metrics...}]},
+    "comparisons": {pairwise, ranks, tiers, rank_metric, bootstrap_replicates, seed}}.
+    Raises StudyError for a missing or unreadable journal and for a bad as-of time.
+    """
+    prepared = prepare(study_dir, as_of)
+    con, info = prepared.con, prepared.info
+    try:
+        counts = study_counts(con, as_of=prepared.as_of)
+        create_km_steps(con)
+        table = group_metrics(con, window_hours=info.window_hours)
+        samples = brand_samples(con)
+    finally:
+        con.close()
+    compared = comparisons(samples, info.window_hours, replicates=replicates, seed=seed)
+    return {
+        "study": {
+            "name": info.name,
+            "window_hours": info.window_hours,
+            "as_of": iso(prepared.as_of),
+            "probes": counts.probes,
+            "planned": counts.planned,
+            "sent": counts.sent,
+            "missed": counts.missed,
+            "failed": counts.failed,
+            "first_sent_at": None if counts.first_sent_at is None else iso(counts.first_sent_at),
+            "last_sent_at": None if counts.last_sent_at is None else iso(counts.last_sent_at),
+        },
+        "groups": groups_json(table),
+        "comparisons": comparisons_json(compared),
+    }
+
+
+def groups_json(table: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """group_metrics' rows by grouping, each with its own key columns and rounded metrics."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, columns in GROUPINGS:
+        rows = table[table["grouping"] == name]
+        out[name] = [
+            {
+                **{col: str(row[col]) for col in columns},
+                **{col: _metric(col, row[col]) for col in METRIC_COLUMNS},
+            }
+            for row in rows.to_dict("records")
+        ]
+    return out
+
+
+def comparisons_json(compared: dict[str, Any]) -> dict[str, Any]:
+    """The comparisons with chi-square rounded and p-values to 4 significant digits."""
+    return {
+        **compared,
+        "pairwise": [
+            {
+                "a": t["a"],
+                "b": t["b"],
+                "chi2": round(t["chi2"], DIGITS),
+                "p": _significant(t["p"]),
+                "p_holm": _significant(t["p_holm"]),
+            }
+            for t in compared["pairwise"]
+        ],
+    }
+
+
+def _metric(column: str, value: Any) -> int | float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if column in COUNT_COLUMNS:
+        return int(value)
+    return round(float(value), DIGITS) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _significant(p: float) -> float:
+    return float(f"{p:.4g}")

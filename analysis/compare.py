@@ -1,0 +1,236 @@
+"""Comparisons between brands: log-rank tests, bootstrap intervals of ranks, and tiers.
+
+- Pairwise log-rank tests of time to first response (Mantel's hypergeometric variance;
+  ties as in km_steps.sql, responses before censorings), chi-square with 1 degree of
+  freedom, p-values Holm-adjusted over all pairs. A pair with no response at all has
+  nothing to test: chi2 = 0, p = 1.
+- Ranks: by restricted mean time to response (the area under the Kaplan-Meier curve up to
+  the window; lower is better), ties by response rate (higher is better), then by brand
+  name. The 95% interval of each brand's rank comes from a bootstrap that resamples probes
+  within each brand (seeded, `replicates` times) and re-ranks all brands every time: the
+  2.5th and 97.5th percentiles of its ranks (inverted CDF, so they are ranks).
+- Tiers: brands that cannot be told apart. Walk the brands in rank order; a brand joins the
+  current tier unless it differs significantly (Holm-adjusted log-rank p < 0.05) from the
+  tier's first (best) brand, in which case it opens the next tier.
+
+The point estimates here equal `restricted_mean_hours` and `response_rate` of the brand
+groups in group_metrics.sql; everything runs on per-brand numpy arrays, vectorised over
+replicates and over the other brand of a pair.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+
+from analysis.outcomes import sql_text
+
+REPLICATES = 1000
+SEED = 2026
+ALPHA = 0.05
+_CHUNK = 4_000_000  # array elements per vectorised step, to bound memory
+
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class BrandSample:
+    """One brand's sent probes: durations in hours, sorted, responses before censorings."""
+
+    brand: str
+    durations: Floats
+    observed: Bools
+
+
+@dataclass(frozen=True)
+class LogRank:
+    a: str
+    b: str
+    chi2: float
+    p: float
+
+
+def brand_samples(con: duckdb.DuckDBPyConnection) -> list[BrandSample]:
+    """Every brand's durations and observed flags from `outcomes` (brand_durations.sql)."""
+    table = con.execute(sql_text("brand_durations")).fetchnumpy()
+    brands = np.asarray(table["brand"]).astype(str)
+    durations = np.asarray(table["duration_hours"], dtype=np.float64)
+    observed = np.asarray(table["observed"], dtype=np.bool_)
+    if len(brands) == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, brands[1:] != brands[:-1]])
+    ends = np.append(starts[1:], len(brands))
+    return [
+        BrandSample(str(brands[s]), durations[s:e], observed[s:e])
+        for s, e in zip(starts, ends, strict=True)
+    ]
+
+
+def chi2_p(chi2: float) -> float:
+    """Upper tail of the chi-square distribution with 1 degree of freedom."""
+    return math.erfc(math.sqrt(chi2 / 2))
+
+
+def pairwise_logrank(samples: Sequence[BrandSample]) -> list[LogRank]:
+    """Log-rank tests for every pair (a, b) with a before b in `samples`' order."""
+    if len(samples) < 2:
+        return []
+    grid = np.unique(np.concatenate([s.durations[s.observed] for s in samples]))
+    at_risk = np.array([len(s.durations) - np.searchsorted(s.durations, grid) for s in samples])
+    events = np.array([_events_at(s, grid) for s in samples])
+    out: list[LogRank] = []
+    step = max(1, _CHUNK // max(1, len(grid)))
+    for i, a in enumerate(samples[:-1]):
+        for lo in range(i + 1, len(samples), step):
+            hi = min(len(samples), lo + step)
+            chi2 = _logrank_chi2(at_risk[i], events[i], at_risk[lo:hi], events[lo:hi])
+            for j, c in enumerate(chi2):
+                out.append(LogRank(a.brand, samples[lo + j].brand, float(c), chi2_p(float(c))))
+    return out
+
+
+def holm(p: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of p-values (Holm 1979), in the input's order."""
+    values = np.asarray(p, dtype=np.float64)
+    m = len(values)
+    order = np.argsort(values, kind="stable")
+    adjusted = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * values[order]))
+    out = np.empty(m)
+    out[order] = adjusted
+    return [float(x) for x in out]
+
+
+def restricted_means(durations: Floats, observed: Bools, window_hours: float) -> Floats:
+    """Area under each row's Kaplan-Meier curve from 0 to the window (rows sorted by time).
+
+    Each row is one sample, sorted by duration with responses before censorings; the
+    per-position factors (1 - 1/r) telescope to the curve's steps, ties included.
+    """
+    n = durations.shape[-1]
+    at_risk = n - np.arange(n, dtype=np.float64)
+    factor = np.where(observed, (at_risk - 1) / at_risk, 1.0)
+    after = np.cumprod(factor, axis=-1)
+    before = np.concatenate([np.ones_like(after[..., :1]), after[..., :-1]], axis=-1)
+    start = np.concatenate([np.zeros_like(durations[..., :1]), durations[..., :-1]], axis=-1)
+    area = (before * (durations - start)).sum(axis=-1)
+    return np.asarray(area + after[..., -1] * (window_hours - durations[..., -1]))
+
+
+def ranks_of(rmst: Floats, rate: Floats) -> npt.NDArray[np.int64]:
+    """Ranks (1 = best) of brands along the last axis: lower RMST, then higher rate, then index."""
+    index = np.broadcast_to(np.arange(rmst.shape[-1]), rmst.shape)
+    order = np.lexsort((index, -rate, rmst), axis=-1)
+    return np.asarray(np.argsort(order, axis=-1) + 1, dtype=np.int64)
+
+
+def bootstrap_ranks(
+    samples: Sequence[BrandSample], window_hours: float, replicates: int, seed: int
+) -> npt.NDArray[np.int64]:
+    """Ranks of every brand in every replicate (replicates x brands)."""
+    rng = np.random.default_rng(seed)
+    rmst = np.empty((replicates, len(samples)))
+    rate = np.empty((replicates, len(samples)))
+    for k, s in enumerate(samples):
+        n = len(s.durations)
+        step = max(1, _CHUNK // n)
+        for lo in range(0, replicates, step):
+            hi = min(replicates, lo + step)
+            idx = rng.integers(0, n, size=(hi - lo, n))
+            rmst[lo:hi, k], rate[lo:hi, k] = resampled(s, idx, window_hours)
+    return ranks_of(rmst, rate)
+
+
+def resampled(
+    sample: BrandSample, idx: npt.NDArray[np.int64], window_hours: float
+) -> tuple[Floats, Floats]:
+    """Restricted mean and response rate of each resample (a row of indices into `sample`)."""
+    idx = np.sort(idx, axis=-1)  # sorted indices into a sorted sample: a sorted resample
+    rmst = restricted_means(sample.durations[idx], sample.observed[idx], window_hours)
+    return rmst, np.asarray(sample.observed[idx].mean(axis=-1), dtype=np.float64)
+
+
+def tiers(order: Sequence[str], significant: dict[tuple[str, str], bool]) -> dict[str, int]:
+    """Tier of each brand (see the module docstring); `order` is the rank order."""
+    out: dict[str, int] = {}
+    tier, head = 0, ""
+    for brand in order:
+        if tier == 0 or significant[_pair(head, brand)]:
+            tier, head = tier + 1, brand
+        out[brand] = tier
+    return out
+
+
+def comparisons(
+    samples: Sequence[BrandSample],
+    window_hours: float,
+    *,
+    replicates: int = REPLICATES,
+    seed: int = SEED,
+) -> dict[str, Any]:
+    """Pairwise tests, rank intervals and tiers, as JSON-ready data (floats not rounded)."""
+    tests = pairwise_logrank(samples)
+    adjusted = holm([t.p for t in tests])
+    rmst = np.array([restricted_means(s.durations, s.observed, window_hours) for s in samples])
+    rate = np.array([s.observed.mean() for s in samples])
+    point = ranks_of(rmst, rate)
+    low = high = point
+    if len(samples):
+        boot = bootstrap_ranks(samples, window_hours, replicates, seed)
+        low, high = np.quantile(boot, [0.025, 0.975], axis=0, method="inverted_cdf")
+    by_rank = sorted(range(len(samples)), key=lambda k: int(point[k]))
+    order = [samples[k].brand for k in by_rank]
+    significant = {_pair(t.a, t.b): q < ALPHA for t, q in zip(tests, adjusted, strict=True)}
+    tier_of = tiers(order, significant)
+    return {
+        "pairwise": [
+            {"a": t.a, "b": t.b, "chi2": t.chi2, "p": t.p, "p_holm": q}
+            for t, q in zip(tests, adjusted, strict=True)
+        ],
+        "ranks": [
+            {
+                "brand": samples[k].brand,
+                "rank": int(point[k]),
+                "rank_low": int(low[k]),
+                "rank_high": int(high[k]),
+            }
+            for k in by_rank
+        ],
+        "tiers": [{"brand": b, "tier": tier_of[b]} for b in order],
+        "rank_metric": "restricted_mean_hours",
+        "bootstrap_replicates": replicates,
+        "seed": seed,
+    }
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def _events_at(s: BrandSample, grid: Floats) -> npt.NDArray[np.int64]:
+    times = s.durations[s.observed]
+    return np.searchsorted(times, grid, side="right") - np.searchsorted(times, grid, side="left")
+
+
+def _logrank_chi2(
+    n_a: npt.NDArray[np.int64],
+    d_a: npt.NDArray[np.int64],
+    n_b: npt.NDArray[np.int64],
+    d_b: npt.NDArray[np.int64],
+) -> Floats:
+    """Log-rank chi-square of brand a against each row of brands b, on a shared time grid."""
+    n = n_a + n_b
+    d = d_a + d_b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(n > 0, n_a / n, 0.0)
+        expected = (d * share).sum(axis=-1)
+        var = np.where(n > 1, d * share * (1 - share) * (n - d) / (n - 1), 0.0).sum(axis=-1)
+        observed = d_a.sum()
+        chi2 = np.where(var > 0, (observed - expected) ** 2 / var, 0.0)
+    return np.asarray(chi2, dtype=np.float64)

@@ -1,0 +1,56 @@
+"""The terminal table of `replybench analyze`: brands ranked, from `analyze`'s result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+
+def brand_table(result: dict[str, Any]) -> Table:
+    """Brands in rank order: tier, rank [95% interval], response rate [Wilson 95%], median
+    hours, shares answered within 1, 12 and 24 hours, restricted mean hours, probes."""
+    study = result["study"]
+    window = f"{study['window_hours']:g}"
+    table = Table(
+        title=f"{escape(study['name'])}: brands ranked by restricted mean time to response",
+        caption=(
+            f"As of {study['as_of']}; {study['sent']} probes sent; window {window} h. "
+            "Brackets: 95% intervals (rank: bootstrap; rate: Wilson; median: Greenwood). "
+            "Brands in one tier cannot be told apart from the tier's best (Holm-adjusted "
+            "log-rank p >= 0.05)."
+        ),
+    )
+    for header in ("Tier", "Rank", "Brand"):
+        table.add_column(header, justify="left" if header == "Brand" else "right")
+    for header in ("Response rate", "Median h", "<=1h", "<=12h", "<=24h", f"Mean h (<={window})"):
+        table.add_column(header, justify="right")
+    table.add_column("Probes", justify="right")
+    metrics = {row["brand"]: row for row in result["groups"]["brand"]}
+    tier = {row["brand"]: row["tier"] for row in result["comparisons"]["tiers"]}
+    for r in result["comparisons"]["ranks"]:
+        m = metrics[r["brand"]]
+        table.add_row(
+            str(tier[r["brand"]]),
+            f"{r['rank']} \\[{r['rank_low']}-{r['rank_high']}]",
+            escape(r["brand"]),
+            f"{_pct(m['response_rate'])} \\[{_pct(m['response_rate_low'])}, "
+            f"{_pct(m['response_rate_high'])}]",
+            f"{_hours(m['median_hours'])} \\[{_hours(m['median_hours_low'])}, "
+            f"{_hours(m['median_hours_high'])}]",
+            _pct(m["answered_within_1h"]),
+            _pct(m["answered_within_12h"]),
+            _pct(m["answered_within_24h"]),
+            _hours(m["restricted_mean_hours"]),
+            str(m["probes"]),
+        )
+    return table
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.0f}%"
+
+
+def _hours(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}"

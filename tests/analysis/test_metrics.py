@@ -1,0 +1,288 @@
+"""Kaplan-Meier statistics in DuckDB, by eye and against lifelines and statsmodels."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import KaplanMeierFitter
+from lifelines.utils import restricted_mean_survival_time
+from statsmodels.stats.proportion import proportion_confint
+
+from analysis import km_curves, metrics
+from analysis.metrics import (
+    GROUPINGS,
+    KEYS,
+    brand_curves,
+    create_group_counts,
+    create_km_steps,
+    group_metrics,
+)
+from tests.analysis.journals import T0, P, R, hours, outcomes_db, write_journal
+
+# kaito: responses at 1 and 3, 3 hours; censored at 2 and 4 hours (still open at as-of) and
+# at the 72-hour window. brenner: one response at 0.5 hours, one censored at the window.
+HAND = [
+    {"duration_hours": 1.0, "observed": True},
+    {"duration_hours": 2.0, "observed": False, "auto_ack": True},
+    {"duration_hours": 3.0, "observed": True},
+    {"duration_hours": 3.0, "observed": True, "country": "FR"},
+    {"duration_hours": 4.0, "observed": False},
+    {"duration_hours": 72.0, "observed": False},
+    {"brand": "brenner", "duration_hours": 0.5, "observed": True},
+    {"brand": "brenner", "duration_hours": 72.0, "observed": False},
+]
+
+
+def steps(con: object, grouping: str) -> list[tuple[object, ...]]:
+    return con.execute(  # type: ignore[attr-defined, no-any-return]
+        "SELECT key, time_hours, at_risk, responses, survival, drop, greenwood FROM km_steps"
+        " WHERE grouping = ? ORDER BY key, time_hours",
+        [grouping],
+    ).fetchall()
+
+
+def test_group_counts_sql_by_hand() -> None:
+    con = outcomes_db(HAND)
+    create_group_counts(con)
+    got = con.execute(
+        "SELECT grouping, key, brand, country, probes, answered, auto_acks FROM group_counts"
+        " WHERE grouping IN ('overall', 'brand', 'brand_country') ORDER BY grouping, key"
+    ).fetchall()
+    assert got == [
+        ("brand", "brenner", "brenner", None, 2, 1, 0),
+        ("brand", "kaito", "kaito", None, 6, 3, 1),
+        ("brand_country", "brenner\x1fDE", "brenner", "DE", 2, 1, 0),
+        ("brand_country", "kaito\x1fDE", "kaito", "DE", 5, 2, 1),
+        ("brand_country", "kaito\x1fFR", "kaito", "FR", 1, 1, 0),
+        ("overall", "", None, None, 8, 4, 1),
+    ]
+    names = con.execute("SELECT DISTINCT grouping FROM group_counts").fetchall()
+    assert sorted(n for (n,) in names) == sorted(name for name, _ in GROUPINGS)
+
+
+def test_km_steps_sql_by_hand() -> None:
+    con = outcomes_db(HAND)
+    create_km_steps(con)
+    got = steps(con, "brand")
+    want = [
+        ("brenner", 0.5, 2, 1, 1 / 2, 1 / 2, 1 / 2),
+        ("kaito", 1.0, 6, 1, 5 / 6, 1 / 6, 1 / 30),  # Greenwood: d / (n (n - d))
+        ("kaito", 3.0, 4, 2, 5 / 12, 5 / 12, 1 / 30 + 2 / 8),
+    ]
+    assert [g[:4] for g in got] == [w[:4] for w in want]
+    assert np.allclose([g[4:] for g in got], [w[4:] for w in want], rtol=1e-12)
+    overall = steps(con, "overall")
+    assert [(g[0], g[1], g[2], g[3]) for g in overall] == [
+        ("", 0.5, 8, 1),
+        ("", 1.0, 7, 1),
+        ("", 3.0, 5, 2),
+    ]
+    assert np.allclose([g[4] for g in overall], [7 / 8, 6 / 8, 6 / 8 * 3 / 5])
+    assert {g[0] for g in steps(con, "brand_country")} == {"brenner\x1fDE", "kaito\x1fDE",
+                                                           "kaito\x1fFR"}  # fmt: skip
+
+
+def test_group_metrics_sql_by_hand() -> None:
+    con = outcomes_db(HAND)
+    create_km_steps(con)
+    df = group_metrics(con, window_hours=72.0)
+    assert list(df["grouping"].unique()) == [name for name, _ in GROUPINGS]
+    brand = df[df["grouping"] == "brand"].set_index("brand")
+    kaito, brenner = brand.loc["kaito"], brand.loc["brenner"]
+    assert (kaito["probes"], kaito["answered"], kaito["auto_acks"]) == (6, 3, 1)
+    assert kaito["response_rate"] == 0.5
+    # Wilson 95% for 3 of 6: 0.5 -+ 1.96 sqrt(1/24 + 1.96^2/144) / (1 + 1.96^2/6)
+    assert kaito["response_rate_low"] == pytest.approx(0.1876, abs=1e-4)
+    assert kaito["response_rate_high"] == pytest.approx(0.8124, abs=1e-4)
+    assert kaito["median_hours"] == 3.0
+    assert kaito["answered_within_1h"] == pytest.approx(1 / 6)
+    assert kaito["answered_within_12h"] == pytest.approx(7 / 12)
+    assert kaito["answered_within_24h"] == pytest.approx(7 / 12)
+    # 1 h at 1, 2 h at 5/6, 69 h at 5/12
+    assert kaito["restricted_mean_hours"] == pytest.approx(1 + 2 * 5 / 6 + 69 * 5 / 12)
+    # brenner's curve sits at exactly 0.5 after its response: that is its median
+    assert brenner["median_hours"] == 0.5
+    assert brenner["restricted_mean_hours"] == pytest.approx(0.5 + 71.5 / 2)
+    overall = df[df["grouping"] == "overall"].iloc[0]
+    assert overall["median_hours"] == 3.0
+    assert overall["restricted_mean_hours"] == pytest.approx(
+        0.5 + 0.5 * 7 / 8 + 2 * 0.75 + 69 * 0.45
+    )
+    pairs = df[df["grouping"] == "brand_country"][["brand", "country", "probes"]]
+    assert pairs.values.tolist() == [["brenner", "DE", 2], ["kaito", "DE", 5], ["kaito", "FR", 1]]
+    assert df[df["grouping"] == "country"]["channel"].isna().all()
+
+
+def test_km_curves_sql_by_hand() -> None:
+    con = outcomes_db(HAND)
+    create_km_steps(con)
+    curves = brand_curves(con)
+    assert curves[["brand", "time_hours", "at_risk", "responses"]].values.tolist() == [
+        ["brenner", 0.0, 2, 0],
+        ["brenner", 0.5, 2, 1],
+        ["kaito", 0.0, 6, 0],
+        ["kaito", 1.0, 6, 1],
+        ["kaito", 3.0, 4, 2],
+    ]
+    assert np.allclose(curves["survival"], [1, 0.5, 1, 5 / 6, 5 / 12])
+
+
+def scenario(seed: int) -> tuple[list[dict[str, object]], float]:
+    """Staggered sending with an as-of time (some probes still open), ties on an hourly grid
+    for even seeds, a brand that never answers and one whose every probe is answered."""
+    rng = np.random.default_rng(seed)
+    window = float(rng.choice([24.0, 72.0]))
+    as_of = 150.0
+    rows: list[dict[str, object]] = []
+    for brand, style in [("alto", "mixed"), ("bravo", "mixed"), ("mute", "silent"),
+                         ("zippy", "eager")]:  # fmt: skip
+        for country in ("DE", "FR", "JP"):
+            n = int(rng.integers(1, 30))
+            sent = rng.uniform(0, as_of, n)
+            cap = np.minimum(window, as_of - sent)
+            if style == "silent":
+                response = np.full(n, np.inf)
+            elif style == "eager":
+                response = rng.uniform(0, 1, n) * cap
+            else:
+                response = np.where(
+                    rng.random(n) < 0.7, rng.exponential(rng.uniform(1, 30), n), np.inf
+                )
+            if seed % 2 == 0:
+                response, cap = np.ceil(response), np.floor(cap)
+            if style == "eager":
+                response = np.minimum(response, cap)
+            for r, c in zip(response, cap, strict=True):
+                rows.append(
+                    {
+                        "brand": brand,
+                        "country": country,
+                        "channel": str(rng.choice(["x", "email"])),
+                        "slot": str(rng.choice(["business", "evening"])),
+                        "scope": "local" if country != "JP" else "global",
+                        "duration_hours": float(min(r, c)),
+                        "observed": bool(r <= c),
+                        "auto_ack": bool(rng.random() < 0.2),
+                    }
+                )
+    return rows, window
+
+
+def first_at_or_below(curve: pd.Series, level: float = 0.5) -> float | None:
+    hits = curve[curve <= level + 1e-9]
+    return None if hits.empty else float(hits.index[0])
+
+
+def lifelines_row(sample: pd.DataFrame, window: float) -> dict[str, float | None]:
+    kmf = KaplanMeierFitter().fit(sample["duration_hours"], sample["observed"])
+    sf = kmf.survival_function_.iloc[:, 0]
+    ci = kmf.confidence_interval_
+    median = first_at_or_below(sf)
+    if not ((sf - 0.5).abs() < 1e-9).any():  # unambiguous: lifelines' own median agrees
+        own = kmf.median_survival_time_
+        assert median == (None if math.isinf(own) else own)
+    low, high = proportion_confint(sample["observed"].sum(), len(sample), method="wilson")
+    within = 1 - kmf.survival_function_at_times([1, 12, 24]).to_numpy()
+    return {
+        "probes": len(sample),
+        "answered": int(sample["observed"].sum()),
+        "auto_acks": int(sample["auto_ack"].sum()),
+        "response_rate": sample["observed"].mean(),
+        "response_rate_low": low,
+        "response_rate_high": high,
+        "median_hours": median,
+        "median_hours_low": first_at_or_below(ci.iloc[:, 0]),
+        "median_hours_high": first_at_or_below(ci.iloc[:, 1]),
+        "answered_within_1h": within[0],
+        "answered_within_12h": within[1],
+        "answered_within_24h": within[2],
+        "restricted_mean_hours": restricted_mean_survival_time(kmf, t=window),
+    }
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_metric_agrees_with_lifelines_and_statsmodels(seed: int) -> None:
+    rows, window = scenario(seed)
+    con = outcomes_db(rows)
+    create_km_steps(con)
+    got = group_metrics(con, window_hours=window)
+    data = pd.DataFrame(rows)
+    checked = 0
+    for name, columns in GROUPINGS:
+        parts = [("", data)] if not columns else list(data.groupby(list(columns)))
+        mine = got[got["grouping"] == name]
+        assert len(mine) == len(parts)
+        for _, sample in parts:
+            match = mine
+            for col in columns:
+                match = match[match[col] == sample[col].iloc[0]]
+            assert len(match) == 1
+            row = match.iloc[0]
+            for col in set(KEYS) - set(columns):
+                assert row[col] is None
+            for metric, want in lifelines_row(sample, window).items():
+                have = None if pd.isna(row[metric]) else float(row[metric])
+                if want is None:
+                    assert have is None, (name, metric)
+                else:
+                    assert have == pytest.approx(want, rel=1e-9, abs=1e-12), (name, metric)
+            checked += 1
+    mute = got[(got["grouping"] == "brand") & (got["brand"] == "mute")].iloc[0]
+    assert (mute["answered"], mute["answered_within_24h"], mute["response_rate"]) == (0, 0, 0)
+    assert pd.isna(mute["median_hours"])
+    assert mute["restricted_mean_hours"] == pytest.approx(window)
+    zippy = got[(got["grouping"] == "brand") & (got["brand"] == "zippy")].iloc[0]
+    assert zippy["response_rate"] == 1.0
+    assert checked > 20
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_with_every_probe_observed_for_its_window_the_rate_is_one_minus_km(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    response = rng.exponential(40, 200)
+    rows: list[dict[str, object]] = [
+        {"brand": f"b{i % 3}", "duration_hours": float(min(r, 72.0)), "observed": bool(r <= 72)}
+        for i, r in enumerate(response)
+    ]
+    con = outcomes_db(rows)
+    create_km_steps(con)
+    got = group_metrics(con, window_hours=72.0)
+    for _, row in got.iterrows():
+        s_window = con.execute(
+            "SELECT coalesce(min(survival), 1) FROM km_steps WHERE grouping = ? AND key = ?",
+            [row["grouping"], row["brand"] if row["grouping"] == "brand" else ""],
+        ).fetchone()
+        assert s_window is not None
+        if row["grouping"] in ("overall", "brand"):
+            assert row["response_rate"] == pytest.approx(1 - s_window[0], rel=1e-12)
+
+
+def test_an_empty_study_has_one_overall_row_with_no_statistics(tmp_path: Path) -> None:
+    write_journal(tmp_path, [P("a", sent_at=None, state="planned")], last_observation=T0)
+    df = metrics(tmp_path)
+    assert df["grouping"].tolist() == ["overall"]
+    assert df.loc[0, "probes"] == 0
+    assert pd.isna(df.loc[0, "response_rate"]) and pd.isna(df.loc[0, "restricted_mean_hours"])
+
+
+def test_metrics_and_curves_from_a_journal(tmp_path: Path) -> None:
+    write_journal(
+        tmp_path,
+        [P("a"), P("b", sent_at=T0 + hours(1)), P("c", brand="brenner", handle="brenner_de")],
+        [R("a", "kaito_de", T0 + hours(2)), R("c", "brenner_de", T0 + hours(1), "redirect")],
+        last_observation=T0 + hours(100),
+    )
+    df = metrics(tmp_path)
+    kaito = df[(df["grouping"] == "brand") & (df["brand"] == "kaito")].iloc[0]
+    assert (kaito["probes"], kaito["answered"], kaito["median_hours"]) == (2, 1, 2.0)
+    curves = km_curves(tmp_path)
+    assert curves[["brand", "time_hours", "survival"]].values.tolist() == [
+        ["brenner", 0.0, 1.0],
+        ["brenner", 1.0, 0.0],
+        ["kaito", 0.0, 1.0],
+        ["kaito", 2.0, 0.5],
+    ]
