@@ -84,8 +84,18 @@ def check_window(window_hours: float) -> None:
         )
 
 
-def import_csv(study_dir: Path, csv_path: Path, window_hours: float) -> ImportSummary:
+def import_csv(
+    study_dir: Path,
+    csv_path: Path,
+    window_hours: float,
+    *,
+    observed_until: datetime | None = None,
+) -> ImportSummary:
     """Create or extend `study_dir`'s journal from a CSV of hand-collected probes and replies.
+
+    The as-of time (meta `last_observation`) is `observed_until` when the researchers say
+    until when they watched for answers, else the latest time in the data: without it the
+    last probes count as still open, censored at the last reply anyone saw.
 
     Every row is checked first; on any problem a `StudyProblems` lists them all (one
     `FILE:line: what; fix` line each) and the journal is left untouched."""
@@ -105,10 +115,19 @@ def import_csv(study_dir: Path, csv_path: Path, window_hours: float) -> ImportSu
             _check_already_imported(existing, str(csv_path), good, problems)
         finally:
             existing.close()
+    latest = max((max(r.sent_at, r.replied_at or r.sent_at) for r in good), default=None)
+    if observed_until is not None and latest is not None and observed_until < latest:
+        problems.append(
+            Problem(
+                str(csv_path), None,
+                f"--observed-until {iso(observed_until)} is before the latest time in the file "
+                f"({iso(latest)}); give the moment the researchers stopped watching for answers",
+            )
+        )  # fmt: skip
     if problems:
         raise StudyProblems(sorted(problems, key=lambda p: p.line or 0))
-    latest = max(max(r.sent_at, r.replied_at or r.sent_at) for r in good)
-    as_of = iso(latest)
+    assert latest is not None
+    as_of = iso(observed_until or latest)
     if old_meta.get("last_observation", "") > as_of:
         as_of = old_meta["last_observation"]
     window = timedelta(hours=window_hours)

@@ -41,11 +41,14 @@ def _err(line: str) -> None:
     print(line, file=sys.stderr)
 
 
+STUDY_FILES = ("study.toml", "targets.csv", "scripts.csv", "simulator.toml")
+
+
 def _show_problems(problems: StudyProblems, study_dir: Path | None) -> None:
     for p in problems.problems:
         where = p.file
-        if study_dir is not None and not Path(where).is_absolute():
-            where = str(study_dir / where)
+        if study_dir is not None and where in STUDY_FILES:
+            where = str(study_dir / where)  # the study's own files are named within it
         _err(f"{where}:{p.line}: {p.message}" if p.line is not None else f"{where}: {p.message}")
 
 
@@ -292,6 +295,13 @@ def import_(
     window_hours: Annotated[
         float, typer.Option(help="Observation window in hours.", show_default=False)
     ],
+    observed_until: Annotated[
+        str | None,
+        typer.Option(
+            help="When the researchers stopped watching for answers (ISO 8601); default: "
+            "the latest time in the file."
+        ),
+    ] = None,
 ) -> None:
     """Create or extend a study from hand-collected results.
 
@@ -300,8 +310,15 @@ def import_(
     Nothing is imported unless every row is good.
     """
     from analysis.imports import import_csv
+    from study.timeutil import parse_iso
 
-    s = import_csv(study_dir, csv_file, window_hours)
+    until = None
+    if observed_until is not None:
+        try:
+            until = parse_iso(observed_until)
+        except ValueError as e:
+            raise StudyError(f"--observed-until {observed_until!r}: {e}") from None
+    s = import_csv(study_dir, csv_file, window_hours, observed_until=until)
     verb = "created" if s.created else "extended"
     print(
         f"{verb} {s.journal}: {s.probes} probes ({s.closed} closed, {s.open} open), "
@@ -408,6 +425,147 @@ def power(
             answer_rate=answer_rate,
         )
     )
+
+
+@app.command(epilog="Example: replybench worksheet my-study --out calls.csv")
+@handles_errors
+def worksheet(
+    study_dir: StudyDir,
+    out: Annotated[Path, typer.Option(help="The CSV to write (a new file).", show_default=False)],
+    due_by: Annotated[
+        str | None,
+        typer.Option(help="Only probes scheduled by this ISO 8601 time (default: all not sent)."),
+    ] = None,
+) -> None:
+    """List the probes of manual channels (phone, web form, app) to send by hand, as a CSV
+    with the text to send and columns to fill in."""
+    from probes.worksheet import instructions
+    from probes.worksheet import worksheet as write_sheet
+    from study.timeutil import parse_iso
+
+    try:
+        when = parse_iso(due_by) if due_by else None
+    except ValueError:
+        raise StudyError(
+            f"--due-by {due_by!r} is not an ISO 8601 time with a UTC offset; write it like "
+            "2026-03-02T18:00:00+01:00"
+        ) from None
+    n = write_sheet(study_dir, out, now=when)
+    print(f"wrote {out}: {n} probe{'s' if n != 1 else ''} to send by hand")
+    if note := instructions(study_dir):
+        print(f"instructions: {note}")
+    print(
+        "fill in sent_at (and replied_at, reply_kind, reply_text, note) as ISO 8601 times with "
+        f"offset, then: replybench import-worksheet {study_dir} {out}"
+    )
+
+
+# The folder is named `folder` here, not `study_dir`: `handles_errors` would put the study
+# folder before the worksheet's own path in each FILE:line message.
+SheetStudyDir = Annotated[
+    Path, typer.Argument(help="The study folder.", metavar="STUDY_DIR", show_default=False)
+]
+
+
+@app.command("import-worksheet", epilog="Example: replybench import-worksheet my-study calls.csv")
+@handles_errors
+def import_worksheet(
+    folder: SheetStudyDir,
+    csv_file: Annotated[Path, typer.Argument(help="A filled-in worksheet.", show_default=False)],
+) -> None:
+    """Record a filled-in worksheet: probes sent by hand and their replies (checked whole:
+    nothing is recorded if a row is bad; blank rows are not done yet; importing it again
+    changes nothing)."""
+    from probes.worksheet import import_worksheet as record
+
+    s = record(folder, csv_file)
+    for line in s.warnings:
+        _err(line)
+    print(
+        f"recorded {s.recorded} probe{'s' if s.recorded != 1 else ''} sent by hand and "
+        f"{s.replies} repl{'y' if s.replies == 1 else 'ies'}; {s.closed} window(s) closed; "
+        f"{s.unchanged} row(s) recorded before, {s.blank} not done yet"
+    )
+
+
+@app.command(epilog="Example: replybench accounts my-study --api-base http://127.0.0.1:8765 --json")
+@handles_errors
+def accounts(
+    study_dir: StudyDir,
+    api_base: Annotated[
+        str | None, typer.Option(help="API base URL; overrides study.toml (e.g. the simulator).")
+    ] = None,
+    live: Annotated[
+        bool, typer.Option("--live", help="Look the accounts up on the real platforms.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Look every target's account up on its channel: report missing, renamed or suspended
+    accounts (exit 1 when one is missing or suspended)."""
+    import os
+
+    from probes.accounts import check_accounts, findings_json, findings_table, summary_line
+
+    found = asyncio.run(check_accounts(study_dir, env=os.environ, api_base=api_base, live=live))
+    if as_json:
+        sys.stdout.write(findings_json(found))
+    else:
+        _wide_console().print(findings_table(found))
+        print(summary_line(found))
+    bad = [f for f in found if f.blocking]
+    if bad:
+        names = ", ".join(f"{f.brand} {f.country} {f.channel} {f.handle!r}" for f in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise StudyError(
+            f"{len(bad)} target account(s) missing, suspended or not looked up: {names}{more}; "
+            "fix targets.csv (see the details above)"
+        )
+
+
+@app.command(
+    epilog="Example: replybench cleanup my-study --live   "
+    "(or --api-base http://127.0.0.1:8765 for the simulator, without --live)"
+)
+@handles_errors
+def cleanup(
+    study_dir: StudyDir,
+    api_base: Annotated[
+        str | None, typer.Option(help="API base URL; overrides study.toml (e.g. the simulator).")
+    ] = None,
+    live: Annotated[
+        bool, typer.Option("--live", help="Delete the probe posts on the real platforms.")
+    ] = False,
+) -> None:
+    """Delete the probe posts whose windows have closed (recorded in the journal; running it
+    again deletes nothing twice; open windows are never touched)."""
+    import os
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from probes.cleanup import cleanup as run_cleanup
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("deleting probe posts", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        s = asyncio.run(
+            run_cleanup(study_dir, env=os.environ, api_base=api_base, live=live, on_progress=update)
+        )
+    print(
+        f"deleted {s.deleted} probe post(s), {s.gone} already gone, {s.earlier} deleted "
+        f"before; kept {s.open} (window still open); {s.nothing_to_delete} with nothing to "
+        "delete (e-mail, manual)"
+    )
+    for line in s.failed:
+        _err(line)
+    if s.failed:
+        raise StudyError(
+            f"{len(s.failed)} post(s) could not be deleted (see above); run the same command "
+            "again later"
+        )
 
 
 def main() -> None:

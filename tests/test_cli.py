@@ -193,3 +193,12 @@ def test_import_and_power(tmp_path: Path) -> None:
     assert code == 0 and "each brand needs 81 probes" in out
     code, _, err = invoke("power")
     assert code == 1 and err.strip().startswith("Error: give --rates P1 P2")
+
+
+def test_a_bad_import_names_the_csv_as_given(tmp_path: Path) -> None:
+    csv = tmp_path / "hand.csv"
+    csv.write_text("brand,country,channel,sent_at,replied_at\nkaito,DE,x,yesterday,\n")
+    code, _, err = invoke("import", str(tmp_path / "s"), str(csv), "--window-hours", "72")
+    assert code == 1
+    assert err.startswith(f"{csv}:2: ")
+    assert not (tmp_path / "s").exists()

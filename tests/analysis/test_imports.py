@@ -362,3 +362,23 @@ def test_a_quoted_value_over_two_lines_keeps_the_line_numbers(study: Path, tmp_p
         "kaito,DE,x,2026-03-02T10:00,,\n",
     )
     assert problems(study, path)[0].startswith(f"{path}:4: sent_at '2026-03-02T10:00' has no")
+
+
+def test_observed_until_sets_the_as_of_time_and_closes_windows(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    csv = tmp_path / "hand.csv"
+    csv.write_text(
+        "brand,country,channel,sent_at,replied_at\n"
+        "kaito,DE,x,2026-03-02T09:00:00+01:00,\n"
+        "kaito,DE,x,2026-03-09T09:00:00+01:00,\n",
+        encoding="utf-8",
+    )
+    plain = import_csv(tmp_path / "a", csv, 72)
+    assert plain.open == 1  # the last probe counts as open: nobody said until when they looked
+    until = datetime(2026, 3, 13, tzinfo=UTC)
+    s = import_csv(tmp_path / "b", csv, 72, observed_until=until)
+    assert (s.closed, s.open, s.last_observation) == (2, 0, until)
+    with pytest.raises(StudyError, match=r"hand.csv: --observed-until .* is before the latest"):
+        import_csv(tmp_path / "c", csv, 72, observed_until=datetime(2026, 3, 3, tzinfo=UTC))
+    assert not (tmp_path / "c").exists()
