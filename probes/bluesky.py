@@ -29,6 +29,7 @@ from probes.channel import (
     Rejected,
     Reply,
     Sent,
+    Transient,
 )
 from probes.http import status_text
 from study.clock import Clock
@@ -41,7 +42,9 @@ SIM_PASSWORD = "replybench-simulator"  # what the simulator accepts when none is
 
 # XRPC methods the channel calls; `rate_limits` is keyed "VERB method".
 RESOLVE = "com.atproto.identity.resolveHandle"
+PROFILE = "app.bsky.actor.getProfile"
 CREATE_RECORD = "com.atproto.repo.createRecord"
+DELETE_RECORD = "com.atproto.repo.deleteRecord"
 LIST_RECORDS = "com.atproto.repo.listRecords"
 NOTIFICATIONS = "app.bsky.notification.listNotifications"
 CONVOS = "chat.bsky.convo.listConvos"
@@ -191,6 +194,47 @@ class BlueskyChannel:
         if self.read_dms:
             replies += await self._dms(me.did, cursor)
         return bp.oldest_first(replies), cursor
+
+    async def lookup_account(self, handle: str) -> tuple[dict[str, Any] | None, str]:
+        """The profile of the account `handle` names (resolveHandle, then getProfile of its
+        DID), or None and Bluesky's reason: e.g. "Unable to resolve handle" (no such
+        account) or "AccountTakedown" (suspended)."""
+        name = handle.lstrip("@").lower()
+        if not bp.is_handle(name):
+            raise Rejected(f"{handle!r} is not a Bluesky handle (a domain name)")
+        found = await self.xrpc.get(RESOLVE, {"handle": name})
+        did = bp.response_json(found).get("did")
+        if found.status_code == 400 or (found.is_success and not isinstance(did, str)):
+            return None, self.xrpc.describe(found) or "Unable to resolve handle"
+        if found.is_error or not isinstance(did, str):
+            raise self.xrpc.rejected(found, f"GET /xrpc/{RESOLVE}")
+        profile = await self.xrpc.get(PROFILE, {"actor": did})
+        if profile.status_code == 400:
+            return None, self.xrpc.describe(profile) or "Profile not found"
+        if profile.is_error:
+            raise self.xrpc.rejected(profile, f"GET /xrpc/{PROFILE}")
+        return bp.response_json(profile), ""
+
+    async def delete(self, uri: str) -> bool:
+        """Delete one of the probe account's posts by its at:// uri: True when the PDS
+        deleted it now, False when it was already gone. A repeat does no harm, so a failure
+        on the way is `Transient`: the caller may simply try again."""
+        me = await self.xrpc.login()
+        repo, _, rest = uri.removeprefix("at://").partition("/")
+        collection, _, rkey = rest.partition("/")
+        if not uri.startswith("at://") or repo != me.did or collection != bp.POST or not rkey:
+            raise Rejected(f"{uri!r} is not a post of @{self.account}; it cannot be deleted")
+        what = f"POST /xrpc/{DELETE_RECORD}"
+        body = {"repo": me.did, "collection": collection, "rkey": rkey}
+        try:
+            response = await self.xrpc.post(DELETE_RECORD, body)
+        except OutcomeUnknown as e:
+            raise Transient(str(e)) from e
+        if response.status_code == 403:
+            raise AuthError(f"Bluesky refused {what}: {status_text(response)}")
+        if response.is_error:
+            raise self.xrpc.rejected(response, what)
+        return "commit" in bp.response_json(response)  # the PDS commits nothing when it is gone
 
     async def check_dms(self) -> None:
         """Raise AuthError unless the session may read the account's direct messages."""

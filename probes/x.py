@@ -2,8 +2,8 @@
 
 One inbox poll costs one read of the mentions timeline and one read of the DM events (each
 paginated), however many probes are open. Endpoints and fields as documented at
-https://docs.x.com/x-api (users/me, users/by/username, tweets, users/:id/tweets,
-users/:id/mentions, dm_events).
+https://docs.x.com/x-api (users/me, users/by/username, tweets, DELETE tweets/:id,
+users/:id/tweets, users/:id/mentions, dm_events).
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ from probes.channel import (
     Rejected,
     Reply,
     Sent,
+    Transient,
 )
 from probes.channels import api_base_of, check_api_base, credential, is_loopback
-from probes.http import RateLimitHeaders, Requester, status_text
+from probes.http import RateLimitHeaders, Requester, read_rate_limit, status_text
 from study.clock import Clock
 from study.model import ChannelSettings, PlannedProbe
-from study.timeutil import utc
+from study.timeutil import iso, utc
 
 X_RATE_LIMIT = RateLimitHeaders(
     "x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset"
@@ -43,6 +44,7 @@ X_RATE_LIMIT = RateLimitHeaders(
 ME = "GET /2/users/me"
 USER_BY_NAME = "GET /2/users/by/username/:username"
 CREATE_POST = "POST /2/tweets"
+DELETE_POST = "DELETE /2/tweets/:id"
 USER_POSTS = "GET /2/users/:id/tweets"
 MENTIONS = "GET /2/users/:id/mentions"
 DM_EVENTS = "GET /2/dm_events"
@@ -135,6 +137,12 @@ class XChannel:
 
     async def lookup(self, username: str) -> dict[str, Any] | None:
         """The user object of `username` (id, name, username), or None if X has no such user."""
+        user, _ = await self.lookup_account(username)
+        return user
+
+    async def lookup_account(self, username: str) -> tuple[dict[str, Any] | None, str]:
+        """The user object of `username`, or None and X's reason when it has no such user to
+        show (e.g. "User has been suspended: [name]." or "Could not find user with ...")."""
         handle = username.lstrip("@")
         if not USERNAME.fullmatch(handle):
             raise Rejected(f"{username!r} is not an X username (1-15 letters, digits or '_')")
@@ -142,15 +150,56 @@ class XChannel:
         response = await self._http.get(USER_BY_NAME, path)
         body = xp.response_json(response)
         if response.status_code == 404:
-            return None
+            return None, xp.problem_text(body) or "Not Found"
         if response.is_error:
             raise self._http.rejected(response, f"GET {path}")
         user = body.get("data")
         if isinstance(user, dict):
-            return user
+            return user, ""
         if xp.is_not_found(body):
-            return None
+            return None, xp.problem_text(body)
         raise self._http.rejected(response, f"GET {path}")
+
+    async def delete(self, post_id: str) -> bool:
+        """Delete one of the probe account's posts: True when X deleted it now, False when it
+        was already gone. Sent once; a repeat does no harm (a 429 or 5xx is `Transient`, with
+        X's reset time for a 429, and the caller may simply try again)."""
+        await self.me()  # never delete with a token of an account other than the probe account
+        if not post_id.isdigit():
+            raise Rejected(f"{post_id!r} is not an X post id; it cannot be deleted")
+        path = f"/2/tweets/{post_id}"
+        what = f"DELETE {path}"
+        spent = self.rate_limits.get(DELETE_POST)
+        now = self.clock.now()
+        if spent is not None and spent.remaining == 0 and (spent.reset_at or now) > now:
+            raise Transient(
+                f"X API {what}: rate limit spent until {iso(spent.reset_at or now)}; not sent",
+                retry_at=spent.reset_at,
+            )
+        try:
+            response = await self._http.client.delete(path)
+        except httpx.TransportError as exc:
+            raise Transient(f"X API {what}: {type(exc).__name__}; try again later") from exc
+        limit = read_rate_limit(DELETE_POST, response.headers, X_RATE_LIMIT)
+        if limit is not None:
+            self._http.rate_limits[DELETE_POST] = limit
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise Transient(
+                f"X API {what}: {status_text(response)}",
+                retry_at=limit.reset_at if status == 429 and limit is not None else None,
+            )
+        body = xp.response_json(response)
+        if status == 404 or xp.is_not_found(body):
+            return False
+        if status in (401, 403):
+            raise AuthError(self._http.auth_message(response, what))
+        if response.is_error:
+            raise self._http.rejected(response, what)
+        deleted = xp.as_object(body.get("data")).get("deleted")
+        if isinstance(deleted, bool):
+            return deleted
+        raise Rejected(f"X API answered {status_text(response)} to {what} without 'deleted'")
 
     async def send(self, probe: PlannedProbe) -> Sent:
         """Post the probe's text as a new post. Never retried here (see probes.http)."""

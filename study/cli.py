@@ -460,17 +460,10 @@ def worksheet(
     )
 
 
-# The folder is named `folder` here, not `study_dir`: `handles_errors` would put the study
-# folder before the worksheet's own path in each FILE:line message.
-SheetStudyDir = Annotated[
-    Path, typer.Argument(help="The study folder.", metavar="STUDY_DIR", show_default=False)
-]
-
-
 @app.command("import-worksheet", epilog="Example: replybench import-worksheet my-study calls.csv")
 @handles_errors
 def import_worksheet(
-    folder: SheetStudyDir,
+    study_dir: StudyDir,
     csv_file: Annotated[Path, typer.Argument(help="A filled-in worksheet.", show_default=False)],
 ) -> None:
     """Record a filled-in worksheet: probes sent by hand and their replies (checked whole:
@@ -478,7 +471,7 @@ def import_worksheet(
     changes nothing)."""
     from probes.worksheet import import_worksheet as record
 
-    s = record(folder, csv_file)
+    s = record(study_dir, csv_file)
     for line in s.warnings:
         _err(line)
     print(

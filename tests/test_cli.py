@@ -25,6 +25,7 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str
 COMMANDS = [
     "init", "validate", "plan", "run", "status", "export", "sim", "demo", "import",
     "import-twcs", "rating-sheet", "import-ratings", "power",
+    "worksheet", "import-worksheet", "accounts", "cleanup",
 ]  # fmt: skip
 
 

@@ -1,0 +1,288 @@
+"""Does every target's account exist? Each target looked up on its channel, before a campaign.
+
+Brands rename, move and close accounts between the desk research and the first probe; a probe
+to an account that is gone is wasted and, worse, reads as "no answer". `check_accounts` looks
+every account up once (a global account asked from many countries is one look-up):
+
+- X: GET /2/users/by/username/:username (no user: missing; "User has been suspended": suspended)
+- Mastodon: GET /api/v1/accounts/lookup?acct= (404: missing; `moved`: moved; `suspended`)
+- Bluesky: com.atproto.identity.resolveHandle, then app.bsky.actor.getProfile (a handle that
+  does not resolve: missing; the profile's handle differing: renamed; a takedown: suspended)
+- e-mail: the address's syntax only (nothing is sent); manual: not checked.
+
+Nothing is asked of a platform without `live`, unless the API base is on this machine (the
+simulator): offline, only the syntax of handles and addresses is checked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from probes.channel import AuthError, ChannelError
+from probes.channels import HTTP_KINDS, MANUAL, Closer, api_base_of, module_of, on_loopback
+from study.clock import Clock, SystemClock
+from study.errors import StudyError
+from study.load import load_study
+from study.load_tables import handle_problem
+from study.model import Scope, Study, Target
+
+if TYPE_CHECKING:
+    from probes.bluesky import BlueskyChannel
+    from probes.mastodon import MastodonChannel
+    from probes.x import XChannel
+
+# A finding's status; the first three make `replybench accounts` exit 1.
+MISSING = "missing"
+SUSPENDED = "suspended"
+UNKNOWN = "unknown"  # the look-up failed: the account may or may not be there
+INVALID = "invalid"  # the handle cannot name an account on its channel
+RENAMED = "renamed"  # renamed or moved: the account lives on under another handle
+OK = "ok"
+NOT_CHECKED = "not checked"
+NO_ACCOUNT = "none"  # scope none: the brand has no account here
+BLOCKING = (MISSING, SUSPENDED, UNKNOWN, INVALID)
+
+NEEDS_LIVE = (
+    "handle syntax ok; looking the account up needs --live (or --api-base on this machine, "
+    "e.g. the simulator)"
+)
+NO_LOCAL = "no local account found; consider scope global with the brand's global account"
+
+
+@dataclass(frozen=True)
+class AccountFinding:
+    """What the look-up of one target's account found."""
+
+    brand: str
+    country: str
+    channel: str
+    handle: str
+    scope: str
+    status: str  # ok, missing, suspended, renamed, invalid, unknown, not checked, none
+    detail: str  # what was found, and what to do about it
+    line: int  # the target's line in targets.csv
+
+    @property
+    def blocking(self) -> bool:
+        """Whether the target cannot be probed as it stands (missing, suspended, ...)."""
+        return self.status in BLOCKING
+
+
+Progress = Callable[[int, int], None]  # (done, total)
+Lookup = Callable[[str], Awaitable[tuple[str, str]]]  # handle -> (status, detail)
+
+
+async def check_accounts(
+    study_dir: Path,
+    *,
+    env: Mapping[str, str],
+    api_base: str | None = None,
+    live: bool = False,
+    clock: Clock | None = None,
+    on_progress: Progress | None = None,
+) -> list[AccountFinding]:
+    """Every target of the study and what its account's look-up found, in targets.csv order.
+
+    HTTP channels are asked only with `live` or on this machine (`api_base` pointing at the
+    simulator); credentials come from the environment as for `replybench run`. Raises
+    `StudyError` when a channel refuses the credentials."""
+    study = load_study(study_dir)
+    clock = clock or SystemClock()
+    lookups, closers = _lookups(study, env=env, api_base=api_base, live=live, clock=clock)
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    findings: list[AccountFinding] = []
+    try:
+        targets = sorted(study.targets, key=lambda t: t.line)
+        for n, target in enumerate(targets, 1):
+            status, detail = await _check(target, lookups, found)
+            if target.scope is Scope.LOCAL and status in (MISSING, SUSPENDED):
+                detail = f"{detail}; {NO_LOCAL}"
+            elif target.scope is Scope.GLOBAL and status == OK:
+                detail = f"{detail} (the brand's global account: no local one)"
+            findings.append(
+                AccountFinding(
+                    target.brand,
+                    target.country,
+                    target.channel,
+                    target.handle,
+                    target.scope.value,
+                    status,
+                    detail,
+                    target.line,
+                )
+            )
+            if on_progress is not None:
+                on_progress(n, len(targets))
+    finally:
+        for close in reversed(closers):
+            await close()
+    return findings
+
+
+async def _check(
+    target: Target,
+    lookups: Mapping[str, Lookup],
+    found: dict[tuple[str, str], tuple[str, str]],
+) -> tuple[str, str]:
+    if target.scope is Scope.NONE:
+        return NO_ACCOUNT, "no account (scope none): nothing is sent; the study reports it"
+    if target.channel == MANUAL:
+        return NOT_CHECKED, "contacted by people: check the number, form or app by hand"
+    problem = handle_problem(target.channel, target.handle)
+    if problem is not None:
+        return INVALID, f"{problem} (targets.csv line {target.line})"
+    if target.channel == "email":
+        return OK, "address syntax ok; nothing was sent (only a reply proves a mailbox)"
+    lookup = lookups.get(target.channel)
+    if lookup is None:
+        return NOT_CHECKED, NEEDS_LIVE
+    key = target.account_key
+    if key not in found:
+        try:
+            found[key] = await lookup(target.handle)
+        except AuthError as e:
+            raise StudyError(
+                f"{target.channel}: {e}; check the credentials named in study.toml "
+                f"[channels.{target.channel}]"
+            ) from e
+        except ChannelError as e:
+            found[key] = (UNKNOWN, f"could not look it up ({e}); try again later")
+    return found[key]
+
+
+def _lookups(
+    study: Study,
+    *,
+    env: Mapping[str, str],
+    api_base: str | None,
+    live: bool,
+    clock: Clock,
+) -> tuple[dict[str, Lookup], list[Closer]]:
+    """A look-up for each HTTP channel the study's targets use and that may be asked."""
+    used = {t.channel for t in study.probed_targets}
+    lookups: dict[str, Lookup] = {}
+    closers: list[Closer] = []
+    for name in HTTP_KINDS:
+        if name not in used:
+            continue
+        settings = study.channel(name)
+        if not live and not on_loopback(settings, api_base):
+            continue
+        module = module_of(name)
+        channel, close = module.build(settings, env=env, clock=clock, api_base=api_base, live=live)
+        closers.append(close)
+        lookups[name] = _LOOKUPS[name](channel, api_base_of(settings, api_base))
+    return lookups, closers
+
+
+# -- one look-up per platform: (status, detail) -------------------------------------------
+
+
+def x_lookup(channel: XChannel, where: str) -> Lookup:
+    """Look X users up by username on `channel` (`where` names its API in details)."""
+
+    async def lookup(handle: str) -> tuple[str, str]:
+        user, reason = await channel.lookup_account(handle)
+        if user is None:
+            if "suspended" in reason.lower():
+                return SUSPENDED, f"X: {reason}"
+            return MISSING, f"X at {where} has no user @{handle} ({reason})"
+        return OK, f"@{user.get('username', handle)}, user id {user.get('id', '?')}"
+
+    return lookup
+
+
+def mastodon_lookup(channel: MastodonChannel, where: str) -> Lookup:
+    """Look Mastodon accounts up as the probe account's instance (`where`) knows them."""
+
+    async def lookup(handle: str) -> tuple[str, str]:
+        account = await channel.lookup(handle)
+        if account is None:
+            return MISSING, (
+                f"{where} knows no account {handle} (accounts/lookup: 404); if it is on "
+                "another instance, search for it once from the probe account to be sure"
+            )
+        if account.get("suspended") is True:
+            return SUSPENDED, f"{handle} is suspended on {where}"
+        moved = account.get("moved")
+        if isinstance(moved, dict):
+            return RENAMED, (
+                f"moved to @{moved.get('acct', '?')}; put the new handle in targets.csv"
+            )
+        return OK, f"@{account.get('acct', handle)}, account id {account.get('id', '?')}"
+
+    return lookup
+
+
+def bluesky_lookup(channel: BlueskyChannel, where: str) -> Lookup:
+    """Look Bluesky handles up: resolve each, then read its DID's profile."""
+
+    async def lookup(handle: str) -> tuple[str, str]:
+        profile, reason = await channel.lookup_account(handle)
+        if profile is None:
+            low = reason.lower()
+            if "takedown" in low or "suspend" in low:
+                return SUSPENDED, f"Bluesky: @{handle}: {reason}"
+            return MISSING, f"Bluesky: @{handle} ({reason})"
+        labels = {str(label.get("val")) for label in profile.get("labels") or []}
+        if "!takedown" in labels:
+            return SUSPENDED, f"Bluesky: @{handle} is taken down"
+        now = str(profile.get("handle", "")).lower()
+        did = profile.get("did", "?")
+        if now == "handle.invalid":
+            return RENAMED, (
+                f"{did}: its handle no longer verifies (handle.invalid); find the brand's "
+                "current handle and put it in targets.csv"
+            )
+        if now != handle.lower():
+            return RENAMED, f"{did} is now @{now}; put the new handle in targets.csv"
+        return OK, f"@{now}, {did}"
+
+    return lookup
+
+
+_LOOKUPS: dict[str, Callable[[Any, str], Lookup]] = {
+    "x": x_lookup,
+    "mastodon": mastodon_lookup,
+    "bluesky": bluesky_lookup,
+}
+
+
+# -- showing them -------------------------------------------------------------------------
+
+
+def findings_json(findings: list[AccountFinding]) -> str:
+    """The findings as a JSON list, one object per target (with `blocking`)."""
+    rows = [{**asdict(f), "blocking": f.blocking} for f in findings]
+    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+
+
+def findings_table(findings: list[AccountFinding]) -> Any:
+    """The findings as a rich table, problems first (the text is escaped: handles and
+    details come from outside)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    order = {s: n for n, s in enumerate((*BLOCKING, RENAMED, NO_ACCOUNT, NOT_CHECKED, OK))}
+    table = Table(title="Target accounts")
+    for column in ("brand", "country", "channel", "handle", "scope", "status", "detail"):
+        table.add_column(column, overflow="fold")
+    style = {MISSING: "red", SUSPENDED: "red", UNKNOWN: "red", INVALID: "red", RENAMED: "yellow"}
+    for f in sorted(findings, key=lambda f: (order.get(f.status, 99), f.line)):
+        status = f"[{style[f.status]}]{f.status}[/]" if f.status in style else f.status
+        cells = (f.brand, f.country, f.channel, f.handle, f.scope)
+        table.add_row(*(escape(c) for c in cells), status, escape(f.detail))
+    return table
+
+
+def summary_line(findings: list[AccountFinding]) -> str:
+    """E.g. '6 targets: 4 ok, 1 missing, 1 none'."""
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.status] = counts.get(f.status, 0) + 1
+    parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: kv[0]))
+    return f"{len(findings)} targets: {parts}"

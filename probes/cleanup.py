@@ -1,0 +1,315 @@
+"""After the study: delete the probe posts whose windows have closed, and say so in the journal.
+
+A benchmark's inquiries are a means, not a message: once a probe's window has closed (the
+runner has read the inbox past its end), its post is deleted from the platform (X
+`DELETE /2/tweets/:id`, Mastodon `DELETE /api/v1/statuses/:id`, Bluesky
+`com.atproto.repo.deleteRecord`); e-mail and manual probes leave nothing to delete. Each
+deletion is committed as an `events` row (`deleted`, the probe, the message id) as it
+happens, so a clean-up stopped half-way loses nothing and a second one deletes nothing: a
+probe with a `deleted` event is skipped, and a post already gone counts as deleted. A probe
+whose window is still open is never touched.
+
+Deleting is idempotent, so a request that fails on the way is simply made again: after a
+429 at the platform's reset time, otherwise with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import httpx
+
+from probes.channel import AuthError, ChannelError, Rejected, Transient
+from probes.channels import (
+    HTTP_KINDS,
+    Closer,
+    api_base_of,
+    credential,
+    is_loopback,
+    module_of,
+    on_loopback,
+    where,
+)
+from probes.http import read_rate_limit, status_text
+from probes.journal import Journal
+from study.clock import Clock, SystemClock
+from study.errors import StudyError
+from study.load import load_study
+from study.model import ChannelSettings, Study
+from study.paths import journal_path
+from study.plan import make_plan
+from study.timeutil import iso, parse_iso
+
+if TYPE_CHECKING:
+    from probes.mastodon import MastodonChannel
+
+DELETED = "deleted"  # the events row of a deletion; its detail is the message id
+MAX_FAILURES = 5  # tries of one post that fail for other reasons than a rate limit
+MAX_RATE_WAITS = 50  # resets waited for in a row (Mastodon allows 30 deletions per 30 min)
+MAX_RATE_WAIT_S = 3600.0  # a longer wait is a failure: run the clean-up again later
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+class Deleter(Protocol):
+    async def delete(self, message_id: str) -> bool:
+        """True when the post was deleted now, False when it was already gone."""
+        ...
+
+
+@dataclass(frozen=True)
+class CleanupSummary:
+    """What one clean-up did, probe by probe."""
+
+    deleted: int  # posts deleted now
+    gone: int  # posts already gone from the platform: recorded as deleted
+    earlier: int  # probes whose post an earlier clean-up deleted
+    open: int  # probes whose window is still open: kept
+    nothing_to_delete: int  # sent probes of e-mail and manual channels
+    failed: tuple[str, ...]  # one line per post that could not be deleted: run again
+
+
+@dataclass(frozen=True)
+class _Post:
+    probe_id: str
+    channel: str
+    message_id: str
+
+
+async def cleanup(
+    study_dir: Path,
+    *,
+    env: Mapping[str, str],
+    api_base: str | None = None,
+    live: bool = False,
+    now: datetime | None = None,
+    clock: Clock | None = None,
+    on_progress: Progress | None = None,
+) -> CleanupSummary:
+    """Delete the post of every probe whose window closed by `now` (default: the clock's
+    now); what was done.
+
+    `clock` defaults to the simulator's when `api_base` is on this machine, else real time.
+    Without `live`, refuses any platform not on this machine. Raises `StudyError` before
+    anything is deleted when a channel cannot be used, and when a platform refuses the
+    credentials (what was deleted until then stays recorded)."""
+    study = load_study(study_dir)
+    if not journal_path(study_dir).exists():
+        raise StudyError(
+            f"{journal_path(study_dir)}: no journal yet, so no probe was sent; nothing to clean up"
+        )
+    if clock is None:
+        clock = await _clock(study, api_base)
+    cut = now or clock.now()
+    journal = Journal.create_or_open(
+        study_dir,
+        make_plan(study),
+        study_name=study.name,
+        window_hours=study.window_hours,
+        now=cut,
+    )
+    try:
+        todo, counts = _sort(journal, cut)
+        names = {p.channel for p in todo}
+        _check(study, names, env=env, api_base=api_base, live=live)
+        failed: list[str] = []
+        deleted = gone = 0
+        deleters, closers = _deleters(study, names, env, api_base, clock)
+        try:
+            for n, post in enumerate(todo, 1):
+                try:
+                    if await _delete(deleters[post.channel], post.message_id, clock):
+                        deleted += 1
+                    else:
+                        gone += 1
+                except AuthError as e:
+                    raise StudyError(
+                        f"{post.channel}: {e}; check the credentials named in study.toml "
+                        f"[channels.{post.channel}] (deleted until now: {deleted + gone})"
+                    ) from e
+                except ChannelError as e:
+                    failed.append(f"{post.probe_id} ({post.channel} {post.message_id}): {e}")
+                else:
+                    journal.event(clock.now(), DELETED, post.probe_id, post.message_id)
+                if on_progress is not None:
+                    on_progress(n, len(todo))
+        finally:
+            for close in reversed(closers):
+                await close()
+    finally:
+        journal.close()
+    return CleanupSummary(deleted, gone, counts[0], counts[1], counts[2], tuple(failed))
+
+
+def _check(
+    study: Study, names: set[str], *, env: Mapping[str, str], api_base: str | None, live: bool
+) -> None:
+    """Refuse, before anything is deleted, a real platform without `live` and a credential
+    that is not in the environment."""
+    for name in sorted(names):
+        settings = study.channel(name)
+        if not live and not on_loopback(settings, api_base):
+            raise StudyError(
+                f"refusing to delete posts at {where(settings, api_base)} without --live: "
+                f"[channels.{name}] is a real platform. Add --live to delete the study's "
+                "probe posts there, or point --api-base at the simulator"
+            )
+        credential(settings, env, loopback=on_loopback(settings, api_base))
+
+
+def _platforms(study: Study) -> list[ChannelSettings]:
+    """The settings of the channels whose probes leave posts on a platform."""
+    used = {t.channel for t in study.probed_targets}
+    return [study.channel(name) for name in HTTP_KINDS if name in used]
+
+
+def _sort(journal: Journal, cut: datetime) -> tuple[list[_Post], tuple[int, int, int]]:
+    """The posts to delete now, and how many probes were deleted earlier, are still open,
+    and left nothing to delete."""
+    done = {
+        str(r[0])
+        for r in journal.con.execute("SELECT probe_id FROM events WHERE kind = ?", (DELETED,))
+    }
+    todo: list[_Post] = []
+    earlier = still_open = nothing = 0
+    rows = journal.con.execute(
+        "SELECT probe_id, channel, message_id, state, closes_at FROM probes "
+        "WHERE sent_at IS NOT NULL ORDER BY sent_at, probe_id"
+    )
+    for r in rows:
+        if r["channel"] not in HTTP_KINDS or r["message_id"] is None:
+            nothing += 1
+        elif r["probe_id"] in done:
+            earlier += 1
+        elif r["state"] != "closed" or parse_iso(r["closes_at"]) > cut:
+            still_open += 1
+        else:
+            todo.append(_Post(str(r["probe_id"]), str(r["channel"]), str(r["message_id"])))
+    return todo, (earlier, still_open, nothing)
+
+
+async def _clock(study: Study, api_base: str | None) -> Clock:
+    """The simulator's clock when the first platform is on this machine, else real time."""
+    from probes.campaign import discover_clock
+
+    platforms = _platforms(study)
+    base = api_base_of(platforms[0], api_base) if platforms else ""
+    return await discover_clock(base) if base else SystemClock()
+
+
+def _deleters(
+    study: Study,
+    names: set[str],
+    env: Mapping[str, str],
+    api_base: str | None,
+    clock: Clock,
+) -> tuple[dict[str, Deleter], list[Closer]]:
+    """A deleter for each channel named, and how to close them. `live` was checked before:
+    every platform here may be asked."""
+    deleters: dict[str, Deleter] = {}
+    closers: list[Closer] = []
+    for name in sorted(names):
+        settings = study.channel(name)
+        if name == "mastodon":
+            posts = MastodonPosts.build(settings, env=env, api_base=api_base, clock=clock)
+            deleters[name], close = posts, posts.client.aclose
+        else:
+            channel, close = module_of(name).build(
+                settings, env=env, clock=clock, api_base=api_base, live=True
+            )
+            deleters[name] = channel
+        closers.append(close)
+    return deleters, closers
+
+
+async def _delete(deleter: Deleter, message_id: str, clock: Clock) -> bool:
+    """Delete one post, trying again after a rate limit's reset or a failure on the way."""
+    failures = waits = 0
+    rng = random.Random(message_id)
+    while True:
+        try:
+            return await deleter.delete(message_id)
+        except Transient as e:
+            now = clock.now()
+            if e.retry_at is not None and e.retry_at > now:
+                wait = (e.retry_at - now).total_seconds() + 1
+                waits += 1
+                if wait > MAX_RATE_WAIT_S or waits > MAX_RATE_WAITS:
+                    raise
+            else:
+                failures += 1
+                if failures >= MAX_FAILURES:
+                    raise
+                wait = rng.uniform(0.5, 1.0) * 2.0**failures
+            await clock.sleep(wait)
+
+
+class MastodonPosts:
+    """DELETE /api/v1/statuses/:id for the probe account (`MastodonChannel` has no delete)."""
+
+    ENDPOINT = "DELETE /api/v1/statuses/:id"
+
+    def __init__(self, client: httpx.AsyncClient, channel: MastodonChannel, clock: Clock) -> None:
+        self.client = client
+        self.channel = channel  # a MastodonChannel on the same client: checks the token
+        self.clock = clock
+        self.reset_at: datetime | None = None  # when a spent budget comes back
+
+    @classmethod
+    def build(
+        cls,
+        settings: ChannelSettings,
+        *,
+        env: Mapping[str, str],
+        api_base: str | None,
+        clock: Clock,
+    ) -> MastodonPosts:
+        from probes import mastodon as md
+        from probes import mastodon_parse as mp
+
+        base = api_base_of(settings, api_base)
+        client = md.make_client(base, credential(settings, env, loopback=is_loopback(base)))
+        instance = mp.instance_of(settings.api_base or base)
+        channel = md.MastodonChannel(
+            client, account=settings.account, instance=instance, clock=clock
+        )
+        return cls(client, channel, clock)
+
+    async def delete(self, message_id: str) -> bool:
+        """True when Mastodon deleted the status now, False when it was already gone."""
+        from probes.mastodon import MASTODON_RATE_LIMIT
+
+        await self.channel.me()  # never delete with a token of another account
+        if not message_id.isdigit():
+            raise Rejected(f"{message_id!r} is not a Mastodon status id; it cannot be deleted")
+        path = f"/api/v1/statuses/{message_id}"
+        what = f"Mastodon API DELETE {path}"
+        if self.reset_at is not None and self.reset_at > self.clock.now():
+            raise Transient(f"{what}: rate limit spent until {iso(self.reset_at)}; not sent",
+                            retry_at=self.reset_at)  # fmt: skip
+        try:
+            response = await self.client.delete(path)
+        except httpx.TransportError as exc:
+            raise Transient(f"{what}: {type(exc).__name__}; try again later") from exc
+        limit = read_rate_limit(self.ENDPOINT, response.headers, MASTODON_RATE_LIMIT)
+        spent = limit is not None and limit.remaining == 0
+        self.reset_at = limit.reset_at if limit is not None and spent else None
+        status = response.status_code
+        if status == 429 or status >= 500:
+            retry = limit.reset_at if status == 429 and limit is not None else None
+            raise Transient(f"{what}: {status_text(response)}", retry_at=retry)
+        if status == 404:
+            return False
+        if status in (401, 403):
+            raise AuthError(
+                f"{what}: {status_text(response)}: the access token is missing, expired or "
+                "lacks the write:statuses scope"
+            )
+        if response.is_error:
+            raise Rejected(f"{what}: {status_text(response)}")
+        return True

@@ -1,0 +1,464 @@
+"""Probes sent by hand: a worksheet of the due `manual` probes, and its filled rows recorded.
+
+Where no API can be used (a phone line, a web form, an app's chat), people send the probes.
+`worksheet` writes the due ones as a CSV with the text to send and empty columns to fill in;
+`import_worksheet` records the filled rows in the journal exactly as the runner records a
+probe it sent (state `sent` or `closed`, an `acknowledged` attempt, the reply by the brand's
+handle), so the analysis treats them like any other probe.
+
+The import checks every row first and records nothing unless all are good; a row whose
+`sent_at` is empty is not done yet and is skipped; a row recorded before with the same values
+changes nothing, so the same sheet may be imported again as it fills up. Sending outside the
+probe's slot is a warning, not an error: people are late.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from probes.journal import ACKNOWLEDGED, Journal
+from study.clock import SystemClock
+from study.errors import Problem, StudyError, StudyProblems
+from study.load import load_study
+from study.load_tables import suggest
+from study.model import ProbeState, ReplyKind, Study
+from study.plan import make_plan
+from study.timeutil import iso, parse_iso
+
+MANUAL = "manual"
+COLUMNS = (
+    "probe_id", "brand", "country", "handle", "slot", "scheduled_at", "scheduled_local",
+    "text", "sent_at", "replied_at", "reply_kind", "reply_text", "note",
+)  # fmt: skip
+REQUIRED = ("probe_id", "sent_at", "replied_at", "reply_kind", "reply_text")
+REPLY_KINDS = ("public_reply", "direct_message", "redirect", "auto_ack")
+BY_HAND = "recorded by hand"
+_EXAMPLE = "2026-03-02T14:05:00+01:00"
+
+
+@dataclass(frozen=True)
+class WorksheetImport:
+    """What one import of a filled worksheet changed in the journal."""
+
+    recorded: int  # probes recorded as sent by hand
+    replies: int  # replies recorded
+    closed: int  # windows closed (they had ended by the import's time)
+    unchanged: int  # rows recorded before with the same values
+    blank: int  # rows without a sent_at: not done yet
+    warnings: tuple[str, ...]  # FILE:line: warning lines (e.g. sent outside the slot)
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    probe_id: str
+    sent_at: datetime
+    replied_at: datetime | None
+    kind: str
+    reply_text: str
+    note: str
+
+
+def worksheet(study_dir: Path, out: Path, *, now: datetime | None = None) -> int:
+    """Write the `manual` probes not yet recorded to `out` (a new CSV); how many.
+
+    With `now`, only those scheduled by then. The journal is created from the plan if the
+    study has not been run yet. Times are ISO 8601 with their offset: `scheduled_at` in UTC,
+    `scheduled_local` in the country's time zone."""
+    if out.exists():
+        raise StudyError(
+            f"{out}: already exists (it may hold results not yet imported); choose another "
+            "--out, or import it and move it away first"
+        )
+    study = load_study(study_dir)
+    journal = _open(study_dir, study, SystemClock().now())
+    try:
+        due = journal.probes_in(ProbeState.PLANNED, channels=[MANUAL])
+    finally:
+        journal.close()
+    due = [p for p in due if now is None or p.scheduled_at <= now]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for p in due:
+        zone = ZoneInfo(study.country(p.country).timezone)
+        writer.writerow(
+            [
+                p.probe_id, p.brand, p.country, p.handle, p.slot,
+                p.scheduled_at.isoformat(timespec="seconds"),
+                p.scheduled_at.astimezone(zone).isoformat(timespec="seconds"),
+                p.text, "", "", "", "", "",
+            ]
+        )  # fmt: skip
+    _write_atomic(out, buf.getvalue().encode("utf-8"))
+    return len(due)
+
+
+def instructions(study_dir: Path) -> str:
+    """The `[channels.manual] instructions` of the study, or ''."""
+    study = load_study(study_dir)
+    try:
+        return dict(study.channel(MANUAL).options).get("instructions", "")
+    except KeyError:
+        return ""
+
+
+def import_worksheet(
+    study_dir: Path, csv_path: Path, *, now: datetime | None = None
+) -> WorksheetImport:
+    """Record a filled worksheet's rows in the journal; what changed.
+
+    `now` (default: the real time) is the moment of the import: no time may lie after it,
+    and a window that ended by then is closed. Raises `StudyProblems` (one `FILE:line: what;
+    the fix` per bad row) and records nothing unless every row is good."""
+    now = now or SystemClock().now()
+    file = str(csv_path)
+    study = load_study(study_dir)
+    problems: list[Problem] = []
+    records = _read_sheet(csv_path, problems)
+    journal = _open(study_dir, study, now)
+    try:
+        known = _known(journal)
+        rows: list[_Row] = []
+        warnings: list[str] = []
+        first: dict[str, int] = {}
+        blank = 0
+        for line, values in records:
+            if not any(values[c] for c in ("sent_at", "replied_at", "reply_kind", "reply_text")):
+                blank += 1
+                continue
+            bad: list[str] = []
+            row = _parse(line, values, known, now, bad)
+            if row is not None and row.probe_id in first:
+                bad.append(
+                    f"repeats probe {row.probe_id} of line {first[row.probe_id]}; keep one "
+                    "row per probe"
+                )
+            problems.extend(Problem(file, line, message) for message in bad)
+            if bad or row is None:
+                continue
+            first[row.probe_id] = line
+            rows.append(row)
+            late = (
+                _outside_slot(study, journal, row) if known[row.probe_id].state == "planned" else ""
+            )
+            if late:
+                warnings.append(f"{file}:{line}: warning: {late}")
+        if problems:
+            raise StudyProblems(sorted(problems, key=lambda p: p.line or 0))
+        sends = [r for r in rows if known[r.probe_id].state == "planned"]
+        replies = [r for r in rows if r.replied_at is not None and known[r.probe_id].reply is None]
+        closed = _record(journal, sends, replies, now, csv_path.name)
+    finally:
+        journal.close()
+    unchanged = len(rows) - len({r.probe_id for r in sends + replies})
+    return WorksheetImport(len(sends), len(replies), closed, unchanged, blank, tuple(warnings))
+
+
+# -- reading the sheet --------------------------------------------------------------------
+
+
+def _read_sheet(path: Path, out: list[Problem]) -> list[tuple[int, dict[str, str]]]:
+    """The non-blank rows with the physical line each starts on (the header is line 1),
+    values stripped; columns other than the worksheet's are ignored."""
+    name = str(path)
+    shape = f"the worksheet's columns: {','.join(COLUMNS)}"
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise StudyError(f"{path}: does not exist; check the path") from None
+    except UnicodeDecodeError:
+        raise StudyError(f'{path}: is not UTF-8 text; save it as UTF-8 ("CSV UTF-8")') from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    end = 0
+    try:
+        for record in reader:
+            line, end = end + 1, reader.line_num  # a quoted value may span several lines
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = [cell.strip() for cell in record]
+                missing = [c for c in REQUIRED if c not in header]
+                for column in missing:
+                    meant = suggest(column, [h for h in header if h not in COLUMNS])
+                    fix = f"rename '{meant}' to '{column}'" if meant else "add it"
+                    out.append(Problem(name, line, f"has no column '{column}'; {fix} ({shape})"))
+                if missing:
+                    return []
+            elif len(record) != len(header):
+                out.append(
+                    Problem(
+                        name,
+                        line,
+                        f"has {len(record)} values but the header has {len(header)}; give "
+                        "every row all of them (an empty one is just ',,') and quote a value "
+                        "with a comma",
+                    )
+                )
+            else:
+                row = dict.fromkeys(COLUMNS, "")
+                row.update((c, v.strip()) for c, v in zip(header, record, strict=True))
+                rows.append((line, row))
+    except csv.Error as error:
+        out.append(
+            Problem(
+                name,
+                end + 1,
+                f"is not valid CSV ({error}); check the quotes from this line on: quote a "
+                'whole value, and double a quote inside one ("")',
+            )
+        )
+        return []
+    if header is None:
+        raise StudyError(f"{path}: is empty; write a worksheet with: replybench worksheet")
+    return rows
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A probe as the journal has it, with its reply recorded by hand if any."""
+
+    channel: str
+    state: str
+    sent_at: str | None
+    reply: tuple[str, str, str] | None  # created_at, kind, text
+
+
+def _known(journal: Journal) -> dict[str, _Known]:
+    replies = {
+        str(r["probe_id"]): (str(r["created_at"]), str(r["kind"]), str(r["text"]))
+        for r in journal.con.execute(
+            "SELECT probe_id, created_at, kind, text FROM replies WHERE channel = ? "
+            "AND reply_id = probe_id || '-reply'",
+            (MANUAL,),
+        )
+    }
+    return {
+        str(r["probe_id"]): _Known(
+            str(r["channel"]), str(r["state"]), r["sent_at"], replies.get(str(r["probe_id"]))
+        )
+        for r in journal.con.execute("SELECT probe_id, channel, state, sent_at FROM probes")
+    }
+
+
+def _time(name: str, value: str, now: datetime, bad: list[str]) -> datetime | None:
+    """An instant from ISO 8601 text with an offset (the same rules as `replybench import`)."""
+    try:
+        when = parse_iso(value)
+    except ValueError:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            bad.append(f"{name} '{value}' is not an ISO 8601 time; write it like {_EXAMPLE}")
+            return None
+        bad.append(
+            f"{name} '{value}' has no UTC offset; add the one of the clock it was read from, "
+            f"e.g. '{value}Z' or '{value}+01:00'"
+        )
+        return None
+    if when > now:
+        bad.append(
+            f"{name} {value} is after the import's time {iso(now)}; check the date and its "
+            "UTC offset"
+        )
+        return None
+    return when
+
+
+def _parse(
+    line: int, v: dict[str, str], known: dict[str, _Known], now: datetime, bad: list[str]
+) -> _Row | None:
+    pid = v["probe_id"]
+    probe = known.get(pid)
+    if not pid:
+        bad.append("probe_id is empty; copy the row from the worksheet as it was written")
+    elif probe is None:
+        meant = suggest(pid, [k for k, p in known.items() if p.channel == MANUAL])
+        hint = f" (did you mean '{meant}'?)" if meant else ""
+        bad.append(
+            f"probe '{pid}' is not in this study's journal{hint}; copy the probe_id from the "
+            "worksheet"
+        )
+    elif probe.channel != MANUAL:
+        bad.append(
+            f"probe {pid} is a {probe.channel} probe: the runner sends it, not a person; "
+            "remove the row"
+        )
+    elif probe.state not in ("planned", "sent", "closed"):
+        bad.append(f"probe {pid} is {probe.state}; remove the row")
+    kind = v["reply_kind"] or ReplyKind.PUBLIC_REPLY.value
+    if kind not in REPLY_KINDS:
+        meant = suggest(kind, list(REPLY_KINDS))
+        hint = f" (did you mean '{meant}'?)" if meant else ""
+        bad.append(f"reply_kind '{kind}' is unknown{hint}; use one of {', '.join(REPLY_KINDS)}")
+    if not v["sent_at"]:
+        bad.append("sent_at is empty but the reply is filled in; add when the inquiry was sent")
+    sent = _time("sent_at", v["sent_at"], now, bad) if v["sent_at"] else None
+    replied = _time("replied_at", v["replied_at"], now, bad) if v["replied_at"] else None
+    if sent is not None and replied is not None and replied < sent:
+        bad.append(
+            f"replied_at {v['replied_at']} is before sent_at {v['sent_at']}; check both times "
+            "and their UTC offsets"
+        )
+    if not v["replied_at"]:
+        for column in ("reply_kind", "reply_text"):
+            if v[column]:
+                bad.append(
+                    f"{column} is given but replied_at is empty; add the reply's time or "
+                    f"clear {column}"
+                )
+    if bad or sent is None or probe is None:
+        return None
+    row = _Row(line, pid, sent, replied, kind, v["reply_text"], v["note"])
+    _check_recorded(row, probe, v, bad)
+    return None if bad else row
+
+
+def _check_recorded(row: _Row, probe: _Known, v: dict[str, str], bad: list[str]) -> None:
+    """A probe recorded before must be given the same values again (a reply may be added)."""
+    if probe.state == "planned":
+        return
+    fix = "correct the row: the journal keeps what was recorded first"
+    if probe.sent_at != iso(row.sent_at):
+        bad.append(
+            f"probe {row.probe_id} is already recorded as sent at {probe.sent_at}, not "
+            f"{v['sent_at']}; {fix}"
+        )
+    elif probe.reply is not None and probe.reply != _reply_of(row):
+        at, kind, _ = probe.reply
+        bad.append(
+            f"probe {row.probe_id} is already recorded with a {kind} at {at}, and this row "
+            f"differs (replied_at, reply_kind or reply_text); {fix}"
+        )
+
+
+def _reply_of(row: _Row) -> tuple[str, str, str] | None:
+    if row.replied_at is None:
+        return None
+    return (iso(row.replied_at), row.kind, row.reply_text)
+
+
+def _outside_slot(study: Study, journal: Journal, row: _Row) -> str:
+    """Why the send lies outside its probe's slot, or ''."""
+    probe = journal.probe(row.probe_id)
+    if probe.slot_start_at <= row.sent_at < probe.slot_end_at:
+        return ""
+    zone = ZoneInfo(study.country(probe.country).timezone)
+    start, end = probe.slot_start_at.astimezone(zone), probe.slot_end_at.astimezone(zone)
+    return (
+        f"probe {row.probe_id} was sent at {row.sent_at.astimezone(zone):%Y-%m-%d %H:%M} local "
+        f"time, outside its {probe.slot} slot ({start:%Y-%m-%d %H:%M}-{end:%H:%M} "
+        f"{probe.country}); recorded anyway, say why in the note column if it matters"
+    )
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def _open(study_dir: Path, study: Study, now: datetime) -> Journal:
+    return Journal.create_or_open(
+        study_dir,
+        make_plan(study),
+        study_name=study.name,
+        window_hours=study.window_hours,
+        now=now,
+    )
+
+
+def _record(
+    journal: Journal, sends: list[_Row], replies: list[_Row], now: datetime, source: str
+) -> int:
+    """Record the new sends and replies and close the windows that ended by `now`, as the
+    runner would; how many windows closed. Writes nothing when nothing changes."""
+    window = timedelta(hours=float(journal.meta("window_hours") or "nan"))
+    ending = journal.con.execute(
+        "SELECT count(*) FROM probes WHERE channel = ? AND state = 'sent' AND closes_at <= ?",
+        (MANUAL, iso(now)),
+    ).fetchone()[0]
+    if not sends and not replies and not ending:
+        return 0
+    with journal.tx() as con:
+        for r in sends:
+            con.execute(
+                "UPDATE probes SET state = 'sent', sent_at = ?, closes_at = ?, detail = ? "
+                "WHERE probe_id = ? AND state = 'planned'",
+                (iso(r.sent_at), iso(r.sent_at + window), r.note or None, r.probe_id),
+            )
+            con.execute(
+                "INSERT INTO attempts(probe_id, started_at, finished_at, outcome, detail) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (r.probe_id, iso(r.sent_at), iso(r.sent_at), ACKNOWLEDGED, BY_HAND),
+            )
+            detail = f"{BY_HAND} ({source})" + (f": {r.note}" if r.note else "")
+            _event(journal, iso(r.sent_at), "sent", r.probe_id, detail)
+        for r in replies:
+            assert r.replied_at is not None
+            handle = journal.probe(r.probe_id).handle
+            con.execute(
+                "INSERT OR IGNORE INTO replies(channel, reply_id, probe_id, author, author_id, "
+                "text, created_at, kind, seen_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    MANUAL, f"{r.probe_id}-reply", r.probe_id, handle, handle, r.reply_text,
+                    iso(r.replied_at), r.kind, iso(now),
+                ),
+            )  # fmt: skip
+        closing = con.execute(
+            "SELECT probe_id, closes_at FROM probes WHERE channel = ? AND state = 'sent' "
+            "AND closes_at <= ?",
+            (MANUAL, iso(now)),
+        ).fetchall()
+        for c in closing:
+            con.execute(
+                "UPDATE probes SET state = 'closed', closed_at = closes_at WHERE probe_id = ?",
+                (c["probe_id"],),
+            )
+            _event(journal, str(c["closes_at"]), "closed", str(c["probe_id"]), "")
+        _observe(journal, now)
+    return len(closing)
+
+
+def _event(journal: Journal, at: str, kind: str, probe_id: str, detail: str) -> None:
+    journal.con.execute(
+        "INSERT INTO events(at, kind, probe_id, detail) VALUES (?, ?, ?, ?)",
+        (at, kind, probe_id, detail or None),
+    )
+
+
+def _observe(journal: Journal, now: datetime) -> None:
+    """An import says: as of now, these are the replies seen. The journal's as-of time moves
+    to now only when no other channel's inbox is still watched by the runner (it moves it
+    itself, and must not be overtaken while its probes are open)."""
+    watched = journal.con.execute(
+        "SELECT count(*) FROM probes WHERE channel <> ? AND state IN ('planned', 'sending', "
+        "'sent')",
+        (MANUAL,),
+    ).fetchone()[0]
+    last = journal.meta("last_observation")
+    if not watched and (last is None or last < iso(now)):
+        journal.con.execute(
+            "INSERT INTO meta(key, value) VALUES ('last_observation', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (iso(now),),
+        )
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write through a temporary file in the same folder, so a reader never sees half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
