@@ -7,7 +7,7 @@
 -- 'scope' or 'channel'; 'country' puts the outcomes back as they were).
 CREATE OR REPLACE TEMP TABLE outcomes AS
 SELECT * REPLACE (
-    CASE $by WHEN 'country' THEN country WHEN 'slot' THEN slot WHEN 'scope' THEN scope WHEN 'channel' THEN channel END
-        AS country
+    CASE $by WHEN 'country' THEN country WHEN 'slot' THEN slot
+             WHEN 'scope' THEN scope WHEN 'channel' THEN channel END AS country
 )
 FROM published_outcomes;

@@ -1,0 +1,210 @@
+"""The published site: `render_site` writes it from the data files, `serve_site` shows it.
+
+```
+SITE/index.html                  headline, ranking, charts, brand x country heatmap
+SITE/companies/<brand>.html      one page per brand
+SITE/countries/<country>.html    one page per country
+SITE/methodology.html            design, definitions, the study's own numbers, downloads
+SITE/charts/*.svg                every chart (matplotlib, deterministic)
+SITE/static/style.css
+SITE/data/                       the data files (analysis.publish), linked from every page
+```
+
+Every link is relative and nothing is fetched from elsewhere, so the site works from
+`file://` and from any web server. The same data give the same bytes. Company and country
+pages are drawn in worker processes when there are many (charts cost most of the time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import itertools
+import multiprocessing
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import fields
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from reports.charts import ChartSpec, Painter
+from reports.company import company_page
+from reports.context import CompanyPage, CountryPage, IndexPage, MethodPage
+from reports.data import DESIGN_FILES, REQUIRED, load
+from reports.method import method_page
+from reports.pages import country_page, index_page
+from reports.view import View
+from study.errors import StudyError
+
+Page = IndexPage | CompanyPage | CountryPage | MethodPage
+TEMPLATES: dict[type[Any], str] = {
+    IndexPage: "index.html",
+    CompanyPage: "company.html",
+    CountryPage: "country.html",
+    MethodPage: "methodology.html",
+}
+GENERATED = (("companies", "*.html"), ("countries", "*.html"), ("charts", "*.svg"))
+PARALLEL_FROM = 60  # pages; below this, worker processes cost more than they save
+Job = tuple[str, Page, list[ChartSpec]]  # (path relative to the site, page, its charts)
+
+
+@functools.cache
+def environment() -> Environment:
+    """The templates, autoescaped, with undefined names an error."""
+    return Environment(
+        loader=PackageLoader("reports"),
+        autoescape=select_autoescape(),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def context(page: Page) -> dict[str, Any]:
+    """A page's fields as the template's variables."""
+    return {f.name: getattr(page, f.name) for f in fields(page)}
+
+
+def render_page(page: Page) -> str:
+    """The HTML of one page."""
+    return environment().get_template(TEMPLATES[type(page)]).render(context(page))
+
+
+def render_site(
+    data: Path | Sequence[Path],
+    site_dir: Path,
+    study_dir: Path | None = None,
+    *,
+    workers: int | None = None,
+) -> Path:
+    """Write the site into `site_dir` from the data files; the path of its index.html.
+
+    `data` is the folder `analysis.publish.publish_data` wrote (it may be `site_dir/data`)
+    or the list of paths it returned; the files are copied into `site_dir/data` when they
+    live elsewhere. From `study_dir`, when given, the researchers' targets.csv and
+    scripts.csv are published beside them (study.toml is not: it names the probe
+    accounts). Pages and charts left from an earlier render are replaced. `workers`:
+    processes drawing the company and country pages (default: one per CPU).
+    Raises StudyError when a data file is missing.
+    """
+    site_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = site_dir / "data"
+    _gather(data, data_dir)
+    extra = _design_files(study_dir, data_dir)
+    view = View(load(data_dir), extra)
+    for folder, pattern in GENERATED:
+        for old in (site_dir / folder).glob(pattern):
+            old.unlink()
+    for folder in ("companies", "countries", "charts", "static"):
+        (site_dir / folder).mkdir(exist_ok=True)
+    css = files("reports").joinpath("static", "style.css").read_bytes()
+    (site_dir / "static" / "style.css").write_bytes(css)
+    total = 2 + len(view.countries) + len(view.brands)
+    _write_all(_jobs(view, data_dir), total, site_dir, workers)
+    return site_dir / "index.html"
+
+
+def _jobs(view: View, data_dir: Path) -> Iterator[Job]:
+    """Every page with its charts, built one at a time (so workers start on the first
+    while the rest are built)."""
+    index, charts = index_page(view)
+    yield "index.html", index, charts
+    yield "methodology.html", method_page(view, data_dir), []
+    for code in view.countries:
+        page, charts = country_page(view, code)
+        yield f"countries/{view.country_slug[code]}.html", page, charts
+    for brand in view.brands:
+        company, charts = company_page(view, brand)
+        yield f"companies/{view.brand_slug[brand]}.html", company, charts
+
+
+def write_pages(jobs: list[Job], site_dir: Path) -> None:
+    """Draw each job's charts and write its page (in a worker process or not)."""
+    painter = Painter()
+    for path, page, charts in jobs:
+        for spec in charts:
+            (site_dir / spec.path).write_bytes(painter.svg(spec))
+        (site_dir / path).write_text(render_page(page), encoding="utf-8", newline="\n")
+
+
+def _write_all(jobs: Iterator[Job], total: int, site_dir: Path, workers: int | None) -> None:
+    n = workers if workers is not None else os.cpu_count() or 1
+    if n <= 1 or total < PARALLEL_FROM:
+        write_pages(list(jobs), site_dir)
+        return
+    size = max(1, min(25, total // (4 * n)))
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n, mp_context=spawn) as pool:
+        batches = iter(lambda: list(itertools.islice(jobs, size)), [])
+        for done in [pool.submit(write_pages, batch, site_dir) for batch in batches]:
+            done.result()
+
+
+def _gather(data: Path | Sequence[Path], data_dir: Path) -> None:
+    sources = [data / name for name in REQUIRED] if isinstance(data, Path) else list(data)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for src in sources:
+        dest = data_dir / src.name
+        if src.is_file() and (not dest.exists() or not src.samefile(dest)):
+            shutil.copyfile(src, dest)
+
+
+def _design_files(study_dir: Path | None, data_dir: Path) -> tuple[str, ...]:
+    copied = []
+    for name, _ in DESIGN_FILES:
+        dest = data_dir / name
+        src = None if study_dir is None else study_dir / name
+        if src is not None and src.is_file():
+            if not dest.exists() or not src.samefile(dest):
+                shutil.copyfile(src, dest)
+            copied.append(name)
+        elif dest.is_file():
+            dest.unlink()  # from an earlier render with another study folder
+    return tuple(copied)
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site's files with headers that keep pages from loading anything else."""
+
+    def end_headers(self) -> None:
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+
+def make_server(
+    site_dir: Path, port: int, host: str = "127.0.0.1"
+) -> http.server.ThreadingHTTPServer:
+    """An HTTP server for the site in `site_dir` (port 0: any free port)."""
+    if not (site_dir / "index.html").is_file():
+        raise StudyError(
+            f"{site_dir}: no index.html here; write the site first with replybench report"
+        )
+    handler = functools.partial(_Handler, directory=str(site_dir))
+    try:
+        return http.server.ThreadingHTTPServer((host, port), handler)
+    except OSError as e:
+        raise StudyError(
+            f"cannot listen on {host}:{port} ({e.strerror}); choose another port with --port"
+        ) from e
+
+
+def serve_site(
+    site_dir: Path,
+    port: int = 8000,
+    *,
+    host: str = "127.0.0.1",
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the site until interrupted; `ready` gets its address once it listens."""
+    server = make_server(site_dir, port, host)
+    with server:
+        if ready is not None:
+            ready(f"http://{host}:{server.server_address[1]}/")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
