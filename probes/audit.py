@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ from study.paths import journal_path, ledger_path
 from study.timeutil import parse_iso
 
 SIMULATED = ("x", "mastodon", "bluesky")  # the channels the simulator serves
+ANSWERS = ("public_reply", "direct_message", "redirect")  # reply kinds that answer a probe
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class BrandRow:
     ledger_posts: int  # ledger: probe posts mentioning this brand's accounts
     replies: int  # journal: items from this brand's accounts to the probe account
     ledger_replies: int  # ledger: the same, up to the runner's last inbox read
-    answered: int  # journal: probes with a response (public reply, DM, redirect)
+    answered: int  # journal: probes with a response (public reply, DM, redirect) by the brand
 
     @property
     def matches(self) -> bool:
@@ -119,11 +120,6 @@ def audit(study: Study, study_dir: Path) -> AuditReport:
         reconciled = con.execute(
             "SELECT count(*) FROM attempts WHERE outcome = 'reconciled'"
         ).fetchone()[0]
-        answered_rows = con.execute(
-            "SELECT p.brand, count(DISTINCT r.probe_id) FROM replies r JOIN probes p "
-            "USING (probe_id) WHERE r.kind IN ('public_reply', 'direct_message', 'redirect') "
-            "GROUP BY p.brand"
-        ).fetchall()
     finally:
         con.close()
     last_read = parse_iso(last_read_row[0]) if last_read_row else None
@@ -194,9 +190,10 @@ def audit(study: Study, study_dir: Path) -> AuditReport:
         b = brand_of.get((r["channel"], me_on.norm(r["author"]))) if me_on else None
         if b is not None and (last_read is None or parse_iso(r["created_at"]) <= last_read):
             journal_replies[b] += 1
-    planned: Counter[str] = Counter(p["brand"] for p in probes)
+    # Only the simulated channels' probes: e-mail and manual ones have no ledger to match.
+    planned: Counter[str] = Counter(p["brand"] for p in probes if p["channel"] in accounts)
     sent: Counter[str] = Counter(p["brand"] for p in by_message.values())
-    answered = defaultdict(int, {str(r[0]): int(r[1]) for r in answered_rows})
+    answered = _answered(probes, replies, accounts, brand_of)
     rows = [
         BrandRow(
             brand=b,
@@ -211,6 +208,26 @@ def audit(study: Study, study_dir: Path) -> AuditReport:
     ]
     missed = sum(1 for p in probes if p["state"] == "missed")
     return AuditReport(rows, problems, after, int(reconciled), missed)
+
+
+def _answered(
+    probes: list[sqlite3.Row],
+    replies: list[sqlite3.Row],
+    accounts: dict[str, ProbeAccount],
+    brand_of: dict[tuple[str, str], str],
+) -> Counter[str]:
+    """Probes of the simulated channels with a response (a public reply, DM or redirect) from
+    one of their brand's own accounts, by brand. A stranger's reply to a probe is matched to
+    it in the journal but answers nothing, as in the analysis (analysis/sql/outcomes.sql)."""
+    brand = {p["probe_id"]: p["brand"] for p in probes if p["channel"] in accounts}
+    done: set[str] = set()
+    for r in replies:
+        me = accounts.get(r["channel"])
+        if me is None or r["probe_id"] not in brand or r["kind"] not in ANSWERS:
+            continue
+        if brand_of.get((r["channel"], me.norm(r["author"]))) == brand[r["probe_id"]]:
+            done.add(r["probe_id"])
+    return Counter(brand[pid] for pid in done)
 
 
 def print_audit(report: AuditReport) -> None:

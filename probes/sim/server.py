@@ -1,6 +1,8 @@
 """The simulator as a real HTTP server, for a runner in another process.
 
-`serve` loads the study, plans it and serves the X face on 127.0.0.1, writing `DIR/sim/port`.
+`serve` loads the study, plans it and serves its faces on 127.0.0.1 (X, and Mastodon and
+Bluesky when its targets use them; `probes.sim.faces`), writing `DIR/sim/port`. A study
+without `[channels.x]` gets no X face: paths no face owns are answered 404.
 Its clock is held at the start time until the first request arrives; from then on virtual
 time runs `speed` times faster than real time. The clock's anchor is written to
 `DIR/sim/clock.json` at that moment and served at `GET /__sim/clock`: a runner in another
@@ -23,10 +25,11 @@ from types import FrameType
 
 import httpx
 
-from probes.sim.faces import Dispatch, faces_for
+from probes.sim.faces import FACES, Dispatch, Face, faces_for
 from probes.sim.faults import Decision, Faults, answer
 from probes.sim.ledger import Ledger
 from probes.sim.platform import XPlatform
+from probes.sim.profiles import load_settings
 from study.clock import ClockAnchor, HeldClock, SystemClock
 from study.paths import ledger_path, sim_dir
 
@@ -39,7 +42,7 @@ class RunningSimulator:
     """A simulator serving in a background thread; `stop()` ends it and closes the ledger."""
 
     port: int
-    platform: XPlatform
+    platform: XPlatform | None  # the X face; None for a study without [channels.x]
     clock: HeldClock
     faults: Faults
     _server: ThreadingHTTPServer = field(repr=False)
@@ -128,17 +131,25 @@ def start_background(
     # the seconds a runner takes to start cost no virtual hours. clock.json appears then.
     clock = HeldClock(start, speed, lambda a: _write(folder / "clock.json", a.to_json()))
     ledger = Ledger(ledger_path(study_dir))
-    platform = XPlatform.for_study(study, clock, ledger=ledger)
-    routes = Dispatch(platform, faces_for(study, clock, ledger))
-    sim = serve_platform(
-        platform, clock, Faults(faults, platform.settings.seed), port=port, routes=routes
-    )
+    platform: XPlatform | None = None
+    fallback: Face = NoFace()
+    if any(c.name == "x" for c in study.channels):
+        platform = XPlatform.for_study(study, clock, ledger=ledger)
+        fallback = platform
+    routes = Dispatch(fallback, faces_for(study, clock, ledger))
+    seed = load_settings(
+        study.path,
+        seed=study.seed,
+        brands={t.brand for t in study.targets},
+        countries={c.code for c in study.countries},
+    ).seed
+    sim = serve_platform(platform, clock, Faults(faults, seed), port=port, routes=routes)
     _write(folder / "port", f"{sim.port}\n")
     return sim
 
 
 def serve_platform(
-    platform: XPlatform,
+    platform: XPlatform | None,
     clock: HeldClock | ClockAnchor,
     faults: Faults,
     *,
@@ -147,10 +158,14 @@ def serve_platform(
 ) -> RunningSimulator:
     """Serve an already built platform on 127.0.0.1 from a background thread. `clock` is the
     platform's held clock (released by the first request) or the anchor of a running one;
-    `routes` adds other platforms' faces (Mastodon, Bluesky) beside the X one."""
+    `routes` adds other platforms' faces (Mastodon, Bluesky) beside the X one (and is
+    required when there is no X face)."""
     if isinstance(clock, ClockAnchor):
         clock = HeldClock.running(clock)
-    routes = routes or Dispatch(platform)
+    if routes is None:
+        if platform is None:
+            raise ValueError("serve_platform: no X platform and no routes: nothing to serve")
+        routes = Dispatch(platform)
     server = _Server(("127.0.0.1", port), routes, clock, faults)
     thread = threading.Thread(
         target=server.serve_forever, args=(0.05,), name="simulator", daemon=True
@@ -176,6 +191,27 @@ def running(
         yield sim
     finally:
         sim.stop()
+
+
+class NoFace:
+    """The fallback of a simulator without an X face: every path no face owns is a 404 that
+    says why (a runner pointed at the wrong place sees it in the error)."""
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        served = " and ".join(f"{name} under {prefix}" for name, (prefix, _) in FACES.items())
+        return httpx.Response(
+            404,
+            json={
+                "error": f"Not Found: {request.url.path}; the study has no [channels.x], so "
+                f"this simulator serves no X API (it serves {served} when targets use them)"
+            },
+        )
+
+    def refuse(self, request: httpx.Request, status: int) -> httpx.Response:
+        return httpx.Response(status, json={"error": f"injected fault ({status})"})
+
+    def close(self) -> None:
+        pass
 
 
 class _Server(ThreadingHTTPServer):

@@ -9,19 +9,39 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from probes.audit import audit
+from probes.campaign import run_campaign
+from probes.journal import Journal
+from probes.mail import MailChannel
+from probes.runner import RunnerConfig
 from study.load import load_study
-from study.paths import sim_dir
+from study.paths import journal_path, sim_dir
 from study.plan import make_plan
+from tests.e2e.multichannel import (
+    MAIL_PASSWORD_ENV,
+    BrandThread,
+    SharedClock,
+    VirtualNow,
+    deliveries,
+    last_observation,
+    local_servers,
+    mail_rules,
+    message_id,
+    missing_mail_replies,
+    mixed_study,
+)
 from tests.e2e.studies import short_study
+from tests.probes.mailservers import ADDRESS, PASSWORD, Responder, Rule, dovecot, smtp_server
 
 CLI = [sys.executable, "-m", "study.cli"]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("REPLYBENCH_")}
@@ -156,3 +176,147 @@ def test_ctrl_c_stops_cleanly_and_a_second_start_resumes(tmp_path: Path) -> None
         sim.send_signal(signal.SIGTERM)
         sim.wait(10)
     assert audit(study, d).ok
+
+
+# -- the drill with e-mail and Mastodon targets ------------------------------------------------
+
+
+def kill_and_restart(
+    d: Path, url: str, env: dict[str, str], logs: Path, *, kills: int = 6
+) -> tuple[int, int]:
+    """`replybench run` started, SIGKILLed after a random 0.4-3 s and started again, `kills`
+    times, then left to finish (runs that die at the injection point are started again).
+    (kills, crashes)."""
+    rng = random.Random(int(os.environ.get("DRILL_SEED", "2026")))
+    killed = crashes = 0
+    while True:
+        log = logs / f"run-{killed}-{crashes}.log"
+        with log.open("wb") as f:
+            runner = subprocess.Popen([*CLI, "run", str(d), "--api-base", url], stdout=f,
+                                      stderr=f, env=env)  # fmt: skip
+        if killed < kills:
+            time.sleep(rng.uniform(0.4, 3.0))
+            if runner.poll() is None:
+                runner.send_signal(signal.SIGKILL)
+                runner.wait()
+                killed += 1
+                continue
+        runner.wait(timeout=180)
+        if runner.returncode == 137:
+            crashes += 1
+            continue
+        assert runner.returncode == 0, log.read_text()
+        return killed, crashes
+
+
+@pytest.mark.slow
+def test_the_drill_with_email_and_mastodon_targets_never_sends_twice_nor_loses_a_reply(
+    tmp_path: Path,
+) -> None:
+    """The drill repeated on a study without X: `replybench sim` serves its Mastodon targets
+    (with faults), Dovecot and aiosmtpd in this process its e-mail targets, whose brands
+    answer from a thread on the simulator's clock."""
+    d = tmp_path / "drill"
+    brands = ["acorn", "birch", "cedar", "dune", "ember", "fjord"]
+
+    now = VirtualNow(d)
+    with dovecot() as imap, smtp_server(imap, now) as hub:
+        mixed_study(d, channels=("mastodon", "email"), brands=brands, window_hours=3,
+                    smtp_port=hub.port, imap_port=imap.port)  # fmt: skip
+        study = load_study(d)
+        plan = make_plan(study)
+        span = (
+            max(p.scheduled_at for p in plan) + timedelta(hours=study.window_hours + 1)
+            - (min(p.slot_start_at for p in plan) - timedelta(hours=1))
+        )  # fmt: skip
+        sim, url = start_sim(d, span.total_seconds() / 30, faults=0.15)
+        # dune's team answers in the thread here: matching by subject alone is another test's
+        responder = Responder(hub, mail_rules(brands, {"dune": Rule("answer", after_s=5400)}))
+        try:
+            with BrandThread(responder, now):
+                env = {**RUN_ENV, MAIL_PASSWORD_ENV: PASSWORD}
+                kills, crashes = kill_and_restart(d, url, env, tmp_path)
+        finally:
+            sim.send_signal(signal.SIGTERM)
+            sim.wait(10)
+        assert kills >= 3, "the campaign ended before the drill could kill it often enough"
+        assert crashes >= 1, "no run died between acknowledgement and journal"
+
+        final = status_json(d)
+        states = final["states"]
+        assert isinstance(states, dict) and set(states) <= {"closed", "missed"}, states
+        assert states.get("closed", 0) >= len(plan) // 2
+        # Mastodon: the journal against the simulator's ledger.
+        report = audit(study, d)
+        assert report.ok, report.problems
+        assert report.reconciled >= crashes
+        # E-mail: count each probe's deliveries (its Message-ID is the same on every attempt).
+        con = sqlite3.connect(f"file:{journal_path(d)}?mode=ro", uri=True)
+        try:
+            sent = {r[0] for r in con.execute("SELECT message_id FROM probes WHERE channel = "
+                                              "'email' AND message_id IS NOT NULL")}  # fmt: skip
+            blind = Counter(r[0] for r in con.execute(
+                "SELECT probe_id FROM attempts JOIN probes USING (probe_id) WHERE channel = "
+                "'email' AND outcome = 'absent'"))  # fmt: skip
+            seen = {r[0] for r in con.execute("SELECT reply_id FROM replies WHERE channel = "
+                                              "'email'")}  # fmt: skip
+            last = last_observation(con)
+        finally:
+            con.close()
+        ids = {message_id(p): p.probe_id for p in plan if p.channel == "email"}
+        got = deliveries(hub)
+        assert sent and set(got) <= set(ids)
+        for mid, probe_id in ids.items():
+            # Nothing acknowledged is lost, and nothing is sent again once acknowledged or
+            # found. The one exception is the adapter's documented blind spot: a kill between
+            # the SMTP server's 250 and filing the Sent copy leaves no trace the lookup can
+            # find, so the probe is sent again (or, if its slot has ended, recorded as missed
+            # though delivered). That case is pinned down, deterministically, by
+            # test_a_kill_between_smtp_and_the_sent_copy_is_not_sent_again below.
+            acknowledged = int(mid in sent)
+            assert acknowledged <= got[mid] <= acknowledged + blind[probe_id], probe_id
+        # Every answer the brands sent by the runner's last inbox read is in the journal.
+        assert len(hub.delivered) >= 3
+        assert missing_mail_replies(hub, seen, last, grace=timedelta(minutes=5)) == []
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+@pytest.mark.xfail(
+    strict=True,
+    reason="probes/mail.py: after a kill between the SMTP server's 250 and filing the copy in "
+    "Sent, find_sent finds no trace, so the runner sends the probe again (or records it as "
+    "missed though the brand received it)",
+)
+async def test_a_kill_between_smtp_and_the_sent_copy_is_not_sent_again(tmp_path: Path) -> None:
+    """The e-mail drill's worst moment, made deterministic: the probe reached the brand's
+    server and the process died before the Sent copy was filed."""
+    clock = SharedClock(datetime(2026, 3, 2, tzinfo=UTC))
+    with dovecot() as imap, smtp_server(imap, clock.now) as hub:
+        d = mixed_study(tmp_path / "s", channels=("email",), brands=["cedar"],
+                        smtp_port=hub.port, imap_port=imap.port)  # fmt: skip
+        study = load_study(d)
+        plan = make_plan(study)
+        first = min(plan, key=lambda p: p.scheduled_at)
+        clock.set(first.scheduled_at)
+        journal = Journal.create_or_open(
+            d, plan, study_name=study.name, window_hours=study.window_hours, now=clock.now()
+        )
+        journal.begin_attempt(first.probe_id, clock.now())
+        journal.close()
+        channel = MailChannel(local_servers(hub, imap.port), from_address=ADDRESS, clock=clock)
+        raw, sent = channel.compose(first)
+        channel._submit(first, raw)  # accepted by the server ... and the process died here
+        clock.advance(120)
+        config = RunnerConfig(reconcile_after_real_s=0)
+        env = {MAIL_PASSWORD_ENV: PASSWORD}
+        await run_campaign(d, env=env, clock=clock, config=config)
+        assert deliveries(hub)[sent.message_id] == 1
+    con = sqlite3.connect(f"file:{journal_path(d)}?mode=ro", uri=True)
+    try:
+        row = con.execute(
+            "SELECT state, message_id FROM probes WHERE probe_id = ?", (first.probe_id,)
+        ).fetchone()
+    finally:
+        con.close()
+    assert tuple(row) == ("closed", sent.message_id)
