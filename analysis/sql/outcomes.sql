@@ -6,7 +6,9 @@
 -- direct_message or redirect whose author is an official account of the probe's brand: any
 -- handle of any probe of that brand in the journal, compared case-insensitively and without
 -- a leading '@' (so the global account answering a local probe counts; a stranger never
--- does). An auto_ack is not a response: the first one from an official account is kept as
+-- does). On private channels (email, manual) only the recipient can answer a probe, so any
+-- reply matched to it is the brand's, whatever its address (help desks answer from their
+-- own). An auto_ack is not a response: the first one from an official account is kept as
 -- auto_ack_at. A probe is observed until min(sent_at + window, as_of): a reply after that is
 -- ignored and the probe is censored there. A reply time-stamped before its probe (clock skew)
 -- counts as an immediate response. Probes sent after as_of are left out.
@@ -31,8 +33,9 @@ answers AS (
     SELECT r.probe_id, r.kind, greatest(r.created_at, s.sent_at) AS replied_at
     FROM replies AS r
     JOIN sent AS s ON s.probe_id = r.probe_id
-    JOIN official AS o ON o.brand = s.brand AND o.account = lower(ltrim(r.author, '@'))
+    LEFT JOIN official AS o ON o.brand = s.brand AND o.account = lower(ltrim(r.author, '@'))
     WHERE r.created_at <= s.observed_until
+      AND (o.account IS NOT NULL OR s.channel IN ('email', 'manual'))
       AND r.kind IN ('public_reply', 'direct_message', 'redirect', 'auto_ack')
 ),
 firsts AS (

@@ -277,3 +277,26 @@ def test_outcome_times_are_utc_instants(tmp_path: Path) -> None:
     df = outcomes(tmp_path)
     assert df.loc[0, "censored_at"] == T0 + hours(72)
     assert df.loc[0, "censored_at"].tzinfo is not None
+
+
+def test_on_private_channels_any_matched_reply_is_the_brands(tmp_path: Path) -> None:
+    """An e-mail probe reaches only the brand: its help desk may answer from another address.
+    On a public channel a reply from an address that is not the brand's is a stranger's."""
+    write_journal(
+        tmp_path,
+        [
+            P("mail", channel="email", handle="support@kaito.example"),
+            P("form", country="FR", channel="manual", handle="kaito.example/contact"),
+            P("post", country="IT", handle="kaito_it"),
+        ],
+        [
+            R("mail", "agent.7@helpdesk.example", T0 + hours(5), "direct_message"),
+            R("form", "", T0 + hours(8)),
+            R("post", "agent.7@helpdesk.example", T0 + hours(1)),
+        ],
+        last_observation=T0 + hours(100),
+    )
+    df = outcomes(tmp_path).set_index("probe_id")
+    assert df.loc["mail", "observed"] and df.loc["mail", "duration_hours"] == 5.0
+    assert df.loc["form", "observed"] and df.loc["form", "duration_hours"] == 8.0
+    assert not df.loc["post", "observed"]
