@@ -254,6 +254,8 @@ def demo(
 
     result = run_analysis(out)
     _wide_console().print(brand_table(result))
+    index = _write_site(out, out / "site", None)
+    print(f"scorecards: {index.resolve()}")
 
 
 @app.command(epilog="Example: replybench analyze replybench-demo --json metrics.json")
@@ -282,6 +284,46 @@ def analyze(
         text = json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         write_atomic(json_file, text.encode("utf-8"))
         print(f"wrote {json_file}")
+
+
+@app.command(epilog="Example: replybench report replybench-demo --out site")
+@handles_errors
+def report(
+    study_dir: StudyDir,
+    out: Annotated[Path, typer.Option(help="The folder to write the site into.")] = Path("site"),
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Analyse as of this ISO 8601 time (default: the last observation)."),
+    ] = None,
+) -> None:
+    """Write the published scorecards: a static site with a page per company and country,
+    the method, and the data (works from file:// and any web server)."""
+    index = _write_site(study_dir, out, as_of)
+    print(f"wrote {index}")
+
+
+@app.command(epilog="Example: replybench serve site --port 8000")
+@handles_errors
+def serve(
+    site: Annotated[Path, typer.Argument(help="A site written by replybench report.")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
+) -> None:
+    """Preview a published site at http://127.0.0.1:PORT/ (Ctrl-C stops)."""
+    from reports.render import serve_site
+
+    try:
+        serve_site(site, port, ready=lambda url: print(f"serving {site} at {url} (Ctrl-C stops)"))
+    except KeyboardInterrupt:
+        print("stopped")
+
+
+def _write_site(study_dir: Path, out: Path, as_of: str | None) -> Path:
+    from analysis import parse_as_of
+    from analysis.publish import publish_data
+    from reports.render import render_site
+
+    paths = publish_data(study_dir, out / "data", parse_as_of(as_of) if as_of else None)
+    return render_site(paths, out, study_dir)
 
 
 @app.command(

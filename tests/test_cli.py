@@ -24,7 +24,7 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str
 
 COMMANDS = [
     "init", "validate", "plan", "run", "status", "export", "sim", "demo", "import",
-    "import-twcs", "rating-sheet", "import-ratings", "power",
+    "import-twcs", "rating-sheet", "import-ratings", "power", "report", "serve",
     "worksheet", "import-worksheet", "accounts", "cleanup",
 ]  # fmt: skip
 

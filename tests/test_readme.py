@@ -47,11 +47,16 @@ def test_every_replybench_command_in_the_readme_runs(tmp_path: Path) -> None:
     assert len(commands) >= 9
     for shared in ("data", "tests"):  # README commands name the repository's example files
         (tmp_path / shared).symlink_to(ROOT / shared)
-    port = str(free_port())
+    ports = {
+        p: str(free_port()) for p in sorted(set(re.findall(r"\b87\d\d\b", " ".join(commands))))
+    }
     background: list[subprocess.Popen[bytes]] = []
     try:
         for line in commands:
-            args = shlex.split(line.replace("8765", port))
+            for example, free in ports.items():
+                line = line.replace(example, free)
+            args = shlex.split(line)
+            port = next((free for free in ports.values() if free in args), "")
             argv = [*CLI, *args[1:]]
             if argv[-1] == "&":
                 proc = subprocess.Popen(
@@ -70,6 +75,7 @@ def test_every_replybench_command_in_the_readme_runs(tmp_path: Path) -> None:
         for proc in background:
             proc.send_signal(signal.SIGTERM)
             proc.wait(10)
+    assert (tmp_path / "site" / "index.html").read_text().lower().startswith("<!doctype html>")
     assert (tmp_path / "probes.csv").read_text().startswith("probe_id,")
     assert (tmp_path / "replies.parquet").stat().st_size > 0
     # The notebook example runs as written, where the commands left their folders.
