@@ -45,7 +45,7 @@ def read_status(study_dir: Path) -> Status:
 
         nxt = con.execute(
             "SELECT min(max(scheduled_at, coalesce(retry_at, ''))) FROM probes "
-            "WHERE state = 'planned'"
+            "WHERE state = 'planned' AND channel <> 'manual'"  # people send those
         ).fetchone()[0]
         return Status(
             study=meta.get("study_name", ""),

@@ -217,7 +217,8 @@ def sim(
         typer.Option(help="Virtual start time, ISO 8601 (default: just before the first probe)."),
     ] = None,
 ) -> None:
-    """Serve the built-in X API v2 simulator with brand bots for a study."""
+    """Serve the built-in simulator for a study: X API v2, Mastodon and Bluesky faces, with
+    brand bots that answer as simulator.toml says (docs/simulator.md)."""
     from probes.sim.server import serve
     from study.timeutil import parse_iso
 
