@@ -38,6 +38,7 @@ _CHUNK = 4_000_000  # array elements per vectorised step, to bound memory
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -79,20 +80,20 @@ def chi2_p(chi2: float) -> float:
 
 
 def pairwise_logrank(samples: Sequence[BrandSample]) -> list[LogRank]:
-    """Log-rank tests for every pair (a, b) with a before b in `samples`' order."""
+    """Log-rank tests for every pair (a, b) with a before b in `samples`' order.
+
+    A pair's statistic only moves at the two brands' own response times, so each pair costs
+    O(n_a + n_b): brand a's response times against every later brand b at once, then each
+    b's response times at which a has none.
+    """
     if len(samples) < 2:
         return []
-    grid = np.unique(np.concatenate([s.durations[s.observed] for s in samples]))
-    at_risk = np.array([len(s.durations) - np.searchsorted(s.durations, grid) for s in samples])
-    events = np.array([_events_at(s, grid) for s in samples])
+    table = _RiskTable(samples)
     out: list[LogRank] = []
-    step = max(1, _CHUNK // max(1, len(grid)))
     for i, a in enumerate(samples[:-1]):
-        for lo in range(i + 1, len(samples), step):
-            hi = min(len(samples), lo + step)
-            chi2 = _logrank_chi2(at_risk[i], events[i], at_risk[lo:hi], events[lo:hi])
-            for j, c in enumerate(chi2):
-                out.append(LogRank(a.brand, samples[lo + j].brand, float(c), chi2_p(float(c))))
+        chi2 = table.chi2_against_later(i).tolist()
+        for b, c in zip(samples[i + 1 :], chi2, strict=True):
+            out.append(LogRank(a.brand, b.brand, c, chi2_p(c)))
     return out
 
 
@@ -213,24 +214,77 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
-def _events_at(s: BrandSample, grid: Floats) -> npt.NDArray[np.int64]:
-    times = s.durations[s.observed]
-    return np.searchsorted(times, grid, side="right") - np.searchsorted(times, grid, side="left")
+class _RiskTable:
+    """Every brand's probes and distinct response times, for log-rank tests of any pair.
+
+    A probe is keyed by its brand and the rank of its duration among all distinct durations
+    (brand x stride + rank): one sorted integer array for all brands, in which a brand's
+    probes still at risk at a time, or its responses then, are found by binary search.
+    """
+
+    def __init__(self, samples: Sequence[BrandSample]) -> None:
+        sizes = np.array([len(s.durations) for s in samples], dtype=np.int64)
+        durations = np.concatenate([s.durations for s in samples])
+        observed = np.concatenate([s.observed for s in samples])
+        rank = np.unique(durations, return_inverse=True)[1].reshape(-1).astype(np.int64)
+        self.stride = int(rank.max()) + 1 if len(rank) else 1
+        brand = np.repeat(np.arange(len(samples), dtype=np.int64), sizes)
+        self.keys: Ints = brand * self.stride + rank  # sorted, as each brand's durations
+        self.ends: Ints = np.cumsum(sizes)
+        self.starts: Ints = self.ends - sizes
+        # distinct (brand, response time) keys, the responses then, and the brand's at-risk
+        self.times, deaths = np.unique(self.keys[observed], return_counts=True)
+        self.deaths: Ints = deaths.astype(np.int64)
+        own = self.times // self.stride
+        self.at_risk: Ints = self.ends[own] - np.searchsorted(self.keys, self.times)
+        self.firsts: Ints = np.searchsorted(
+            self.times, np.arange(len(samples) + 1, dtype=np.int64) * self.stride
+        )
+
+    def chi2_against_later(self, i: int) -> Floats:
+        """Log-rank chi-square of brand i against each brand after it."""
+        m = len(self.ends) - i - 1
+        expected, var = np.zeros(m), np.zeros(m)
+        lo, hi = self.firsts[i], self.firsts[i + 1]
+        rank_a = self.times[lo:hi] - i * self.stride
+        d_a, n_a = self.deaths[lo:hi], self.at_risk[lo:hi]
+        later = np.arange(i + 1, len(self.ends), dtype=np.int64)
+        # at a's response times, every later brand b at once (rows)
+        step = max(1, _CHUNK // max(1, len(rank_a)))
+        for s in range(0, m, step):
+            b = later[s : s + step]
+            q = (b * self.stride)[:, None] + rank_a
+            n_b = self.ends[b][:, None] - np.searchsorted(self.keys, q)
+            e, v = _terms(n_a, d_a + _count_at(self.times, self.deaths, q), n_a + n_b)
+            expected[s : s + step], var[s : s + step] = e.sum(axis=-1), v.sum(axis=-1)
+        # at each later brand's response times at which a has none
+        ranks_a = self.keys[self.starts[i] : self.ends[i]] - i * self.stride
+        for s in range(int(hi), int(self.firsts[-1]), _CHUNK):
+            times = self.times[s : s + _CHUNK]
+            b = times // self.stride
+            rank = times - b * self.stride
+            alone = _count_at(rank_a, d_a, rank) == 0
+            n_at = len(ranks_a) - np.searchsorted(ranks_a, rank[alone])
+            d_b = self.deaths[s : s + _CHUNK][alone]
+            e, v = _terms(n_at, d_b, n_at + self.at_risk[s : s + _CHUNK][alone])
+            expected += np.bincount(b[alone] - i - 1, e, minlength=m)
+            var += np.bincount(b[alone] - i - 1, v, minlength=m)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            chi2 = np.where(var > 0, (d_a.sum() - expected) ** 2 / var, 0.0)
+        return np.asarray(chi2, dtype=np.float64)
 
 
-def _logrank_chi2(
-    n_a: npt.NDArray[np.int64],
-    d_a: npt.NDArray[np.int64],
-    n_b: npt.NDArray[np.int64],
-    d_b: npt.NDArray[np.int64],
-) -> Floats:
-    """Log-rank chi-square of brand a against each row of brands b, on a shared time grid."""
-    n = n_a + n_b
-    d = d_a + d_b
+def _count_at(keys: Ints, counts: Ints, query: Ints) -> Ints:
+    """`counts` of the `query` values found in the sorted, distinct `keys`; 0 elsewhere."""
+    if not len(keys):
+        return np.zeros_like(query)
+    at = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+    return np.where(keys[at] == query, counts[at], 0)
+
+
+def _terms(n_a: Ints, d: Ints, n: Ints) -> tuple[Floats, Floats]:
+    """Each response time's expected responses of brand a and their (hypergeometric) variance."""
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(n > 0, n_a / n, 0.0)
-        expected = (d * share).sum(axis=-1)
-        var = np.where(n > 1, d * share * (1 - share) * (n - d) / (n - 1), 0.0).sum(axis=-1)
-        observed = d_a.sum()
-        chi2 = np.where(var > 0, (observed - expected) ** 2 / var, 0.0)
-    return np.asarray(chi2, dtype=np.float64)
+        var = np.where(n > 1, d * share * (1 - share) * (n - d) / (n - 1), 0.0)
+    return np.asarray(d * share, dtype=np.float64), np.asarray(var, dtype=np.float64)

@@ -182,11 +182,16 @@ def channel_length(channel: str, text: str) -> int:
 
 
 def longest(channel: str, candidates: Iterable[str]) -> str | None:
-    """The candidate that is longest as `channel` counts it (first of equals); None if none."""
+    """The candidate that is longest as `channel` counts it (first of equals); None if none.
+
+    Each distinct candidate is measured once (a study's handles repeat across its targets).
+    """
     best: str | None = None
-    for text in candidates:
-        if best is None or channel_length(channel, text) > channel_length(channel, best):
-            best = text
+    best_length = -1
+    for text in dict.fromkeys(candidates):
+        length = channel_length(channel, text)
+        if length > best_length:
+            best, best_length = text, length
     return best
 
 

@@ -10,6 +10,7 @@ from lifelines.utils import restricted_mean_survival_time
 from scipy.stats import chi2
 from statsmodels.stats.multitest import multipletests
 
+from analysis import compare
 from analysis.compare import (
     BrandSample,
     bootstrap_ranks,
@@ -66,6 +67,24 @@ def test_pairwise_logrank_agrees_with_lifelines(seed: int) -> None:
     assert [(t.a, t.b) for t in tests] == [
         ("b0", "b1"), ("b0", "b2"), ("b0", "b3"), ("b1", "b2"), ("b1", "b3"), ("b2", "b3")
     ]  # fmt: skip
+    by_name = {s.brand: s for s in samples}
+    for t in tests:
+        a, b = by_name[t.a], by_name[t.b]
+        want = logrank_test(a.durations, b.durations, a.observed, b.observed)
+        assert t.chi2 == pytest.approx(want.test_statistic, rel=1e-9)
+        assert t.p == pytest.approx(want.p_value, rel=1e-9)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 50])
+def test_pairwise_logrank_in_small_steps_agrees_with_lifelines(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(compare, "_CHUNK", chunk)
+    rng = np.random.default_rng(chunk)
+    samples = [random_sample(rng, f"b{i}", rng.uniform(2, 40), i % 2 == 0) for i in range(7)]
+    samples.insert(3, sample("silent", np.array([72.0, 72.0, 5.0]), np.zeros(3, dtype=bool)))
+    tests = pairwise_logrank(samples)
+    assert len(tests) == 8 * 7 // 2
     by_name = {s.brand: s for s in samples}
     for t in tests:
         a, b = by_name[t.a], by_name[t.b]

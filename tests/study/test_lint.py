@@ -118,6 +118,11 @@ def test_longest_is_by_the_channel_s_measure() -> None:
     assert longest("bluesky", []) is None
 
 
+def test_longest_keeps_the_first_of_equals_among_repeated_candidates() -> None:
+    assert longest("x", ["Kaito", "Nori", "Brenn", "Kaito", "Brenn"]) == "Kaito"
+    assert longest("x", iter(["ab", "ab", "あ", "abc"])) == "abc"  # 2, 2, 2, 3
+
+
 # --- personal data ------------------------------------------------------------------------
 
 
