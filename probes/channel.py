@@ -98,3 +98,9 @@ class DuplicateContent(OutcomeUnknown):
     """The platform refused the text as a duplicate of one of the account's posts. Either an
     earlier attempt of this probe did get through (reconciliation finds it), or the text
     repeats an older post, which no retry can fix."""
+
+
+class Unresolvable(ChannelError):
+    """The lookup shows a send whose outcome can never be learned (e.g. an e-mail whose SMTP
+    transaction was cut off with no trace either way). Not sending again avoids a double
+    inquiry: the runner records the probe as failed, which excludes it from the analysis."""

@@ -5,7 +5,14 @@ is above the cursor's, done (RFC 3501 UIDs; a new UIDVALIDITY means the folder w
 and is read again from the start). Replies are matched by the ids they name (In-Reply-To,
 References); a reply that names none of our messages (help desks that open a new thread) is
 matched by its subject against the copies of our probes in the Sent folder, which the
-server keeps across restarts of the runner.
+server keeps across restarts of the runner, and only when that names one target: the one
+that wrote, else one in the author's domain, else the only one sent that subject.
+
+A probe's copy is filed in the Sent folder before the SMTP transaction, with a pending mark
+(`PENDING`, a header only the copy carries), and filed again without the mark once the
+server accepted the message. So a copy without the mark proves the send, a copy with only
+the mark means the outcome cannot be learned (`Unresolvable`: the runner gives the probe up
+rather than risk a double inquiry), and no copy at all means the probe was not sent.
 
 Each probe's Message-ID is derived from the probe itself (not random), so every attempt of
 one probe is the same message: a re-send after an unknown outcome carries the same id, a
@@ -22,6 +29,7 @@ import logging
 import re
 import smtplib
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -29,6 +37,7 @@ from email.utils import format_datetime, parseaddr
 
 from probes import mail_servers as ms
 from probes.channel import (
+    AuthError,
     Channel,
     ChannelError,
     Cursor,
@@ -36,6 +45,8 @@ from probes.channel import (
     Rejected,
     Reply,
     Sent,
+    Transient,
+    Unresolvable,
 )
 from probes.mail_parse import (
     Mail,
@@ -58,7 +69,26 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "email"
 CLOCK_SKEW = timedelta(minutes=5)  # a reply may claim a Date a little before our own
+PENDING = "X-Replybench-Pending"  # on the Sent copy filed before the SMTP transaction
 ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+")
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A probe's copy in the Sent folder."""
+
+    uid: int
+    pending: bool  # filed before the SMTP transaction, which has not been confirmed since
+    date: datetime
+
+
+@dataclass(frozen=True, order=True)
+class Filed:
+    """A probe in the Sent folder, as subject matching sees it."""
+
+    sent_at: datetime
+    to: str  # the target's address, lower case
+    message_id: str
 
 
 class MailChannel:
@@ -89,18 +119,37 @@ class MailChannel:
         await asyncio.to_thread(self._check)
 
     async def send(self, probe: PlannedProbe) -> Sent:
-        """Send the probe. Never retried here: the runner decides (see `_submit`)."""
+        """Send the probe: file its pending copy, submit it, confirm the copy. Never retried
+        here: the runner decides (see `_submit`). When the pending copy cannot be filed,
+        SMTP is not called at all (`Transient`)."""
         raw, sent = self.compose(probe)
-        await asyncio.to_thread(self._submit, probe, raw)
-        await asyncio.to_thread(self._file_copy, raw, sent)
+        try:
+            filed = await asyncio.to_thread(self._file_pending, raw, sent)
+        except (AuthError, Transient, OutcomeUnknown):
+            raise
+        except ChannelError as e:
+            raise Transient(
+                f"probe {probe.probe_id} was not sent: its copy could not be filed in the Sent "
+                f"folder first ({e}); will try again"
+            ) from None
+        try:
+            await asyncio.to_thread(self._submit, probe, raw)
+        except ChannelError as e:
+            if filed and not isinstance(e, OutcomeUnknown):  # certainly not sent
+                await asyncio.to_thread(self._discard_pending, sent)
+            raise
+        if filed:
+            await asyncio.to_thread(self._confirm, raw, sent)
         return sent
 
     async def find_sent(self, probe: PlannedProbe, since: datetime) -> Sent | None:
-        """The probe, if the servers show that it was sent: its copy in the Sent folder, or
-        a message in the inbox that carries or names its Message-ID (a copy, a reply, an
-        automatic reply, a bounce). None when neither exists, which on a server that keeps
-        no copy of sent mail does not prove it was not sent: the runner then sends it again,
-        under the same Message-ID (see the module docstring)."""
+        """The probe, if the servers show that it was sent: its confirmed copy in the Sent
+        folder, or a message in the inbox that carries or names its Message-ID (a copy, a
+        reply, an automatic reply, a bounce). Raises `Unresolvable` when the only trace is
+        the pending copy (the SMTP server may or may not have accepted it). None when there
+        is no trace: not sent, since the copy is filed first; on a server with no Sent
+        folder that proves nothing, and the runner sends it again under the same Message-ID
+        (see the module docstring)."""
         return await asyncio.to_thread(self._find, probe, since)
 
     async def inbox(self, since: Cursor | None) -> tuple[list[Reply], Cursor]:
@@ -169,36 +218,80 @@ class MailChannel:
                 ) from None
             ms.expect(reply, (250,), f"the message of {what}")
 
-    def _file_copy(self, raw: bytes, sent: Sent) -> None:
-        """File the sent probe in the Sent folder, as mail clients do, unless the server did
-        (Gmail files submitted mail itself). Best effort: the probe is sent either way."""
+    def _file_pending(self, raw: bytes, sent: Sent) -> bool:
+        """File the probe's copy, marked pending, before it is submitted (an earlier
+        attempt's pending copy is reused). Whether the server has a Sent folder. Raises
+        `OutcomeUnknown` when a confirmed copy is already there: it was sent before."""
+        with self.servers.imap() as imap:
+            folder = ms.sent_folder(imap)
+            if folder is None:
+                return False
+            ms.examine(imap, folder)
+            copies = _copies(imap, sent.message_id)
+            if any(not c.pending for c in copies):
+                raise OutcomeUnknown(
+                    f"probe {sent.probe_id} is already filed in {folder!r} as sent; look it up "
+                    "rather than send it again"
+                )
+            if not copies:
+                ms.append(imap, folder, pending_copy(raw), sent.sent_at)
+        return True
+
+    def _confirm(self, raw: bytes, sent: Sent) -> None:
+        """File the accepted probe's copy without the mark (unless the server filed one: Gmail
+        files submitted mail itself), then delete the pending copy. Best effort: the probe is
+        sent either way, and the runner records it as sent before it ever looks it up."""
         try:
             with self.servers.imap() as imap:
                 folder = ms.sent_folder(imap)
                 if folder is None:
                     return
-                ms.examine(imap, folder)
-                if not ms.search(imap, "HEADER", "Message-ID", ms.quote(sent.message_id)):
+                ms.examine(imap, folder, readonly=False)
+                copies = _copies(imap, sent.message_id)
+                if all(c.pending for c in copies):
                     ms.append(imap, folder, raw, sent.sent_at)
+                ms.delete(imap, [c.uid for c in copies if c.pending])
         except (ChannelError, StudyError) as e:
-            log.warning("sent %s, but could not file it in the Sent folder: %s", sent.probe_id, e)
+            log.warning("sent %s, but could not confirm its copy in Sent: %s", sent.probe_id, e)
+
+    def _discard_pending(self, sent: Sent) -> None:
+        """Delete the pending copy of a probe the SMTP server certainly refused. Best effort:
+        a copy left behind is reused by the next attempt."""
+        try:
+            with self.servers.imap() as imap:
+                folder = ms.sent_folder(imap)
+                if folder is None:
+                    return
+                ms.examine(imap, folder, readonly=False)
+                ms.delete(imap, [c.uid for c in _copies(imap, sent.message_id) if c.pending])
+        except (ChannelError, StudyError) as e:
+            log.warning("could not delete the pending copy of %s: %s", sent.probe_id, e)
 
     def _find(self, probe: PlannedProbe, since: datetime) -> Sent | None:
         mid = self.message_id(probe)
         q = ms.quote(mid)
+        pending = False
         with self.servers.imap() as imap:
             folder = ms.sent_folder(imap)
             if folder is not None:
                 ms.examine(imap, folder)
-                copies = ms.search(imap, "HEADER", "Message-ID", q)
-                if copies:
-                    return Sent(probe.probe_id, mid, _date_of(imap, copies[0]))
+                copies = _copies(imap, mid)
+                confirmed = [c for c in copies if not c.pending]
+                if confirmed:
+                    return Sent(probe.probe_id, mid, confirmed[0].date)
+                pending = bool(copies)
             ms.examine(imap, self.folder)
             found = ms.search(
                 imap, "SINCE", ms.imap_date(utc(since) - timedelta(days=1)),
                 "OR", "OR", "OR", "HEADER", "Message-ID", q, "HEADER", "In-Reply-To", q,
                 "HEADER", "References", q, "BODY", q,
             )  # fmt: skip
+            if not found and pending:
+                raise Unresolvable(
+                    f"probe {probe.probe_id}: the SMTP transaction was cut off and the server "
+                    "may or may not have accepted the message; the outcome of this send cannot "
+                    "be learned; not sending again avoids a double inquiry"
+                )
             if not found:
                 return None
             for item in ms.fetch(imap, found, "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID DATE)]"):
@@ -238,19 +331,21 @@ class MailChannel:
 
     def _by_subject(self, imap: imaplib.IMAP4, mails: list[tuple[int, Mail]]) -> dict[int, str]:
         """For replies that name no probe, by UID: the Message-ID of the probe each answers,
-        found by subject among the probes filed in the Sent folder: the latest one sent
-        before the reply, to its author if there is one."""
+        found by subject among the probes filed in the Sent folder before the reply (see
+        `answered`). Brands of one country and round are sent the same text, so a subject
+        alone never decides between targets."""
         subjects = {subject_key(m.subject): bare_subject(m.subject) for _, m in mails}
         subjects.pop("", None)
         folder = ms.sent_folder(imap) if subjects else None
         if folder is None:
             return {}
         ms.examine(imap, folder)
-        sent: dict[str, list[tuple[datetime, str, str]]] = {}
+        sent: dict[str, list[Filed]] = {}
         fields = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID SUBJECT TO DATE)]"
         for key, subject in subjects.items():
             word = max(subject.split(), key=len)  # one word: immune to header folding
-            for item in ms.fetch(imap, ms.search(imap, "HEADER", "SUBJECT", literal=word), fields):
+            uids = ms.search(imap, "UNDELETED", "HEADER", "SUBJECT", literal=word)
+            for item in ms.fetch(imap, uids, fields):
                 header = read_headers(item.data)
                 ids = [i for i in msg_ids(header.get("Message-ID")) if self._ours.fullmatch(i)]
                 if ids and subject_key(header_text(header.get("Subject"))) == key:
@@ -258,14 +353,14 @@ class MailChannel:
                         header.get("Date"), item.internaldate or self.clock.now()
                     )
                     to = parseaddr(header_text(header.get("To")))[1].lower()
-                    sent.setdefault(key, []).append((when, to, ids[0]))
+                    sent.setdefault(key, []).append(Filed(when, to, ids[0]))
         found: dict[int, str] = {}
         for uid, mail in mails:
             before = [s for s in sent.get(subject_key(mail.subject), [])
-                      if s[0] <= mail.created_at + CLOCK_SKEW]  # fmt: skip
-            to_author = [s for s in before if s[1] == mail.author]
-            if before:
-                found[uid] = max(to_author or before)[2]
+                      if s.sent_at <= mail.created_at + CLOCK_SKEW]  # fmt: skip
+            answer = answered(before, mail.author)
+            if answer is not None:
+                found[uid] = answer
         return found
 
     def _names_ours(self, mail: Mail) -> bool:
@@ -397,8 +492,43 @@ def recipient(probe: PlannedProbe) -> str:
     return address
 
 
-def _date_of(imap: imaplib.IMAP4, uid: int) -> datetime:
-    [item] = ms.fetch(imap, [uid], "BODY.PEEK[HEADER.FIELDS (DATE)]")
-    if item.internaldate is None:
-        raise ChannelError(f"IMAP FETCH of UID {uid} gave no INTERNALDATE")
-    return message_date(read_headers(item.data).get("Date"), item.internaldate)[0]
+def answered(candidates: list[Filed], author: str) -> str | None:
+    """The Message-ID of the probe a reply that names none answers, among the probes with its
+    subject sent before it: those to its author, else to its author's domain, else to a
+    domain above or below it (help desks write from subdomains), else all of them. The
+    latest of the first such group, when they all went to one target; None (unmatched)
+    when they went to several, which may be different brands: better no match than a
+    guess."""
+    domain = author.rpartition("@")[2].lower()
+
+    def related(to: str) -> bool:
+        theirs = to.rpartition("@")[2]
+        return theirs.endswith("." + domain) or domain.endswith("." + theirs)
+
+    for group in (
+        [c for c in candidates if c.to == author],
+        [c for c in candidates if c.to.rpartition("@")[2] == domain],
+        [c for c in candidates if related(c.to)],
+        candidates,
+    ):
+        if group:
+            return max(group).message_id if len({c.to for c in group}) == 1 else None
+    return None
+
+
+def pending_copy(raw: bytes) -> bytes:
+    """The message with the pending mark: the copy filed in Sent before the SMTP transaction."""
+    return f"{PENDING}: the SMTP server has not confirmed this message yet\r\n".encode() + raw
+
+
+def _copies(imap: imaplib.IMAP4, message_id: str) -> list[Copy]:
+    """The probe's copies in the folder opened, pending or confirmed, oldest first."""
+    uids = ms.search(imap, "UNDELETED", "HEADER", "Message-ID", ms.quote(message_id))
+    copies = []
+    for item in ms.fetch(imap, uids, f"BODY.PEEK[HEADER.FIELDS (DATE {PENDING.upper()})]"):
+        if item.internaldate is None:
+            raise ChannelError(f"IMAP FETCH of UID {item.uid} gave no INTERNALDATE")
+        header = read_headers(item.data)
+        when = message_date(header.get("Date"), item.internaldate)[0]
+        copies.append(Copy(item.uid, header.get(PENDING) is not None, when))
+    return copies

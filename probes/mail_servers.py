@@ -219,10 +219,10 @@ def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def examine(conn: imaplib.IMAP4, folder: str) -> tuple[str, int | None]:
-    """Open `folder` read-only (EXAMINE: flags and \\Recent stay as they are); its
-    (UIDVALIDITY, UIDNEXT)."""
-    typ, data = conn.select(quote(folder), readonly=True)
+def examine(conn: imaplib.IMAP4, folder: str, *, readonly: bool = True) -> tuple[str, int | None]:
+    """Open `folder` read-only (EXAMINE: flags and \\Recent stay as they are), or for
+    writing (SELECT) when not `readonly`; its (UIDVALIDITY, UIDNEXT)."""
+    typ, data = conn.select(quote(folder), readonly=readonly)
     if typ != "OK":
         raise StudyError(
             f"the IMAP folder {folder!r} cannot be opened ({_text(data)}); set imap_folder in "
@@ -308,6 +308,21 @@ def append(conn: imaplib.IMAP4, folder: str, raw: bytes, when: datetime) -> None
     typ, data = conn.append(quote(folder), "(\\Seen)", imaplib.Time2Internaldate(when), raw)
     if typ != "OK":
         raise ChannelError(f"IMAP APPEND to {folder!r} failed: {_text(data)}")
+
+
+def delete(conn: imaplib.IMAP4, uids: list[int]) -> None:
+    """Delete messages of the folder opened for writing: flag them \\Deleted (searches with
+    UNDELETED no longer see them) and expunge just them when the server has UIDPLUS (RFC
+    4315); never a plain EXPUNGE, which would remove whatever else someone flagged."""
+    if not uids:
+        return
+    which = ",".join(str(u) for u in uids)
+    typ, data = conn.uid("STORE", which, "+FLAGS.SILENT", "(\\Deleted)")
+    if typ != "OK":
+        raise ChannelError(f"IMAP STORE \\Deleted failed: {_text(data)}")
+    typ, data = conn.capability()
+    if typ == "OK" and b"UIDPLUS" in b" ".join(d for d in data if isinstance(d, bytes)).upper():
+        conn.uid("EXPUNGE", which)
 
 
 def _mailbox_name(raw: bytes, entry: object) -> str:

@@ -27,6 +27,7 @@ from probes.channel import (
     RateLimit,
     Rejected,
     Transient,
+    Unresolvable,
 )
 from probes.journal import ABSENT, RECONCILED, Journal
 from probes.matching import Matcher
@@ -304,6 +305,11 @@ class Runner:
                 found = await channel.find_sent(probe, since)
             except (Transient, OutcomeUnknown) as e:
                 self._note(f"{probe.probe_id}: lookup failed ({e}); will try again")
+                continue
+            except Unresolvable as e:
+                # Excluded from the analysis: neither unanswered nor risked a second time.
+                self.journal.record_failed_open(probe.probe_id, now, str(e))
+                self._note(f"{probe.probe_id}: {e}")
                 continue
             if found is not None:
                 self.journal.record_sent(None, found, self.window, outcome=RECONCILED)

@@ -4,20 +4,21 @@ runner on one manual clock, so windows of days pass in a second."""
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from probes.audit import audit, read_ledger
+from probes.channel import Cursor, Reply, Sent, Unresolvable
 from probes.journal import Journal
 from probes.runner import Runner, RunnerConfig
 from probes.sim import Faults, XPlatform, faulty
 from probes.x import XChannel
 from study.clock import ManualClock
 from study.load import load_study
-from study.model import Study
+from study.model import PlannedProbe, Study
 from study.paths import ledger_path
 from study.plan import make_plan
 from study.timeutil import parse_iso
@@ -115,6 +116,54 @@ async def test_the_runner_resumes_a_journal_left_mid_send(tmp_path: Path) -> Non
     ).fetchall()
     assert [a[0] for a in attempts] == ["absent", "acknowledged"]
     assert audit(study, d).ok
+    journal.close()
+
+
+class Unknowable:
+    """The X channel, but its lookups can never tell whether a send went out (as e-mail's,
+    after a kill inside the SMTP transaction)."""
+
+    def __init__(self, inner: XChannel) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.sent: list[str] = []
+
+    async def send(self, probe: PlannedProbe) -> Sent:
+        self.sent.append(probe.probe_id)
+        return await self.inner.send(probe)
+
+    async def find_sent(self, probe: PlannedProbe, since: datetime) -> Sent | None:
+        raise Unresolvable(f"probe {probe.probe_id}: the outcome of this send cannot be learned")
+
+    async def inbox(self, since: Cursor | None) -> tuple[list[Reply], Cursor]:
+        return await self.inner.inbox(since)
+
+
+async def test_a_send_whose_outcome_cannot_be_learned_is_given_up_not_repeated(
+    tmp_path: Path,
+) -> None:
+    d = short_study(tmp_path / "s", brands=1)
+    study = load_study(d)
+    plan = make_plan(study)
+    clock = ManualClock(plan[0].scheduled_at)
+    journal = Journal.create_or_open(d, plan, study_name="s", window_hours=6, now=clock.now())
+    journal.begin_attempt(plan[0].probe_id, clock.now())  # ... and the process died here
+    clock.advance(120)
+    platform = XPlatform.for_study(study, clock, ledger=ledger_path(d))
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(platform.handle), base_url="https://api.x.test",
+        headers={"Authorization": "Bearer test-token"},
+    ) as client:  # fmt: skip
+        channel = Unknowable(XChannel(client, account=study.channel("x").account, clock=clock))
+        config = RunnerConfig(reconcile_after_real_s=0)
+        await Runner(study, journal, {"x": channel}, clock, config=config, drive={"x"}).run()
+    platform.close()
+    state, detail = journal.con.execute(
+        "SELECT state, detail FROM probes WHERE probe_id = ?", (plan[0].probe_id,)
+    ).fetchone()
+    assert state == "failed" and "cannot be learned" in detail
+    assert plan[0].probe_id not in channel.sent  # never sent again
+    assert journal.counts() == {"failed": 1, "closed": 1}
     journal.close()
 
 

@@ -447,12 +447,6 @@ def check_email(d: Path, hub: MailHub, responder: Responder) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="probes/mail.py _by_subject: a help desk's new thread is matched to the latest probe "
-    "with its subject, and every brand of a country and round is sent the same script, so "
-    "the answer can go to another brand's probe",
-)
 async def test_a_help_desk_answer_matched_by_subject_goes_to_its_own_brand(
     tmp_path: Path, imap_server: Dovecot
 ) -> None:

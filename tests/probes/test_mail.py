@@ -8,6 +8,7 @@ answer by hand, automatically, by subject only, with a broken Date, or not at al
 from __future__ import annotations
 
 import asyncio
+import imaplib
 import logging
 import re
 import ssl
@@ -20,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from probes.channel import AuthError, OutcomeUnknown, Rejected, Transient
+from probes.channel import AuthError, OutcomeUnknown, Rejected, Transient, Unresolvable
 from probes.channels import build_channels
 from probes.journal import Journal
-from probes.mail import MailChannel, build, preflight
+from probes.mail import PENDING, Filed, MailChannel, answered, build, preflight
 from probes.mail_parse import probe_subject, read_mail, subject_key
 from probes.mail_servers import MailServers
 from probes.runner import Runner, RunnerConfig
@@ -299,14 +300,87 @@ async def test_refusals_map_to_rejected_transient_and_outcome_unknown(
         await channel.send(dropped)
     assert [r.to for r in smtp.probes()] == [DROP]  # only the dropped one got through
     since = START - timedelta(minutes=5)
-    # No copy was filed (we never heard the 250) and nothing came back: honestly unknown.
-    assert await channel.find_sent(dropped, since) is None
+    # Only the pending copy, filed before the transaction, and nothing came back: the
+    # outcome cannot be learned, and sending again might reach the brand twice.
+    with pytest.raises(Unresolvable, match="avoids a double inquiry"):
+        await channel.find_sent(dropped, since)
+    # The refused ones were certainly not sent: their pending copies are gone.
+    for n, to in [(1, REJECT), (2, BUSY)]:
+        assert await channel.find_sent(probe(n, to), since) is None
     # The brand answers it: proof that it was sent.
     clock.advance(3600)
     smtp.send_to_probe_account(brand_reply(smtp.probes()[0], Rule("answer"), clock.now()))
     found = await channel.find_sent(dropped, since)
     assert found is not None and found.message_id == channel.message_id(dropped)
     assert found.sent_at == dropped.scheduled_at  # a lower bound: the send's own time is lost
+
+
+def sent_copies(imap: Dovecot, smtp: MailHub) -> list[bytes]:
+    """Every message in the probe account's Sent folder (deleted ones left out)."""
+    conn = imaplib.IMAP4("127.0.0.1", imap.port, timeout=10)
+    try:
+        conn.login(USER, PASSWORD)
+        conn.select("Sent", readonly=True)
+        _, data = conn.uid("SEARCH", "UNDELETED")
+        uids = data[0].decode().split() if data and data[0] else []
+        found = []
+        for uid in uids:
+            _, got = conn.uid("FETCH", uid, "(BODY.PEEK[])")
+            found += [bytes(part[1]) for part in got if isinstance(part, tuple)]
+        return found
+    finally:
+        conn.logout()
+
+
+async def test_the_sent_copy_is_filed_pending_before_smtp_and_confirmed_after(
+    channel: MailChannel, smtp: MailHub, imap_server: Dovecot, clock: BrandClock
+) -> None:
+    p = probe(1, "care@acorn.test")
+    sent = await channel.send(p)
+    [copy] = sent_copies(imap_server, smtp)
+    assert PENDING.encode() not in copy and sent.message_id.encode() in copy
+    [out] = smtp.probes()
+    assert PENDING.encode() not in out.raw  # the mark never reaches the brand
+    # A second send of a probe filed as sent does not reach SMTP: the runner looks it up.
+    with pytest.raises(OutcomeUnknown, match="already filed"):
+        await channel.send(p)
+    assert len(smtp.probes()) == 1
+    # An unknown outcome leaves exactly the pending copy.
+    dropped = probe(2, DROP)
+    with pytest.raises(OutcomeUnknown):
+        await channel.send(dropped)
+    pending = [c for c in sent_copies(imap_server, smtp) if PENDING.encode() in c]
+    assert len(pending) == 1 and channel.message_id(dropped).encode() in pending[0]
+    # Without its pending copy filed, SMTP is never called.
+    no_imap = MailChannel(
+        MailServers("127.0.0.1", smtp.port, "127.0.0.1", free_port(), USER, PASSWORD,
+                    smtp_security="plain", imap_security="plain", timeout=5),
+        from_address=ADDRESS, clock=clock,
+    )  # fmt: skip
+    with pytest.raises(Transient):
+        await no_imap.send(probe(3, "care@birch.test"))
+    assert [r.to for r in smtp.probes()] == ["care@acorn.test", DROP]
+
+
+def test_a_subject_alone_never_chooses_between_targets() -> None:
+    at = START
+    dune = [
+        Filed(at, "care-us@dune.test", "d1"),
+        Filed(at + timedelta(hours=1), "care-us@dune.test", "d2"),
+    ]
+    cedar = Filed(at + timedelta(minutes=30), "care-us@cedar.test", "c1")
+    # The help desk writes from a subdomain of the target's: its brand, the latest probe.
+    assert answered([*dune, cedar], "agent@helpdesk.dune.test") == "d2"
+    # The target itself, or its domain, wins over everything else.
+    assert answered([*dune, cedar], "care-us@cedar.test") == "c1"
+    assert answered([*dune, cedar], "boss@cedar.test") == "c1"
+    # A stranger's domain: only when one target was sent that subject.
+    assert answered(dune, "agent@zendesk.test") == "d2"
+    assert answered([*dune, cedar], "agent@zendesk.test") is None
+    # Two targets in the author's domain: may be two brands (or two of one): no guess.
+    other = Filed(at, "sales@dune.test", "s1")
+    assert answered([*dune, other], "agent@dune.test") is None
+    assert answered([], "agent@dune.test") is None
 
 
 async def test_the_inbox_is_read_once_per_message_and_resumes_from_its_cursor(
@@ -363,10 +437,12 @@ async def test_the_password_never_shows_in_errors_or_logs(
                     smtp_security="plain", imap_security="plain", timeout=5),
         from_address=ADDRESS, clock=clock,
     )  # fmt: skip
+    acorn = probe(1, "care@acorn.test")
     errors: list[BaseException] = []
     for call, kind in [
         (preflight(wrong), AuthError),  # IMAP refuses
-        (wrong.send(probe(1, "care@acorn.test")), AuthError),  # SMTP refuses
+        (wrong.send(acorn), AuthError),  # IMAP refuses (the Sent copy): SMTP is not tried
+        (asyncio.to_thread(wrong._submit, acorn, wrong.compose(acorn)[0]), AuthError),  # SMTP
         (nowhere.send(probe(2, "care@acorn.test")), Transient),
         (nowhere.inbox(None), Transient),
         (right.send(probe(3, DROP)), OutcomeUnknown),
