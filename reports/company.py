@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.channels import channel_facts, company_channels
 from reports.charts import OKABE_ITO, ChartSpec, Curve
 from reports.context import Cell, Chart, CompanyPage, Exchange, Fact, Figure, Table
 from reports.findings import Facts, findings
@@ -48,6 +49,7 @@ def company_page(v: View, brand: str) -> tuple[CompanyPage, list[ChartSpec]]:
         quality=_quality(v, brand),
         quality_note=_quality_note(v, brand),
         exchanges=_exchanges(v, brand),
+        channels=company_channels(v, brand),
     )
     return page, [curve_spec, countries_spec]
 
@@ -331,4 +333,5 @@ def _facts(v: View, brand: str) -> Facts:
         slots=slots,
         kinds=v.kinds.get(brand),
         quality=v.quality.get(brand),
+        channels=channel_facts(v, brand),
     )

@@ -97,6 +97,8 @@ class IndexPage:
     curves: Figure
     heatmap: Figure
     countries: Table
+    channels: Figure | None = None  # only for a study on more than one channel
+    brand_channels: Table | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ class CompanyPage:
     quality: Table | None
     quality_note: str
     exchanges: tuple[Exchange, ...]
+    channels: Table | None = None  # only for a study on more than one channel
 
 
 @dataclass(frozen=True)
@@ -144,3 +147,4 @@ class MethodPage:
     seed: str
     quality: str
     downloads: Table
+    channels: Table | None = None  # only for a study on more than one channel

@@ -14,7 +14,8 @@ from reports.fmt import count, hours, hours_range, listing, pct, pct_range
 
 FAST_MARGIN = 0.15  # answered within 1 hour: this much above or below the field
 SLOT_GAP = 0.25  # response rates of two slots this far apart
-ALL_SLOTS_GOOD = 0.8  # every slot answered at least this often
+ALL_SLOTS_GOOD = 0.8  # every slot (or channel) answered at least this often
+RARELY = 0.25  # a channel answered less often than this is "rarely" answered
 REDIRECT_SHARE = 0.3  # this share of responses or more were "please DM us"
 GOOD_SATISFACTION = 4.0
 POOR_SATISFACTION = 2.5
@@ -42,6 +43,7 @@ class Facts:
     slots: tuple[tuple[str, dict[str, Any]], ...]  # (slot as an adjective, its metrics row)
     kinds: dict[str, Any] | None
     quality: dict[str, Any] | None
+    channels: tuple[tuple[str, dict[str, Any]], ...] = ()  # (channel's name, metrics row)
 
 
 def findings(f: Facts) -> tuple[list[str], list[str]]:
@@ -55,6 +57,7 @@ def findings(f: Facts) -> tuple[list[str], list[str]]:
     _countries(f, good, bad)
     _accounts(f, good, bad)
     _slots(f, good, bad)
+    _channels(f, good, bad)
     _kinds(f, bad)
     _quality(f, good, bad)
     return good, bad
@@ -167,6 +170,33 @@ def _slots(f: Facts, good: list[str], bad: list[str]) -> None:
     elif lo >= ALL_SLOTS_GOOD:
         names = listing([name for name, _ in rated])
         good.append(f"Steady across the week: at least {pct(lo)} of {names} probes answered.")
+
+
+def _channels(f: Facts, good: list[str], bad: list[str]) -> None:
+    """Uneven only when the best channel's 95% interval lies wholly above the worst's
+    (Eptica's multichannel studies: few brands answer alike on every channel)."""
+    rated = [(name, row) for name, row in f.channels if row["response_rate"] is not None]
+    if len(rated) < 2:
+        return
+    best = max(rated, key=lambda s: s[1]["response_rate"])
+    worst = min(rated, key=lambda s: s[1]["response_rate"])
+    low, high = best[1]["response_rate_low"], worst[1]["response_rate_high"]
+    if low is not None and high is not None and low > high:
+        lo = worst[1]["response_rate"]
+        how = "never" if lo == 0 else "rarely" if lo < RARELY else "less often"
+        bad.append(
+            f"Uneven across channels: answers on {best[0]} ({_said(best[1])}) but {how} on "
+            f"{worst[0]} ({_said(worst[1])})."
+        )
+    elif min(row["response_rate"] for _, row in rated) >= ALL_SLOTS_GOOD:
+        names = listing([name for name, _ in rated])
+        lowest = pct(min(row["response_rate"] for _, row in rated))
+        good.append(f"Consistent across channels: at least {lowest} answered on {names}.")
+
+
+def _said(m: dict[str, Any]) -> str:
+    ci = pct_range(m["response_rate_low"], m["response_rate_high"])
+    return f"{pct(m['response_rate'])}, {m['answered']} of {m['probes']}; 95% interval {ci}"
 
 
 def _kinds(f: Facts, bad: list[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from reports.channels import method_channels
 from reports.context import Cell, MethodPage, Table
 from reports.data import DATA_FILES, DESIGN_FILES
 from reports.fmt import DASH, count, day, pct, weekday_span, when
@@ -40,6 +41,7 @@ def method_page(v: View, data_dir: Path) -> MethodPage:
         seed=str(comparisons["seed"]),
         quality=_quality(v),
         downloads=_downloads(v, data_dir),
+        channels=method_channels(v),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.channels import index_channels
 from reports.charts import FIELD_COLOUR, ChartSpec, Curve, Grid
 from reports.context import Cell, Chart, CountryPage, Fact, Figure, IndexPage, Link, Table
 from reports.fmt import count, day, hours, pct
@@ -22,11 +23,17 @@ CURVE_HOURS = (1.0, 12.0, 24.0, 48.0)
 
 
 def index_page(v: View) -> tuple[IndexPage, list[ChartSpec]]:
-    """The overview page and its three charts."""
+    """The overview page and its charts (three, and one more for several channels)."""
     ranking = _ranking(v)
     rates, rates_spec = _rates(v)
     curves, curves_spec = _curves(v)
     heat, heat_spec = _heatmap(v)
+    specs = [rates_spec, curves_spec, heat_spec]
+    by_channel = index_channels(v)
+    channels, brand_channels = None, None
+    if by_channel is not None:
+        channels, brand_channels, channels_spec = by_channel
+        specs.append(channels_spec)
     page = IndexPage(
         layout=v.layout(str(v.study["name"]), ""),
         headline=_headline(v),
@@ -36,8 +43,10 @@ def index_page(v: View) -> tuple[IndexPage, list[ChartSpec]]:
         curves=curves,
         heatmap=heat,
         countries=_countries(v),
+        channels=channels,
+        brand_channels=brand_channels,
     )
-    return page, [rates_spec, curves_spec, heat_spec]
+    return page, specs
 
 
 def _headline(v: View) -> tuple[Fact, ...]:

@@ -1,7 +1,8 @@
 """The published site: `render_site` writes it from the data files, `serve_site` shows it.
 
 ```
-SITE/index.html                  headline, ranking, charts, brand x country heatmap
+SITE/index.html                  headline, ranking, charts, brand x country heatmap, and
+                                 the channels side by side (a study on several channels)
 SITE/companies/<brand>.html      one page per brand
 SITE/countries/<country>.html    one page per country
 SITE/methodology.html            design, definitions, the study's own numbers, downloads

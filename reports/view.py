@@ -26,6 +26,13 @@ KIND_NAMES = {
     "auto_ack": "Automatic acknowledgement",
 }
 SCOPE_NAMES = {"local": "local account", "global": "global account", "none": "no account"}
+CHANNEL_NAMES = {  # in the order the channels are shown; others follow by name
+    "x": "X",
+    "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
+    "email": "E-mail",
+    "manual": "By hand",
+}
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,21 @@ class View:
         self.exchanges: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for e in data.exchanges:
             self.exchanges[e["brand"]].append(e)
+        self.channel_row = {r["channel"]: r for r in groups.get("channel") or ()}
+        self.brand_channel = {
+            (r["brand"], r["channel"]): r for r in data.breakdowns.get("brand_channel") or ()
+        }
+        # (brand, channel) -> {country: scope} and the handles asked on that channel
+        self.channel_scopes: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+        self.channel_handles: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for t in targets:
+            key = (t["brand"], t.get("channel") or "")
+            self.channel_scopes[key][t["country"]] = t["scope"]
+            if t["handle"] and t["scope"] != "none":
+                self.channel_handles[key].add(t["handle"])
+        named = set(design.get("channels") or ()) | set(self.channel_row)
+        named |= {c for _, c in self.channel_scopes} - {""}
+        self.channels = sorted(named, key=lambda c: (c not in CHANNEL_NAMES, _order(c), c))
 
     def name(self, brand: str) -> str:
         return str(self.names.get(brand, brand))
@@ -138,6 +160,15 @@ class View:
 
     def ranked(self) -> list[str]:
         return [b for b in self.brands if b in self.rank]
+
+
+def _order(channel: str) -> int:
+    return list(CHANNEL_NAMES).index(channel) if channel in CHANNEL_NAMES else 0
+
+
+def channel_name(channel: str) -> str:
+    """A channel's readable name ('x' -> 'X'); an unknown channel as it was recorded."""
+    return CHANNEL_NAMES.get(channel, channel)
 
 
 def _scope(scopes: set[str]) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from analysis.publish import publish_data
 from reports.render import render_site
-from tests.reports.studies import HOSTILE, example_study, hostile_journal
+from tests.reports.studies import HOSTILE, example_study, hostile_journal, multichannel_study
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,11 @@ def named_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     """The example study with kaito's brand name (from targets.csv) hostile."""
     tmp = tmp_path_factory.mktemp("named")
     return build(example_study(tmp / "study", brand_name=HOSTILE), tmp / "site")
+
+
+@pytest.fixture(scope="session")
+def multichannel_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """The multichannel example (6 brands x 3 countries on X, Mastodon, Bluesky and by
+    hand, 126 probes); Kaito answers every probe on X and none on Mastodon."""
+    tmp = tmp_path_factory.mktemp("multichannel")
+    return build(multichannel_study(tmp / "study"), tmp / "site")

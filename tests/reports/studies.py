@@ -17,6 +17,8 @@ from study.paths import journal_path
 from study.timeutil import iso
 from tests.conftest import EXAMPLE
 
+MULTICHANNEL = Path(__file__).resolve().parents[2] / "data" / "examples" / "multichannel"
+
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WINDOW = 72.0
 HOSTILE = "<script>alert(1)</script> & Co"
@@ -41,6 +43,7 @@ class Row:
     kind: str = "public_reply"
     reply: str = "Hi! Happy to help."
     auto_ack: bool = False
+    channel: str = "x"
 
 
 def write_journal(study_dir: Path, rows: list[Row], *, name: str = "test study") -> None:
@@ -62,9 +65,9 @@ def write_journal(study_dir: Path, rows: list[Row], *, name: str = "test study")
         con.executemany(
             "INSERT INTO probes (probe_id, brand, country, channel, handle, scope, script, slot,"
             " round, text, scheduled_at, slot_start_at, slot_end_at, state, sent_at, message_id,"
-            " closes_at) VALUES (?,?,?,'x',?,?,'delivery',?,1,?,?,?,?,'closed',?,?,?)",
+            " closes_at) VALUES (?,?,?,?,?,?,'delivery',?,1,?,?,?,?,'closed',?,?,?)",
             [
-                (r.probe_id, r.brand, r.country, r.handle, r.scope, r.slot, r.text,
+                (r.probe_id, r.brand, r.country, r.channel, r.handle, r.scope, r.slot, r.text,
                  iso(r.sent_at), iso(r.sent_at), iso(r.sent_at + timedelta(hours=4)),
                  iso(r.sent_at), f"m-{r.probe_id}", iso(r.sent_at + timedelta(hours=WINDOW)))
                 for r in rows
@@ -74,15 +77,17 @@ def write_journal(study_dir: Path, rows: list[Row], *, name: str = "test study")
         for r in rows:
             if r.auto_ack:
                 at = r.sent_at + timedelta(seconds=20)
-                replies.append((f"a-{r.probe_id}", r.probe_id, r.handle,
+                replies.append((r.channel, f"a-{r.probe_id}", r.probe_id, r.handle,
                                 "This is an automatic reply.", iso(at), "auto_ack"))  # fmt: skip
             if r.reply_after is not None:
                 at = r.sent_at + timedelta(hours=r.reply_after)
-                replies.append((f"r-{r.probe_id}", r.probe_id, r.handle, r.reply, iso(at), r.kind))
+                replies.append(
+                    (r.channel, f"r-{r.probe_id}", r.probe_id, r.handle, r.reply, iso(at), r.kind)
+                )
         con.executemany(
             "INSERT INTO replies (channel, reply_id, probe_id, author, author_id, text,"
-            " created_at, kind, seen_at) VALUES ('x', ?, ?, ?, 'id', ?, ?, ?, ?)",
-            [(*rep, rep[4]) for rep in replies],
+            " created_at, kind, seen_at) VALUES (?, ?, ?, ?, 'id', ?, ?, ?, ?)",
+            [(*rep, rep[5]) for rep in replies],
         )
         con.commit()
     finally:
@@ -128,6 +133,42 @@ def example_study(folder: Path, *, seed: int = 1, brand_name: str | None = None)
     return folder
 
 
+def multichannel_study(folder: Path) -> Path:
+    """The multichannel example (6 brands x 3 countries x 4 channels) with a made-up
+    finished journal, two probes per probed target. Kaito answers every probe on X within
+    2 hours and none on Mastodon; lumen answers nothing; the others answer every other
+    probe after 5 hours."""
+    shutil.copytree(MULTICHANNEL, folder)
+    study = load_study(folder)
+    rows = []
+    for n, t in enumerate(study.targets):
+        if t.scope is Scope.NONE:
+            continue
+        for k in range(2):
+            if t.brand == "kaito":
+                after = {"x": 1.5, "mastodon": None}.get(t.channel, 10.0)
+            elif t.brand == "lumen":
+                after = None
+            else:
+                after = 5.0 if (n + k) % 2 == 0 else None
+            rows.append(
+                Row(
+                    probe_id=f"{t.brand}-{t.country}-{t.channel}-r{k + 1}",
+                    brand=t.brand,
+                    country=t.country,
+                    handle=t.handle,
+                    scope=t.scope.value,
+                    slot=("business", "evening")[k],
+                    sent_at=T0 + timedelta(days=7 * k, minutes=7 * n),
+                    text=f"{t.handle} Hi, where is my order?",
+                    reply_after=after,
+                    channel=t.channel,
+                )
+            )
+    write_journal(folder, rows, name=study.name)
+    return folder
+
+
 def hostile_journal(folder: Path) -> Path:
     """A journal with no study.toml whose brand ids, handles and texts are hostile."""
     brands = [HOSTILE, "../../etc/passwd", "Kaito", "kaito", "$x^2$ \\ Ltd"]
@@ -149,6 +190,7 @@ def hostile_journal(folder: Path) -> Path:
                         kind=KINDS[(b + c + k) % 4],
                         reply=HOSTILE_REPLY,
                         auto_ack=k == 1,
+                        channel="x" if k == 0 else "<b>chan</b>",
                     )
                 )
     write_journal(folder, rows, name=f"Study of {HOSTILE}")

@@ -113,3 +113,21 @@ def test_tiers_slots_kinds_and_quality() -> None:
     )
     _, bad = findings(replace(BASE, tier=4))
     assert bad == ["In the bottom tier (tier 4 of 4); rank 5 of 10 (95% interval 3\u20137)."]
+
+
+def test_channels_are_uneven_only_when_their_intervals_do_not_overlap() -> None:
+    x = row(0.83, 0.44, 0.97, probes=6, answered=5)
+    mastodon = row(0.0, 0.0, 0.39, probes=6, answered=0)
+    _, bad = findings(replace(BASE, channels=(("X", x), ("Mastodon", mastodon))))
+    assert (
+        "Uneven across channels: answers on X (83%, 5 of 6; 95% interval 44\u201397%) but "
+        "never on Mastodon (0%, 0 of 6; 95% interval 0\u201339%)." in bad
+    )
+    close = row(0.33, 0.1, 0.7, probes=6, answered=2)
+    good, bad = findings(replace(BASE, channels=(("X", x), ("Mastodon", close))))
+    assert not any("channels" in s for s in good + bad)
+    steady = (("X", row(0.9, 0.7, 0.97)), ("Bluesky", row(0.85, 0.6, 0.95)))
+    good, _ = findings(replace(BASE, channels=steady))
+    assert "Consistent across channels: at least 85% answered on X and Bluesky." in good
+    good, bad = findings(replace(BASE, channels=(("X", x),)))
+    assert not any("channels" in s for s in good + bad)

@@ -32,7 +32,7 @@ def parse(path: Path) -> Refs:
     return refs
 
 
-@pytest.mark.parametrize("which", ["example_site", "hostile_site"])
+@pytest.mark.parametrize("which", ["example_site", "hostile_site", "multichannel_site"])
 def test_no_link_is_broken_or_leaves_the_site(which: str, request: pytest.FixtureRequest):
     site: Site = request.getfixturevalue(which)
     root = site.root.resolve()
