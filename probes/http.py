@@ -175,10 +175,13 @@ class Requester:
             await self.clock.sleep(delay)
             attempt += 1
 
-    async def post(self, endpoint: str, path: str, json: Any) -> httpx.Response:
-        """POST exactly once. Raises Transient when it certainly was not applied (no
-        connection, 429, budget known to be spent) and OutcomeUnknown when it may have been
-        (5xx, timeout, dropped connection); any other response is returned."""
+    async def post(
+        self, endpoint: str, path: str, json: Any, *, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """POST exactly once (with `headers` added, e.g. an Idempotency-Key). Raises Transient
+        when it certainly was not applied (no connection, 429, budget known to be spent) and
+        OutcomeUnknown when it may have been (5xx, timeout, dropped connection); any other
+        response is returned."""
         what = f"POST {path}"
         limit = self.rate_limits.get(endpoint)
         if limit is not None and limit.remaining == 0 and self._future(limit.reset_at):
@@ -187,7 +190,7 @@ class Requester:
                 retry_at=limit.reset_at,
             )
         try:
-            response = await self.client.post(path, json=json)
+            response = await self.client.post(path, json=json, headers=headers)
         except NOT_SENT as exc:
             raise Transient(
                 f"{self.service} {what}: could not connect, nothing was sent: "

@@ -26,10 +26,9 @@ from probes.channel import (
     RateLimit,
     Reply,
     Sent,
-    Transient,
 )
 from probes.channels import api_base_of, check_api_base, credential, is_loopback
-from probes.http import NOT_SENT, RateLimitHeaders, Requester, status_text
+from probes.http import RateLimitHeaders, Requester, status_text
 from study.clock import Clock
 from study.errors import StudyError
 from study.model import ChannelSettings, PlannedProbe
@@ -65,8 +64,7 @@ def make_client(api_base: str, token: str, timeout: float = 30) -> httpx.AsyncCl
 
 
 class _Requester(Requester):
-    """`Requester` whose POST carries extra headers (the Idempotency-Key), and whose resets
-    are whole seconds."""
+    """`Requester` whose rate-limit resets are whole seconds."""
 
     def _remember(self, endpoint: str, response: httpx.Response) -> None:
         # Mastodon's resets carry the microseconds of the moment it answered. Rounded up to
@@ -77,42 +75,6 @@ class _Requester(Requester):
         if limit is not None and limit.reset_at is not None and limit.reset_at.microsecond:
             whole = limit.reset_at.replace(microsecond=0) + timedelta(seconds=1)
             self.rate_limits[endpoint] = replace(limit, reset_at=whole)
-
-    async def post(
-        self, endpoint: str, path: str, json: Any, *, headers: Mapping[str, str] | None = None
-    ) -> httpx.Response:
-        # The same rules as Requester.post (sent once; see probes.http), with headers.
-        what = f"POST {path}"
-        limit = self.rate_limits.get(endpoint)
-        if limit is not None and limit.remaining == 0 and self._future(limit.reset_at):
-            raise Transient(
-                f"{self.service} {what}: rate limit spent until {limit.reset_at}; not sent",
-                retry_at=limit.reset_at,
-            )
-        try:
-            response = await self.client.post(path, json=json, headers=headers)
-        except NOT_SENT as exc:
-            raise Transient(
-                f"{self.service} {what}: could not connect, nothing was sent: "
-                f"{type(exc).__name__} ({self._scrub(str(exc))})"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise OutcomeUnknown(
-                f"{self.service} {what}: {type(exc).__name__} ({self._scrub(str(exc))}) "
-                "after the request may have been sent; reconcile before sending again"
-            ) from exc
-        self._remember(endpoint, response)
-        if response.status_code == 429:
-            raise Transient(
-                f"{self.service} {what}: {status_text(response)}{self._detail(response)}",
-                retry_at=self._reset_at(endpoint),
-            )
-        if response.status_code >= 500:
-            raise OutcomeUnknown(
-                f"{self.service} {what}: {status_text(response)}{self._detail(response)}; "
-                "the status may or may not exist; reconcile before sending again"
-            )
-        return response
 
 
 class MastodonChannel:
