@@ -40,6 +40,7 @@ GROUPINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 Z95 = NormalDist().inv_cdf(0.975)
 TOLERANCE = 1e-9
+AGGREGATE_SHARE = 0.25  # km_plan.sql: aggregate when groups x durations <= this x probes
 METRIC_COLUMNS = (
     "probes",
     "answered",
@@ -62,16 +63,23 @@ def create_group_counts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql_text("group_counts"))
 
 
-def create_km_steps(con: duckdb.DuckDBPyConnection) -> None:
+def create_km_steps(con: duckdb.DuckDBPyConnection, *, aggregate: bool | None = None) -> None:
     """Make the temporary tables `group_counts` and `km_steps`, every group's Kaplan-Meier
-    curve (km_steps.sql): one sorted pass over `outcomes` per grouping, seven in all."""
+    curve: one sorted pass per grouping, seven in all, over the probes (km_steps.sql) or,
+    where durations tie a lot, over the distinct (group, duration) cells a hash aggregation
+    leaves (km_steps_cells.sql; chosen by km_plan.sql). Both give the same rows; `aggregate`
+    forces one of them for every grouping (for tests)."""
     create_group_counts(con)
-    query = sql_text("km_steps")
+    queries = {False: sql_text("km_steps"), True: sql_text("km_steps_cells")}
+    if aggregate is None:
+        plan = dict(con.execute(sql_text("km_plan"), {"share": AGGREGATE_SHARE}).fetchall())
+    else:
+        plan = {name: aggregate for name, _ in GROUPINGS}
     for i, (name, columns) in enumerate(GROUPINGS):
         params: dict[str, object] = {"grouping": name}
         params.update({f"by_{key}": key in columns for key in KEYS})
         into = "CREATE OR REPLACE TEMP TABLE km_steps AS\n" if i == 0 else "INSERT INTO km_steps\n"
-        con.execute(into + query, params)
+        con.execute(into + queries[bool(plan.get(name, False))], params)
 
 
 def group_metrics(con: duckdb.DuckDBPyConnection, *, window_hours: float) -> pd.DataFrame:

@@ -234,9 +234,14 @@ def run(probes: int) -> str:
         f"{outcomes_time:.2f} | {outcomes_cpu:.2f} |",
         "",
         f"The curves hold {steps[0]:,} steps (one per distinct response time per group). "
-        "Most of the time is one partitioned sort per grouping (seven) of the answered and "
-        "early-censored probes, then the ASOF join of each response time to the censoring "
-        "curve before it and writing the steps; every step is exact (no binning of times).",
+        "Per grouping (seven), one partitioned sort: where groups x distinct durations "
+        "come to at most a quarter of the probes to sort (here overall, channel, slot, "
+        "scope: 5.6 million probes each, 0.26-0.69 million cells), of the distinct "
+        "(group, duration) cells left by a hash aggregation, with the censoring curve "
+        "met by an equi-join; elsewhere (brand, country, brand_country, where 1-second "
+        "durations hardly tie) of the answered and early-censored probes with an ASOF "
+        "join, as before. Every step is exact (no binning of times); both ways give the "
+        "same rows. Before the cells: 9.2-11.6 s (17.3-18.3 s CPU) on the same data.",
         "",
         "pandas + lifelines + statsmodels, one `KaplanMeierFitter` per group, on subsamples:",
         "",

@@ -3,9 +3,10 @@
 -- per distinct response time with the probes at risk, the responses, the survival S(t) (the
 -- share of probes still unanswered just after t), its drop at t and Greenwood's sum.
 --
--- Exact, with one sort per grouping however many probes there are. Order a group's N probes
--- by duration, responses before censorings at the same time (lifelines' convention for
--- ties); rows of equal (duration, observed) form a tie at positions first..pos. The per-row
+-- Exact, with one sort per grouping however many probes there are (km_steps_cells.sql
+-- computes the same rows from aggregated cells, for durations that tie a lot). Order a
+-- group's N probes by duration, responses before censorings at the same time (lifelines'
+-- convention for ties); rows of equal (duration, observed) form a tie at positions first..pos. The per-row
 -- factors (1 - 1/r), with r = N - position + 1 the rows not yet passed, multiply over all
 -- rows up to pos to (N - pos) / N = S(t) G(t), where G is the Kaplan-Meier curve of the
 -- censorings (the identity behind Satten & Datta 2001, Am. Stat. 55:207). So S at a response
