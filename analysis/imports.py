@@ -25,18 +25,16 @@ from pathlib import Path
 
 from analysis.journal_write import event, meta, read_journal, read_rows, set_meta, writing
 from study.countries import is_country, suggest_country
+from study.csvrows import check_reply, parse_time, reply_kind
 from study.errors import Problem, StudyError, StudyProblems
-from study.load_tables import suggest
-from study.model import ReplyKind, Scope
+from study.model import Scope
 from study.paths import journal_path
 from study.timeutil import iso, parse_iso
 
 REQUIRED = ("brand", "country", "channel", "sent_at", "replied_at")
 OPTIONAL = ("handle", "scope", "script", "slot", "reply_kind", "reply_text", "inquiry_text")
-REPLY_KINDS = ("public_reply", "direct_message", "redirect", "auto_ack")
 SCOPES = (Scope.LOCAL.value, Scope.GLOBAL.value)
 _BRAND = re.compile(r"[a-z0-9_-]+")
-_EXAMPLE = "2026-03-02T14:05:00+01:00"
 
 
 @dataclass(frozen=True)
@@ -154,24 +152,6 @@ def import_csv(
     )
 
 
-def _time(name: str, value: str, bad: list[str]) -> datetime | None:
-    try:
-        return parse_iso(value)
-    except ValueError:
-        pass
-    try:
-        naive = datetime.fromisoformat(value)
-    except ValueError:
-        bad.append(f"{name} '{value}' is not an ISO 8601 time; write it like {_EXAMPLE}")
-        return None
-    assert naive.tzinfo is None
-    bad.append(
-        f"{name} '{value}' has no UTC offset; add the one of the clock it was read from, "
-        f"e.g. '{value}Z' or '{value}+01:00'"
-    )
-    return None
-
-
 def _parse(file: str, line: int, v: dict[str, str], out: list[Problem]) -> _Row | None:
     bad: list[str] = []
     for column in ("brand", "country", "channel", "sent_at"):
@@ -191,25 +171,10 @@ def _parse(file: str, line: int, v: dict[str, str], out: list[Problem]) -> _Row 
     scope = v["scope"] or Scope.LOCAL.value
     if scope not in SCOPES:
         bad.append(f"scope '{scope}' is unknown; use local or global")
-    kind = v["reply_kind"] or ReplyKind.PUBLIC_REPLY.value
-    if kind not in REPLY_KINDS:
-        meant = suggest(kind, list(REPLY_KINDS))
-        hint = f" (did you mean '{meant}'?)" if meant else ""
-        bad.append(f"reply_kind '{kind}' is unknown{hint}; use one of {', '.join(REPLY_KINDS)}")
-    sent = _time("sent_at", v["sent_at"], bad) if v["sent_at"] else None
-    replied = _time("replied_at", v["replied_at"], bad) if v["replied_at"] else None
-    if sent is not None and replied is not None and replied < sent:
-        bad.append(
-            f"replied_at {v['replied_at']} is before sent_at {v['sent_at']}; check both times "
-            "and their UTC offsets"
-        )
-    if not v["replied_at"]:
-        for column in ("reply_kind", "reply_text"):
-            if v[column]:
-                bad.append(
-                    f"{column} is given but replied_at is empty; add the reply's time or "
-                    f"clear {column}"
-                )
+    kind = reply_kind(v["reply_kind"], bad)
+    sent = parse_time("sent_at", v["sent_at"], bad) if v["sent_at"] else None
+    replied = parse_time("replied_at", v["replied_at"], bad) if v["replied_at"] else None
+    check_reply(v, sent, replied, bad)
     out.extend(Problem(file, line, message) for message in bad)
     if bad or sent is None:
         return None

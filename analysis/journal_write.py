@@ -9,20 +9,16 @@ one `BEGIN IMMEDIATE` transaction. Either way a failure leaves the journal as it
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from study.csvrows import Rows, check_header, read_sheet
 from study.errors import Problem
 from study.journal_schema import SCHEMA_VERSION, create_schema
-from study.load_tables import suggest
 from study.paths import journal_path
-
-Rows = list[tuple[int, dict[str, str]]]
 
 
 def read_rows(
@@ -41,80 +37,19 @@ def read_rows(
     except UnicodeDecodeError:
         out.append(Problem(name, 1, 'is not UTF-8 text; save it as UTF-8 ("CSV UTF-8")'))
         return None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    rows: Rows = []
-    end = 0
-    try:
-        for record in reader:
-            line, end = end + 1, reader.line_num  # a quoted value may span several lines
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                header = [cell.strip() for cell in record]
-                if not _header_ok(name, line, header, required, optional, shape, out):
-                    return None
-            elif len(record) != len(header):
-                out.append(
-                    Problem(
-                        name,
-                        line,
-                        f"has {len(record)} values but the header has {len(header)}; give "
-                        "every row all of them (an empty one is just ',,') and quote a value "
-                        "with a comma",
-                    )
-                )
-            else:
-                row = dict.fromkeys(optional, "")
-                row.update((c, v.strip()) for c, v in zip(header, record, strict=True))
-                rows.append((line, row))
-    except csv.Error as error:
-        out.append(
-            Problem(
-                name,
-                end + 1,
-                f"is not valid CSV ({error}); check the quotes from this line on: quote a "
-                'whole value, and double a quote inside one ("")',
-            )
-        )
+
+    def header_ok(line: int, header: list[str]) -> bool:
+        return check_header(name, line, header, required, optional, shape, out)
+
+    sheet = read_sheet(text, name, optional, header_ok, out)
+    if sheet is None:
         return None
-    if header is None:
+    if sheet.header is None:
         out.append(Problem(name, 1, f"is empty; start it with the header row ({shape})"))
         return None
-    if not rows and not out:
+    if not sheet.rows and not out:
         out.append(Problem(name, 1, "has no rows under the header; add one row per record"))
-    return rows
-
-
-def _header_ok(
-    name: str,
-    line: int,
-    header: list[str],
-    required: tuple[str, ...],
-    optional: tuple[str, ...],
-    shape: str,
-    out: list[Problem],
-) -> bool:
-    known = required + optional
-    missing = [c for c in required if c not in header]
-    ok = True
-    for column in dict.fromkeys(header):
-        if header.count(column) > 1:
-            out.append(Problem(name, line, f"has the column '{column}' twice; keep one"))
-            ok = False
-        if column not in known:
-            meant = suggest(column, [c for c in known if c not in header])
-            if meant is None:
-                message = f"has an unknown column '{column}'; remove it ({shape})"
-            else:
-                message = f"has the column '{column}'; rename it '{meant}' ({shape})"
-                if meant in missing:
-                    missing.remove(meant)
-            out.append(Problem(name, line, message))
-            ok = False
-    for column in missing:
-        out.append(Problem(name, line, f"has no column '{column}'; add it ({shape})"))
-    return ok and not missing
+    return sheet.rows
 
 
 def read_journal(study_dir: Path) -> sqlite3.Connection | None:

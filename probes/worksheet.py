@@ -25,12 +25,13 @@ from zoneinfo import ZoneInfo
 
 from probes.journal import ACKNOWLEDGED, Journal
 from study.clock import SystemClock
+from study.csvrows import Rows, check_reply, check_required, parse_time, read_sheet, reply_kind
 from study.errors import Problem, StudyError, StudyProblems
 from study.load import load_study
 from study.load_tables import suggest
-from study.model import ProbeState, ReplyKind, Study
+from study.model import ProbeState, Study
 from study.plan import make_plan
-from study.timeutil import iso, parse_iso
+from study.timeutil import iso
 
 MANUAL = "manual"
 COLUMNS = (
@@ -38,9 +39,7 @@ COLUMNS = (
     "text", "sent_at", "replied_at", "reply_kind", "reply_text", "note",
 )  # fmt: skip
 REQUIRED = ("probe_id", "sent_at", "replied_at", "reply_kind", "reply_text")
-REPLY_KINDS = ("public_reply", "direct_message", "redirect", "auto_ack")
 BY_HAND = "recorded by hand"
-_EXAMPLE = "2026-03-02T14:05:00+01:00"
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,7 @@ def import_worksheet(
 # -- reading the sheet --------------------------------------------------------------------
 
 
-def _read_sheet(path: Path, out: list[Problem]) -> list[tuple[int, dict[str, str]]]:
+def _read_sheet(path: Path, out: list[Problem]) -> Rows:
     """The non-blank rows with the physical line each starts on (the header is line 1),
     values stripped; columns other than the worksheet's are ignored."""
     name = str(path)
@@ -176,51 +175,16 @@ def _read_sheet(path: Path, out: list[Problem]) -> list[tuple[int, dict[str, str
         raise StudyError(f"{path}: does not exist; check the path") from None
     except UnicodeDecodeError:
         raise StudyError(f'{path}: is not UTF-8 text; save it as UTF-8 ("CSV UTF-8")') from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
-    end = 0
-    try:
-        for record in reader:
-            line, end = end + 1, reader.line_num  # a quoted value may span several lines
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                header = [cell.strip() for cell in record]
-                missing = [c for c in REQUIRED if c not in header]
-                for column in missing:
-                    meant = suggest(column, [h for h in header if h not in COLUMNS])
-                    fix = f"rename '{meant}' to '{column}'" if meant else "add it"
-                    out.append(Problem(name, line, f"has no column '{column}'; {fix} ({shape})"))
-                if missing:
-                    return []
-            elif len(record) != len(header):
-                out.append(
-                    Problem(
-                        name,
-                        line,
-                        f"has {len(record)} values but the header has {len(header)}; give "
-                        "every row all of them (an empty one is just ',,') and quote a value "
-                        "with a comma",
-                    )
-                )
-            else:
-                row = dict.fromkeys(COLUMNS, "")
-                row.update((c, v.strip()) for c, v in zip(header, record, strict=True))
-                rows.append((line, row))
-    except csv.Error as error:
-        out.append(
-            Problem(
-                name,
-                end + 1,
-                f"is not valid CSV ({error}); check the quotes from this line on: quote a "
-                'whole value, and double a quote inside one ("")',
-            )
-        )
+
+    def header_ok(line: int, header: list[str]) -> bool:
+        return check_required(name, line, header, REQUIRED, COLUMNS, shape, out)
+
+    sheet = read_sheet(text, name, COLUMNS, header_ok, out)
+    if sheet is None:
         return []
-    if header is None:
+    if sheet.header is None:
         raise StudyError(f"{path}: is empty; write a worksheet with: replybench worksheet")
-    return rows
+    return sheet.rows
 
 
 @dataclass(frozen=True)
@@ -252,20 +216,8 @@ def _known(journal: Journal) -> dict[str, _Known]:
 
 def _time(name: str, value: str, now: datetime, bad: list[str]) -> datetime | None:
     """An instant from ISO 8601 text with an offset (the same rules as `replybench import`)."""
-    try:
-        when = parse_iso(value)
-    except ValueError:
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            bad.append(f"{name} '{value}' is not an ISO 8601 time; write it like {_EXAMPLE}")
-            return None
-        bad.append(
-            f"{name} '{value}' has no UTC offset; add the one of the clock it was read from, "
-            f"e.g. '{value}Z' or '{value}+01:00'"
-        )
-        return None
-    if when > now:
+    when = parse_time(name, value, bad)
+    if when is not None and when > now:
         bad.append(
             f"{name} {value} is after the import's time {iso(now)}; check the date and its "
             "UTC offset"
@@ -295,27 +247,12 @@ def _parse(
         )
     elif probe.state not in ("planned", "sent", "closed"):
         bad.append(f"probe {pid} is {probe.state}; remove the row")
-    kind = v["reply_kind"] or ReplyKind.PUBLIC_REPLY.value
-    if kind not in REPLY_KINDS:
-        meant = suggest(kind, list(REPLY_KINDS))
-        hint = f" (did you mean '{meant}'?)" if meant else ""
-        bad.append(f"reply_kind '{kind}' is unknown{hint}; use one of {', '.join(REPLY_KINDS)}")
+    kind = reply_kind(v["reply_kind"], bad)
     if not v["sent_at"]:
         bad.append("sent_at is empty but the reply is filled in; add when the inquiry was sent")
     sent = _time("sent_at", v["sent_at"], now, bad) if v["sent_at"] else None
     replied = _time("replied_at", v["replied_at"], now, bad) if v["replied_at"] else None
-    if sent is not None and replied is not None and replied < sent:
-        bad.append(
-            f"replied_at {v['replied_at']} is before sent_at {v['sent_at']}; check both times "
-            "and their UTC offsets"
-        )
-    if not v["replied_at"]:
-        for column in ("reply_kind", "reply_text"):
-            if v[column]:
-                bad.append(
-                    f"{column} is given but replied_at is empty; add the reply's time or "
-                    f"clear {column}"
-                )
+    check_reply(v, sent, replied, bad)
     if bad or sent is None or probe is None:
         return None
     row = _Row(line, pid, sent, replied, kind, v["reply_text"], v["note"])
