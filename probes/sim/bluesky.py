@@ -23,12 +23,12 @@ from probes.sim import bluesky_records as rec
 from probes.sim import bluesky_views as views
 from probes.sim.bluesky_auth import ACCESS_LIFETIME, REFRESH_LIFETIME, Limits, Sessions
 from probes.sim.bluesky_bots import BlueskyBots
-from probes.sim.bluesky_bots import probe_index as bluesky_probe_index
 from probes.sim.bluesky_views import XrpcError, invalid, respond
-from probes.sim.bluesky_world import POST, Account, BlueskyWorld, Post, cid_for, tid_text
+from probes.sim.bluesky_world import CHANNEL, POST, Account, BlueskyWorld, Post, cid_for, tid_text
 from probes.sim.bots import Action
+from probes.sim.common import Face, planned
 from probes.sim.ledger import Ledger
-from probes.sim.profiles import SimSettings, default_settings, load_settings
+from probes.sim.profiles import SimSettings, default_settings
 from study.clock import Clock
 from study.errors import StudyError
 from study.model import ReplyKind, Study
@@ -37,7 +37,7 @@ from study.model import ReplyKind, Study
 Handler = Callable[[httpx.Request, datetime, str | None], httpx.Response]
 
 
-class BlueskyPlatform:
+class BlueskyPlatform(Face[BlueskyWorld]):
     """A stateful fake Bluesky (PDS, AppView and chat) for one study; thread-safe."""
 
     def __init__(
@@ -97,15 +97,7 @@ class BlueskyPlatform:
     ) -> BlueskyPlatform:
         """The face as `replybench sim` builds it: `simulator.toml` from the study's folder
         and the probe index from the study's plan."""
-        from study.plan import make_plan
-
-        settings = load_settings(
-            study.path,
-            seed=study.seed,
-            brands={t.brand for t in study.targets},
-            countries={c.code for c in study.countries},
-        )
-        index = bluesky_probe_index(make_plan(study))
+        settings, index = planned(study, CHANNEL)
         return cls(
             study, clock, settings=settings, probe_index=index, ledger=ledger, password=password
         )
@@ -147,10 +139,6 @@ class BlueskyPlatform:
                 response.headers["RateLimit-Remaining"] = "0"
             return response
 
-    def close(self) -> None:
-        if self.ledger is not None:
-            self.ledger.close()
-
     @staticmethod
     def method(request: httpx.Request) -> str | None:
         """The XRPC method of a request ('app.bsky.feed.getPostThread'), None if not XRPC."""
@@ -186,10 +174,6 @@ class BlueskyPlatform:
             at = self.clock.now() + after
             kind = ReplyKind.DIRECT_MESSAGE
             self.world.schedule(Action(at, sender, kind, text, None, True, None, self.me.handle))
-
-    def pending(self) -> list[Action]:
-        with self._lock:
-            return self.world.pending()
 
     def account(self, handle: str) -> Account:
         with self._lock:

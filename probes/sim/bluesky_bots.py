@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from probes.sim.bluesky_world import CHANNEL, BlueskyWorld, Post, stranger_handle
-from probes.sim.bots import Probe, decide, strangers
+from probes.sim.common import plan_index, probe_for, schedule_answers
 from probes.sim.profiles import SimSettings
 from probes.sim.texts import STRANGER_HANDLES
 from study.model import PlannedProbe, Study, Target
@@ -19,7 +19,7 @@ from study.model import PlannedProbe, Study, Target
 
 def probe_index(plan: list[PlannedProbe]) -> dict[str, tuple[str, str]]:
     """Post text -> (brand, country) for every planned probe on Bluesky."""
-    return {p.text: (p.brand, p.country) for p in plan if p.channel == CHANNEL}
+    return plan_index(plan, CHANNEL)
 
 
 class BlueskyBots:
@@ -48,32 +48,18 @@ class BlueskyBots:
 
     def probe_posted(self, post: Post) -> None:
         """Schedule what the mentioned brands' bots (and maybe a stranger) will do."""
-        brands = [did for did in sorted(post.mentions) if did in self.targets]
         text = str(post.record.get("text", ""))
-        for did in brands:
-            probe = self._probe(post, text, did)
-            profile = self.settings.profile(probe.brand, probe.country)
-            for action in decide(probe, profile, self.settings.seed, self.probe_account):
-                self.world.schedule(action)
-        if brands:
-            rate, seed = self.settings.stranger_rate, self.settings.seed
-            for action in strangers(
-                post.number, text, post.indexed_at, rate, seed, self.probe_account
-            ):
-                self.world.schedule(action)
-
-    def _probe(self, post: Post, text: str, did: str) -> Probe:
-        targets = self.targets[did]
-        brand = targets[0].brand
-        known = self.index.get(text) or self.index.get(text.strip())
-        country: str | None = None
-        if known is not None and known[0] == brand:
-            country = known[1]
-        elif len({t.country for t in targets}) == 1:
-            country = targets[0].country
-        timezone, language = "UTC", "en"
-        for c in self.study.countries:
-            if c.code == country:
-                timezone, language = c.timezone, c.language
-        handle = self.world.by_did[did].handle
-        return Probe(post.number, text, post.indexed_at, handle, brand, country, timezone, language)
+        probes = [
+            probe_for(
+                self.study,
+                self.index,
+                self.targets[did],
+                post.number,
+                text,
+                post.indexed_at,
+                self.world.by_did[did].handle,
+            )
+            for did in sorted(post.mentions)
+            if did in self.targets
+        ]
+        schedule_answers(self.world.schedule, self.settings, probes, self.probe_account)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import heapq
-import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -21,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from probes.sim.bots import Action
+from probes.sim.common import DueActions, action_extra
 from probes.sim.ledger import Ledger
 from study.timeutil import iso, utc
 
@@ -150,7 +149,7 @@ class Convo:
 
 
 @dataclass
-class BlueskyWorld:
+class BlueskyWorld(DueActions):
     """Accounts, posts, notifications and chat, and the heap of scheduled bot actions."""
 
     ledger: Ledger | None = None
@@ -161,8 +160,6 @@ class BlueskyWorld:
     convos: dict[str, Convo] = field(default_factory=dict)
     tids: Tids = field(default_factory=Tids)
     _indexed: datetime = ACCOUNTS_SINCE
-    _queue: list[tuple[datetime, int, Action]] = field(default_factory=list)
-    _order: itertools.count[int] = field(default_factory=itertools.count)
 
     def account(self, handle: str, *, name: str | None = None, role: str = "stranger") -> Account:
         """The account with this handle, created on first sight."""
@@ -256,27 +253,12 @@ class BlueskyWorld:
 
     # -- scheduled actions -----------------------------------------------------------------
 
-    def schedule(self, action: Action) -> None:
-        heapq.heappush(self._queue, (action.at, next(self._order), action))
-
-    def pending(self) -> list[Action]:
-        return [a for _, _, a in sorted(self._queue)]
-
-    def apply_due(self, now: datetime) -> None:
-        while self._queue and self._queue[0][0] <= now:
-            _, _, action = heapq.heappop(self._queue)
-            self._apply(action)
-
     def _apply(self, action: Action) -> None:
         author = self.accounts.get(action.author.lower()) or self.account(
             stranger_handle(action.author)
         )
-        extra: dict[str, Any] = {"role": author.role, "reply_kind": str(action.kind)}
-        if action.probe_post_id is not None and action.probe_post_id in self.posts:
-            extra["probe_post_id"] = self.posts[action.probe_post_id].uri
-        if action.brand is not None:
-            extra["brand"] = action.brand
-            extra["country"] = action.country
+        probe = self.posts.get(action.probe_post_id) if action.probe_post_id is not None else None
+        extra = action_extra(action, author.role, probe.uri if probe is not None else None)
         if action.dm:
             if action.recipient is not None:
                 recipient = self.account(action.recipient)

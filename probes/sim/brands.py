@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from probes.sim.bots import Probe, decide, strangers
+from probes.sim.common import plan_index, probe_for, schedule_answers
 from probes.sim.profiles import SimSettings
 from probes.sim.world import Post, World, mentioned_handles
 from study.model import PlannedProbe, Study, Target
@@ -17,7 +17,7 @@ from study.model import PlannedProbe, Study, Target
 
 def probe_index(plan: Iterable[PlannedProbe]) -> dict[str, tuple[str, str]]:
     """Post text -> (brand, country) for every planned probe on X."""
-    return {p.text: (p.brand, p.country) for p in plan if p.channel == "x"}
+    return plan_index(plan, "x")
 
 
 class BrandBots:
@@ -49,32 +49,16 @@ class BrandBots:
 
     def probe_posted(self, post: Post) -> None:
         """Schedule what the mentioned brands' bots (and maybe a stranger) will do."""
-        handles = self.handles_in(post.text)
-        for handle in handles:
-            probe = self._probe(post, handle)
-            profile = self.settings.profile(probe.brand, probe.country)
-            for action in decide(probe, profile, self.settings.seed, self.probe_account):
-                self.world.schedule(action)
-        if handles:
-            rate, seed = self.settings.stranger_rate, self.settings.seed
-            for action in strangers(
-                post.id, post.text, post.created_at, rate, seed, self.probe_account
-            ):
-                self.world.schedule(action)
-
-    def _probe(self, post: Post, handle: str) -> Probe:
-        targets = self.targets[handle.lower()]
-        brand = targets[0].brand
-        known = self.probe_index.get(post.text) or self.probe_index.get(post.text.strip())
-        country: str | None = None
-        if known is not None and known[0] == brand:
-            country = known[1]
-        elif len({t.country for t in targets}) == 1:
-            country = targets[0].country
-        timezone, language = "UTC", "en"
-        for c in self.study.countries:
-            if c.code == country:
-                timezone, language = c.timezone, c.language
-        return Probe(
-            post.id, post.text, post.created_at, handle, brand, country, timezone, language
-        )
+        probes = [
+            probe_for(
+                self.study,
+                self.probe_index,
+                self.targets[handle.lower()],
+                post.id,
+                post.text,
+                post.created_at,
+                handle,
+            )
+            for handle in self.handles_in(post.text)
+        ]
+        schedule_answers(self.world.schedule, self.settings, probes, self.probe_account)

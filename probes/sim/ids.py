@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from study.timeutil import utc
@@ -35,15 +36,19 @@ def snowflake_time(post_id: int | str) -> datetime:
 
 
 class IdMaker:
-    """Snowflakes for posts and DM events, strictly increasing even within a millisecond."""
+    """Snowflakes for posts and DM events, strictly increasing even within a millisecond.
 
-    def __init__(self) -> None:
+    `stamp` is the platform's snowflake of an instant (X's by default; the Mastodon face
+    passes Mastodon's)."""
+
+    def __init__(self, stamp: Callable[[datetime], int] = snowflake) -> None:
+        self._stamp = stamp
         self._last = 0
         self._lock = threading.Lock()
 
     def make(self, when: datetime) -> int:
         with self._lock:
-            self._last = max(snowflake(when), self._last + 1)
+            self._last = max(self._stamp(when), self._last + 1)
             return self._last
 
 

@@ -12,7 +12,6 @@ says, with the X face's decisions (see `probes.sim.mastodon_world`).
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -25,15 +24,16 @@ import httpx
 from probes.mastodon_parse import instance_of
 from probes.sim import mastodon_json as mj
 from probes.sim.bots import Action
+from probes.sim.common import Face, bearer_ok, planned, route_pattern
 from probes.sim.ledger import Ledger
 from probes.sim.mastodon_world import (
+    CHANNEL,
     Account,
     MastodonBrands,
     MastodonWorld,
     Status,
-    probe_index,
 )
-from probes.sim.profiles import SimSettings, default_settings, load_settings
+from probes.sim.profiles import SimSettings, default_settings
 from study.clock import Clock
 from study.errors import StudyError
 from study.model import ChannelSettings, ReplyKind, Study
@@ -48,7 +48,7 @@ STATUSES_KEPT = ("exclude_replies", "limit", "only_media")  # kept in Link heade
 NOTIFICATIONS_KEPT = ("account_id", "exclude_types[]", "include_filtered", "limit", "types[]")
 
 
-class MastodonPlatform:
+class MastodonPlatform(Face[MastodonWorld]):
     """A stateful fake Mastodon instance for one study; `handle` is thread-safe.
 
     `probe_index` maps a planned probe's text to its (brand, country); `ledger` records every
@@ -106,7 +106,7 @@ class MastodonPlatform:
             "GET /api/v1/notifications": ("api", lambda r, a, now: self._notifications(r)),
         }
         self._routes = [
-            (*_pattern(key), key, family, fn) for key, (family, fn) in endpoints.items()
+            (*route_pattern(key), key, family, fn) for key, (family, fn) in endpoints.items()
         ]
 
     @classmethod
@@ -120,15 +120,7 @@ class MastodonPlatform:
     ) -> MastodonPlatform:
         """The face as `replybench sim` builds it: `simulator.toml` from the study's folder
         and the probe index from the study's plan (its Mastodon probes)."""
-        from study.plan import make_plan
-
-        settings = load_settings(
-            study.path,
-            seed=study.seed,
-            brands={t.brand for t in study.targets},
-            countries={c.code for c in study.countries},
-        )
-        index = probe_index(make_plan(study))
+        settings, index = planned(study, CHANNEL)
         return cls(study, clock, settings=settings, probe_index=index, ledger=ledger, token=token)
 
     # -- the transport -------------------------------------------------------------------------
@@ -142,7 +134,7 @@ class MastodonPlatform:
             if found is None:
                 return mj.error(404, mj.NOT_FOUND)
             _, family, fn, args = found
-            if not self._authorized(request):
+            if not bearer_ok(request, self.token):
                 response = mj.error(401, mj.INVALID_TOKEN)
                 response.headers.update(self.limits.headers("api", now))
                 return response
@@ -176,10 +168,6 @@ class MastodonPlatform:
                 return mj.error(503, UNAVAILABLE)
             return mj.error(500, "Internal Server Error")
 
-    def close(self) -> None:
-        if self.ledger is not None:
-            self.ledger.close()
-
     # -- scripted events, for tests ------------------------------------------------------------
 
     def reply(
@@ -208,11 +196,6 @@ class MastodonPlatform:
             kind = ReplyKind.DIRECT_MESSAGE
             self.world.schedule(Action(at, sender, kind, text, None, True, None, self.me.full))
 
-    def pending(self) -> list[Action]:
-        """What bots and strangers will do and have not done yet, in time order."""
-        with self._lock:
-            return self.world.pending()
-
     def account(self, handle: str) -> Account:
         """The account with this handle (made on first sight, as a stranger)."""
         with self._lock:
@@ -227,12 +210,6 @@ class MastodonPlatform:
             if m is not None and request.method == method:
                 return key, family, fn, m.groupdict()
         return None
-
-    def _authorized(self, request: httpx.Request) -> bool:
-        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not credential.strip():
-            return False
-        return self.token is None or credential.strip() == self.token
 
     # -- endpoints -----------------------------------------------------------------------------
 
@@ -356,7 +333,7 @@ class MastodonPlatform:
 
 def _channel(study: Study) -> ChannelSettings:
     try:
-        return study.channel("mastodon")
+        return study.channel(CHANNEL)
     except KeyError:
         raise StudyError(
             "study.toml has no [channels.mastodon] table: the simulator's Mastodon face needs "
@@ -383,9 +360,3 @@ def _origin(request: httpx.Request) -> str:
     url = request.url
     port = f":{url.port}" if url.port else ""
     return f"{url.scheme}://{url.host}{port}"
-
-
-def _pattern(endpoint: str) -> tuple[str, re.Pattern[str]]:
-    """("GET", regex) from a key like "GET /api/v1/statuses/:id"."""
-    method, path = endpoint.split(" ")
-    return method, re.compile(re.sub(r":(\w+)", r"(?P<\1>[^/]+)", path))

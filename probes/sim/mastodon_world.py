@@ -10,16 +10,22 @@ that mentions the probe account. Actions are applied lazily, before each request
 from __future__ import annotations
 
 import hashlib
-import heapq
 import itertools
 import re
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from probes.sim.bots import Action, Probe, decide, strangers
+from probes.sim.bots import Action
+from probes.sim.common import (
+    DueActions,
+    action_extra,
+    plan_index,
+    probe_for,
+    schedule_answers,
+)
+from probes.sim.ids import IdMaker
 from probes.sim.ledger import Ledger
 from probes.sim.profiles import SimSettings
 from probes.sim.texts import STRANGER_HANDLES
@@ -39,19 +45,6 @@ def mastodon_id(when: datetime, low: int = 0) -> int:
     (Mastodon's `timestamp_id`), so ids sort like the time they were made."""
     ms = (utc(when) - _EPOCH) // timedelta(milliseconds=1)
     return (ms << 16) | (low & 0xFFFF)
-
-
-class IdMaker:
-    """Status ids strictly increasing with virtual time, even within one millisecond."""
-
-    def __init__(self) -> None:
-        self._last = 0
-        self._lock = threading.Lock()
-
-    def make(self, when: datetime) -> int:
-        with self._lock:
-            self._last = max(mastodon_id(when), self._last + 1)
-            return self._last
 
 
 def account_id(acct: str) -> str:
@@ -103,7 +96,7 @@ class Notification:
 
 
 @dataclass
-class MastodonWorld:
+class MastodonWorld(DueActions):
     """Accounts, statuses and the probe account's notifications; not thread-safe by itself."""
 
     instance: str  # the probe account's instance: its accounts are local
@@ -112,11 +105,9 @@ class MastodonWorld:
     by_id: dict[str, Account] = field(default_factory=dict)
     statuses: dict[int, Status] = field(default_factory=dict)  # in id order
     notifications: list[Notification] = field(default_factory=list)  # the probe account's
-    ids: IdMaker = field(default_factory=IdMaker)
+    ids: IdMaker = field(default_factory=lambda: IdMaker(mastodon_id))  # status ids
     me: Account | None = None
     languages: dict[str, str] = field(default_factory=dict)  # country -> its language
-    _queue: list[tuple[datetime, int, Action]] = field(default_factory=list)
-    _order: itertools.count[int] = field(default_factory=itertools.count)
     _notification_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def full(self, handle: str) -> str:
@@ -188,26 +179,11 @@ class MastodonWorld:
 
     # -- scheduled actions -------------------------------------------------------------------
 
-    def schedule(self, action: Action) -> None:
-        heapq.heappush(self._queue, (action.at, next(self._order), action))
-
-    def pending(self) -> list[Action]:
-        return [a for _, _, a in sorted(self._queue)]
-
-    def apply_due(self, now: datetime) -> None:
-        while self._queue and self._queue[0][0] <= now:
-            _, _, action = heapq.heappop(self._queue)
-            self._apply(action)
-
     def _apply(self, action: Action) -> None:
         author = self.account(action.author)
         language = self.languages.get(action.country or "") if action.brand else "en"
-        extra: dict[str, Any] = {"role": author.role, "reply_kind": str(action.kind)}
-        if action.probe_post_id is not None:
-            extra["probe_post_id"] = str(action.probe_post_id)
-        if action.brand is not None:
-            extra["brand"] = action.brand
-            extra["country"] = action.country
+        probe = str(action.probe_post_id) if action.probe_post_id is not None else None
+        extra = action_extra(action, author.role, probe)
         if action.dm:
             # A Mastodon DM is a status that only the accounts it mentions can see.
             recipient = self.account(action.recipient or "")
@@ -242,7 +218,7 @@ class MastodonWorld:
 
 def probe_index(plan: Iterable[PlannedProbe]) -> dict[str, tuple[str, str]]:
     """Status text -> (brand, country) for every planned probe on Mastodon."""
-    return {p.text: (p.brand, p.country) for p in plan if p.channel == CHANNEL}
+    return plan_index(plan, CHANNEL)
 
 
 class MastodonBrands:
@@ -272,41 +248,19 @@ class MastodonBrands:
 
     def probe_posted(self, status: Status, probe_account: str) -> None:
         """Schedule what the mentioned brands' bots (and maybe a stranger) will do."""
-        brands = self.brands_in(status)
-        for account in brands:
-            probe = self._probe(status, account)
-            profile = self.settings.profile(probe.brand, probe.country)
-            for action in decide(probe, profile, self.settings.seed, probe_account):
-                self.world.schedule(action)
-        if brands:
-            rate, seed = self.settings.stranger_rate, self.settings.seed
-            for action in strangers(
-                status.id, status.text, status.created_at, rate, seed, probe_account
-            ):
-                self.world.schedule(action)
-
-    def _probe(self, status: Status, account: Account) -> Probe:
-        targets = self.targets[account.full.lower()]
-        brand = targets[0].brand
-        # The plan's texts are what the runner posts: they find the probe's country, and with
-        # it the language and service hours the brand answers in.
-        known = self.probe_index.get(status.text) or self.probe_index.get(status.text.strip())
-        country: str | None = None
-        if known is not None and known[0] == brand:
-            country = known[1]
-        elif len({t.country for t in targets}) == 1:
-            country = targets[0].country
-        timezone, language = "UTC", "en"
-        for c in self.study.countries:
-            if c.code == country:
-                timezone, language = c.timezone, c.language
-        return Probe(
-            status.id,
-            status.text,
-            status.created_at,
-            targets[0].handle.lstrip("@"),
-            brand,
-            country,
-            timezone,
-            language,
-        )
+        probes = []
+        for account in self.brands_in(status):
+            targets = self.targets[account.full.lower()]
+            handle = targets[0].handle.lstrip("@")
+            probes.append(
+                probe_for(
+                    self.study,
+                    self.probe_index,
+                    targets,
+                    status.id,
+                    status.text,
+                    status.created_at,
+                    handle,
+                )
+            )
+        schedule_answers(self.world.schedule, self.settings, probes, probe_account)

@@ -20,20 +20,23 @@ import httpx
 from probes.sim import dms, posts
 from probes.sim import xjson as xj
 from probes.sim.bots import Action
-from probes.sim.brands import BrandBots, probe_index
+from probes.sim.brands import BrandBots
+from probes.sim.common import Face, bearer_ok, planned, route_pattern
 from probes.sim.ledger import Ledger
-from probes.sim.profiles import SimSettings, default_settings, load_settings
+from probes.sim.profiles import SimSettings, default_settings
 from probes.sim.ratelimits import RateLimiter
 from probes.sim.texts import STRANGER_HANDLES
 from probes.sim.world import User, World
 from study.clock import Clock
 from study.model import ReplyKind, Study
 
+CHANNEL = "x"
+
 # (request, path arguments, now) -> response
 Endpoint = Callable[[httpx.Request, dict[str, str], datetime], httpx.Response]
 
 
-class XPlatform:
+class XPlatform(Face[World]):
     """A stateful fake X for one study; `handle` is thread-safe.
 
     `probe_index` maps a planned probe's text to its (brand, country); `ledger` records every
@@ -61,7 +64,7 @@ class XPlatform:
         self.bots_enabled = bots
         self.limits = RateLimiter(rate_limits)
         self.world = World(ledger=self.ledger)
-        self.me = self.world.user(study.channel("x").account, role="probe")
+        self.me = self.world.user(study.channel(CHANNEL).account, role="probe")
         self.brands = BrandBots(
             study, self.settings, probe_index or {}, self.world, self.me.username
         )
@@ -85,7 +88,7 @@ class XPlatform:
                 lambda r, a, now: dms.send_dm(w, me, r, a["participant_id"], now)
             ),
         }
-        self._routes = [(*_pattern(key), key, fn) for key, fn in endpoints.items()]
+        self._routes = [(*route_pattern(key), key, fn) for key, fn in endpoints.items()]
 
     @classmethod
     def for_study(
@@ -98,15 +101,7 @@ class XPlatform:
     ) -> XPlatform:
         """The platform as `replybench sim` builds it: `simulator.toml` from the study's
         folder (`study.path`) and the probe index from the study's plan."""
-        from study.plan import make_plan
-
-        settings = load_settings(
-            study.path,
-            seed=study.seed,
-            brands={t.brand for t in study.targets},
-            countries={c.code for c in study.countries},
-        )
-        index = probe_index(make_plan(study))
+        settings, index = planned(study, CHANNEL)
         return cls(study, clock, settings=settings, probe_index=index, ledger=ledger, token=token)
 
     # -- the transport -------------------------------------------------------------------------
@@ -120,7 +115,7 @@ class XPlatform:
             if found is None:
                 return xj.page_not_found()
             endpoint, fn, args = found
-            if not self._authorized(request):
+            if not bearer_ok(request, self.token):
                 return xj.unauthorized()
             allowed, headers = self.limits.take(endpoint, now)
             if not allowed:
@@ -151,10 +146,6 @@ class XPlatform:
             title = {500: "Internal Server Error", 503: "Service Unavailable"}[status]
             return xj.about_blank(status, title)
 
-    def close(self) -> None:
-        if self.ledger is not None:
-            self.ledger.close()
-
     # -- scripted events, for tests ------------------------------------------------------------
 
     def reply(
@@ -182,11 +173,6 @@ class XPlatform:
             kind = ReplyKind.DIRECT_MESSAGE
             self.world.schedule(Action(at, sender, kind, text, None, True, None, self.me.username))
 
-    def pending(self) -> list[Action]:
-        """What bots and strangers will do and have not done yet, in time order."""
-        with self._lock:
-            return self.world.pending()
-
     def user(self, handle: str) -> User:
         """The user with this handle (made on first sight, as a stranger)."""
         with self._lock:
@@ -201,12 +187,6 @@ class XPlatform:
             if m is not None and request.method == method:
                 return key, fn, m.groupdict()
         return None
-
-    def _authorized(self, request: httpx.Request) -> bool:
-        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not credential.strip():
-            return False
-        return self.token is None or credential.strip() == self.token
 
     def _user(self, request: httpx.Request, user: User) -> httpx.Response:
         xj.check_params(request.url.params, posts.LOOKUP_PARAMS)
@@ -229,9 +209,3 @@ class XPlatform:
         if self.bots_enabled:
             self.brands.probe_posted(post)
         return response
-
-
-def _pattern(endpoint: str) -> tuple[str, re.Pattern[str]]:
-    """("GET", regex) from a key like "GET /2/users/:id/mentions"."""
-    method, path = endpoint.split(" ")
-    return method, re.compile(re.sub(r":(\w+)", r"(?P<\1>[^/]+)", path))

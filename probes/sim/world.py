@@ -7,14 +7,13 @@ time and `created_at` is the scheduled instant, however late the next request co
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from probes.sim.bots import Action
+from probes.sim.common import DueActions, action_extra
 from probes.sim.ids import IdMaker, user_id
 from probes.sim.ledger import Ledger
 from study.timeutil import iso
@@ -64,7 +63,7 @@ class DmEvent:
 
 
 @dataclass
-class World:
+class World(DueActions):
     """Users, posts and DMs, and the heap of scheduled actions; not thread-safe by itself."""
 
     ledger: Ledger | None = None
@@ -73,8 +72,6 @@ class World:
     posts: dict[int, Post] = field(default_factory=dict)  # in id order (insertion order)
     dms: list[DmEvent] = field(default_factory=list)  # in id order
     ids: IdMaker = field(default_factory=IdMaker)
-    _queue: list[tuple[datetime, int, Action]] = field(default_factory=list)
-    _order: itertools.count[int] = field(default_factory=itertools.count)
 
     def user(self, username: str, *, name: str | None = None, role: str = "stranger") -> User:
         """The user with this handle, created on first sight."""
@@ -162,27 +159,10 @@ class World:
 
     # -- scheduled actions -------------------------------------------------------------------
 
-    def schedule(self, action: Action) -> None:
-        heapq.heappush(self._queue, (action.at, next(self._order), action))
-
-    def pending(self) -> list[Action]:
-        """Actions not yet applied, in time order."""
-        return [a for _, _, a in sorted(self._queue)]
-
-    def apply_due(self, now: datetime) -> None:
-        """Apply every action due by `now`, oldest first."""
-        while self._queue and self._queue[0][0] <= now:
-            _, _, action = heapq.heappop(self._queue)
-            self._apply(action)
-
     def _apply(self, action: Action) -> None:
         author = self.user(action.author)
-        extra: dict[str, Any] = {"role": author.role, "reply_kind": str(action.kind)}
-        if action.probe_post_id is not None:
-            extra["probe_post_id"] = str(action.probe_post_id)
-        if action.brand is not None:
-            extra["brand"] = action.brand
-            extra["country"] = action.country
+        probe = str(action.probe_post_id) if action.probe_post_id is not None else None
+        extra = action_extra(action, author.role, probe)
         if action.dm:
             if action.recipient is not None:
                 self.dm(author, self.user(action.recipient), action.text, action.at, extra=extra)
