@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
@@ -169,3 +169,39 @@ def route_pattern(endpoint: str) -> tuple[str, re.Pattern[str]]:
     """("GET", regex) from a key like "GET /2/users/:id/mentions"."""
     method, path = endpoint.split(" ")
     return method, re.compile(re.sub(r":(\w+)", r"(?P<\1>[^/]+)", path))
+
+
+# -- answering under a rate limit ------------------------------------------------------------
+
+
+class Refusal(Exception):
+    """A request the platform would refuse: carries the response to send (in its shape)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class Limiter(Protocol):
+    def take(self, key: str, now: datetime) -> tuple[bool, dict[str, str]]: ...
+
+
+def limited(
+    limits: Limiter,
+    key: str,
+    now: datetime,
+    answer: Callable[[], httpx.Response],
+    too_many: Callable[[], httpx.Response],
+) -> httpx.Response:
+    """Spend one request of `key`'s budget: `too_many()` when it is spent, else `answer()` (or
+    the response of the `Refusal` it raises); the budget's headers on the response either way."""
+    allowed, headers = limits.take(key, now)
+    if not allowed:
+        response = too_many()
+    else:
+        try:
+            response = answer()
+        except Refusal as refusal:
+            response = refusal.response
+    response.headers.update(headers)
+    return response

@@ -24,7 +24,7 @@ import httpx
 from probes.mastodon_parse import instance_of
 from probes.sim import mastodon_json as mj
 from probes.sim.bots import Action
-from probes.sim.common import Face, bearer_ok, planned, route_pattern
+from probes.sim.common import Face, bearer_ok, limited, planned, route_pattern
 from probes.sim.ledger import Ledger
 from probes.sim.mastodon_world import (
     CHANNEL,
@@ -138,16 +138,10 @@ class MastodonPlatform(Face[MastodonWorld]):
                 response = mj.error(401, mj.INVALID_TOKEN)
                 response.headers.update(self.limits.headers("api", now))
                 return response
-            allowed, headers = self.limits.take(family, now)
-            if not allowed:
-                response = mj.error(429, mj.TOO_MANY)
-            else:
-                try:
-                    response = fn(request, args, now)
-                except mj.Refusal as refusal:
-                    response = refusal.response
-            response.headers.update(headers)
-            return response
+            return limited(
+                self.limits, family, now, lambda: fn(request, args, now),
+                lambda: mj.error(429, mj.TOO_MANY),
+            )  # fmt: skip
 
     def endpoint(self, request: httpx.Request) -> str | None:
         """The endpoint of a request ("GET /api/v1/notifications"), None if unknown."""

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from probes.sim.common import Refusal as Refusal  # raised by the handlers as mj.Refusal
 from probes.sim.mastodon_world import MENTION, Account, MastodonWorld, Notification, Status
 from study.timeutil import iso, utc
 
@@ -30,14 +31,6 @@ TOO_MANY = "Too many requests"
 MAX_CHARS = 500
 URL_WEIGHT = 23  # every link counts as 23 characters, whatever its length
 _URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)'\]]")
-
-
-class Refusal(Exception):
-    """A request Mastodon would refuse: carries the response to send."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
 
 
 def respond(status: int, body: object, headers: Mapping[str, str] | None = None) -> httpx.Response:

@@ -21,7 +21,7 @@ from probes.sim import dms, posts
 from probes.sim import xjson as xj
 from probes.sim.bots import Action
 from probes.sim.brands import BrandBots
-from probes.sim.common import Face, bearer_ok, planned, route_pattern
+from probes.sim.common import Face, bearer_ok, limited, planned, route_pattern
 from probes.sim.ledger import Ledger
 from probes.sim.profiles import SimSettings, default_settings
 from probes.sim.ratelimits import RateLimiter
@@ -117,16 +117,9 @@ class XPlatform(Face[World]):
             endpoint, fn, args = found
             if not bearer_ok(request, self.token):
                 return xj.unauthorized()
-            allowed, headers = self.limits.take(endpoint, now)
-            if not allowed:
-                response = xj.too_many_requests()
-            else:
-                try:
-                    response = fn(request, args, now)
-                except xj.Refusal as refusal:
-                    response = refusal.response
-            response.headers.update(headers)
-            return response
+            return limited(
+                self.limits, endpoint, now, lambda: fn(request, args, now), xj.too_many_requests
+            )
 
     def endpoint(self, request: httpx.Request) -> str | None:
         """The rate-limit key of a request ("GET /2/users/:id/mentions"), None if unknown."""

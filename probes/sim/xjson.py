@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from probes.sim.common import Refusal as Refusal  # raised by the handlers as xj.Refusal
 from probes.sim.world import DmEvent, Post, User
 from study.timeutil import utc
 
@@ -55,14 +56,6 @@ TWEET_EXPANSIONS = names_of(
 )
 DM_EXPANSIONS = names_of("attachments.media_keys,participant_ids,referenced_tweets.id,sender_id")
 EVENT_TYPES = ("MessageCreate", "ParticipantsJoin", "ParticipantsLeave")
-
-
-class Refusal(Exception):
-    """A request X would refuse: carries the response to send."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
 
 
 def respond(
