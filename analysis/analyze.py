@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.compare import REPLICATES, SEED, brand_samples, comparisons
-from analysis.metrics import GROUPINGS, METRIC_COLUMNS, create_km_steps, group_metrics
+from analysis.metrics import GROUPINGS, METRIC_COLUMNS, group_metrics
 from analysis.outcomes import prepare, study_counts
 from study.timeutil import iso
 
@@ -44,7 +44,6 @@ def analyze(
     con, info = prepared.con, prepared.info
     try:
         counts = study_counts(con, as_of=prepared.as_of)
-        create_km_steps(con)
         table = group_metrics(con, window_hours=info.window_hours)
         samples = brand_samples(con)
     finally:

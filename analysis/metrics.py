@@ -4,8 +4,8 @@ For every group of every grouping (overall, brand, country, brand_country, chann
 scope): probes, answered, auto_acks, the response rate with its Wilson 95% interval, and
 from the Kaplan-Meier curve of time to first response the median (with a 95% interval),
 the shares answered within 1, 12 and 24 hours and the restricted mean time to response.
-Definitions are in the headers of `analysis/sql/km_steps.sql` and `group_metrics.sql`; in
-short:
+Definitions are in the headers of `analysis/sql/km_steps.sql`, `km_summary.sql` and
+`group_metrics.sql`; in short:
 
 - The Kaplan-Meier median is the first response time at which the curve is at or below
   0.5, compared with a tolerance (S <= 0.5 + 1e-9) because with few probes the curve often
@@ -19,6 +19,7 @@ short:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from statistics import NormalDist
@@ -59,36 +60,91 @@ METRIC_COLUMNS = (
 
 
 def create_group_counts(con: duckdb.DuckDBPyConnection) -> None:
-    """Make the temporary table `group_counts`: every group's size (group_counts.sql)."""
+    """Make the temporary tables `km_cells`, `group_counts` (every group's size, numbered by
+    `group_id`) and `km_map` (each finest cell's groups) (group_counts.sql)."""
     con.execute(sql_text("group_counts"))
 
 
-def create_km_steps(con: duckdb.DuckDBPyConnection, *, aggregate: bool | None = None) -> None:
-    """Make the temporary tables `group_counts` and `km_steps`, every group's Kaplan-Meier
-    curve: one sorted pass per grouping, seven in all, over the probes (km_steps.sql) or,
-    where durations tie a lot, over the distinct (group, duration) cells a hash aggregation
-    leaves (km_steps_cells.sql; chosen by km_plan.sql). Both give the same rows; `aggregate`
-    forces one of them for every grouping (for tests)."""
+def create_km_sample(con: duckdb.DuckDBPyConnection) -> None:
+    """Make `group_counts` and the temporary table `km_sample`: the probes the curves are
+    computed from, each with its group in every grouping (km_sample.sql)."""
     create_group_counts(con)
+    row = con.execute("SELECT max(longest) FROM km_cells").fetchone()
+    con.execute(sql_text("km_sample"), {"longest": row[0] if row else None})
+
+
+def _step_queries(
+    con: duckdb.DuckDBPyConnection, names: Iterable[str], aggregate: bool | None
+) -> list[tuple[str, str]]:
+    """(grouping, the query of its curves' steps) for each of `names`: km_steps.sql (sort the
+    probes) or, where durations tie a lot, km_steps_cells.sql (sort the distinct (group,
+    duration) cells a hash aggregation leaves), as km_plan.sql chooses. Both give the same
+    rows; `aggregate` forces one of them for every grouping (for tests)."""
     queries = {False: sql_text("km_steps"), True: sql_text("km_steps_cells")}
     if aggregate is None:
         plan = dict(con.execute(sql_text("km_plan"), {"share": AGGREGATE_SHARE}).fetchall())
     else:
         plan = {name: aggregate for name, _ in GROUPINGS}
-    for i, (name, columns) in enumerate(GROUPINGS):
-        params: dict[str, object] = {"grouping": name}
-        params.update({f"by_{key}": key in columns for key in KEYS})
-        into = "CREATE OR REPLACE TEMP TABLE km_steps AS\n" if i == 0 else "INSERT INTO km_steps\n"
-        con.execute(into + queries[bool(plan.get(name, False))], params)
+    return [(name, queries[bool(plan.get(name, False))]) for name in names]
 
 
-def group_metrics(con: duckdb.DuckDBPyConnection, *, window_hours: float) -> pd.DataFrame:
-    """Every group's statistics from `group_counts` and `km_steps` (group_metrics.sql).
+def create_km_steps(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    groupings: Iterable[str] | None = None,
+    aggregate: bool | None = None,
+) -> None:
+    """Make the temporary tables `group_counts`, `km_sample` and `km_steps`: every group's
+    Kaplan-Meier curve in `groupings` (default: all seven), one row per response time
+    (grouping, key, time_hours, at_risk, responses, survival, drop, greenwood, group_id).
 
-    One row per group: `grouping`, the five key columns (null where the grouping does not
-    use them), then METRIC_COLUMNS. Ordered by grouping (as in GROUPINGS), then keys.
+    group_metrics does not need it (it sums each curve up as it goes); charts and tests do.
     """
-    params = {"window_hours": window_hours, "z": Z95, "tolerance": TOLERANCE}
+    known = [name for name, _ in GROUPINGS]
+    names = known if groupings is None else list(groupings)
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise ValueError(f"unknown grouping {unknown[0]!r}; use one of {', '.join(known)}")
+    create_km_sample(con)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE km_steps (grouping VARCHAR, key VARCHAR, "
+        "time_hours DOUBLE, at_risk BIGINT, responses BIGINT, survival DOUBLE, drop DOUBLE, "
+        "greenwood DOUBLE, group_id INTEGER)"
+    )
+    for name, query in _step_queries(con, names, aggregate):
+        con.execute(
+            "INSERT INTO km_steps\n"
+            "SELECT g.grouping, g.key, s.* EXCLUDE (group_id), group_id\n"
+            f"FROM (\n{query}\n) AS s\n"
+            "JOIN group_counts AS g USING (group_id)",
+            {"grouping": name},
+        )
+
+
+def group_metrics(
+    con: duckdb.DuckDBPyConnection, *, window_hours: float, aggregate: bool | None = None
+) -> pd.DataFrame:
+    """Every group's statistics from the `outcomes` table (group_metrics.sql).
+
+    Each grouping's curves are computed (as in create_km_steps) and summed up into the
+    temporary table `km_summary` as they go (km_summary.sql), never stored whole. One row
+    per group: `grouping`, the five key columns (null where the grouping does not use them),
+    then METRIC_COLUMNS. Ordered by grouping (as in GROUPINGS), then keys.
+    """
+    create_km_sample(con)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE km_summary (group_id INTEGER, median_hours DOUBLE, "
+        "median_hours_low DOUBLE, median_hours_high DOUBLE, s_1h DOUBLE, s_12h DOUBLE, "
+        "s_24h DOUBLE, s_end DOUBLE, mean_part DOUBLE)"
+    )
+    summary = sql_text("km_summary")
+    names = [name for name, _ in GROUPINGS]
+    for name, query in _step_queries(con, names, aggregate):
+        con.execute(
+            "INSERT INTO km_summary\nWITH steps AS (\n" + query + "\n)\n" + summary,
+            {"grouping": name, "z": Z95, "tolerance": TOLERANCE},
+        )
+    params = {"window_hours": window_hours, "z": Z95}
     return con.execute(sql_text("group_metrics"), params).df()
 
 
@@ -101,7 +157,6 @@ def metrics(study_dir: Path, as_of: datetime | None = None) -> pd.DataFrame:
     """Every group's response statistics at `as_of` (default: the last observation)."""
     prepared = prepare(study_dir, as_of)
     try:
-        create_km_steps(prepared.con)
         return group_metrics(prepared.con, window_hours=prepared.info.window_hours)
     finally:
         prepared.con.close()
@@ -116,7 +171,7 @@ def km_curves(study_dir: Path, as_of: datetime | None = None) -> pd.DataFrame:
     """
     prepared = prepare(study_dir, as_of)
     try:
-        create_km_steps(prepared.con)
+        create_km_steps(prepared.con, groupings=["brand"])
         return brand_curves(prepared.con)
     finally:
         prepared.con.close()

@@ -74,7 +74,7 @@ def publish_data(
     try:
         result = analyze(study_dir, prepared.as_of, replicates=replicates, seed=seed)
         outcomes = outcomes_csv(outcomes_frame(con))
-        create_km_steps(con)
+        create_km_steps(con, groupings=["overall", "brand"])
         curves = con.execute(sql_text("publish_curves")).df()
         kinds = con.execute(sql_text("publish_kinds")).df()
         examples = exchanges(con, study_dir)
@@ -129,7 +129,6 @@ def breakdowns(con: duckdb.DuckDBPyConnection, window_hours: float) -> dict[str,
     try:
         for by in REGROUPINGS:
             con.execute(sql_text("publish_regroup"), {"by": by})
-            create_km_steps(con)
             rows = groups_json(group_metrics(con, window_hours=window_hours))["brand_country"]
             out[f"brand_{by}"] = [
                 {(by if k == "country" else k): v for k, v in row.items()} for row in rows

@@ -134,7 +134,7 @@ async def campaign(d: Path) -> dict[str, float]:
     ) as client:
         channel = TimedChannel(XChannel(client, account="replybenchprobe", clock=clock), journal)
         runner = Runner(
-            study, journal, {"x": channel}, clock,  # type: ignore[dict-item]
+            study, journal, {"x": channel}, clock,
             config=RunnerConfig(reconcile_after_real_s=0), seed=1,
         )  # fmt: skip
         original = runner._poll

@@ -1,45 +1,16 @@
 -- analysis/sql/group_metrics.sql
 -- Each group's response statistics, for every grouping at once: the counts from
 -- group_counts with the response rate and its Wilson 95% interval, and the Kaplan-Meier
--- statistics from the curves in km_steps.
+-- statistics from each group's curve, summed up in km_summary (km_summary.sql says how).
 --
 -- response_rate: answered / probes, answered = responses within the window (and by as_of).
--- median_hours: the first response time at which S(t) <= 0.5 + $tolerance; null when the
--- curve never gets there. The tolerance (1e-9) is there because with few probes the curve
--- often sits at exactly 0.5, and rounding in the product could put it a hair either side.
--- median_hours_low / median_hours_high: the same for the lower and the upper pointwise 95%
--- band of S on the log(-log) scale with Greenwood's variance (the band lifelines and R's
--- survfit(conf.type = "log-log") draw; inverting it gives Brookmeyer & Crowley's 1982
--- interval for the median, transformed); where S reaches 0 both bands are 0.
--- answered_within_1h/12h/24h: 1 - S(t) at 1, 12 and 24 hours (S stays flat after its last
--- step). restricted_mean_hours: the area under S from 0 to the window, i.e. the mean of
--- min(time to response, window): lower is better.
+-- answered_within_1h/12h/24h: 1 - S(t) at 1, 12 and 24 hours. restricted_mean_hours: the
+-- area under S from 0 to the window, i.e. the mean of min(time to response, window): lower
+-- is better. A group without responses has S = 1 throughout and no median.
 --
--- Groups meet km_steps on (grouping, key).
--- Input: tables group_counts and km_steps. Parameters: $window_hours (DOUBLE), $z (DOUBLE,
--- the normal quantile of the 95% intervals), $tolerance (DOUBLE).
-WITH bands AS (
-    SELECT *,
-           CASE WHEN survival > 0 THEN exp(-exp(ln(-ln(survival))
-               - $z * sqrt(greatest(greenwood, 0)) / ln(survival))) ELSE 0 END AS lower,
-           CASE WHEN survival > 0 THEN exp(-exp(ln(-ln(survival))
-               + $z * sqrt(greatest(greenwood, 0)) / ln(survival))) ELSE 0 END AS upper
-    FROM km_steps
-),
-curves AS (
-    SELECT grouping, key,
-           min(time_hours) FILTER (WHERE survival <= 0.5 + $tolerance) AS median_hours,
-           min(time_hours) FILTER (WHERE lower <= 0.5 + $tolerance) AS median_hours_low,
-           min(time_hours) FILTER (WHERE upper <= 0.5 + $tolerance) AS median_hours_high,
-           min(survival) FILTER (WHERE time_hours <= 1) AS s_1h,
-           min(survival) FILTER (WHERE time_hours <= 12) AS s_12h,
-           min(survival) FILTER (WHERE time_hours <= 24) AS s_24h,
-           min(survival) AS s_end,
-           sum(time_hours * drop) AS mean_part
-    FROM bands
-    GROUP BY ALL
-),
-rates AS (
+-- Input: tables group_counts and km_summary. Parameters: $window_hours (DOUBLE), $z
+-- (DOUBLE, the normal quantile of the 95% intervals).
+WITH rates AS (
     SELECT *,
            answered / probes AS p,
            1 + $z * $z / probes AS denom
@@ -63,10 +34,8 @@ SELECT c.grouping, c.brand, c.country, c.channel, c.slot, c.scope,
             THEN coalesce(k.mean_part, 0) + coalesce(k.s_end, 1) * $window_hours
        END AS restricted_mean_hours
 FROM group_counts AS c
-LEFT JOIN rates AS r
-  ON r.grouping = c.grouping AND r.key = c.key
-LEFT JOIN curves AS k
-  ON k.grouping = c.grouping AND k.key = c.key
+LEFT JOIN rates AS r ON r.group_id = c.group_id
+LEFT JOIN km_summary AS k ON k.group_id = c.group_id
 ORDER BY list_position(['overall', 'brand', 'country', 'brand_country', 'channel', 'slot',
                         'scope'], c.grouping),
          c.brand, c.country, c.channel, c.slot, c.scope;

@@ -5,12 +5,10 @@
 -- same rows; measured on 10 million probes, aggregating is 2-3 times faster where that
 -- bound holds and up to a third slower where durations hardly tie (benchmarks/RESULTS.md).
 -- approx_count_distinct is enough: the choice only decides the speed.
--- Input: tables outcomes and group_counts. Parameter: $share (DOUBLE, the quarter).
+-- Input: tables km_sample and group_counts. Parameter: $share (DOUBLE, the quarter).
 WITH shape AS (
-    SELECT approx_count_distinct(duration_hours) AS durations,
-           count(*) FILTER (WHERE observed OR duration_hours < (
-               SELECT max(duration_hours) FROM outcomes)) AS sorted
-    FROM outcomes
+    SELECT approx_count_distinct(t) AS durations, count(*) AS sorted
+    FROM km_sample
 )
 SELECT g.grouping, count(*) * any_value(s.durations) <= $share * any_value(s.sorted)
     AS aggregate

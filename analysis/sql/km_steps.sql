@@ -6,64 +6,58 @@
 -- Exact, with one sort per grouping however many probes there are (km_steps_cells.sql
 -- computes the same rows from aggregated cells, for durations that tie a lot). Order a
 -- group's N probes by duration, responses before censorings at the same time (lifelines'
--- convention for ties); rows of equal (duration, observed) form a tie at positions first..pos. The per-row
--- factors (1 - 1/r), with r = N - position + 1 the rows not yet passed, multiply over all
--- rows up to pos to (N - pos) / N = S(t) G(t), where G is the Kaplan-Meier curve of the
--- censorings (the identity behind Satten & Datta 2001, Am. Stat. 55:207). So S at a response
--- time t is (N - pos) / (N G(t-)), and G only moves at censorings before the longest
--- duration (probes still open at as_of): its running product is a window over those rows
--- alone, joined to each response time by an ASOF join. Greenwood's sum of d / (n (n - d))
--- telescopes the same way, to 1/(N - pos) - 1/N minus the censorings' terms; it is null
--- where S reaches 0. Probes censored at the longest duration come last in every group and
--- are only counted in N.
+-- convention for ties); rows of equal (duration, observed) form a tie at positions
+-- first..pos, kept as its last row (the next row differs; cheaper than counting peers). The
+-- per-row factors (1 - 1/r), with r = N - position + 1 the rows not yet passed, multiply
+-- over all rows up to pos to (N - pos) / N = S(t) G(t), where G is the Kaplan-Meier curve
+-- of the censorings (the identity behind Satten & Datta 2001, Am. Stat. 55:207). So S at a
+-- response time t is (N - pos) / (N G(t-)), and G only moves at censorings before the
+-- longest duration (probes still open at as_of): its running product is a window over those
+-- rows alone, joined to each response time by an ASOF join on the positions. Greenwood's
+-- sum of d / (n (n - d)) telescopes the same way, to 1/(N - pos) - 1/N minus the
+-- censorings' terms; it is null where S reaches 0. Probes censored at the longest duration
+-- come last in every group and are only counted in N (and are not in km_sample).
 --
--- A group is named by its `key`: its key columns' values joined by chr(31), as
--- concat_ws(chr(31), brand, country, channel, slot, scope) joins those that are not null
--- ('' for overall). One key column instead of five nullable ones halves the sort's cost.
--- Input: tables outcomes and group_counts (for N). Parameters: $grouping (VARCHAR, the name written in each row) and
--- $by_brand, $by_country, $by_channel, $by_slot, $by_scope (BOOLEAN: its key columns; at
--- most brand and country together).
-WITH sample AS (
-    SELECT CASE WHEN $by_brand AND $by_country THEN brand || chr(31) || country
-                WHEN $by_brand THEN brand
-                WHEN $by_country THEN country
-                WHEN $by_channel THEN channel
-                WHEN $by_slot THEN slot
-                WHEN $by_scope THEN scope
-                ELSE '' END AS key,
-           duration_hours AS t, observed
-    FROM outcomes
+-- Input: tables km_sample and group_counts (for N). Parameter: $grouping (VARCHAR: which of
+-- km_sample's group columns to use). Output: group_id, time_hours, at_risk, responses,
+-- survival, drop, greenwood.
+WITH groups AS (
+    SELECT group_id AS id, probes::DOUBLE AS n
+    FROM group_counts
+    WHERE grouping = $grouping
+),
+sample AS (
+    SELECT CASE $grouping WHEN 'overall' THEN g_overall WHEN 'brand' THEN g_brand
+                WHEN 'country' THEN g_country WHEN 'brand_country' THEN g_brand_country
+                WHEN 'channel' THEN g_channel WHEN 'slot' THEN g_slot
+                WHEN 'scope' THEN g_scope END AS id,
+           t, observed
+    FROM km_sample
 ),
 ties AS (
-    SELECT key, t, observed, rank() OVER w AS first, count(*) OVER w AS pos
+    SELECT id, t, observed, rank() OVER w AS first, row_number() OVER w AS pos
     FROM sample
-    WHERE observed OR t < (SELECT max(duration_hours) FROM outcomes)
-    WINDOW w AS (PARTITION BY key ORDER BY t, observed DESC)
-    QUALIFY row_number() OVER w = count(*) OVER w
-),
-sized AS (
-    SELECT ties.*, g.probes AS n
-    FROM ties
-    JOIN group_counts AS g ON g.grouping = $grouping AND g.key = ties.key
+    WINDOW w AS (PARTITION BY id ORDER BY t, observed DESC)
+    QUALIFY lead(t) OVER w IS DISTINCT FROM t
+         OR lead(observed) OVER w IS DISTINCT FROM observed
 ),
 censorings AS (
-    SELECT key, t,
+    SELECT id, pos,
            sum(ln((n - pos) / (n - first + 1))) OVER c AS log_g,
            sum(1 / (n - pos) - 1 / (n - first + 1)) OVER c AS greenwood_g
-    FROM sized
+    FROM ties
+    JOIN groups USING (id)
     WHERE NOT observed AND pos < n
-    WINDOW c AS (PARTITION BY key ORDER BY t)
-),
-responses AS (
-    SELECT * FROM sized WHERE observed
+    WINDOW c AS (PARTITION BY id ORDER BY t ROWS UNBOUNDED PRECEDING)
 )
-SELECT $grouping AS grouping, r.key,
+SELECT r.id AS group_id,
        r.t AS time_hours,
-       r.n - r.first + 1 AS at_risk,
-       r.pos - r.first + 1 AS responses,
-       (r.n - r.pos) / r.n / exp(coalesce(c.log_g, 0)) AS survival,
-       (r.pos - r.first + 1) / r.n / exp(coalesce(c.log_g, 0)) AS drop,
-       CASE WHEN r.pos < r.n
-            THEN 1 / (r.n - r.pos) - 1 / r.n - coalesce(c.greenwood_g, 0) END AS greenwood
-FROM responses AS r
-ASOF LEFT JOIN censorings AS c ON c.key = r.key AND r.t > c.t
+       (g.n - r.first + 1)::BIGINT AS at_risk,
+       (r.pos - r.first + 1)::BIGINT AS responses,
+       (g.n - r.pos) / g.n / exp(coalesce(c.log_g, 0)) AS survival,
+       (r.pos - r.first + 1) / g.n / exp(coalesce(c.log_g, 0)) AS drop,
+       CASE WHEN r.pos < g.n
+            THEN 1 / (g.n - r.pos) - 1 / g.n - coalesce(c.greenwood_g, 0) END AS greenwood
+FROM (SELECT * FROM ties WHERE observed) AS r
+JOIN groups AS g ON g.id = r.id
+ASOF LEFT JOIN censorings AS c ON c.id = r.id AND r.first > c.pos

@@ -19,41 +19,33 @@
 -- it is null where S reaches 0. Probes censored at the longest duration (not yet answered
 -- when their window closed) come last in every group and are only counted in N.
 --
--- A group is named by its `key`: its key columns' values joined by chr(31), as
--- concat_ws(chr(31), brand, country, channel, slot, scope) joins those that are not null
--- ('' for overall). The window sorts by the row number of the group in group_counts, a
--- number being cheaper to sort than text. Counts are DOUBLE in the windows (exact up to
--- 2^53; a BIGINT sum would be a HUGEINT and sums several times slower).
--- Input: tables outcomes and group_counts (for N). Parameters: $grouping (VARCHAR, the name
--- written in each row) and $by_brand, $by_country, $by_channel, $by_slot, $by_scope
--- (BOOLEAN: its key columns; at most brand and country together).
-WITH cells AS (
-    SELECT CASE WHEN $by_brand AND $by_country THEN brand || chr(31) || country
-                WHEN $by_brand THEN brand
-                WHEN $by_country THEN country
-                WHEN $by_channel THEN channel
-                WHEN $by_slot THEN slot
-                WHEN $by_scope THEN scope
-                ELSE '' END AS key,
-           duration_hours AS t,
-           count(*) FILTER (WHERE observed)::DOUBLE AS d,
-           count(*) FILTER (WHERE NOT observed)::DOUBLE AS c
-    FROM outcomes
-    WHERE observed OR duration_hours < (SELECT max(duration_hours) FROM outcomes)
-    GROUP BY ALL
-),
-groups AS (
-    SELECT rowid AS id, key, probes::DOUBLE AS n_probes
+-- Counts are DOUBLE in the windows (exact up to 2^53; a BIGINT sum would be a HUGEINT and
+-- sums several times slower).
+-- Input: tables km_sample and group_counts (for N). Parameter: $grouping (VARCHAR: which of
+-- km_sample's group columns to use). Output: as km_steps.sql.
+WITH groups AS (
+    SELECT group_id AS id, probes::DOUBLE AS n_probes
     FROM group_counts
     WHERE grouping = $grouping
 ),
+cells AS (
+    SELECT CASE $grouping WHEN 'overall' THEN g_overall WHEN 'brand' THEN g_brand
+                WHEN 'country' THEN g_country WHEN 'brand_country' THEN g_brand_country
+                WHEN 'channel' THEN g_channel WHEN 'slot' THEN g_slot
+                WHEN 'scope' THEN g_scope END AS id,
+           t,
+           count(*) FILTER (WHERE observed)::DOUBLE AS d,
+           count(*) FILTER (WHERE NOT observed)::DOUBLE AS c
+    FROM km_sample
+    GROUP BY ALL
+),
 sized AS (
-    SELECT g.id, cells.t, cells.d, cells.c,
+    SELECT cells.id, cells.t, cells.d, cells.c, g.n_probes,
            g.n_probes - coalesce(sum(cells.d + cells.c) OVER earlier, 0) AS n,
            coalesce(sum((cells.c > 0)::DOUBLE) OVER earlier, 0) AS k
     FROM cells
-    JOIN groups AS g ON g.key = cells.key
-    WINDOW earlier AS (PARTITION BY g.id ORDER BY cells.t
+    JOIN groups AS g ON g.id = cells.id
+    WINDOW earlier AS (PARTITION BY cells.id ORDER BY cells.t
                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
 censorings AS (
@@ -64,15 +56,14 @@ censorings AS (
     WHERE c > 0 AND n - d - c > 0
     WINDOW w AS (PARTITION BY id ORDER BY t ROWS UNBOUNDED PRECEDING)
 )
-SELECT $grouping AS grouping, g.key,
+SELECT r.id AS group_id,
        r.t AS time_hours,
        r.n::BIGINT AS at_risk,
        r.d::BIGINT AS responses,
-       (r.n - r.d) / g.n_probes / exp(coalesce(c.log_g, 0)) AS survival,
-       r.d / g.n_probes / exp(coalesce(c.log_g, 0)) AS drop,
+       (r.n - r.d) / r.n_probes / exp(coalesce(c.log_g, 0)) AS survival,
+       r.d / r.n_probes / exp(coalesce(c.log_g, 0)) AS drop,
        CASE WHEN r.n > r.d
-            THEN 1 / (r.n - r.d) - 1 / g.n_probes - coalesce(c.greenwood_g, 0) END AS greenwood
+            THEN 1 / (r.n - r.d) - 1 / r.n_probes - coalesce(c.greenwood_g, 0) END AS greenwood
 FROM sized AS r
-JOIN groups AS g ON g.id = r.id
 LEFT JOIN censorings AS c ON c.id = r.id AND c.k = r.k - 1
 WHERE r.d > 0

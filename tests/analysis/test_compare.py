@@ -24,7 +24,7 @@ from analysis.compare import (
     restricted_means,
     tiers,
 )
-from analysis.metrics import create_km_steps, group_metrics
+from analysis.metrics import group_metrics
 from tests.analysis.journals import outcomes_db
 
 
@@ -204,7 +204,6 @@ def test_point_estimates_are_the_sql_brand_metrics() -> None:
             for d, o in zip(s.durations, s.observed, strict=True)
         ]
     con = outcomes_db(rows)
-    create_km_steps(con)
     sql = group_metrics(con, window_hours=72.0)
     sql = sql[sql["grouping"] == "brand"].set_index("brand")
     for s in brand_samples(con):

@@ -362,7 +362,7 @@ def test_aggregated_cells_and_sorted_probes_give_the_same_steps(seed: int) -> No
         results.append(
             (
                 con.execute("SELECT * FROM km_steps ORDER BY grouping, key, time_hours").fetchall(),
-                group_metrics(con, window_hours=window),
+                group_metrics(con, window_hours=window, aggregate=aggregate),
             )
         )
     (sorted_steps, sorted_metrics), (cell_steps, cell_metrics) = results
@@ -372,3 +372,59 @@ def test_aggregated_cells_and_sorted_probes_give_the_same_steps(seed: int) -> No
         assert np.allclose([x for x in a[5:] if x is not None], [x for x in b[5:] if x is not None],
                            rtol=1e-12, atol=1e-15)  # fmt: skip
     pd.testing.assert_frame_equal(sorted_metrics, cell_metrics, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_band_medians_equal_the_first_crossing_over_every_step(seed: int) -> None:
+    """km_summary.sql works each band out only on the side of 0.5 where it can cross; the
+    first crossing must be the one found by working both bands out at every step."""
+    rows, window = scenario(seed)
+    con = outcomes_db(rows)
+    create_km_steps(con)
+    brute = con.execute(
+        """
+        WITH b AS (
+            SELECT grouping, key, time_hours,
+                   CASE WHEN survival > 0 THEN exp(-exp(ln(-ln(survival))
+                       - $z * sqrt(greatest(greenwood, 0)) / ln(survival))) ELSE 0 END AS lo,
+                   CASE WHEN survival > 0 THEN exp(-exp(ln(-ln(survival))
+                       + $z * sqrt(greatest(greenwood, 0)) / ln(survival))) ELSE 0 END AS hi
+            FROM km_steps
+        )
+        SELECT grouping, key, min(time_hours) FILTER (WHERE lo <= 0.5 + 1e-9),
+               min(time_hours) FILTER (WHERE hi <= 0.5 + 1e-9)
+        FROM b GROUP BY ALL
+        """,
+        {"z": 1.959963984540054},
+    ).fetchall()
+    got = group_metrics(con, window_hours=window)
+    key = got[list(KEYS)].apply(lambda r: "\x1f".join(x for x in r if isinstance(x, str)), axis=1)
+    got = got.assign(key=key).set_index(["grouping", "key"])
+    assert brute
+    for grouping, k, low, high in brute:
+        row = got.loc[(grouping, k)]
+        assert (None if pd.isna(row["median_hours_low"]) else row["median_hours_low"]) == low
+        assert (None if pd.isna(row["median_hours_high"]) else row["median_hours_high"]) == high
+
+
+def test_missing_key_values_form_groups_of_their_own() -> None:
+    """A probe whose country (or any key) is null is still counted, in a group of its own."""
+    con = outcomes_db(HAND)
+    con.execute("UPDATE outcomes SET country = NULL WHERE country = 'FR'")
+    got = group_metrics(con, window_hours=72.0)
+    pairs = got[got["grouping"] == "brand_country"]
+    assert pairs["probes"].sum() == 8
+    missing = pairs[pairs["country"].isna()].iloc[0]
+    assert (missing["brand"], missing["probes"], missing["median_hours"]) == ("kaito", 1, 3.0)
+    kaito = got[(got["grouping"] == "brand") & (got["brand"] == "kaito")].iloc[0]
+    assert kaito["median_hours"] == 3.0
+    assert kaito["answered_within_12h"] == pytest.approx(7 / 12)
+
+
+def test_curves_of_chosen_groupings_only() -> None:
+    con = outcomes_db(HAND)
+    create_km_steps(con, groupings=["brand"])
+    names = con.execute("SELECT DISTINCT grouping FROM km_steps").fetchall()
+    assert names == [("brand",)]
+    with pytest.raises(ValueError, match="unknown grouping 'brands'; use one of overall"):
+        create_km_steps(con, groupings=["brands"])
