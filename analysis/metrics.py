@@ -67,10 +67,12 @@ def create_group_counts(con: duckdb.DuckDBPyConnection) -> None:
 
 def create_km_sample(con: duckdb.DuckDBPyConnection) -> None:
     """Make `group_counts` and the temporary table `km_sample`: the probes the curves are
-    computed from, each with its group in every grouping (km_sample.sql)."""
+    computed from, each with its group in every grouping (km_sample.sql), and the macros
+    the curves read one grouping through (km_grouped.sql)."""
     create_group_counts(con)
     row = con.execute("SELECT max(longest) FROM km_cells").fetchone()
     con.execute(sql_text("km_sample"), {"longest": row[0] if row else None})
+    con.execute(sql_text("km_grouped"))
 
 
 def _step_queries(

@@ -18,25 +18,12 @@
 -- censorings' terms; it is null where S reaches 0. Probes censored at the longest duration
 -- come last in every group and are only counted in N (and are not in km_sample).
 --
--- Input: tables km_sample and group_counts (for N). Parameter: $grouping (VARCHAR: which of
--- km_sample's group columns to use). Output: group_id, time_hours, at_risk, responses,
--- survival, drop, greenwood.
-WITH groups AS (
-    SELECT group_id AS id, probes::DOUBLE AS n
-    FROM group_counts
-    WHERE grouping = $grouping
-),
-sample AS (
-    SELECT CASE $grouping WHEN 'overall' THEN g_overall WHEN 'brand' THEN g_brand
-                WHEN 'country' THEN g_country WHEN 'brand_country' THEN g_brand_country
-                WHEN 'channel' THEN g_channel WHEN 'slot' THEN g_slot
-                WHEN 'scope' THEN g_scope END AS id,
-           t, observed
-    FROM km_sample
-),
-ties AS (
+-- Input: the macros km_grouped and km_sizes (km_grouped.sql). Parameter: $grouping (VARCHAR,
+-- the grouping's name). Output: group_id, time_hours, at_risk, responses, survival, drop,
+-- greenwood.
+WITH ties AS (
     SELECT id, t, observed, rank() OVER w AS first, row_number() OVER w AS pos
-    FROM sample
+    FROM km_grouped($grouping)
     WINDOW w AS (PARTITION BY id ORDER BY t, observed DESC)
     QUALIFY lead(t) OVER w IS DISTINCT FROM t
          OR lead(observed) OVER w IS DISTINCT FROM observed
@@ -46,7 +33,7 @@ censorings AS (
            sum(ln((n - pos) / (n - first + 1))) OVER c AS log_g,
            sum(1 / (n - pos) - 1 / (n - first + 1)) OVER c AS greenwood_g
     FROM ties
-    JOIN groups USING (id)
+    JOIN km_sizes($grouping) USING (id)
     WHERE NOT observed AND pos < n
     WINDOW c AS (PARTITION BY id ORDER BY t ROWS UNBOUNDED PRECEDING)
 )
@@ -59,5 +46,5 @@ SELECT r.id AS group_id,
        CASE WHEN r.pos < g.n
             THEN 1 / (g.n - r.pos) - 1 / g.n - coalesce(c.greenwood_g, 0) END AS greenwood
 FROM (SELECT * FROM ties WHERE observed) AS r
-JOIN groups AS g ON g.id = r.id
+JOIN km_sizes($grouping) AS g ON g.id = r.id
 ASOF LEFT JOIN censorings AS c ON c.id = r.id AND r.first > c.pos

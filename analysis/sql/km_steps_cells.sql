@@ -21,30 +21,21 @@
 --
 -- Counts are DOUBLE in the windows (exact up to 2^53; a BIGINT sum would be a HUGEINT and
 -- sums several times slower).
--- Input: tables km_sample and group_counts (for N). Parameter: $grouping (VARCHAR: which of
--- km_sample's group columns to use). Output: as km_steps.sql.
-WITH groups AS (
-    SELECT group_id AS id, probes::DOUBLE AS n_probes
-    FROM group_counts
-    WHERE grouping = $grouping
-),
-cells AS (
-    SELECT CASE $grouping WHEN 'overall' THEN g_overall WHEN 'brand' THEN g_brand
-                WHEN 'country' THEN g_country WHEN 'brand_country' THEN g_brand_country
-                WHEN 'channel' THEN g_channel WHEN 'slot' THEN g_slot
-                WHEN 'scope' THEN g_scope END AS id,
-           t,
+-- Input: the macros km_grouped and km_sizes (km_grouped.sql). Parameter: $grouping (VARCHAR,
+-- the grouping's name). Output: as km_steps.sql.
+WITH cells AS (
+    SELECT id, t,
            count(*) FILTER (WHERE observed)::DOUBLE AS d,
            count(*) FILTER (WHERE NOT observed)::DOUBLE AS c
-    FROM km_sample
+    FROM km_grouped($grouping)
     GROUP BY ALL
 ),
 sized AS (
-    SELECT cells.id, cells.t, cells.d, cells.c, g.n_probes,
-           g.n_probes - coalesce(sum(cells.d + cells.c) OVER earlier, 0) AS n,
+    SELECT cells.id, cells.t, cells.d, cells.c, g.n AS n_probes,
+           g.n - coalesce(sum(cells.d + cells.c) OVER earlier, 0) AS n,
            coalesce(sum((cells.c > 0)::DOUBLE) OVER earlier, 0) AS k
     FROM cells
-    JOIN groups AS g ON g.id = cells.id
+    JOIN km_sizes($grouping) AS g ON g.id = cells.id
     WINDOW earlier AS (PARTITION BY cells.id ORDER BY cells.t
                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
