@@ -10,7 +10,8 @@ time (default: its last observation) and writes, each file whole or not at all:
   channel (`brand_slot`, `brand_scope`, `brand_channel`), and the kinds of first response
   per brand and for the field (`kinds`, `field_kinds`).
 - `curves.csv`: the Kaplan-Meier steps of the field and of each brand (publish_curves.sql).
-- `exchanges.json`: up to four example exchanges per brand (publish_exchanges.sql).
+- `exchanges.json`: up to four example exchanges per brand (publish_exchanges.sql), the
+  researchers' probe accounts masked as `[probe account]` in their texts.
 - `quality.json`: `analysis.ratings.quality`, the coded quality (no brands when uncoded).
 - `design.json`: the design from study.toml (slots, scripts, window, caps, countries,
   brands, targets including those with no account) or, for a study imported from a CSV or
@@ -36,6 +37,7 @@ from analysis.analyze import DIGITS, analyze, groups_json
 from analysis.compare import REPLICATES, SEED
 from analysis.export import write_atomic
 from analysis.journal_tables import open_journal
+from analysis.masking import masker
 from analysis.metrics import create_km_steps, group_metrics
 from analysis.outcomes import OUTCOME_TIMES, outcomes_frame, prepare, sql_text
 from analysis.ratings import quality
@@ -139,7 +141,8 @@ def breakdowns(con: duckdb.DuckDBPyConnection, window_hours: float) -> dict[str,
 
 
 def exchanges(con: duckdb.DuckDBPyConnection, study_dir: Path) -> list[dict[str, Any]]:
-    """Example exchanges per brand, texts included (publish_exchanges.sql)."""
+    """Example exchanges per brand, texts included (publish_exchanges.sql), with the
+    study's probe accounts masked in them (analysis.masking)."""
     src = open_journal(study_dir)
     try:
         probe_rows = src.execute("SELECT probe_id, text FROM probes").fetchall()
@@ -155,6 +158,9 @@ def exchanges(con: duckdb.DuckDBPyConnection, study_dir: Path) -> list[dict[str,
         _arrow(reply_rows, ("probe_id", "reply_id", "author", "kind", "created_at", "text")),
     )
     df = con.execute(sql_text("publish_exchanges")).df()
+    mask = masker(load_study(study_dir) if (study_dir / TOML_FILE).is_file() else None)
+    for col in ("inquiry_text", "reply_text"):
+        df[col] = df[col].map(mask)
     for col in ("sent_at", "replied_at"):
         df[col] = df[col].dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str.slice(0, 23) + "Z"
     df["hours"] = df["hours"].round(DIGITS)
