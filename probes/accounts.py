@@ -5,7 +5,9 @@ to an account that is gone is wasted and, worse, reads as "no answer". `check_ac
 every account up once (a global account asked from many countries is one look-up):
 
 - X: GET /2/users/by/username/:username (no user: missing; "User has been suspended": suspended)
-- Mastodon: GET /api/v1/accounts/lookup?acct= (404: missing; `moved`: moved; `suspended`)
+- Mastodon: GET /api/v1/accounts/lookup?acct=, and for an account on another instance that
+  the probe account's instance has not seen, GET /api/v2/search?resolve=true (WebFinger)
+  (not found: missing; `moved`: moved; `suspended`)
 - Bluesky: com.atproto.identity.resolveHandle, then app.bsky.actor.getProfile (a handle that
   does not resolve: missing; the profile's handle differing: renamed; a takedown: suspended)
 - e-mail: the address's syntax only (nothing is sent); manual: not checked.
@@ -203,8 +205,8 @@ def mastodon_lookup(channel: MastodonChannel, where: str) -> Lookup:
         account = await channel.lookup(handle)
         if account is None:
             return MISSING, (
-                f"{where} knows no account {handle} (accounts/lookup: 404); if it is on "
-                "another instance, search for it once from the probe account to be sure"
+                f"{where} knows no account {handle} (accounts/lookup: 404; an account on "
+                "another instance is also looked for by WebFinger, search with resolve=true)"
             )
         if account.get("suspended") is True:
             return SUSPENDED, f"{handle} is suspended on {where}"

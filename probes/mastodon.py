@@ -3,7 +3,7 @@
 One inbox poll costs one read of the probe account's mention notifications (paginated by
 `Link` headers), however many probes are open. Endpoints as documented at
 https://docs.joinmastodon.org/methods/ (accounts/verify_credentials, accounts/lookup,
-statuses, accounts/:id/statuses, notifications).
+search, statuses, accounts/:id/statuses, notifications).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ MASTODON_RATE_LIMIT = RateLimitHeaders(
 # Keys of `MastodonChannel.rate_limits`.
 VERIFY = "GET /api/v1/accounts/verify_credentials"
 LOOKUP = "GET /api/v1/accounts/lookup"
+SEARCH = "GET /api/v2/search"
 CREATE_STATUS = "POST /api/v1/statuses"
 ACCOUNT_STATUSES = "GET /api/v1/accounts/:id/statuses"
 NOTIFICATIONS = "GET /api/v1/notifications"
@@ -140,15 +141,35 @@ class MastodonChannel:
         return self._me
 
     async def lookup(self, acct: str) -> dict[str, Any] | None:
-        """The account `user@instance` (as the probe account's instance sees it), or None."""
-        handle = acct.lstrip("@")
+        """The account `user@instance`, or None when it does not exist.
+
+        accounts/lookup only knows the accounts the probe account's instance has seen; for
+        one on another instance that it has not, the instance is asked to resolve the handle
+        by WebFinger (search with resolve=true, as its own search box does)."""
+        handle = acct.strip().lstrip("@")
         response = await self._http.get(LOOKUP, "/api/v1/accounts/lookup", {"acct": handle})
         if response.status_code == 404:
-            return None
+            return await self._resolve(handle) if self._is_remote(handle) else None
         if response.is_error:
             raise self._http.rejected(response, "GET /api/v1/accounts/lookup")
         found = mp.as_object(mp.response_body(response))
         return found or None
+
+    def _is_remote(self, handle: str) -> bool:
+        _, _, domain = handle.partition("@")
+        return bool(domain) and domain.lower() != self.instance.lower()
+
+    async def _resolve(self, handle: str) -> dict[str, Any] | None:
+        params = {"q": f"@{handle}", "type": "accounts", "resolve": "true", "limit": "5"}
+        response = await self._http.get(SEARCH, "/api/v2/search", params)
+        if response.is_error:
+            raise self._http.rejected(response, "GET /api/v2/search")
+        body = mp.as_object(mp.response_body(response))
+        for account in body.get("accounts") or []:
+            acct = str(account.get("acct", "")) if isinstance(account, dict) else ""
+            if acct.lower() == handle.lower():  # a remote account's acct is user@domain
+                return mp.as_object(account)
+        return None
 
     async def send(self, probe: PlannedProbe) -> Sent:
         """Post the probe's text as a status. Never retried here (see probes.http)."""

@@ -93,6 +93,7 @@ class MastodonPlatform(Face[MastodonWorld]):
                 ),
             ),
             "GET /api/v1/accounts/lookup": ("api", lambda r, a, now: self._lookup(r)),
+            "GET /api/v2/search": ("api", lambda r, a, now: self._search(r)),
             "GET /api/v1/accounts/:id/statuses": (
                 "api",
                 lambda r, a, now: self._account_statuses(r, a["id"]),
@@ -212,9 +213,26 @@ class MastodonPlatform(Face[MastodonWorld]):
         if not acct:
             raise mj.refusal(400, "param is missing or the value is empty: acct")
         account = self.world.accounts.get(self.world.full(acct))
-        if account is None:
+        if account is None or not self.world.knows(account):
             raise mj.refusal(404, mj.RECORD_NOT_FOUND)
         return mj.respond(200, mj.render_account(self.world, account))
+
+    def _search(self, request: httpx.Request) -> httpx.Response:
+        """Accounts only: the one a `[@]user[@domain]` query names, if this instance knows it
+        or, with resolve=true, if it exists anywhere (WebFinger); statuses and hashtags are
+        never found."""
+        params = request.url.params
+        query = params.get("q", "").strip()
+        if not query:
+            raise mj.refusal(400, "param is missing or the value is empty: q")
+        found = []
+        account = self.world.accounts.get(self.world.full(query))
+        resolve = params.get("resolve") in ("true", "1")
+        wanted = params.get("type", "accounts") == "accounts"
+        if wanted and account is not None and (resolve or self.world.knows(account)):
+            self.world.known.add(account.full)
+            found.append(mj.render_account(self.world, account))
+        return mj.respond(200, {"accounts": found, "statuses": [], "hashtags": []})
 
     def _visible(self, status: Status) -> bool:
         return not status.deleted and (

@@ -108,6 +108,9 @@ class MastodonWorld(DueActions):
     ids: IdMaker = field(default_factory=lambda: IdMaker(mastodon_id))  # status ids
     me: Account | None = None
     languages: dict[str, str] = field(default_factory=dict)  # country -> its language
+    # Accounts on other instances that this instance has seen (as in Mastodon, accounts/
+    # lookup finds only these; a search with resolve=true fetches any other by WebFinger).
+    known: set[str] = field(default_factory=set)
     _notification_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def full(self, handle: str) -> str:
@@ -126,6 +129,10 @@ class MastodonWorld(DueActions):
             self.accounts[key] = found
             self.by_id[found.id] = found
         return found
+
+    def knows(self, account: Account) -> bool:
+        """Whether accounts/lookup finds the account: local, or remote and seen before."""
+        return account.domain == self.instance or account.full in self.known
 
     def resolve(self, username: str, domain: str | None) -> Account | None:
         """The account a mention names, if it exists (unknown ones stay plain text)."""
@@ -165,6 +172,7 @@ class MastodonWorld(DueActions):
             language=language,
         )
         self.statuses[status_id] = status
+        self.known.update(a.full for a in (author, *mentions))  # mentions resolve on posting
         if self.me is not None and self.me in mentions:
             self.notifications.append(Notification(next(self._notification_ids), status))
         entry: dict[str, Any] = {"visibility": visibility}

@@ -225,8 +225,23 @@ async def test_x_reads_the_recorded_user_and_a_suspended_one() -> None:
     assert (status, detail) == (SUSPENDED, f"X: {reason}")
 
 
-def mastodon_answer(body: dict[str, Any] | None) -> httpx.AsyncClient:
+def mastodon_answer(
+    body: dict[str, Any] | None, resolved: dict[str, Any] | None = None
+) -> httpx.AsyncClient:
+    """accounts/lookup answers `body` (None: 404); search answers `resolved` (None: none)."""
+
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v2/search":
+            params = request.url.params
+            assert (params["q"], params["type"], params["resolve"]) == (
+                "@kaito@kaito.example",
+                "accounts",
+                "true",
+            )
+            found = [] if resolved is None else [{"id": "7", "acct": "kaito@kaito.example",
+                                                  **resolved}]  # fmt: skip
+            stranger = {"id": "8", "acct": "kaito_fan@kaito.example"}
+            return httpx.Response(200, json={"accounts": [stranger, *found], "statuses": []})
         assert request.url.path == "/api/v1/accounts/lookup"
         if body is None:
             return httpx.Response(404, json={"error": "Record not found"})
@@ -242,8 +257,9 @@ def mastodon_answer(body: dict[str, Any] | None) -> httpx.AsyncClient:
         ({"suspended": True}, SUSPENDED, "kaito@kaito.example is suspended on M"),
         ({"moved": {"id": "2", "acct": "kaito@new.example"}}, RENAMED,
          "moved to @kaito@new.example; put the new handle in targets.csv"),
-        (None, MISSING, "M knows no account kaito@kaito.example (accounts/lookup: 404); if it "
-         "is on another instance, search for it once from the probe account to be sure"),
+        (None, MISSING, "M knows no account kaito@kaito.example (accounts/lookup: 404; an "
+         "account on another instance is also looked for by WebFinger, search with "
+         "resolve=true)"),
     ],
 )  # fmt: skip
 async def test_mastodon_moved_suspended_and_missing_accounts(
@@ -289,3 +305,30 @@ async def test_bluesky_renamed_taken_down_and_missing_accounts(
     async with Fake(clock, script).client() as client:
         lookup = bluesky_lookup(channel(client, clock), "B")
         assert await lookup("bskyr.bsky.social") == (status, detail)
+
+
+@pytest.mark.parametrize(
+    ("resolved", "status", "detail"),
+    [
+        ({}, OK, "@kaito@kaito.example, account id 7"),
+        ({"suspended": True}, SUSPENDED, "kaito@kaito.example is suspended on M"),
+    ],
+)
+async def test_a_mastodon_account_the_instance_has_not_seen_is_resolved_by_webfinger(
+    resolved: dict[str, Any], status: str, detail: str
+) -> None:
+    clock = ManualClock(START)
+    async with mastodon_answer(None, resolved) as client:
+        channel = MastodonChannel(
+            client, account="replybench", instance="mastodon.social", clock=clock
+        )
+        assert await mastodon_lookup(channel, "M")("kaito@kaito.example") == (status, detail)
+
+
+async def test_a_local_mastodon_account_is_not_searched_for() -> None:
+    clock = ManualClock(START)
+    async with mastodon_answer(None, {}) as client:
+        channel = MastodonChannel(
+            client, account="replybench", instance="kaito.example", clock=clock
+        )
+        assert await channel.lookup("kaito@kaito.example") is None

@@ -130,11 +130,25 @@ def test_accounts_have_the_recorded_keys(client: httpx.Client) -> None:
     assert list(ours.json()) == list(body)  # a CredentialAccount: source and role too
     same_headers(ours, headers)
     _, _, looked_up = recorded("test_account_lookup.yaml", "GET", "/api/v1/accounts/lookup", 200)
-    found = client.get("/api/v1/accounts/lookup", params={"acct": "acme_jp@social.example"})
-    assert list(found.json()) == list(looked_up)
-    assert found.json()["acct"] == "acme_jp@social.example"
     local = client.get("/api/v1/accounts/lookup", params={"acct": f"acme_de@{INSTANCE}"})
+    assert list(local.json()) == list(looked_up)
     assert local.json()["acct"] == "acme_de"  # local accounts go without their domain
+
+
+def test_a_remote_account_is_found_once_resolved_by_webfinger(client: httpx.Client) -> None:
+    """As on Mastodon: accounts/lookup knows only accounts this instance has seen; a search
+    with resolve=true fetches one from its instance, and from then on it is known."""
+    remote = {"acct": "acme_jp@social.example"}
+    assert client.get("/api/v1/accounts/lookup", params=remote).status_code == 404
+    query = {"q": "@acme_jp@social.example", "type": "accounts"}
+    assert client.get("/api/v2/search", params=query).json()["accounts"] == []
+    ghost = client.get("/api/v2/search", params={"q": "@ghost@social.example", "resolve": "true"})
+    assert ghost.json() == {"accounts": [], "statuses": [], "hashtags": []}
+    resolved = client.get("/api/v2/search", params={**query, "resolve": "true"})
+    assert [a["acct"] for a in resolved.json()["accounts"]] == ["acme_jp@social.example"]
+    found = client.get("/api/v1/accounts/lookup", params=remote)
+    assert found.status_code == 200 and found.json() == resolved.json()["accounts"][0]
+    assert client.get("/api/v2/search").status_code == 400
 
 
 def test_posting_and_deleting_answer_as_recorded(client: httpx.Client) -> None:
