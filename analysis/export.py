@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.journal_tables import TIME_COLUMNS, read_table
+from study.atomic import write_atomic
 from study.errors import StudyError
 from study.timeutil import iso
 
@@ -48,19 +47,6 @@ def frame(study_dir: Path, table: str) -> pd.DataFrame:
         if isinstance(df[col].dtype, pd.DatetimeTZDtype):
             df[col] = df[col].map(lambda t: None if pd.isna(t) else iso(t.to_pydatetime()))
     return df
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder, so a reader never sees half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def export_table(study_dir: Path, table: str, fmt: str, out: Path | None) -> bytes | None:

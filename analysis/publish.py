@@ -35,12 +35,12 @@ import pyarrow as pa
 
 from analysis.analyze import DIGITS, analyze, groups_json
 from analysis.compare import REPLICATES, SEED
-from analysis.export import write_atomic
 from analysis.journal_tables import open_journal
 from analysis.masking import masker
 from analysis.metrics import create_km_steps, group_metrics
 from analysis.outcomes import OUTCOME_TIMES, outcomes_frame, prepare, sql_text
 from analysis.ratings import quality
+from study.atomic import write_atomic
 from study.countries import COUNTRIES
 from study.load import TOML_FILE, load_study
 from study.model import WEEKDAYS, Study

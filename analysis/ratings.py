@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from analysis.export import write_atomic
 from analysis.journal_tables import open_journal
 from analysis.journal_write import read_rows, writing
+from study.atomic import write_atomic
 from study.errors import Problem, StudyError, StudyProblems
 from study.timeutil import iso
 

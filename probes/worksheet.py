@@ -16,19 +16,25 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from probes.journal import ACKNOWLEDGED, Journal
+from study.atomic import write_atomic
 from study.clock import SystemClock
-from study.csvrows import Rows, check_reply, check_required, parse_time, read_sheet, reply_kind
+from study.csvrows import (
+    Rows,
+    check_reply,
+    check_required,
+    parse_time,
+    read_sheet,
+    reply_kind,
+    suggest,
+)
 from study.errors import Problem, StudyError, StudyProblems
 from study.load import load_study
-from study.load_tables import suggest
 from study.model import ProbeState, Study
 from study.plan import make_plan
 from study.timeutil import iso
@@ -96,7 +102,7 @@ def worksheet(study_dir: Path, out: Path, *, now: datetime | None = None) -> int
                 p.text, "", "", "", "", "",
             ]
         )  # fmt: skip
-    _write_atomic(out, buf.getvalue().encode("utf-8"))
+    write_atomic(out, buf.getvalue())
     return len(due)
 
 
@@ -386,16 +392,3 @@ def _observe(journal: Journal, now: datetime) -> None:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (iso(now),),
         )
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder, so a reader never sees half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -276,8 +276,8 @@ def analyze(
 
     from analysis import analyze as run_analysis
     from analysis import parse_as_of
-    from analysis.export import write_atomic
     from analysis.table import brand_table
+    from study.atomic import write_atomic
 
     result = run_analysis(study_dir, parse_as_of(as_of) if as_of else None)
     _wide_console().print(brand_table(result))

@@ -1,8 +1,9 @@
 """Reading researchers' CSV files: rows with their physical line numbers, header checks that
 suggest a rename, ISO 8601 times that must carry an offset, and the reply columns.
 
-Shared by the importers of hand-collected results (`analysis.imports`) and of filled-in
-worksheets (`probes.worksheet`), so both word a problem the same way. Problems go to a list
+Shared by the study folder's own tables (`study.load_tables`) and the importers of
+hand-collected results (`analysis.imports`) and of filled-in worksheets
+(`probes.worksheet`), so all of them word a problem the same way. Problems go to a list
 (`Problem`s for whole-file ones, plain messages for one row's) so every row is checked
 before anything is written.
 """
@@ -10,13 +11,13 @@ before anything is written.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from study.errors import Problem
-from study.load_tables import suggest
 from study.model import ReplyKind
 from study.timeutil import parse_iso
 
@@ -27,6 +28,13 @@ HeaderCheck = Callable[[int, list[str]], bool]
 
 REPLY_KINDS = ("public_reply", "direct_message", "redirect", "auto_ack")
 EXAMPLE_TIME = "2026-03-02T14:05:00+01:00"
+
+
+def suggest(word: str, known: list[str]) -> str | None:
+    """The known word `word` is probably a slip for: same but for case, or close in spelling."""
+    same = [k for k in known if k.lower() == word.lower()]
+    close = same or difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from study.countries import COUNTRIES, is_language, suggest_country, suggest_language
+from study.csvrows import suggest
 from study.errors import Problem, StudyProblems
 from study.load_channels import (
     CHANNEL_KINDS,
@@ -31,7 +32,7 @@ from study.load_channels import (
     is_number,
     is_text,
 )
-from study.load_tables import Problems, read_scripts, read_targets, suggest
+from study.load_tables import Problems, read_scripts, read_targets
 from study.model import (
     WEEKDAYS,
     ChannelSettings,

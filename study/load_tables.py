@@ -7,14 +7,12 @@ which languages need a text) take what `study.load` could read of it, or None.
 
 from __future__ import annotations
 
-import csv
-import difflib
-import io
 import re
 from pathlib import Path
 from typing import Any
 
 from study.countries import COUNTRIES, is_language, suggest_country, suggest_language
+from study.csvrows import read_sheet, suggest
 from study.errors import Problem
 from study.lint import lint_text, longest
 from study.model import Scope, Script, Target
@@ -43,13 +41,6 @@ class Problems:
 
     def add(self, file: str, line: int | None, message: str) -> None:
         self.items.append(Problem(file, line, message))
-
-
-def suggest(word: str, known: list[str]) -> str | None:
-    """The known word `word` is probably a slip for: same but for case, or close in spelling."""
-    same = [k for k in known if k.lower() == word.lower()]
-    close = same or difflib.get_close_matches(word, known, n=1, cutoff=0.6)
-    return close[0] if close else None
 
 
 def x_handle_problem(handle: str) -> str | None:
@@ -150,37 +141,14 @@ def _read_csv(
     if not text.strip():
         out.add(name, None, f"is empty; start it with the header row '{shape}'")
         return None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    rows = []
-    end = 0
-    try:
-        for record in reader:
-            line, end = end + 1, reader.line_num  # a quoted value may span several lines
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                header = [cell.strip() for cell in record]
-                if not _check_header(name, header, columns, line, out):
-                    return None
-            elif len(record) != len(header):
-                out.add(
-                    name,
-                    line,
-                    f"has {len(record)} values but the header has {len(header)}; give every "
-                    "row all of them (an empty one is just ',,') and quote a value with a comma",
-                )
-            else:
-                rows.append((line, {c: v.strip() for c, v in zip(header, record, strict=True)}))
-    except csv.Error as error:
-        out.add(
-            name,
-            end + 1,
-            f"is not valid CSV ({error}); check the quotes from this line on: quote a whole "
-            'value, and double a quote inside one ("")',
-        )
-        return None
-    return rows
+    sheet = read_sheet(
+        text,
+        name,
+        columns,
+        lambda line, header: _check_header(name, header, columns, line, out),
+        out.items,
+    )
+    return None if sheet is None else sheet.rows
 
 
 def read_targets(

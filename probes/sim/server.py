@@ -12,7 +12,6 @@ process that reads it computes the same virtual time.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sys
 import threading
@@ -30,6 +29,7 @@ from probes.sim.faults import Decision, Faults, answer
 from probes.sim.ledger import Ledger
 from probes.sim.platform import XPlatform
 from probes.sim.profiles import load_settings
+from study.atomic import write_atomic
 from study.clock import ClockAnchor, HeldClock, SystemClock
 from study.paths import ledger_path, sim_dir
 
@@ -129,7 +129,7 @@ def start_background(
     (folder / "clock.json").unlink(missing_ok=True)
     # Virtual time stands at `start` until the first request, then runs `speed` times faster:
     # the seconds a runner takes to start cost no virtual hours. clock.json appears then.
-    clock = HeldClock(start, speed, lambda a: _write(folder / "clock.json", a.to_json()))
+    clock = HeldClock(start, speed, lambda a: write_atomic(folder / "clock.json", a.to_json()))
     ledger = Ledger(ledger_path(study_dir))
     platform: XPlatform | None = None
     fallback: Face = NoFace()
@@ -144,7 +144,7 @@ def start_background(
         countries={c.code for c in study.countries},
     ).seed
     sim = serve_platform(platform, clock, Faults(faults, seed), port=port, routes=routes)
-    _write(folder / "port", f"{sim.port}\n")
+    write_atomic(folder / "port", f"{sim.port}\n")
     return sim
 
 
@@ -286,11 +286,3 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(content)))
         self.end_headers()
         self.wfile.write(content)
-
-
-def _write(path: Path, text: str) -> None:
-    """Write whole or not at all: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -37,29 +37,10 @@ from tests.e2e.test_campaign import with_manual_targets
 from tests.probes.cassette import SECRET_TOKEN, Replay, client_for
 from tests.probes.test_bluesky import BSKYR, Fake, channel, err, ok
 from tests.probes.x_fakes import START, X, cassette
+from tests.study.test_load_channels import REMOTE_CHANNELS as CHANNELS
 
 pytestmark = pytest.mark.anyio
 
-CHANNELS = """
-[channels.mastodon]
-api_base = "https://mastodon.social"
-account = "replybench"
-token_env = "REPLYBENCH_MASTODON_TOKEN"
-
-[channels.bluesky]
-api_base = "https://bsky.social"
-account = "replybench.bsky.social"
-password_env = "REPLYBENCH_BLUESKY_PASSWORD"
-
-[channels.email]
-smtp_host = "smtp.example.org"
-smtp_port = 587
-imap_host = "imap.example.org"
-imap_port = 993
-username = "probe"
-password_env = "REPLYBENCH_EMAIL_PASSWORD"
-from_address = "probe@example.org"
-"""
 TARGETS = """\
 acorn,Acorn Co,retail,US,mastodon,acorn@mastodon.social,local
 birch,Birch Co,retail,US,mastodon,birch@social.example,global

@@ -11,7 +11,8 @@ from tests.conftest import ROOT
 
 from .conftest import StudyFolder
 
-CHANNELS = """
+# Every channel that reaches a platform (test_accounts.py uses these too), then by hand.
+REMOTE_CHANNELS = """
 [channels.mastodon]
 api_base = "https://mastodon.social"
 account = "replybench"
@@ -30,10 +31,14 @@ imap_port = 993
 username = "probe"
 password_env = "REPLYBENCH_EMAIL_PASSWORD"
 from_address = "probe@example.org"
-
+"""
+CHANNELS = (
+    REMOTE_CHANNELS
+    + """
 [channels.manual]
 instructions = "Call in business hours; note when a person answers."
 """
+)
 
 TARGETS = """northwind,Northwind Airways,airline,US,mastodon,northwind@mastodon.social,local
 northwind,Northwind Airways,airline,US,bluesky,northwind.bsky.social,local
