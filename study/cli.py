@@ -27,6 +27,17 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 StudyDir = Annotated[Path, typer.Argument(help="The study folder.", show_default=False)]
+# The rank intervals' bootstrap (analysis.compare.REPLICATES and SEED, kept in step by a test).
+Replicates = Annotated[
+    int,
+    typer.Option(
+        help="Bootstrap replicates for the 95% rank intervals (at least 100; 10000 for a final "
+        "publication).",
+    ),
+]
+Seed = Annotated[
+    int, typer.Option(help="Seed of the bootstrap: the same seed gives the same intervals.")
+]
 
 
 def _wide_console() -> Any:
@@ -270,6 +281,8 @@ def analyze(
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Also write the full results as JSON here.")
     ] = None,
+    replicates: Replicates = 1000,
+    seed: Seed = 2026,
 ) -> None:
     """Response rates and times with censoring, intervals, ranks and tiers; brands ranked."""
     import json
@@ -279,7 +292,8 @@ def analyze(
     from analysis.table import brand_table
     from study.atomic import write_atomic
 
-    result = run_analysis(study_dir, parse_as_of(as_of) if as_of else None)
+    at = parse_as_of(as_of) if as_of else None
+    result = run_analysis(study_dir, at, replicates=_replicates(replicates), seed=seed)
     _wide_console().print(brand_table(result))
     if json_file is not None:
         text = json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -296,10 +310,12 @@ def report(
         str | None,
         typer.Option(help="Analyse as of this ISO 8601 time (default: the last observation)."),
     ] = None,
+    replicates: Replicates = 1000,
+    seed: Seed = 2026,
 ) -> None:
     """Write the published scorecards: a static site with a page per company and country,
     the method, and the data (works from file:// and any web server)."""
-    index = _write_site(study_dir, out, as_of)
+    index = _write_site(study_dir, out, as_of, replicates=_replicates(replicates), seed=seed)
     print(f"wrote {index}")
 
 
@@ -318,12 +334,23 @@ def serve(
         print("stopped")
 
 
-def _write_site(study_dir: Path, out: Path, as_of: str | None) -> Path:
+def _replicates(n: int) -> int:
+    if n < 100:
+        raise StudyError(
+            f"--replicates must be at least 100, not {n}: fewer give unstable 95% intervals"
+        )
+    return n
+
+
+def _write_site(
+    study_dir: Path, out: Path, as_of: str | None, *, replicates: int = 1000, seed: int = 2026
+) -> Path:
     from analysis import parse_as_of
     from analysis.publish import publish_data
     from reports.render import render_site
 
-    paths = publish_data(study_dir, out / "data", parse_as_of(as_of) if as_of else None)
+    at = parse_as_of(as_of) if as_of else None
+    paths = publish_data(study_dir, out / "data", at, replicates=replicates, seed=seed)
     return render_site(paths, out, study_dir)
 
 

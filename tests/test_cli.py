@@ -23,7 +23,7 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str
 
 
 COMMANDS = [
-    "init", "validate", "plan", "run", "status", "export", "sim", "demo", "import",
+    "init", "validate", "plan", "run", "status", "export", "sim", "demo", "analyze", "import",
     "import-twcs", "rating-sheet", "import-ratings", "power", "report", "serve",
     "worksheet", "import-worksheet", "accounts", "cleanup",
 ]  # fmt: skip
@@ -194,6 +194,34 @@ def test_import_and_power(tmp_path: Path) -> None:
     assert code == 0 and "each brand needs 81 probes" in out
     code, _, err = invoke("power")
     assert code == 1 and err.strip().startswith("Error: give --rates P1 P2")
+
+
+def test_analyze_takes_the_bootstraps_replicates_and_seed(tmp_path: Path) -> None:
+    from analysis.compare import REPLICATES, SEED
+
+    def row(brand: str, day: int) -> str:
+        replied = f"2026-03-0{day}T1{day}:00:00Z" if day % 2 else ""  # odd days answered
+        return f"{brand},DE,x,2026-03-0{day}T09:00:00Z,{replied}"
+
+    rows = [row(b, d) for b in ("kaito", "brenner") for d in range(1, 8)]
+    csv = tmp_path / "hand.csv"
+    csv.write_text("brand,country,channel,sent_at,replied_at\n" + "\n".join(rows) + "\n")
+    assert invoke("import", str(tmp_path / "s"), str(csv), "--window-hours", "72")[0] == 0
+    out = tmp_path / "m.json"
+    code, _, _ = invoke("analyze", str(tmp_path / "s"), "--replicates", "200", "--seed", "5",
+                        "--json", str(out))  # fmt: skip
+    compared = json.loads(out.read_text(encoding="utf-8"))["comparisons"]
+    assert code == 0 and (compared["bootstrap_replicates"], compared["seed"]) == (200, 5)
+    code, _, _ = invoke("analyze", str(tmp_path / "s"), "--json", str(out))
+    compared = json.loads(out.read_text(encoding="utf-8"))["comparisons"]
+    assert (compared["bootstrap_replicates"], compared["seed"]) == (REPLICATES, SEED)
+    code, _, err = invoke("analyze", str(tmp_path / "s"), "--replicates", "50")
+    assert code == 1 and err.strip() == (
+        "Error: --replicates must be at least 100, not 50: fewer give unstable 95% intervals"
+    )
+    code, _, err = invoke("report", str(tmp_path / "s"), "--out", str(tmp_path / "site"),
+                          "--replicates", "99")  # fmt: skip
+    assert code == 1 and "at least 100, not 99" in err and not (tmp_path / "site").exists()
 
 
 def test_a_bad_import_names_the_csv_as_given(tmp_path: Path) -> None:
