@@ -1,10 +1,11 @@
 """A study's outcomes in DuckDB: one row per sent probe, with its first response or censoring.
 
 The journal (SQLite, written by the runner or the importers) is read once into an in-memory
-DuckDB database as tables `probes` and `replies` with UTC TIMESTAMP columns; the queries in
-`analysis/sql/` do the rest. `outcomes.sql` says what counts as a response and how a probe is
-censored; the as-of time (the moment of analysis) defaults to the journal's
-`last_observation`, the end of the last completed inbox read.
+DuckDB database as tables `probes`, `replies` and `observations` (each channel's last
+completed inbox read) with UTC TIMESTAMP columns; the queries in `analysis/sql/` do the rest.
+`outcomes.sql` says what counts as a response and how a probe is censored; the as-of time
+(the moment of analysis) defaults to the journal's `last_observation`, the end of the last
+completed inbox read of any channel.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ REPLY_COLUMNS: dict[str, Any] = {
     "kind": pa.string(),
     "created_at": pa.timestamp("us"),
 }
+# The journal's `cursors`: the runner's inbox reads, one row per channel, and the last
+# worksheet import for the manual channel.
+OBSERVATION_COLUMNS: dict[str, Any] = {"channel": pa.string(), "polled_at": pa.timestamp("us")}
 OUTCOME_TIMES = ("sent_at", "first_response_at", "auto_ack_at", "censored_at")
 
 
@@ -122,7 +126,8 @@ def resolve_as_of(info: JournalInfo, as_of: datetime | None) -> datetime:
 
 
 def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInfo]:
-    """Read the journal into a new in-memory DuckDB database: tables probes and replies."""
+    """Read the journal into a new in-memory DuckDB database: tables probes, replies and
+    observations (channel, observed_until: when the channel's inbox was last read)."""
     path = journal_path(study_dir)
     src = open_journal(study_dir)
     try:
@@ -130,6 +135,14 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
             meta = {str(k): str(v) for k, v in src.execute("SELECT key, value FROM meta")}
             probes = _table(src, path, "probes", PROBE_COLUMNS, "")
             replies = _table(src, path, "replies", REPLY_COLUMNS, " WHERE probe_id IS NOT NULL")
+            has_cursors = src.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'cursors'"
+            ).fetchone()[0]
+            observations = (
+                _table(src, path, "cursors", OBSERVATION_COLUMNS, "")
+                if has_cursors  # a journal put together by hand may lack it
+                else pa.schema(OBSERVATION_COLUMNS).empty_table()
+            )
         except sqlite3.DatabaseError as e:
             raise StudyError(
                 f"{path}: not a readable journal ({e}); restore it from a backup"
@@ -145,13 +158,19 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
     con = duckdb.connect()
     con.register("probes", probes)
     con.register("replies", replies)
+    con.register("observations", observations.rename_columns(["channel", "observed_until"]))
     return con, info
 
 
 def create_outcomes(
     con: duckdb.DuckDBPyConnection, *, as_of: datetime, window_hours: float
 ) -> None:
-    """Make the temporary table `outcomes` from `probes` and `replies` (outcomes.sql)."""
+    """Make the temporary table `outcomes` from `probes`, `replies` and `observations`
+    (outcomes.sql; an empty `observations` is made when there is none: every channel is
+    then observed until `as_of`)."""
+    con.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS observations (channel VARCHAR, observed_until TIMESTAMP)"
+    )
     con.execute(
         sql_text("outcomes"),
         {"as_of": _naive_utc(as_of), "window_us": round(window_hours * 3_600_000_000)},
@@ -199,7 +218,8 @@ def outcomes(study_dir: Path, as_of: datetime | None = None) -> pd.DataFrame:
     Columns: probe_id, brand, country, channel, handle, scope, script, slot, round, sent_at,
     first_response_at, first_response_kind, auto_ack_at, duration_hours, observed,
     censored_at. `duration_hours` runs from sending to the first response (observed) or to
-    censored_at = min(sent_at + window, as_of). See analysis/sql/outcomes.sql for the rules.
+    censored_at = min(sent_at + window, as_of, the last read of the probe's channel's inbox).
+    See analysis/sql/outcomes.sql for the rules.
     """
     prepared = prepare(study_dir, as_of)
     try:

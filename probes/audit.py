@@ -120,9 +120,13 @@ def audit(study: Study, study_dir: Path) -> AuditReport:
         reconciled = con.execute(
             "SELECT count(*) FROM attempts WHERE outcome = 'reconciled'"
         ).fetchone()[0]
+        cursor_rows = con.execute("SELECT channel, polled_at FROM cursors").fetchall()
     finally:
         con.close()
     last_read = parse_iso(last_read_row[0]) if last_read_row else None
+    # Each channel's inbox was last read at its own time (a worksheet import, for one, may
+    # have moved the journal's last_observation past the runner's last read).
+    read_at = {str(c): parse_iso(str(at)) for c, at in cursor_rows}
     problems: list[str] = []
 
     # Ids are the platform's: the same id on two channels names two different things.
@@ -174,7 +178,8 @@ def audit(study: Study, study_dir: Path) -> AuditReport:
         if not to_probe:
             continue
         created = parse_iso(str(i["created_at"]))
-        if last_read is None or created > last_read:
+        limit = read_at.get(channel, last_read)
+        if limit is None or created > limit:
             after += 1
             continue
         if (channel, str(i["id"])) not in seen:
@@ -188,7 +193,8 @@ def audit(study: Study, study_dir: Path) -> AuditReport:
     for r in replies:
         me_on = accounts.get(r["channel"])
         b = brand_of.get((r["channel"], me_on.norm(r["author"]))) if me_on else None
-        if b is not None and (last_read is None or parse_iso(r["created_at"]) <= last_read):
+        limit = read_at.get(r["channel"], last_read)
+        if b is not None and (limit is None or parse_iso(r["created_at"]) <= limit):
             journal_replies[b] += 1
     # Only the simulated channels' probes: e-mail and manual ones have no ledger to match.
     planned: Counter[str] = Counter(p["brand"] for p in probes if p["channel"] in accounts)

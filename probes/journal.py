@@ -466,7 +466,11 @@ class Journal:
                 "polled_at = excluded.polled_at",
                 (channel, json.dumps(cursor, sort_keys=True), iso(polled_at)),
             )
-            self._set_meta("last_observation", iso(polled_at))
+            con.execute(  # never backwards: a worksheet import may have moved it on
+                "INSERT INTO meta(key, value) VALUES ('last_observation', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
+                (iso(polled_at),),
+            )
         return new
 
     def close_windows(self, channel: str, observed_until: datetime) -> int:

@@ -377,18 +377,18 @@ def _event(journal: Journal, at: str, kind: str, probe_id: str, detail: str) -> 
 
 
 def _observe(journal: Journal, now: datetime) -> None:
-    """An import says: as of now, these are the replies seen. The journal's as-of time moves
-    to now only when no other channel's inbox is still watched by the runner (it moves it
-    itself, and must not be overtaken while its probes are open)."""
-    watched = journal.con.execute(
-        "SELECT count(*) FROM probes WHERE channel <> ? AND state IN ('planned', 'sending', "
-        "'sent')",
-        (MANUAL,),
-    ).fetchone()[0]
-    last = journal.meta("last_observation")
-    if not watched and (last is None or last < iso(now)):
-        journal.con.execute(
-            "INSERT INTO meta(key, value) VALUES ('last_observation', ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (iso(now),),
-        )
+    """An import says: as of now, these are the by-hand replies seen. That is the manual
+    channel's observation time (its row in `cursors`, as the runner keeps one per inbox it
+    reads), and the journal's as-of time moves on to it: the analysis censors each channel's
+    probes at its own channel's last observation, so the runner's channels are not taken as
+    watched until now."""
+    journal.con.execute(
+        "INSERT INTO cursors(channel, cursor, polled_at) VALUES (?, '{}', ?) "
+        "ON CONFLICT(channel) DO UPDATE SET polled_at = max(polled_at, excluded.polled_at)",
+        (MANUAL, iso(now)),
+    )
+    journal.con.execute(
+        "INSERT INTO meta(key, value) VALUES ('last_observation', ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
+        (iso(now),),
+    )

@@ -9,20 +9,29 @@
 -- does). On private channels (email, manual) only the recipient can answer a probe, so any
 -- reply matched to it is the brand's, whatever its address (help desks answer from their
 -- own). An auto_ack is not a response: the first one from an official account is kept as
--- auto_ack_at. A probe is observed until min(sent_at + window, as_of): a reply after that is
--- ignored and the probe is censored there. A reply time-stamped before its probe (clock skew)
--- counts as an immediate response. Probes sent after as_of are left out.
+-- auto_ack_at. A probe is observed until min(sent_at + window, as_of, the last completed read
+-- of its channel's inbox): a reply after that is ignored and the probe is censored there. The
+-- channel's own read matters in a study of several channels: one whose inbox could not be
+-- read for a while (or, by hand, whose worksheet came in earlier) is not taken as watched
+-- until as_of; a probe sent after its channel's last read is censored at once. A channel
+-- without any recorded read (imported studies) is observed until as_of. A reply time-stamped
+-- before its probe (clock skew) counts as an immediate response. Probes sent after as_of are
+-- left out.
 --
--- Input: tables probes and replies with UTC TIMESTAMP columns (analysis.outcomes loads them).
+-- Input: tables probes and replies with UTC TIMESTAMP columns and observations(channel,
+-- observed_until) (analysis.outcomes loads them).
 -- The table is left unordered (sorting 10 million wide rows costs more than the rest);
 -- outcomes_frame.sql orders it for reading.
 -- Parameters: $as_of (TIMESTAMP, UTC), $window_us (BIGINT, the window in microseconds).
 CREATE OR REPLACE TEMP TABLE outcomes AS
 WITH sent AS (
-    SELECT probe_id, brand, country, channel, handle, scope, script, slot, round, sent_at,
-           least(sent_at + to_microseconds($window_us), $as_of) AS observed_until
-    FROM probes
-    WHERE sent_at IS NOT NULL AND sent_at <= $as_of
+    SELECT p.probe_id, p.brand, p.country, p.channel, p.handle, p.scope, p.script, p.slot,
+           p.round, p.sent_at,
+           greatest(p.sent_at, least(p.sent_at + to_microseconds($window_us), $as_of,
+                                     coalesce(o.observed_until, $as_of))) AS observed_until
+    FROM probes AS p
+    LEFT JOIN observations AS o ON o.channel = p.channel
+    WHERE p.sent_at IS NOT NULL AND p.sent_at <= $as_of
 ),
 official AS (
     SELECT DISTINCT brand, lower(ltrim(handle, '@')) AS account

@@ -300,3 +300,31 @@ def test_on_private_channels_any_matched_reply_is_the_brands(tmp_path: Path) -> 
     assert df.loc["mail", "observed"] and df.loc["mail", "duration_hours"] == 5.0
     assert df.loc["form", "observed"] and df.loc["form", "duration_hours"] == 8.0
     assert not df.loc["post", "observed"]
+
+
+def test_each_channel_is_censored_at_its_own_last_inbox_read(tmp_path: Path) -> None:
+    """Mastodon's inbox was last read at 10 h (its token was revoked, say) while X's was read
+    until 30 h: an unanswered Mastodon probe is censored at 10 h, not taken as watched for 30.
+    A probe sent after its channel's last read is censored at once; a channel with no
+    recorded read (here email) is observed until the as-of time."""
+    probes = [
+        P("x1"),
+        P("m1", channel="mastodon", handle="kaito@mastodon.social"),
+        P("m2", channel="mastodon", handle="kaito@mastodon.social", sent_at=T0 + hours(12)),
+        P("e1", channel="email", handle="support@kaito.example"),
+    ]
+    write_journal(tmp_path, probes, last_observation=T0 + hours(30))
+    con = sqlite3.connect(journal_path(tmp_path))
+    con.executemany(
+        "INSERT INTO cursors(channel, cursor, polled_at) VALUES (?, '{}', ?)",
+        [("x", "2026-03-03T15:00:00.000Z"), ("mastodon", "2026-03-02T19:00:00.000Z")],
+    )
+    con.commit()
+    con.close()
+    out = outcomes(tmp_path).set_index("probe_id")
+    assert out["duration_hours"].to_dict() == {"x1": 30.0, "m1": 10.0, "m2": 0.0, "e1": 30.0}
+    assert not out["observed"].any()
+    assert str(out.loc["m1", "censored_at"]) == "2026-03-02 19:00:00+00:00"
+    # An earlier as-of time still cuts every channel.
+    early = outcomes(tmp_path, parse_as_of("2026-03-02T14:00:00Z")).set_index("probe_id")
+    assert early["duration_hours"].to_dict() == {"x1": 5.0, "m1": 5.0, "e1": 5.0}

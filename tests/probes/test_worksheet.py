@@ -178,8 +178,11 @@ async def test_a_filled_worksheet_is_recorded_like_any_probe(study: Path, tmp_pa
          "recorded by hand (calls.csv): waited 4 min in the queue"),
         ("2026-03-03T20:40:00.000Z", "closed", None),
     ]  # fmt: skip
-    # No inbox is watched any more: the import moved the journal's as-of time to its own.
+    # The import is the manual channel's inbox read, and the journal's as-of time moves on.
     assert journal_rows(study, "SELECT value FROM meta WHERE key = 'last_observation'") == [
+        (iso(LATER),)
+    ]
+    assert journal_rows(study, "SELECT polled_at FROM cursors WHERE channel = 'manual'") == [
         (iso(LATER),)
     ]
 
@@ -219,8 +222,13 @@ def test_a_reply_seen_later_is_added_and_the_window_closed_when_it_ends(
     s = import_worksheet(study, write_sheet(sheet, rows), now=sent + timedelta(hours=1))
     assert (s.recorded, s.replies, s.closed) == (1, 0, 0)
     assert journal_rows(study, "SELECT state FROM probes WHERE probe_id = ?", ACORN) == [("sent",)]
-    # X probes are still planned: their runner owns the journal's as-of time.
-    assert journal_rows(study, "SELECT value FROM meta WHERE key = 'last_observation'") == []
+    # X probes are still planned, yet the as-of time moves on: the analysis censors each
+    # channel at its own last read (X has none yet), and an import never moves it back.
+    one_hour = [(iso(sent + timedelta(hours=1)),)]
+    assert journal_rows(study, "SELECT value FROM meta WHERE key = 'last_observation'") == one_hour
+    import_worksheet(study, sheet, now=sent + timedelta(minutes=30))
+    assert journal_rows(study, "SELECT value FROM meta WHERE key = 'last_observation'") == one_hour
+    assert journal_rows(study, "SELECT polled_at FROM cursors") == one_hour
 
     fill(rows, ACORN, replied_at="2026-03-03T16:00:00Z", reply_kind="direct_message")
     s = import_worksheet(study, write_sheet(sheet, rows), now=sent + timedelta(hours=3))
