@@ -9,7 +9,9 @@ handle), so the analysis treats them like any other probe.
 The import checks every row first and records nothing unless all are good; a row whose
 `sent_at` is empty is not done yet and is skipped; a row recorded before with the same values
 changes nothing, so the same sheet may be imported again as it fills up. Sending outside the
-probe's slot is a warning, not an error: people are late.
+probe's slot is a warning, not an error: people are late. The import is the manual channel's
+inbox read: its time goes into `cursors` (the analysis censors manual probes there) and moves
+the journal's `last_observation` on.
 """
 
 from __future__ import annotations
