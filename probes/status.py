@@ -25,6 +25,7 @@ class Status:
     reconciled: int  # sends whose outcome was learned by looking the post up
     next_send_at: str | None
     last_observation: str | None
+    inbox_reads: dict[str, str]  # channel -> its last completed inbox read (or worksheet import)
     progress: dict[str, object]  # the runner's last progress note and rate-limit state
 
     def to_json(self) -> str:
@@ -64,6 +65,10 @@ def read_status(study_dir: Path) -> Status:
             reconciled=one("SELECT count(*) FROM attempts WHERE outcome = 'reconciled'"),
             next_send_at=None if nxt is None else str(nxt),
             last_observation=meta.get("last_observation"),
+            inbox_reads={
+                str(c): str(at)
+                for c, at in con.execute("SELECT channel, polled_at FROM cursors ORDER BY channel")
+            },
             progress=json.loads(meta.get("progress", "{}")),
         )
     finally:

@@ -193,6 +193,20 @@ def status(
         f"reconciled: {s.reconciled}"
     )
     print(f"next send: {s.next_send_at or '-'}; last inbox read: {s.last_observation or '-'}")
+    if len(s.inbox_reads) > 1:  # a channel behind the others is censored at its own read
+        print("inbox reads: " + ", ".join(_behind(s.inbox_reads)))
+
+
+def _behind(reads: dict[str, str]) -> list[str]:
+    """Each channel's last inbox read, and how far behind the latest one it is (1 h or more)."""
+    from study.timeutil import parse_iso
+
+    latest = max(parse_iso(at) for at in reads.values())
+    out = []
+    for channel, at in reads.items():
+        lag = (latest - parse_iso(at)).total_seconds() / 3600
+        out.append(f"{channel} {at}" + (f" ({lag:.1f} h behind)" if lag >= 1 else ""))
+    return out
 
 
 @app.command(

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from probes.channel import Reply, Sent
 from probes.journal import Journal
 from probes.status import read_status
+from study.cli import app
 from study.errors import StudyError
 from study.model import PlannedProbe, ProbeState, ReplyKind, Scope
 from study.paths import journal_path
@@ -138,7 +140,17 @@ def test_status_reads_from_another_process_while_the_writer_is_open(tmp_path: Pa
     assert s.states == {"planned": 2, "sending": 1}
     assert s.unknown_outcomes == 1 and s.attempts == 1
     assert s.study == "t" and s.window_hours == 72.0
-    assert s.running_pid is None
+    assert s.running_pid is None and s.inbox_reads == {}
+    j.record_inbox("x", [], {}, T0 + timedelta(hours=5))
+    j.record_inbox("mastodon", [], {}, T0 + timedelta(hours=1, minutes=30))
+    assert read_status(tmp_path).inbox_reads == {
+        "mastodon": "2026-03-02T10:30:00.000Z",
+        "x": "2026-03-02T14:00:00.000Z",
+    }
+    out = CliRunner().invoke(app, ["status", str(tmp_path)]).stdout
+    assert out.splitlines()[-1] == (
+        "inbox reads: mastodon 2026-03-02T10:30:00.000Z (3.5 h behind), x 2026-03-02T14:00:00.000Z"
+    )
     j.close()
 
 
