@@ -62,4 +62,4 @@ class BlueskyBots:
             for did in sorted(post.mentions)
             if did in self.targets
         ]
-        schedule_answers(self.world.schedule, self.settings, probes, self.probe_account)
+        schedule_answers(self.world.schedule, self.settings, probes, self.probe_account, "bluesky")

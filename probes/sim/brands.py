@@ -61,4 +61,4 @@ class BrandBots:
             )
             for handle in self.handles_in(post.text)
         ]
-        schedule_answers(self.world.schedule, self.settings, probes, self.probe_account)
+        schedule_answers(self.world.schedule, self.settings, probes, self.probe_account, "x")

@@ -106,11 +106,12 @@ def schedule_answers(
     settings: SimSettings,
     probes: Sequence[Probe],
     probe_account: str,
+    channel: str,
 ) -> None:
     """Schedule what the mentioned brands' bots (and maybe a stranger) will do about one
-    post, given the probe each mentioned brand sees in it."""
+    post on `channel`, given the probe each mentioned brand sees in it."""
     for probe in probes:
-        profile = settings.profile(probe.brand, probe.country)
+        profile = settings.profile(probe.brand, probe.country, channel)
         for action in decide(probe, profile, settings.seed, probe_account):
             schedule(action)
     if probes:
@@ -133,6 +134,7 @@ def planned(study: Study, channel: str) -> tuple[SimSettings, dict[str, tuple[st
         seed=study.seed,
         brands={t.brand for t in study.targets},
         countries={c.code for c in study.countries},
+        channels={c.name for c in study.channels},
     )
     return settings, plan_index(make_plan(study), channel)
 

@@ -271,4 +271,4 @@ class MastodonBrands:
                     handle,
                 )
             )
-        schedule_answers(self.world.schedule, self.settings, probes, probe_account)
+        schedule_answers(self.world.schedule, self.settings, probes, probe_account, "mastodon")

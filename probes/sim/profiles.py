@@ -1,7 +1,9 @@
 """How each brand's bot behaves, read from the study folder's optional `simulator.toml`.
 
-Three layers, each overriding the one before: `[defaults]`, `[brands.BRAND]`, and
-`[brands.BRAND.countries.CC]`. Every key is optional; a missing file gives the defaults below.
+Layers, each overriding the one before: `[defaults]`, `[brands.BRAND]`,
+`[brands.BRAND.channels.CHANNEL]` (how the brand's team works on one channel: its e-mail desk
+may be slower than its social team) and `[brands.BRAND.countries.CC]`. Every key is optional;
+a missing file gives the defaults below.
 The format is documented in docs/simulator.md.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from study.errors import StudyError
 from study.model import WEEKDAYS
 
 FILE = "simulator.toml"
+SIMULATED = ("x", "mastodon", "bluesky")  # the channels whose brand bots the simulator runs
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,17 @@ class SimSettings:
     defaults: Profile
     brands: Mapping[str, Mapping[str, Any]]  # brand -> its keys (validated)
     overrides: Mapping[tuple[str, str], Mapping[str, Any]]  # (brand, country) -> keys
+    by_channel: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
 
-    def profile(self, brand: str | None, country: str | None = None) -> Profile:
+    def profile(
+        self, brand: str | None, country: str | None = None, channel: str | None = None
+    ) -> Profile:
+        """The brand's profile in one country on one channel (the layers in order)."""
         merged: dict[str, Any] = {}
         if brand is not None:
             merged.update(self.brands.get(brand, {}))
+            if channel is not None:
+                merged.update(self.by_channel.get((brand, channel), {}))
             if country is not None:
                 merged.update(self.overrides.get((brand, country), {}))
         return _apply(self.defaults, merged)
@@ -105,11 +114,13 @@ def load_settings(
     seed: int,
     brands: Collection[str] | None = None,
     countries: Collection[str] | None = None,
+    channels: Collection[str] | None = None,
 ) -> SimSettings:
     """Settings from `study_dir/simulator.toml`, or the defaults when there is none.
 
-    `seed` is the study's seed, used unless the file sets its own. `brands` and `countries`,
-    when given, are the study's: a table naming any other is reported as a likely typo.
+    `seed` is the study's seed, used unless the file sets its own. `brands`, `countries`
+    and `channels`, when given, are the study's: a table naming any other is reported as a
+    likely typo.
     """
     path = study_dir / FILE
     if not path.exists():
@@ -118,7 +129,7 @@ def load_settings(
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise StudyError(f"{FILE}: not valid TOML: {e}") from None
-    return parse_settings(doc, seed=seed, brands=brands, countries=countries)
+    return parse_settings(doc, seed=seed, brands=brands, countries=countries, channels=channels)
 
 
 def parse_settings(
@@ -127,6 +138,7 @@ def parse_settings(
     seed: int,
     brands: Collection[str] | None = None,
     countries: Collection[str] | None = None,
+    channels: Collection[str] | None = None,
 ) -> SimSettings:
     """Settings from a parsed `simulator.toml` document (see `load_settings`)."""
     _known(doc, ("simulator", "defaults", "brands"), FILE)
@@ -142,14 +154,15 @@ def parse_settings(
 
     brand_tables: dict[str, Mapping[str, Any]] = {}
     overrides: dict[tuple[str, str], Mapping[str, Any]] = {}
+    by_channel: dict[tuple[str, str], Mapping[str, Any]] = {}
     for brand, table in _table(doc, "brands", "[brands]").items():
         where = f"[brands.{brand}]"
         if not isinstance(table, dict):
             raise StudyError(f"{FILE}: {where} must be a table")
         if brands is not None and brand not in brands:
             raise StudyError(f"{FILE}: {where} names a brand that targets.csv does not have")
-        _known(table, (*_PROFILE_KEYS, "countries"), where)
-        keys = {k: v for k, v in table.items() if k != "countries"}
+        _known(table, (*_PROFILE_KEYS, "countries", "channels"), where)
+        keys = {k: v for k, v in table.items() if k not in ("countries", "channels")}
         brand_tables[brand] = _checked(keys, where, countries)
         for code, sub in _table(table, "countries", f"{where} countries").items():
             sub_where = f"[brands.{brand}.countries.{code}]"
@@ -159,21 +172,38 @@ def parse_settings(
                 raise StudyError(f"{FILE}: {sub_where} names a country study.toml does not have")
             _known(sub, _PROFILE_KEYS, sub_where)
             overrides[(brand, code)] = _checked(sub, sub_where, countries)
+        for name, sub in _table(table, "channels", f"{where} channels").items():
+            sub_where = f"[brands.{brand}.channels.{name}]"
+            if not isinstance(sub, dict):
+                raise StudyError(f"{FILE}: {sub_where} must be a table")
+            if name not in SIMULATED:
+                raise StudyError(
+                    f"{FILE}: {sub_where}: the simulator runs brand bots on "
+                    f"{', '.join(SIMULATED)} only, not {name!r}"
+                )
+            if channels is not None and name not in channels:
+                raise StudyError(f"{FILE}: {sub_where} names a channel study.toml does not have")
+            _known(sub, _PROFILE_KEYS, sub_where)
+            by_channel[(brand, name)] = _checked(sub, sub_where, countries)
     settings = SimSettings(
         seed=int(sim.get("seed", seed)),
         stranger_rate=stranger_rate,
         defaults=defaults,
         brands=brand_tables,
         overrides=overrides,
+        by_channel=by_channel,
     )
     # Resolve every layer now, so a bad combination is reported at start, not mid-study.
-    layers: list[tuple[str, str | None]] = [(brand, None) for brand in brand_tables]
-    layers += list(overrides)
-    for name, country in layers:
+    layers: list[tuple[str, str | None, str | None]] = [(b, None, None) for b in brand_tables]
+    layers += [(b, code, None) for b, code in overrides]
+    layers += [(b, None, name) for b, name in by_channel]
+    layers += [(b, code, name) for b, code in overrides for c, name in by_channel if c == b]
+    for name, country, channel in layers:
         try:
-            settings.profile(name, country)
+            settings.profile(name, country, channel)
         except StudyError as e:
-            where = f"brands.{name}" + (f".countries.{country}" if country else "")
+            where = f"brands.{name}" + (f".channels.{channel}" if channel else "")
+            where += f".countries.{country}" if country else ""
             raise StudyError(f"{e} (in [{where}])") from None
     return settings
 

@@ -142,6 +142,7 @@ def start_background(
         seed=study.seed,
         brands={t.brand for t in study.targets},
         countries={c.code for c in study.countries},
+        channels={c.name for c in study.channels},
     ).seed
     sim = serve_platform(platform, clock, Faults(faults, seed), port=port, routes=routes)
     write_atomic(folder / "port", f"{sim.port}\n")

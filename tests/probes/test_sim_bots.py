@@ -27,6 +27,7 @@ from probes.sim.texts import STRANGER, TEMPLATES, Say
 from study.clock import ManualClock
 from study.errors import StudyError
 from study.kinds import classify_private_text, classify_public_text
+from study.load import load_study
 from study.model import ReplyKind
 from study.timeutil import parse_iso
 from tests.probes.test_sim_platform import MENTION_FIELDS, START, client_for, me_id, small_study
@@ -249,9 +250,40 @@ def test_settings_layers_and_mistakes(tmp_path: Path) -> None:
         ({"defaults": {"days": ["mon", "funday"]}}, "mon..sun"),
         ({"brands": {"acme": {"countries": {"XX": {}}}}}, "country study.toml does not have"),
         ({"brands": {"initech": {}}}, "brand that targets.csv does not have"),
-    ):
+        ({"brands": {"acme": {"channels": {"bluesky": {}}}}}, "channel study.toml does not have"),
+        ({"brands": {"acme": {"channels": {"email": {}}}}},
+         r"brand bots on x, mastodon, bluesky only, not 'email'"),
+        ({"brands": {"acme": {"channels": {"x": {"dm_share": 0.9, "redirect_share": 0.2}}}}},
+         r"add up to more than 1 \(in \[brands.acme.channels.x\]\)"),
+    ):  # fmt: skip
         with pytest.raises(StudyError, match=message):
-            parse_settings(bad, seed=1, brands={"acme", "globex"}, countries={"DE", "US"})
+            parse_settings(bad, seed=1, brands={"acme", "globex"}, countries={"DE", "US"},
+                           channels={"x", "mastodon", "email"})  # fmt: skip
+
+
+def test_a_brand_can_work_differently_on_each_channel() -> None:
+    """Layers: defaults, brand, brand on a channel, brand in a country (most specific last)."""
+    doc = {
+        "defaults": {"answer_rate": 0.6, "median_minutes": 100},
+        "brands": {
+            "acme": {
+                "answer_rate": 0.9,
+                "channels": {"mastodon": {"answer_rate": 0.3, "median_minutes": 600}},
+                "countries": {"DE": {"median_minutes": 45}},
+            }
+        },
+    }
+    settings = parse_settings(doc, seed=1, channels={"x", "mastodon"})
+    assert (
+        settings.profile("acme", "US", "x").answer_rate,
+        settings.profile("acme", "US", "x").median_minutes,
+    ) == (0.9, 100)
+    assert (
+        settings.profile("acme", "US", "mastodon").answer_rate,
+        settings.profile("acme", "US", "mastodon").median_minutes,
+    ) == (0.3, 600)
+    assert settings.profile("acme", "DE", "mastodon").median_minutes == 45
+    assert settings.profile("globex", "US", "mastodon").answer_rate == 0.6
 
 
 def test_example_simulator_toml_loads() -> None:
@@ -287,3 +319,18 @@ def test_the_documented_example_parses_and_shows_the_defaults() -> None:
     assert settings.defaults == DEFAULT_PROFILE
     assert settings.stranger_rate == DEFAULT_STRANGER_RATE
     assert settings.profile("kaito", "JP").median_minutes == 90
+
+
+def test_the_multichannel_example_has_a_channel_layer() -> None:
+    folder = Path(__file__).resolve().parents[2] / "data" / "examples" / "multichannel"
+    study = load_study(folder)
+    settings = load_settings(
+        folder,
+        seed=1,
+        brands={t.brand for t in study.targets},
+        countries={c.code for c in study.countries},
+        channels={c.name for c in study.channels},
+    )
+    on_x, on_mastodon = (settings.profile("skyway", "US", ch) for ch in ("x", "mastodon"))
+    assert (on_x.answer_rate, on_mastodon.answer_rate) == (0.85, 0.5)
+    assert on_x.hours.always and not on_mastodon.hours.always

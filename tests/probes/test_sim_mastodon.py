@@ -391,6 +391,22 @@ def test_simulator_toml_applies_per_brand_and_country(clock: ManualClock) -> Non
     assert answered == {"DE": True, "US": False}
 
 
+def test_simulator_toml_applies_per_channel(clock: ManualClock) -> None:
+    """globex never answers on Mastodon ([brands.globex.channels.mastodon]) but does on X."""
+    doc = {**_always_doc(), "brands": {"globex": {"channels": {"mastodon": {"answer_rate": 0}}}}}
+    settings = parse_settings(doc, seed=1)
+    text, x_text = "@globex@social.example Question DE", "@Globex Question DE"
+    mastodon = MastodonPlatform(
+        small_study(), clock, settings=settings, probe_index={text: ("globex", "DE")}
+    )
+    x = XPlatform(small_study(), clock, settings=settings, probe_index={x_text: ("globex", "DE")})
+    with client_for(mastodon) as client:
+        post(client, text)
+    x.handle(httpx.Request("POST", "https://api.x.test/2/tweets", json={"text": x_text},
+                           headers={"Authorization": "Bearer t"}))  # fmt: skip
+    assert (len(bot_texts(mastodon)), len(bot_texts(x))) == (0, 1)
+
+
 def _always_doc() -> dict[str, Any]:
     return {"defaults": {"answer_rate": 1.0, "redirect_share": 0.0, "dm_share": 0.0,
                          "days": "all", "opens": "00:00", "closes": "24:00"}}  # fmt: skip
