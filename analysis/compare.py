@@ -142,40 +142,57 @@ def bootstrap_ranks(
     rate = np.empty((replicates, len(samples)))
     for k, s in enumerate(samples):
         n = len(s.durations)
+        cells = Cells.of(s)  # once per brand, however many steps its resamples take
         step = max(1, _RESAMPLE_CHUNK // n)
         for lo in range(0, replicates, step):
             hi = min(replicates, lo + step)
             idx = rng.integers(0, n, size=(hi - lo, n))
-            rmst[lo:hi, k], rate[lo:hi, k] = resampled(s, idx, window_hours)
+            rmst[lo:hi, k], rate[lo:hi, k] = resampled(s, idx, window_hours, cells)
     return ranks_of(rmst, rate)
 
 
+@dataclass(frozen=True)
+class Cells:
+    """A sorted sample's distinct (duration, observed) cells, as a bootstrap counts them."""
+
+    of_row: Ints  # row of the sorted sample -> its cell
+    times: Floats  # each cell's duration
+    responded: Bools  # whether the cell's rows are responses
+
+    @classmethod
+    def of(cls, sample: BrandSample) -> Cells:
+        t, o = sample.durations, sample.observed
+        first = np.r_[True, (t[1:] != t[:-1]) | (o[1:] != o[:-1])] if len(t) else np.ones(0, bool)
+        return cls(np.cumsum(first) - 1, t[first], o[first])
+
+
 def resampled(
-    sample: BrandSample, idx: npt.NDArray[np.int64], window_hours: float
+    sample: BrandSample,
+    idx: npt.NDArray[np.int64],
+    window_hours: float,
+    cells: Cells | None = None,
 ) -> tuple[Floats, Floats]:
-    """Restricted mean and response rate of each resample (a row of indices into `sample`).
+    """Restricted mean and response rate of each resample (a row of indices into `sample`;
+    `cells` are `Cells.of(sample)`, worked out here when not given).
 
     A resample is counted, not sorted: how often it drew each distinct (duration, observed)
     cell of the sorted sample. The Kaplan-Meier curve over the cells, with those counts as
     weights, is the resample's own (responses before censorings at equal times, as the
     sample is sorted), at the cost of one scatter and one pass over the cells per resample.
     """
+    c = Cells.of(sample) if cells is None else cells
     rows, n = idx.shape
-    t, o = sample.durations, sample.observed
-    first = np.r_[True, (t[1:] != t[:-1]) | (o[1:] != o[:-1])] if n else np.ones(0, bool)
-    cell_of = np.cumsum(first) - 1  # row of the sorted sample -> its cell
-    times, responded = t[first], o[first]
-    k = len(times)
-    flat = (np.arange(rows)[:, None] * k + cell_of[idx]).ravel()
+    k = len(c.times)
+    flat = (np.arange(rows)[:, None] * k + c.of_row[idx]).ravel()
     counts = np.bincount(flat, minlength=rows * k).reshape(rows, k).astype(np.float64)
     drawn_before = np.cumsum(counts, axis=1) - counts
-    deaths = counts * responded
+    deaths = counts * c.responded
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(deaths > 0, 1 - deaths / (n - drawn_before), 1.0)
     after = np.cumprod(factor, axis=1)
     before = np.concatenate([np.ones((rows, 1)), after[:, :-1]], axis=1)
-    start = np.concatenate([[0.0], times[:-1]])
-    area = (before * (times - start)).sum(axis=1) + after[:, -1] * (window_hours - times[-1])
+    start = np.concatenate([[0.0], c.times[:-1]])
+    area = (before * (c.times - start)).sum(axis=1) + after[:, -1] * (window_hours - c.times[-1])
     return np.asarray(area, dtype=np.float64), deaths.sum(axis=1) / n
 
 
