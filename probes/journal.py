@@ -177,6 +177,15 @@ class Journal:
         row = self.con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
+    def advance_last_observation(self, at: datetime) -> None:
+        """Move the journal's last_observation on to `at`, never back: each channel's read
+        (a poll, a worksheet import) may come in any order. Inside the caller's transaction."""
+        self.con.execute(
+            "INSERT INTO meta(key, value) VALUES ('last_observation', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
+            (iso(at),),
+        )
+
     def _set_meta(self, key: str, value: str) -> None:
         self.con.execute(
             "INSERT INTO meta(key, value) VALUES (?, ?) "
@@ -466,11 +475,7 @@ class Journal:
                 "polled_at = excluded.polled_at",
                 (channel, json.dumps(cursor, sort_keys=True), iso(polled_at)),
             )
-            con.execute(  # never backwards: a worksheet import may have moved it on
-                "INSERT INTO meta(key, value) VALUES ('last_observation', ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
-                (iso(polled_at),),
-            )
+            self.advance_last_observation(polled_at)
         return new
 
     def close_windows(self, channel: str, observed_until: datetime) -> int:

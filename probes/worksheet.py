@@ -389,8 +389,4 @@ def _observe(journal: Journal, now: datetime) -> None:
         "ON CONFLICT(channel) DO UPDATE SET polled_at = max(polled_at, excluded.polled_at)",
         (MANUAL, iso(now)),
     )
-    journal.con.execute(
-        "INSERT INTO meta(key, value) VALUES ('last_observation', ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
-        (iso(now),),
-    )
+    journal.advance_last_observation(now)
