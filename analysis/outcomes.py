@@ -135,14 +135,7 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
             meta = {str(k): str(v) for k, v in src.execute("SELECT key, value FROM meta")}
             probes = _table(src, path, "probes", PROBE_COLUMNS, "")
             replies = _table(src, path, "replies", REPLY_COLUMNS, " WHERE probe_id IS NOT NULL")
-            has_cursors = src.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'cursors'"
-            ).fetchone()[0]
-            observations = (
-                _table(src, path, "cursors", OBSERVATION_COLUMNS, "")
-                if has_cursors  # a journal put together by hand may lack it
-                else pa.schema(OBSERVATION_COLUMNS).empty_table()
-            )
+            observations = _table(src, path, "cursors", OBSERVATION_COLUMNS, "")
         except sqlite3.DatabaseError as e:
             raise StudyError(
                 f"{path}: not a readable journal ({e}); restore it from a backup"
