@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis.compare import REPLICATES, SEED, brand_samples, comparisons
 from analysis.metrics import GROUPINGS, METRIC_COLUMNS, group_metrics
-from analysis.outcomes import prepare, study_counts
+from analysis.outcomes import Prepared, prepare, study_counts
 from study.timeutil import iso
 
 DIGITS = 4
@@ -41,13 +41,21 @@ def analyze(
     Raises StudyError for a missing or unreadable journal and for a bad as-of time.
     """
     prepared = prepare(study_dir, as_of)
-    con, info = prepared.con, prepared.info
     try:
-        counts = study_counts(con, as_of=prepared.as_of)
-        table = group_metrics(con, window_hours=info.window_hours)
-        samples = brand_samples(con)
+        return analyze_prepared(prepared, replicates=replicates, seed=seed)
     finally:
-        con.close()
+        prepared.con.close()
+
+
+def analyze_prepared(
+    prepared: Prepared, *, replicates: int = REPLICATES, seed: int = SEED
+) -> dict[str, Any]:
+    """`analyze` on a journal already loaded (`analysis.outcomes.prepare`), whose connection
+    the caller keeps: it holds the outcomes and, after this, the curves' working tables."""
+    con, info = prepared.con, prepared.info
+    counts = study_counts(con, as_of=prepared.as_of)
+    table = group_metrics(con, window_hours=info.window_hours)
+    samples = brand_samples(con)
     compared = comparisons(samples, info.window_hours, replicates=replicates, seed=seed)
     return {
         "study": {

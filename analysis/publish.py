@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from analysis.analyze import DIGITS, analyze, groups_json
+from analysis.analyze import DIGITS, analyze_prepared, groups_json
 from analysis.compare import REPLICATES, SEED
 from analysis.journal_tables import open_journal
 from analysis.masking import masker
@@ -70,16 +71,18 @@ def publish_data(
     Raises StudyError for a missing or unreadable journal or a bad as-of time, and
     StudyProblems when the folder's study.toml has problems.
     """
-    design = study_design(study_dir)  # first: a broken study.toml fails before any work
+    # First: a broken study.toml fails before any work.
+    study = load_study(study_dir) if (study_dir / TOML_FILE).is_file() else None
+    design = None if study is None else design_json(study, _source(study_dir))
     prepared = prepare(study_dir, as_of)
     con, info = prepared.con, prepared.info
     try:
-        result = analyze(study_dir, prepared.as_of, replicates=replicates, seed=seed)
+        result = analyze_prepared(prepared, replicates=replicates, seed=seed)
         outcomes = outcomes_csv(outcomes_frame(con))
         create_km_steps(con, groupings=["overall", "brand"])
         curves = con.execute(sql_text("publish_curves")).df()
         kinds = con.execute(sql_text("publish_kinds")).df()
-        examples = exchanges(con, study_dir)
+        examples = exchanges(con, study_dir, masker(study))
         labels = con.execute(sql_text("publish_labels")).df()
         if design is None:
             design = journal_design(con, study_dir, info.name, info.window_hours, labels)
@@ -140,9 +143,11 @@ def breakdowns(con: duckdb.DuckDBPyConnection, window_hours: float) -> dict[str,
     return out
 
 
-def exchanges(con: duckdb.DuckDBPyConnection, study_dir: Path) -> list[dict[str, Any]]:
-    """Example exchanges per brand, texts included (publish_exchanges.sql), with the
-    study's probe accounts masked in them (analysis.masking)."""
+def exchanges(
+    con: duckdb.DuckDBPyConnection, study_dir: Path, mask: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """Example exchanges per brand, texts included (publish_exchanges.sql), with `mask`
+    (analysis.masking: the study's probe accounts) applied to them."""
     src = open_journal(study_dir)
     try:
         probe_rows = src.execute("SELECT probe_id, text FROM probes").fetchall()
@@ -158,20 +163,12 @@ def exchanges(con: duckdb.DuckDBPyConnection, study_dir: Path) -> list[dict[str,
         _arrow(reply_rows, ("probe_id", "reply_id", "author", "kind", "created_at", "text")),
     )
     df = con.execute(sql_text("publish_exchanges")).df()
-    mask = masker(load_study(study_dir) if (study_dir / TOML_FILE).is_file() else None)
     for col in ("inquiry_text", "reply_text"):
         df[col] = df[col].map(mask)
     for col in ("sent_at", "replied_at"):
         df[col] = df[col].dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str.slice(0, 23) + "Z"
     df["hours"] = df["hours"].round(DIGITS)
     return _records(df)
-
-
-def study_design(study_dir: Path) -> dict[str, Any] | None:
-    """The design from the folder's study.toml, JSON-ready; None when there is none."""
-    if not (study_dir / TOML_FILE).is_file():
-        return None
-    return design_json(load_study(study_dir), _source(study_dir))
 
 
 def design_json(study: Study, source: str) -> dict[str, Any]:
