@@ -168,12 +168,8 @@ class BlueskyPlatform(Face[BlueskyWorld]):
             at = self.clock.now() + after
             self.world.schedule(Action(at, who, kind, text, post.number, False, post.number))
 
-    def send_dm(self, sender: str, text: str, *, after: timedelta = timedelta(0)) -> None:
-        """Make `sender` send the probe account a chat message `after` from now."""
-        with self._lock:
-            at = self.clock.now() + after
-            kind = ReplyKind.DIRECT_MESSAGE
-            self.world.schedule(Action(at, sender, kind, text, None, True, None, self.me.handle))
+    def probe_address(self) -> str:
+        return self.me.handle  # a chat message goes to the probe account's handle
 
     def account(self, handle: str) -> Account:
         with self._lock:

@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
@@ -22,7 +22,8 @@ import httpx
 from probes.sim.bots import Action, Probe, decide, strangers
 from probes.sim.ledger import Ledger
 from probes.sim.profiles import SimSettings, load_settings
-from study.model import PlannedProbe, Study, Target
+from study.clock import Clock
+from study.model import PlannedProbe, ReplyKind, Study, Target
 
 # -- the world: scheduled actions, applied lazily --------------------------------------------
 
@@ -147,7 +148,19 @@ class Face(Generic[W]):
 
     world: W
     ledger: Ledger | None
+    clock: Clock
     _lock: threading.RLock
+
+    def probe_address(self) -> str:
+        """How the face's direct messages address the probe account."""
+        raise NotImplementedError
+
+    def send_dm(self, sender: str, text: str, *, after: timedelta = timedelta(0)) -> None:
+        """Make `sender` send the probe account a direct message `after` from now (a test's
+        scripted event)."""
+        with self._lock:
+            at, kind, to = self.clock.now() + after, ReplyKind.DIRECT_MESSAGE, self.probe_address()
+            self.world.schedule(Action(at, sender, kind, text, None, True, None, to))
 
     def close(self) -> None:
         if self.ledger is not None:

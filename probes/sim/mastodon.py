@@ -184,12 +184,8 @@ class MastodonPlatform(Face[MastodonWorld]):
             text = f"@{status.account.full} {text}"
             self.world.schedule(Action(at, who, kind, text, status.id, False, status.id))
 
-    def send_dm(self, sender: str, text: str, *, after: timedelta = timedelta(0)) -> None:
-        """Make `sender` send the probe account a direct status `after` from now."""
-        with self._lock:
-            at = self.clock.now() + after
-            kind = ReplyKind.DIRECT_MESSAGE
-            self.world.schedule(Action(at, sender, kind, text, None, True, None, self.me.full))
+    def probe_address(self) -> str:
+        return self.me.full  # a direct status mentions the probe account as user@instance
 
     def account(self, handle: str) -> Account:
         """The account with this handle (made on first sight, as a stranger)."""

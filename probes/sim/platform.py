@@ -159,12 +159,8 @@ class XPlatform(Face[World]):
             at = self.clock.now() + after
             self.world.schedule(Action(at, who, kind, text, post.id, False, post.id))
 
-    def send_dm(self, sender: str, text: str, *, after: timedelta = timedelta(0)) -> None:
-        """Make `sender` send the probe account a DM `after` from now."""
-        with self._lock:
-            at = self.clock.now() + after
-            kind = ReplyKind.DIRECT_MESSAGE
-            self.world.schedule(Action(at, sender, kind, text, None, True, None, self.me.username))
+    def probe_address(self) -> str:
+        return self.me.username  # DM events name the probe account by username
 
     def user(self, handle: str) -> User:
         """The user with this handle (made on first sight, as a stranger)."""
