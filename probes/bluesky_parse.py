@@ -19,6 +19,9 @@ from typing import Any
 import httpx
 
 from probes.channel import Reply
+from probes.http import JSON as JSON
+from probes.http import as_object as as_object
+from probes.http import response_json as response_json
 from study.kinds import classify_private_text, classify_public_text
 from study.model import ReplyKind
 from study.timeutil import parse_iso
@@ -39,20 +42,6 @@ HANDLE = re.compile(
     r"(?=.{1,253}\Z)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
     r"[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
 )
-
-JSON = dict[str, Any]
-
-
-def as_object(body: object) -> JSON:
-    """The body as a JSON object; anything else (a list, a string) reads as empty."""
-    return body if isinstance(body, dict) else {}
-
-
-def response_json(response: httpx.Response) -> JSON:
-    try:
-        return as_object(response.json())
-    except ValueError:
-        return {}
 
 
 # -- errors ---------------------------------------------------------------------------------

@@ -99,6 +99,22 @@ def read_rate_limit(
     return RateLimit(endpoint, limit, remaining, reset_at)
 
 
+JSON = dict[str, Any]
+
+
+def as_object(body: object) -> JSON:
+    """The body as a JSON object; anything else (a list, a string) reads as empty."""
+    return body if isinstance(body, dict) else {}
+
+
+def response_json(response: httpx.Response) -> JSON:
+    """The body as a JSON object; no body, bad JSON or anything but an object reads as empty."""
+    try:
+        return as_object(response.json())
+    except ValueError:
+        return {}
+
+
 def status_text(response: httpx.Response) -> str:
     """E.g. '401 Unauthorized'."""
     return f"{response.status_code} {response.reason_phrase}".strip()

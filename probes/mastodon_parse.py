@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from probes.channel import Reply
+from probes.http import JSON as JSON
+from probes.http import as_object as as_object
 from study.kinds import classify_private_text, classify_public_text
 from study.model import ReplyKind
 from study.timeutil import parse_iso
@@ -28,12 +30,6 @@ from study.timeutil import parse_iso
 log = logging.getLogger(__name__)
 
 CHANNEL = "mastodon"
-JSON = dict[str, Any]
-
-
-def as_object(body: object) -> JSON:
-    """The body as a JSON object; anything else (a list, a string) reads as empty."""
-    return body if isinstance(body, dict) else {}
 
 
 def as_list(body: object) -> list[JSON]:

@@ -19,6 +19,9 @@ from typing import Any
 import httpx
 
 from probes.channel import Reply
+from probes.http import JSON as JSON
+from probes.http import as_object as as_object
+from probes.http import response_json as response_json
 from study.kinds import classify_private_text, classify_public_text
 from study.model import ReplyKind
 from study.timeutil import from_epoch, parse_iso
@@ -28,20 +31,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "x"
 NOT_FOUND = "/2/problems/resource-not-found"
 SNOWFLAKE_EPOCH_MS = 1288834974657
-
-JSON = dict[str, Any]
-
-
-def as_object(body: object) -> JSON:
-    """The body as a JSON object; anything else (a list, a string) reads as empty."""
-    return body if isinstance(body, dict) else {}
-
-
-def response_json(response: httpx.Response) -> JSON:
-    try:
-        return as_object(response.json())
-    except ValueError:
-        return {}
 
 
 # -- errors ---------------------------------------------------------------------------------
