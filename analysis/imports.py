@@ -5,9 +5,13 @@ Columns (header row, any order): `brand, country, channel, sent_at, replied_at` 
 ISO 8601 WITH an offset (`2026-03-02T14:05:00+01:00` or `...Z`); an empty `replied_at` means
 no reply was seen. Defaults: handle = brand, scope = local, script = unknown, slot = unknown
 (the country alone does not fix a time zone, so no local slot is computed), reply_kind =
-public_reply, texts ''. Each row becomes a probe `import-{brand}-{country}-{channel}-{h}`
-(h = the first 8 hex digits of the SHA-1 of sent_at as ISO UTC text, so re-importing a row
-gives the same id) and, when replied, the reply `{probe_id}-reply` by the handle. A probe is
+public_reply, texts ''. `channel` is one of the channel kinds (x, mastodon, bluesky, email,
+manual). Each row becomes a probe `import-{brand}-{country}-{channel}-{t}` (t = sent_at in UTC,
+compact: `20260302T090500Z`, with `.123` milliseconds when there are any): the id is the row's
+whole key, so two probes never share one. Journals imported before this format carry ids
+ending in 8 hex digits of a hash of sent_at; their ids stay as they are, and a row counts as
+imported before when its key (brand, country, channel, sent_at), not its id, is in the journal.
+When replied, the row also gives the reply `{probe_id}-reply` by the handle. A probe is
 `closed` when sent_at + window <= the journal's last observation (the latest time in any
 imported file), else `sent`; `round` numbers a target's probes in sending order. Unknown
 slot occurrences are stored as the send instant (slot_start_at = slot_end_at = sent_at).
@@ -15,7 +19,6 @@ slot occurrences are stored as the send instant (slot_start_at = slot_end_at = s
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import sqlite3
@@ -25,16 +28,35 @@ from pathlib import Path
 
 from analysis.journal_write import event, meta, read_journal, read_rows, set_meta, writing
 from study.countries import is_country, suggest_country
-from study.csvrows import check_reply, parse_time, reply_kind
+from study.csvrows import check_reply, parse_time, reply_kind, suggest
 from study.errors import Problem, StudyError, StudyProblems
 from study.model import Scope
 from study.paths import journal_path
+from study.plan_text import CHANNEL_KINDS
 from study.timeutil import iso, parse_iso
 
 REQUIRED = ("brand", "country", "channel", "sent_at", "replied_at")
 OPTIONAL = ("handle", "scope", "script", "slot", "reply_kind", "reply_text", "inquiry_text")
 SCOPES = (Scope.LOCAL.value, Scope.GLOBAL.value)
 _BRAND = re.compile(r"[a-z0-9_-]+")
+# What people write for a channel kind in a hand-kept sheet (a case slip is found anyway).
+CHANNEL_WORDS = {
+    "twitter": "x",
+    "tweet": "x",
+    "toot": "mastodon",
+    "bsky": "bluesky",
+    "e-mail": "email",
+    "mail": "email",
+    "phone": "manual",
+    "phone call": "manual",
+    "call": "manual",
+    "telephone": "manual",
+    "web form": "manual",
+    "webform": "manual",
+    "form": "manual",
+    "chat": "manual",
+    "app": "manual",
+}
 
 
 @dataclass(frozen=True)
@@ -67,11 +89,30 @@ class _Row:
     kind: str
     reply_text: str
 
+    @property
+    def key(self) -> Key:
+        return (self.brand, self.country, self.channel, iso(self.sent_at))
+
+
+Key = tuple[str, str, str, str]  # brand, country, channel, sent_at as stored (iso)
+
 
 def probe_id_for(brand: str, country: str, channel: str, sent_at: datetime) -> str:
-    """The deterministic id of an imported probe."""
-    digest = hashlib.sha1(iso(sent_at).encode("ascii")).hexdigest()[:8]
-    return f"import-{brand}-{country}-{channel}-{digest}"
+    """The id of an imported probe: its whole key, so it is deterministic and unique (brands
+    are lower-case, countries upper-case and channels a fixed word, so the parts never run
+    into each other)."""
+    at = re.sub(r"[-:]|\.000(?=Z)", "", iso(sent_at))
+    return f"import-{brand}-{country}-{channel}-{at}"
+
+
+def check_channel(channel: str) -> str | None:
+    """Why `channel` is not a channel kind, with the one probably meant; None when it is."""
+    if channel in CHANNEL_KINDS:
+        return None
+    kinds = ", ".join(CHANNEL_KINDS)
+    meant = CHANNEL_WORDS.get(channel.strip().lower()) or suggest(channel, list(CHANNEL_KINDS))
+    hint = f"did you mean '{meant}'?" if meant else "write the channel kind"
+    return f"channel '{channel}' is not a channel kind; {hint} (one of {kinds})"
 
 
 def check_window(window_hours: float) -> None:
@@ -157,7 +198,7 @@ def _parse(file: str, line: int, v: dict[str, str], out: list[Problem]) -> _Row 
     for column in ("brand", "country", "channel", "sent_at"):
         if not v[column]:
             bad.append(f"{column} is empty; fill it in")
-    brand, country = v["brand"], v["country"]
+    brand, country, channel = v["brand"], v["country"], v["channel"]
     if brand and not _BRAND.fullmatch(brand):
         better = re.sub(r"[^a-z0-9_-]+", "-", brand.lower()).strip("-")
         bad.append(
@@ -168,6 +209,8 @@ def _parse(file: str, line: int, v: dict[str, str], out: list[Problem]) -> _Row 
         meant = suggest_country(country)
         hint = f"did you mean '{meant}'?" if meant else "use the ISO 3166 alpha-2 code"
         bad.append(f"country '{country}' is not an ISO 3166 code; {hint}")
+    if channel and (why := check_channel(channel)):
+        bad.append(why)
     scope = v["scope"] or Scope.LOCAL.value
     if scope not in SCOPES:
         bad.append(f"scope '{scope}' is unknown; use local or global")
@@ -180,10 +223,10 @@ def _parse(file: str, line: int, v: dict[str, str], out: list[Problem]) -> _Row 
         return None
     return _Row(
         line=line,
-        probe_id=probe_id_for(brand, country, v["channel"], sent),
+        probe_id=probe_id_for(brand, country, channel, sent),
         brand=brand,
         country=country,
-        channel=v["channel"],
+        channel=channel,
         handle=v["handle"] or brand,
         scope=scope,
         script=v["script"] or "unknown",
@@ -197,19 +240,19 @@ def _parse(file: str, line: int, v: dict[str, str], out: list[Problem]) -> _Row 
 
 
 def _check_duplicates(file: str, rows: list[_Row], out: list[Problem]) -> None:
-    first: dict[str, int] = {}
+    first: dict[Key, int] = {}
     for r in rows:
-        if r.probe_id in first:
+        if r.key in first:
             out.append(
                 Problem(
                     file,
                     r.line,
-                    f"repeats the probe on line {first[r.probe_id]} (same brand, country, "
+                    f"repeats the probe on line {first[r.key]} (same brand, country, "
                     "channel and sent_at); remove one of the two rows",
                 )
             )
         else:
-            first[r.probe_id] = r.line
+            first[r.key] = r.line
 
 
 def _check_journal(path: Path, old: dict[str, str], window_hours: float) -> None:
@@ -231,15 +274,21 @@ def _check_journal(path: Path, old: dict[str, str], window_hours: float) -> None
 def _check_already_imported(
     con: sqlite3.Connection, file: str, rows: list[_Row], out: list[Problem]
 ) -> None:
-    known = {str(r[0]) for r in con.execute("SELECT probe_id FROM probes")}
+    # By key, not id: a journal imported before ids were whole keys holds hashed ids.
+    known: dict[Key, str] = {
+        (str(b), str(c), str(ch), str(at)): str(pid)
+        for pid, b, c, ch, at in con.execute(
+            "SELECT probe_id, brand, country, channel, sent_at FROM probes"
+        )
+    }
     for r in rows:
-        if r.probe_id in known:
+        if (pid := known.get(r.key)) is not None:
             out.append(
                 Problem(
                     file,
                     r.line,
                     f"this probe (same brand, country, channel and sent_at) is already in the "
-                    f"journal as {r.probe_id}; remove the row (it was imported before)",
+                    f"journal as {pid}; remove the row (it was imported before)",
                 )
             )
 

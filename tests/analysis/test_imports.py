@@ -21,6 +21,13 @@ HEADER = "brand,country,channel,sent_at,replied_at"
 
 
 def pid(brand: str, country: str, channel: str, sent_iso: str) -> str:
+    """The id of an imported probe: its whole key (2026-03-02T09:05:00.000Z: 20260302T090500Z)."""
+    compact = sent_iso.replace("-", "").replace(":", "").replace(".000Z", "Z")
+    return f"import-{brand}-{country}-{channel}-{compact}"
+
+
+def old_pid(brand: str, country: str, channel: str, sent_iso: str) -> str:
+    """The id imports gave before ids were whole keys: 8 hex digits of a hash of sent_at."""
     return f"import-{brand}-{country}-{channel}-{hashlib.sha1(sent_iso.encode()).hexdigest()[:8]}"
 
 
@@ -221,6 +228,31 @@ def test_the_same_instant_written_with_another_offset_is_a_duplicate(
             "write e.g. 'kaito-motors'",
         ),
         (",DE,x,2026-03-02T10:05:00Z,", "brand is empty; fill it in"),
+        (
+            "kaito,DE,X,2026-03-02T10:05:00Z,",
+            "channel 'X' is not a channel kind; did you mean 'x'? (one of x, mastodon, bluesky, "
+            "email, manual)",
+        ),
+        (
+            "kaito,DE,twitter,2026-03-02T10:05:00Z,",
+            "channel 'twitter' is not a channel kind; did you mean 'x'? (one of x, mastodon, "
+            "bluesky, email, manual)",
+        ),
+        (
+            "kaito,DE,Phone call,2026-03-02T10:05:00Z,",
+            "channel 'Phone call' is not a channel kind; did you mean 'manual'? (one of x, "
+            "mastodon, bluesky, email, manual)",
+        ),
+        (
+            "kaito,DE,Mastadon,2026-03-02T10:05:00Z,",
+            "channel 'Mastadon' is not a channel kind; did you mean 'mastodon'? (one of x, "
+            "mastodon, bluesky, email, manual)",
+        ),
+        (
+            "kaito,DE,carrier pigeon,2026-03-02T10:05:00Z,",
+            "channel 'carrier pigeon' is not a channel kind; write the channel kind (one of x, "
+            "mastodon, bluesky, email, manual)",
+        ),
     ],
 )
 def test_a_bad_required_value_names_file_line_and_fix(
@@ -382,3 +414,70 @@ def test_observed_until_sets_the_as_of_time_and_closes_windows(tmp_path: Path) -
     with pytest.raises(StudyError, match=r"hand.csv: --observed-until .* is before the latest"):
         import_csv(tmp_path / "c", csv, 72, observed_until=datetime(2026, 3, 3, tzinfo=UTC))
     assert not (tmp_path / "c").exists()
+
+
+# Two instants whose old 8-hex-digit ids were the same (found offline by a birthday search
+# over whole seconds: 2 days of seconds are enough for a 32-bit hash to repeat).
+COLLIDING = ("2026-03-02T02:34:50.000Z", "2026-03-03T14:28:12.000Z")
+
+
+def test_two_probes_whose_old_hashed_ids_collide_both_import(study: Path, tmp_path: Path) -> None:
+    a, b = COLLIDING
+    assert old_pid("kaito", "DE", "x", a) == old_pid("kaito", "DE", "x", b)  # the old clash
+    path = write(tmp_path, f"{HEADER}\nkaito,DE,x,{a},\nkaito,DE,x,{b},\n")
+
+    summary = import_csv(study, path, 72)
+
+    assert summary.probes == 2
+    ids = sorted(read_table(study, "probes").probe_id)
+    assert ids == [
+        "import-kaito-DE-x-20260302T023450Z",
+        "import-kaito-DE-x-20260303T142812Z",
+    ]
+
+
+def test_an_id_keeps_milliseconds_and_no_spaces(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from analysis.imports import probe_id_for
+
+    at = datetime(2026, 3, 2, 9, 5, 0, 123000, tzinfo=UTC)
+    expected = "import-kaito-DE-manual-20260302T090500.123Z"
+    assert probe_id_for("kaito", "DE", "manual", at) == expected
+
+
+def test_a_journal_with_the_old_hashed_ids_keeps_working(study: Path, tmp_path: Path) -> None:
+    """A journal imported when ids were hashes: its rows are still recognised by their key
+    (brand, country, channel, sent_at), and later files extend it with whole-key ids."""
+    import_csv(study, FIRST, 72)
+    con = sqlite3.connect(journal_path(study))
+    with con:
+        for (old,) in con.execute("SELECT probe_id FROM probes").fetchall():
+            b, c, ch, at = con.execute(
+                "SELECT brand, country, channel, sent_at FROM probes WHERE probe_id = ?", (old,)
+            ).fetchone()
+            legacy = old_pid(b, c, ch, at)
+            con.execute("UPDATE probes SET probe_id = ? WHERE probe_id = ?", (legacy, old))
+            con.execute(
+                "UPDATE replies SET probe_id = ?, reply_id = ? WHERE probe_id = ?",
+                (legacy, f"{legacy}-reply", old),
+            )
+    con.close()
+    before = digest(journal_path(study))
+
+    lines = problems(study, FIRST)
+
+    assert len(lines) == 6
+    assert lines[0] == (
+        f"{FIRST}:2: this probe (same brand, country, channel and sent_at) is already in the "
+        f"journal as {old_pid('kaito', 'DE', 'x', '2026-03-02T09:05:00.000Z')}; remove the row "
+        "(it was imported before)"
+    )
+    assert digest(journal_path(study)) == before
+    summary = import_csv(study, MORE, 72)
+    assert summary.probes == 2
+    probes = read_table(study, "probes").set_index("probe_id")
+    assert len(probes) == 8
+    assert probes.loc[pid("brenner", "GB", "x", "2026-03-10T12:00:00.000Z"), "state"] == "sent"
+    rounds = probes[(probes.brand == "kaito") & (probes.country == "DE")]
+    assert rounds.sort_values("sent_at")["round"].tolist() == [1, 2, 3]
