@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,33 @@ def suggest(word: str, known: list[str]) -> str | None:
     same = [k for k in known if k.lower() == word.lower()]
     close = same or difflib.get_close_matches(word, known, n=1, cutoff=0.6)
     return close[0] if close else None
+
+
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in re.split(r"[^0-9a-z]+", name.lower()) if w)
+
+
+def suggest_column(column: str, known: list[str]) -> str | None:
+    """The known column a header cell is probably meant to be: the same words written another
+    way ('Sent At', 'sent-at'), the start of one ('Sent', 'Replied') or one with the words
+    of the cell in it ('sent_at_utc'), else one close in spelling ('chanel'); None when no
+    single column stands out."""
+    words = _words(column)
+    if not words:
+        return None
+    for fits in (
+        lambda k: _words(k) == words,
+        lambda k: _words(k)[: len(words)] == words,
+        lambda k: words[: len(_words(k))] == _words(k),
+    ):
+        found = [k for k in known if fits(k)]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return None  # 'reply' starts reply_kind and reply_text: no single one
+    by_key = {"_".join(_words(k)): k for k in known}
+    close = difflib.get_close_matches("_".join(words), list(by_key), n=1, cutoff=0.6)
+    return by_key[close[0]] if close else None
 
 
 @dataclass(frozen=True)
@@ -101,20 +129,23 @@ def check_header(
     out: list[Problem],
 ) -> bool:
     """Whether `header` has every required column, each once, and no unknown one; an unknown
-    column close to a missing or optional one gets a "rename it" hint."""
+    column close to a missing or optional one gets a "rename it" hint (each column is
+    suggested for one cell only)."""
     known = required + optional
     missing = [c for c in required if c not in header]
+    free = [c for c in known if c not in header]
     ok = True
     for column in dict.fromkeys(header):
         if header.count(column) > 1:
             out.append(Problem(name, line, f"has the column '{column}' twice; keep one"))
             ok = False
         if column not in known:
-            meant = suggest(column, [c for c in known if c not in header])
+            meant = suggest_column(column, free)
             if meant is None:
                 message = f"has an unknown column '{column}'; remove it ({shape})"
             else:
                 message = f"has the column '{column}'; rename it '{meant}' ({shape})"
+                free.remove(meant)
                 if meant in missing:
                     missing.remove(meant)
             out.append(Problem(name, line, message))

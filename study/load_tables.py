@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from study.countries import COUNTRIES, is_language, suggest_country, suggest_language
-from study.csvrows import read_sheet, suggest
+from study.csvrows import read_sheet, suggest, suggest_column
 from study.errors import Problem
 from study.lint import lint_text, longest
 from study.model import Scope, Script, Target
@@ -113,7 +113,7 @@ def _check_header(
         if header.count(column) > 1:
             out.add(name, line, f"has the column '{column}' twice; keep one")
         if column not in columns:
-            meant = suggest(column, missing)
+            meant = suggest_column(column, missing)
             if meant is not None:
                 missing.remove(meant)
                 out.add(name, line, f"has the column '{column}'; rename it '{meant}' ({shape})")

@@ -481,3 +481,15 @@ def test_a_journal_with_the_old_hashed_ids_keeps_working(study: Path, tmp_path: 
     assert probes.loc[pid("brenner", "GB", "x", "2026-03-10T12:00:00.000Z"), "state"] == "sent"
     rounds = probes[(probes.brand == "kaito") & (probes.country == "DE")]
     assert rounds.sort_values("sent_at")["round"].tolist() == [1, 2, 3]
+
+
+def test_a_header_with_sent_gets_told_sent_at(study: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "brand,country,channel,Sent,Replied\nkaito,DE,x,2026-03-02T10:00Z,\n")
+    shape = (
+        "required: brand, country, channel, sent_at, replied_at; optional: handle, scope, "
+        "script, slot, reply_kind, reply_text, inquiry_text"
+    )
+    assert problems(study, path) == [
+        f"{path}:1: has the column 'Sent'; rename it 'sent_at' ({shape})",
+        f"{path}:1: has the column 'Replied'; rename it 'replied_at' ({shape})",
+    ]

@@ -61,3 +61,32 @@ def test_reply_kind_and_reply_columns() -> None:
         "replied_at r is before sent_at s; check both times and their UTC offsets",
         "reply_text is given but replied_at is empty; add the reply's time or clear reply_text",
     ]
+
+
+def test_each_near_miss_gets_the_column_it_means_once() -> None:
+    out: list[Problem] = []
+    header = ["brand", "Country", "CHANNEL", "Sent", "sent time", "Replied", "reply", "Notes"]
+    required = ("brand", "country", "channel", "sent_at", "replied_at")
+    optional = ("reply_kind", "reply_text")
+    assert not check_header("f.csv", 1, header, required, optional, "S", out)
+    assert [str(p) for p in out] == [
+        "f.csv:1: has the column 'Country'; rename it 'country' (S)",
+        "f.csv:1: has the column 'CHANNEL'; rename it 'channel' (S)",
+        "f.csv:1: has the column 'Sent'; rename it 'sent_at' (S)",
+        "f.csv:1: has an unknown column 'sent time'; remove it (S)",  # sent_at is taken
+        "f.csv:1: has the column 'Replied'; rename it 'replied_at' (S)",
+        "f.csv:1: has an unknown column 'reply'; remove it (S)",  # reply_kind or reply_text?
+        "f.csv:1: has an unknown column 'Notes'; remove it (S)",
+    ]
+
+
+def test_a_column_with_more_words_or_another_spelling_is_recognised() -> None:
+    from study.csvrows import suggest_column
+
+    known = ["sent_at", "replied_at", "inquiry_text", "reply_text"]
+    assert suggest_column("sent_at_utc", known) == "sent_at"
+    assert suggest_column("Inquiry", known) == "inquiry_text"
+    assert suggest_column("Reply-Text", known) == "reply_text"
+    assert suggest_column("repled_at", known) == "replied_at"
+    assert suggest_column("platform", known) is None
+    assert suggest_column("  ", known) is None
