@@ -391,7 +391,8 @@ def import_(
 
     Columns brand, country, channel, sent_at, replied_at (empty = no reply); optional handle,
     scope, script, slot, reply_kind, reply_text, inquiry_text. Times ISO 8601 with offset.
-    Nothing is imported unless every row is good.
+    Channel: x, mastodon, bluesky, email or manual. Nothing is imported unless every row is
+    good. The format, with examples: docs/import.md.
     """
     from analysis.imports import import_csv
     from study.timeutil import parse_iso
