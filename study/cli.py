@@ -98,13 +98,16 @@ def init(study_dir: StudyDir) -> None:
 @app.command(epilog="Example: replybench validate data/examples/uxalliance")
 @handles_errors
 def validate(study_dir: StudyDir) -> None:
-    """Check a study folder and list every problem at once, as FILE:LINE: what; the fix."""
+    """Check a study folder (simulator.toml included) and list every problem at once, as
+    FILE:LINE: what; the fix."""
+    from probes.sim.profiles import study_problems
     from study.load import find_problems
     from study.plan import plan_problems
 
     study, problems = find_problems(study_dir)
     if study is not None:
         problems = problems + plan_problems(study)
+    problems = problems + study_problems(study_dir, study)
     if problems:
         raise StudyProblems(problems)
     assert study is not None

@@ -50,12 +50,16 @@ def suggest_column(column: str, known: list[str]) -> str | None:
     words = _words(column)
     if not words:
         return None
-    for fits in (
-        lambda k: _words(k) == words,
-        lambda k: _words(k)[: len(words)] == words,
-        lambda k: words[: len(_words(k))] == _words(k),
-    ):
-        found = [k for k in known if fits(k)]
+    tiers: tuple[list[str], list[str], list[str]] = ([], [], [])  # same, starts, within
+    for k in known:
+        kw = _words(k)
+        if kw == words:
+            tiers[0].append(k)
+        elif kw[: len(words)] == words:
+            tiers[1].append(k)
+        elif words[: len(kw)] == kw:
+            tiers[2].append(k)
+    for found in tiers:
         if len(found) == 1:
             return found[0]
         if found:

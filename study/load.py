@@ -42,16 +42,12 @@ from study.model import (
     Slot,
     Study,
 )
+from study.toml_lines import TomlLines, error_line
 
 SUPPORTED_CHANNELS = CHANNEL_KINDS
 TOML_FILE = "study.toml"
 
-_HEADER = re.compile(r"^\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_BARE_OR_QUOTED = r"(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')"
-_KEY = re.compile(rf"^({_BARE_OR_QUOTED}(?:\s*\.\s*{_BARE_OR_QUOTED})*)\s*=")
 _HHMM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
-_LINE_IN_ERROR = re.compile(r"at line (\d+)")
-
 
 _STUDY = {
     "name": Rule("a non-empty string", 'name the study, e.g. "Benchmark 2026"', is_text),
@@ -125,40 +121,10 @@ def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-class _TomlLines:
-    """Where each table and key sits in study.toml (tomllib does not keep line numbers)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines: dict[tuple[str, ...], int] = {}
-        table: tuple[str, ...] = ()
-        for number, raw in enumerate(text.splitlines(), 1):
-            line = raw.strip()
-            if header := _HEADER.match(line):
-                table = self._path(header.group(1))
-                self._note(table, number)
-            elif key := _KEY.match(line):
-                self._note(table + self._path(key.group(1)), number)
-
-    @staticmethod
-    def _path(dotted: str) -> tuple[str, ...]:
-        return tuple(part.strip().strip("\"'") for part in dotted.split("."))
-
-    def _note(self, path: tuple[str, ...], number: int) -> None:
-        for k in range(1, len(path) + 1):
-            self.lines.setdefault(path[:k], number)
-
-    def line(self, *path: str) -> int | None:
-        """The line of `path`, or of its nearest enclosing table that has one."""
-        for k in range(len(path), 0, -1):
-            if path[:k] in self.lines:
-                return self.lines[path[:k]]
-        return None
-
-
 class _TomlCheck:
-    """Checks the parsed study.toml, reporting at the lines `_TomlLines` found."""
+    """Checks the parsed study.toml, reporting at the lines `TomlLines` found."""
 
-    def __init__(self, lines: _TomlLines, out: Problems) -> None:
+    def __init__(self, lines: TomlLines, out: Problems) -> None:
         self.where = lines
         self.out = out
         self.typos: set[tuple[str, ...]] = set()  # keys an unknown key probably misspells
@@ -318,11 +284,10 @@ def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | No
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        found = _LINE_IN_ERROR.search(str(error))
-        line = int(found.group(1)) if found else len(text.splitlines())
+        line = error_line(error, text)
         out.add(TOML_FILE, line, f"is not valid TOML ({error}); fix the syntax on this line")
         return None
-    check = _TomlCheck(_TomlLines(text), out)
+    check = _TomlCheck(TomlLines(text), out)
     before = len(out.items)
     for key in data:
         if key not in _TABLES:

@@ -21,7 +21,7 @@ import httpx
 
 from probes.sim.bots import Action, Probe, decide, strangers
 from probes.sim.ledger import Ledger
-from probes.sim.profiles import SimSettings, load_settings
+from probes.sim.profiles import SimSettings, study_settings
 from study.clock import Clock
 from study.model import PlannedProbe, ReplyKind, Study, Target
 
@@ -130,13 +130,7 @@ def planned(study: Study, channel: str) -> tuple[SimSettings, dict[str, tuple[st
     (`study.path`) and the probe index of the study's plan on `channel`."""
     from study.plan import make_plan
 
-    settings = load_settings(
-        study.path,
-        seed=study.seed,
-        brands={t.brand for t in study.targets},
-        countries={c.code for c in study.countries},
-        channels={c.name for c in study.channels},
-    )
+    settings = study_settings(study)
     return settings, plan_index(make_plan(study), channel)
 
 

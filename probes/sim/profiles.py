@@ -11,86 +11,45 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from study.errors import StudyError
-from study.model import WEEKDAYS
+from probes.sim.behaviour import (
+    DEFAULT_PROFILE,
+    DEFAULT_STRANGER_RATE,
+    Profile,
+    ServiceHours,
+    SimSettings,
+    apply_layer,
+    default_settings,
+)
+from study.countries import suggest_country
+from study.csvrows import suggest
+from study.errors import Problem, StudyError, StudyProblems
+from study.model import WEEKDAYS, Study
+from study.toml_lines import TomlLines, error_line
 
 FILE = "simulator.toml"
 SIMULATED = ("x", "mastodon", "bluesky")  # the channels whose brand bots the simulator runs
+__all__ = [  # the behaviour model is re-exported: its users import it from here
+    "DEFAULT_PROFILE",
+    "DEFAULT_STRANGER_RATE",
+    "FILE",
+    "SIMULATED",
+    "Profile",
+    "ServiceHours",
+    "SimSettings",
+    "default_settings",
+    "load_settings",
+    "parse_settings",
+    "settings_problems",
+    "study_problems",
+    "study_settings",
+]
 
-
-@dataclass(frozen=True)
-class ServiceHours:
-    """When a brand's team works, in the local time of the probe's country."""
-
-    days: frozenset[int]  # 0 = Monday ... 6 = Sunday
-    opens: time
-    closes: time | None  # exclusive; None means midnight at the end of the day
-
-    @property
-    def always(self) -> bool:
-        return len(self.days) == 7 and self.opens == time(0) and self.closes is None
-
-
-@dataclass(frozen=True)
-class Profile:
-    """One brand's behaviour in one country."""
-
-    answer_rate: float  # chance that a probe gets an answer at all
-    median_minutes: float  # median latency of the answer, in service minutes
-    sigma: float  # log-normal spread of the latency
-    hours: ServiceHours
-    redirect_share: float  # of answers: a public "please DM us" instead of an answer
-    redirect_dm_rate: float  # of redirects: followed by an answer in a DM
-    dm_followup_minutes: float  # median delay of that DM after the redirect
-    dm_share: float  # of answers: given by DM only, nothing public
-    auto_ack_share: float  # of probes: an immediate automatic acknowledgement
-    answers_only: frozenset[str]  # country codes a (global) account answers; empty: all
-
-
-@dataclass(frozen=True)
-class SimSettings:
-    """Everything `simulator.toml` says; `profile` resolves one brand in one country."""
-
-    seed: int
-    stranger_rate: float  # share of probes that also get a mention from a stranger
-    defaults: Profile
-    brands: Mapping[str, Mapping[str, Any]]  # brand -> its keys (validated)
-    overrides: Mapping[tuple[str, str], Mapping[str, Any]]  # (brand, country) -> keys
-    by_channel: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
-
-    def profile(
-        self, brand: str | None, country: str | None = None, channel: str | None = None
-    ) -> Profile:
-        """The brand's profile in one country on one channel (the layers in order)."""
-        merged: dict[str, Any] = {}
-        if brand is not None:
-            merged.update(self.brands.get(brand, {}))
-            if channel is not None:
-                merged.update(self.by_channel.get((brand, channel), {}))
-            if country is not None:
-                merged.update(self.overrides.get((brand, country), {}))
-        return _apply(self.defaults, merged)
-
-
-DEFAULT_PROFILE = Profile(
-    answer_rate=0.6,
-    median_minutes=180.0,
-    sigma=1.0,
-    hours=ServiceHours(frozenset(range(5)), time(9), time(18)),
-    redirect_share=0.15,
-    redirect_dm_rate=0.8,
-    dm_followup_minutes=20.0,
-    dm_share=0.05,
-    auto_ack_share=0.0,
-    answers_only=frozenset(),
-)
-DEFAULT_STRANGER_RATE = 0.05
 
 _SHARES = (
     "answer_rate",
@@ -104,8 +63,36 @@ _PROFILE_KEYS = (*_SHARES, *_POSITIVE, "sigma", "days", "opens", "closes", "answ
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 
-def default_settings(seed: int) -> SimSettings:
-    return SimSettings(seed, DEFAULT_STRANGER_RATE, DEFAULT_PROFILE, {}, {})
+def settings_problems(
+    study_dir: Path,
+    *,
+    seed: int,
+    brands: Collection[str] | None = None,
+    countries: Collection[str] | None = None,
+    channels: Collection[str] | None = None,
+) -> tuple[SimSettings | None, list[Problem]]:
+    """The settings in `study_dir/simulator.toml` (the defaults when there is none), or None
+    and every problem in the file, each at its line (`validate` reports them with the rest).
+
+    `seed` is the study's seed, used unless the file sets its own. `brands`, `countries`
+    and `channels`, when given, are the study's: a table naming any other is reported as a
+    likely typo.
+    """
+    path = study_dir / FILE
+    if not path.exists():
+        return default_settings(seed), []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None, [Problem(FILE, None, "is not UTF-8 text; save it as UTF-8")]
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        line = error_line(e, text)
+        return None, [Problem(FILE, line, f"is not valid TOML ({e}); fix the syntax on this line")]
+    check = _Check(TomlLines(text), brands, countries, channels)
+    settings = _parse(doc, seed, check)
+    return (settings, []) if not check.problems else (None, check.problems)
 
 
 def load_settings(
@@ -116,20 +103,36 @@ def load_settings(
     countries: Collection[str] | None = None,
     channels: Collection[str] | None = None,
 ) -> SimSettings:
-    """Settings from `study_dir/simulator.toml`, or the defaults when there is none.
+    """Settings from `study_dir/simulator.toml`, or the defaults when there is none; raises
+    `StudyProblems` listing every problem (see `settings_problems`)."""
+    settings, problems = settings_problems(
+        study_dir, seed=seed, brands=brands, countries=countries, channels=channels
+    )
+    if settings is None:
+        raise StudyProblems(problems)
+    return settings
 
-    `seed` is the study's seed, used unless the file sets its own. `brands`, `countries`
-    and `channels`, when given, are the study's: a table naming any other is reported as a
-    likely typo.
-    """
-    path = study_dir / FILE
-    if not path.exists():
-        return default_settings(seed)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise StudyError(f"{FILE}: not valid TOML: {e}") from None
-    return parse_settings(doc, seed=seed, brands=brands, countries=countries, channels=channels)
+
+def study_settings(study: Study) -> SimSettings:
+    """The settings of `study`'s simulator.toml, checked against its brands, countries and
+    channels (what `replybench sim` serves)."""
+    return load_settings(study.path, seed=study.seed, **_names(study))
+
+
+def study_problems(folder: Path, study: Study | None) -> list[Problem]:
+    """Every problem of the folder's simulator.toml (for `validate`): checked against the
+    study's brands, countries and channels when the study is sound, on its own when not."""
+    names = _names(study) if study is not None else {}
+    seed = study.seed if study is not None else 0
+    return settings_problems(folder, seed=seed, **names)[1]
+
+
+def _names(study: Study) -> dict[str, Collection[str]]:
+    return {
+        "brands": {t.brand for t in study.targets},
+        "countries": {c.code for c in study.countries},
+        "channels": {c.name for c in study.channels},
+    }
 
 
 def parse_settings(
@@ -141,175 +144,257 @@ def parse_settings(
     channels: Collection[str] | None = None,
 ) -> SimSettings:
     """Settings from a parsed `simulator.toml` document (see `load_settings`)."""
-    _known(doc, ("simulator", "defaults", "brands"), FILE)
-    sim = _table(doc, "simulator", "[simulator]")
-    _known(sim, ("seed", "stranger_rate"), "[simulator]")
-    if "seed" in sim and (not isinstance(sim["seed"], int) or isinstance(sim["seed"], bool)):
-        raise StudyError(f"{FILE}: [simulator] seed must be an integer, not {sim['seed']!r}")
-    stranger_rate = _share(sim, "stranger_rate", "[simulator]", DEFAULT_STRANGER_RATE)
+    check = _Check(None, brands, countries, channels)
+    settings = _parse(doc, seed, check)
+    if settings is None:
+        raise StudyProblems(check.problems)
+    return settings
 
-    defaults_table = _table(doc, "defaults", "[defaults]")
-    _known(defaults_table, _PROFILE_KEYS, "[defaults]")
-    defaults = _apply(DEFAULT_PROFILE, _checked(defaults_table, "[defaults]", countries))
+
+Path_ = tuple[str, ...]  # where a table or key is: ("brands", "acme", "countries", "DE")
+
+
+class _Check:
+    """Collects every problem of one simulator.toml, each at its line when the text is known
+    (else the message's table says where), and what the study has for the typo checks."""
+
+    def __init__(
+        self,
+        lines: TomlLines | None,
+        brands: Collection[str] | None,
+        countries: Collection[str] | None,
+        channels: Collection[str] | None,
+    ) -> None:
+        self.lines = lines
+        self.brands, self.countries, self.channels = brands, countries, channels
+        self.problems: list[Problem] = []
+        self.paths: list[Path_] = []  # where each problem is
+
+    def add(self, path: Path_, message: str) -> None:
+        line = self.lines.line(*path) if self.lines is not None and path else None
+        self.problems.append(Problem(FILE, line, message))
+        self.paths.append(path)
+
+    def spoils(self, brand: str | None, country: str | None, channel: str | None) -> bool:
+        """Whether a problem was found in a table that makes up this layer ([defaults] for
+        all), so that resolving it would repeat the problem in other words."""
+        for p in self.paths:
+            if p[:1] == ("defaults",):
+                return True
+            if brand is None or p[:2] != ("brands", brand):
+                continue
+            if len(p) < 3 or p[2] not in ("countries", "channels"):
+                return True  # the brand's own keys
+            if p[2:4] in (("countries", country), ("channels", channel)):
+                return True
+        return False
+
+    def table(self, parent: Mapping[str, Any], path: Path_) -> dict[str, Any]:
+        """The table at `path` under `parent` ({} when absent or not a table)."""
+        value = parent.get(path[-1], {})
+        if isinstance(value, dict):
+            return value
+        self.add(path, f"{_where(path)} must be a table, not {value!r}; write it as {_where(path)}")
+        return {}
+
+    def known(self, table: Mapping[str, Any], keys: Sequence[str], path: Path_) -> None:
+        for key in table:
+            if key not in keys:
+                meant = suggest(key, list(keys))
+                fix = f"did you mean '{meant}'?" if meant else f"known keys: {', '.join(keys)}"
+                where = f"in {_where(path)}" if path else "at the top level"
+                self.add((*path, key), f"unknown key '{key}' {where}; {fix}")
+
+    def named(self, name: str, known: Collection[str] | None, path: Path_, what: str) -> bool:
+        """Whether `name` is one of the study's `known` names (all are when not given); if
+        not, `what` is said about it with the name probably meant."""
+        if known is None or name in known:
+            return True
+        meant = suggest_country(name) if known is self.countries else None
+        meant = meant if meant in known else suggest(name, sorted(known))
+        fix = f"did you mean '{meant}'?" if meant else f"the study has {', '.join(sorted(known))}"
+        self.add(path, f"{what}; {fix}")
+        return False
+
+
+def _where(path: Path_) -> str:
+    return "[" + ".".join(path) + "]"
+
+
+def _parse(doc: Mapping[str, Any], seed: int, check: _Check) -> SimSettings | None:
+    """The settings of a parsed document, or None when `check` has found problems."""
+    check.known(doc, ("simulator", "defaults", "brands"), ())
+    sim = check.table(doc, ("simulator",))
+    check.known(sim, ("seed", "stranger_rate"), ("simulator",))
+    if "seed" in sim and (not isinstance(sim["seed"], int) or isinstance(sim["seed"], bool)):
+        check.add(
+            ("simulator", "seed"),
+            f"[simulator] seed must be a whole number, not {sim['seed']!r}; e.g. 7, or leave "
+            "it out to use the study's seed",
+        )
+    stranger_rate = _share(sim, "stranger_rate", ("simulator",), DEFAULT_STRANGER_RATE, check)
+
+    defaults_table = check.table(doc, ("defaults",))
+    check.known(defaults_table, _PROFILE_KEYS, ("defaults",))
+    defaults_keys = _checked(defaults_table, ("defaults",), check)
 
     brand_tables: dict[str, Mapping[str, Any]] = {}
     overrides: dict[tuple[str, str], Mapping[str, Any]] = {}
     by_channel: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for brand, table in _table(doc, "brands", "[brands]").items():
-        where = f"[brands.{brand}]"
-        if not isinstance(table, dict):
-            raise StudyError(f"{FILE}: {where} must be a table")
-        if brands is not None and brand not in brands:
-            raise StudyError(f"{FILE}: {where} names a brand that targets.csv does not have")
-        _known(table, (*_PROFILE_KEYS, "countries", "channels"), where)
+    all_brands = check.table(doc, ("brands",))
+    for brand in all_brands:
+        where = ("brands", brand)
+        table = check.table(all_brands, where)
+        said = f"{_where(where)} names a brand that targets.csv does not have"
+        if not check.named(brand, check.brands, where, said):
+            continue
+        check.known(table, (*_PROFILE_KEYS, "countries", "channels"), where)
         keys = {k: v for k, v in table.items() if k not in ("countries", "channels")}
-        brand_tables[brand] = _checked(keys, where, countries)
-        for code, sub in _table(table, "countries", f"{where} countries").items():
-            sub_where = f"[brands.{brand}.countries.{code}]"
-            if not isinstance(sub, dict):
-                raise StudyError(f"{FILE}: {sub_where} must be a table")
-            if countries is not None and code not in countries:
-                raise StudyError(f"{FILE}: {sub_where} names a country study.toml does not have")
-            _known(sub, _PROFILE_KEYS, sub_where)
-            overrides[(brand, code)] = _checked(sub, sub_where, countries)
-        for name, sub in _table(table, "channels", f"{where} channels").items():
-            sub_where = f"[brands.{brand}.channels.{name}]"
-            if not isinstance(sub, dict):
-                raise StudyError(f"{FILE}: {sub_where} must be a table")
+        brand_tables[brand] = _checked(keys, where, check)
+        in_countries = check.table(table, (*where, "countries"))
+        for code in in_countries:
+            sub = (*where, "countries", code)
+            layer = check.table(in_countries, sub)
+            said = f"{_where(sub)} names a country study.toml does not have"
+            if check.named(code, check.countries, sub, said):
+                check.known(layer, _PROFILE_KEYS, sub)
+                overrides[(brand, code)] = _checked(layer, sub, check)
+        on_channels = check.table(table, (*where, "channels"))
+        for name in on_channels:
+            sub = (*where, "channels", name)
+            layer = check.table(on_channels, sub)
             if name not in SIMULATED:
-                raise StudyError(
-                    f"{FILE}: {sub_where}: the simulator runs brand bots on "
-                    f"{', '.join(SIMULATED)} only, not {name!r}"
+                check.add(
+                    sub,
+                    f"{_where(sub)}: the simulator runs brand bots on {', '.join(SIMULATED)} "
+                    f"only, not {name!r}; remove the table",
                 )
-            if channels is not None and name not in channels:
-                raise StudyError(f"{FILE}: {sub_where} names a channel study.toml does not have")
-            _known(sub, _PROFILE_KEYS, sub_where)
-            by_channel[(brand, name)] = _checked(sub, sub_where, countries)
+            elif check.named(
+                name, check.channels, sub, f"{_where(sub)} names a channel study.toml does not have"
+            ):
+                check.known(layer, _PROFILE_KEYS, sub)
+                by_channel[(brand, name)] = _checked(layer, sub, check)
     settings = SimSettings(
-        seed=int(sim.get("seed", seed)),
-        stranger_rate=stranger_rate,
-        defaults=defaults,
+        seed=int(sim.get("seed", seed)) if isinstance(sim.get("seed", seed), int) else seed,
+        stranger_rate=DEFAULT_STRANGER_RATE if stranger_rate is None else stranger_rate,
+        defaults=DEFAULT_PROFILE,
         brands=brand_tables,
         overrides=overrides,
         by_channel=by_channel,
     )
-    # Resolve every layer now, so a bad combination is reported at start, not mid-study.
+    # Resolve every layer now, so a bad combination (service hours, shares) is reported with
+    # the rest, not mid-study: each at the most general layer it appears in, and only where
+    # the keys themselves are good (one mistake, one problem).
+    if check.spoils(None, None, None):
+        return None
+    try:
+        settings = replace(settings, defaults=apply_layer(DEFAULT_PROFILE, defaults_keys))
+    except StudyError as e:
+        check.add(("defaults",), f"[defaults]: {e}")
+        return None
     layers: list[tuple[str, str | None, str | None]] = [(b, None, None) for b in brand_tables]
-    layers += [(b, code, None) for b, code in overrides]
-    layers += [(b, None, name) for b, name in by_channel]
-    layers += [(b, code, name) for b, code in overrides for c, name in by_channel if c == b]
-    for name, country, channel in layers:
+    layers += [(b, c, None) for b, c in overrides]
+    layers += [(b, None, ch) for b, ch in by_channel]
+    layers += [(b, c, ch) for b, c in overrides for b2, ch in by_channel if b2 == b]
+    failed: set[tuple[str, str | None, str | None]] = set()
+    for brand, country, channel in layers:
+        parents = {(brand, None, None), (brand, country, None), (brand, None, channel)}
+        if parents & failed or check.spoils(brand, country, channel):
+            continue
         try:
-            settings.profile(name, country, channel)
+            settings.profile(brand, country, channel)
         except StudyError as e:
-            where = f"brands.{name}" + (f".channels.{channel}" if channel else "")
-            where += f".countries.{country}" if country else ""
-            raise StudyError(f"{e} (in [{where}])") from None
-    return settings
+            failed.add((brand, country, channel))
+            path: Path_ = ("brands", brand)
+            path += ("countries", country) if country else ("channels", channel) if channel else ()
+            label = f"brands.{brand}" + (f".channels.{channel}" if channel else "")
+            label += f".countries.{country}" if country else ""
+            check.add(path, f"[{label}]: {e}")
+    return None if check.problems else settings
 
 
-def _apply(base: Profile, keys: Mapping[str, Any]) -> Profile:
-    """`base` with the (already checked) keys of one layer applied."""
-    changes: dict[str, Any] = {
-        k: v for k, v in keys.items() if k not in ("days", "opens", "closes", "answers_only")
-    }
-    if "answers_only" in keys:
-        changes["answers_only"] = frozenset(keys["answers_only"])
-    hours = base.hours
-    if "days" in keys:
-        hours = replace(hours, days=frozenset(keys["days"]))
-    if "opens" in keys:
-        hours = replace(hours, opens=keys["opens"])
-    if "closes" in keys:
-        hours = replace(hours, closes=keys["closes"])
-    if hours.closes is not None and hours.closes <= hours.opens:
-        raise StudyError(
-            f"{FILE}: service hours close ({hours.closes:%H:%M}) before they open "
-            f"({hours.opens:%H:%M}); service hours do not cross midnight"
-        )
-    profile = replace(base, hours=hours, **changes)
-    if profile.redirect_share + profile.dm_share > 1:
-        raise StudyError(
-            f"{FILE}: redirect_share ({profile.redirect_share}) and dm_share "
-            f"({profile.dm_share}) are shares of the same answers and add up to more than 1"
-        )
-    return profile
-
-
-def _checked(
-    table: Mapping[str, Any], where: str, countries: Collection[str] | None
-) -> dict[str, Any]:
-    """The profile keys of one table, converted and checked (days as weekday numbers)."""
+def _checked(table: Mapping[str, Any], path: Path_, check: _Check) -> dict[str, Any]:
+    """The good profile keys of one table, converted (days as weekday numbers); each bad one
+    is reported to `check` and left out."""
+    where = _where(path)
     out: dict[str, Any] = {}
     for key in _SHARES:
-        if key in table:
-            out[key] = _share(table, key, where, 0.0)
-    for key in _POSITIVE:
-        if key in table:
-            value = table[key]
-            if not _number(value) or value <= 0:
-                raise StudyError(f"{FILE}: {where} {key} must be a number > 0, not {value!r}")
+        if key in table and (share := _share(table, key, path, 0.0, check)) is not None:
+            out[key] = share
+    for key in (k for k in _POSITIVE if k in table):
+        value = table[key]
+        if _number(value) and value > 0:
             out[key] = float(value)
+        else:
+            check.add((*path, key), f"{where} {key} must be a number > 0, not {value!r}; e.g. 180")
     if "sigma" in table:
         value = table["sigma"]
-        if not _number(value) or value < 0:
-            raise StudyError(f"{FILE}: {where} sigma must be a number >= 0, not {value!r}")
-        out["sigma"] = float(value)
-    if "days" in table:
-        days = table["days"]
-        if days == "all":
-            days = list(WEEKDAYS)
-        if not isinstance(days, list) or not days or any(d not in WEEKDAYS for d in days):
-            raise StudyError(
-                f'{FILE}: {where} days must be "all" or a list of mon..sun, not {days!r}'
+        if _number(value) and value >= 0:
+            out["sigma"] = float(value)
+        else:
+            check.add(
+                (*path, "sigma"),
+                f"{where} sigma must be a number >= 0, not {value!r}; e.g. 1.0 (0: no spread)",
             )
-        out["days"] = [WEEKDAYS.index(d) for d in days]
+    if "days" in table:
+        days = list(WEEKDAYS) if table["days"] == "all" else table["days"]
+        if isinstance(days, list) and days and all(d in WEEKDAYS for d in days):
+            out["days"] = [WEEKDAYS.index(d) for d in days]
+        else:
+            check.add(
+                (*path, "days"),
+                f'{where} days must be "all" or a list of mon..sun, not {table["days"]!r}; '
+                'e.g. ["mon", "tue", "wed", "thu", "fri"]',
+            )
     for key in ("opens", "closes"):
-        if key in table:
-            out[key] = _clock_time(table[key], where, key)
+        if key in table and (at := _clock_time(table[key], path, key, check)) is not False:
+            out[key] = at
     if "answers_only" in table:
         codes = table["answers_only"]
         if not isinstance(codes, list) or any(not isinstance(c, str) for c in codes):
-            raise StudyError(f"{FILE}: {where} answers_only must be a list of country codes")
-        out["answers_only"] = [c.upper() for c in codes]
-        for code in out["answers_only"]:
-            if countries is not None and code not in countries:
-                raise StudyError(f"{FILE}: {where} answers_only: {code!r} is not in study.toml")
+            check.add(
+                (*path, "answers_only"),
+                f'{where} answers_only must be a list of country codes, e.g. ["DE", "US"]',
+            )
+        else:
+            upper = [c.upper() for c in codes]
+            said = f"{where} answers_only: {{!r}} is not a country of study.toml"
+            codes_at = (*path, "answers_only")
+            if all([check.named(c, check.countries, codes_at, said.format(c)) for c in upper]):
+                out["answers_only"] = upper
     return out
 
 
-def _clock_time(value: Any, where: str, key: str) -> time | None:
+def _clock_time(value: Any, path: Path_, key: str, check: _Check) -> time | None | Literal[False]:
+    """The time "HH:MM" means (None: 24:00, the end of the day); False when it is bad."""
+    where = _where(path)
     m = _HHMM.match(value) if isinstance(value, str) else None
     if m is None or (m.group(1) == "24" and m.group(2) != "00"):
-        raise StudyError(f'{FILE}: {where} {key} must be "HH:MM" (24:00 allowed), not {value!r}')
+        check.add(
+            (*path, key),
+            f'{where} {key} must be "HH:MM" (24:00 allowed), not {value!r}; e.g. "09:00"',
+        )
+        return False
     if m.group(1) == "24":
         if key == "opens":
-            raise StudyError(f"{FILE}: {where} opens cannot be 24:00")
+            check.add((*path, key), f"{where} opens cannot be 24:00; open at 00:00 or later")
+            return False
         return None
     return time(int(m.group(1)), int(m.group(2)))
 
 
-def _share(table: Mapping[str, Any], key: str, where: str, default: float) -> float:
+def _share(
+    table: Mapping[str, Any], key: str, path: Path_, default: float, check: _Check
+) -> float | None:
     value = table.get(key, default)
-    if not _number(value) or not 0 <= value <= 1:
-        raise StudyError(f"{FILE}: {where} {key} must be a share between 0 and 1, not {value!r}")
-    return float(value)
+    if _number(value) and 0 <= value <= 1:
+        return float(value)
+    check.add(
+        (*path, key),
+        f"{_where(path)} {key} must be a share between 0 and 1, not {value!r}; e.g. 0.25",
+    )
+    return None
 
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _table(doc: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = doc.get(key, {})
-    if not isinstance(value, dict):
-        raise StudyError(f"{FILE}: {where} must be a table")
-    return value
-
-
-def _known(table: Mapping[str, Any], keys: Collection[str], where: str) -> None:
-    for key in table:
-        if key not in keys:
-            raise StudyError(
-                f"{FILE}: {where} has an unknown key {key!r}; known keys: {', '.join(keys)}"
-            )

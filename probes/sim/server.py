@@ -28,7 +28,7 @@ from probes.sim.faces import FACES, Dispatch, Face, faces_for
 from probes.sim.faults import Decision, Faults, answer
 from probes.sim.ledger import Ledger
 from probes.sim.platform import XPlatform
-from probes.sim.profiles import load_settings
+from probes.sim.profiles import study_settings
 from study.atomic import write_atomic
 from study.clock import ClockAnchor, HeldClock, SystemClock
 from study.paths import ledger_path, sim_dir
@@ -121,6 +121,8 @@ def start_background(
     from study.plan import make_plan
 
     study = load_study(study_dir)
+    # simulator.toml is checked before anything is written: a bad one leaves no sim/ folder.
+    seed = study_settings(study).seed
     if start is None:
         plan = make_plan(study)
         first = min((p.slot_start_at for p in plan), default=SystemClock().now())
@@ -137,13 +139,6 @@ def start_background(
         platform = XPlatform.for_study(study, clock, ledger=ledger)
         fallback = platform
     routes = Dispatch(fallback, faces_for(study, clock, ledger))
-    seed = load_settings(
-        study.path,
-        seed=study.seed,
-        brands={t.brand for t in study.targets},
-        countries={c.code for c in study.countries},
-        channels={c.name for c in study.channels},
-    ).seed
     sim = serve_platform(platform, clock, Faults(faults, seed), port=port, routes=routes)
     write_atomic(folder / "port", f"{sim.port}\n")
     return sim

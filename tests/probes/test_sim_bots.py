@@ -254,7 +254,7 @@ def test_settings_layers_and_mistakes(tmp_path: Path) -> None:
         ({"brands": {"acme": {"channels": {"email": {}}}}},
          r"brand bots on x, mastodon, bluesky only, not 'email'"),
         ({"brands": {"acme": {"channels": {"x": {"dm_share": 0.9, "redirect_share": 0.2}}}}},
-         r"add up to more than 1 \(in \[brands.acme.channels.x\]\)"),
+         r"\[brands.acme.channels.x\]: redirect_share .* add up to more than 1"),
     ):  # fmt: skip
         with pytest.raises(StudyError, match=message):
             parse_settings(bad, seed=1, brands={"acme", "globex"}, countries={"DE", "US"},
