@@ -11,10 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from study.atomic import remove_stale_temporaries, temporary_beside
 from study.csvrows import Rows, check_header, read_sheet
 from study.errors import Problem
 from study.journal_schema import SCHEMA_VERSION, create_schema
@@ -72,6 +72,7 @@ def writing(study_dir: Path) -> Iterator[sqlite3.Connection]:
     renamed into place only on success, so no half-built journal is ever seen."""
     path = journal_path(study_dir)
     if path.exists():
+        remove_stale_temporaries(path)  # left by an import that was killed creating it
         con = sqlite3.connect(path, timeout=30, isolation_level=None)
         try:
             con.execute("PRAGMA journal_mode=WAL")
@@ -86,10 +87,7 @@ def writing(study_dir: Path) -> Iterator[sqlite3.Connection]:
         finally:
             con.close()
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with temporary_beside(path) as tmp:
         con = sqlite3.connect(tmp, isolation_level=None)
         try:
             # A temporary file that is thrown away on any failure needs no rollback journal.
@@ -105,8 +103,6 @@ def writing(study_dir: Path) -> Iterator[sqlite3.Connection]:
         finally:
             con.close()
         os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def meta(con: sqlite3.Connection) -> dict[str, str]:

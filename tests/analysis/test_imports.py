@@ -493,3 +493,16 @@ def test_a_header_with_sent_gets_told_sent_at(study: Path, tmp_path: Path) -> No
         f"{path}:1: has the column 'Sent'; rename it 'sent_at' ({shape})",
         f"{path}:1: has the column 'Replied'; rename it 'replied_at' ({shape})",
     ]
+
+
+def test_an_import_removes_the_temporary_of_one_that_was_killed(study: Path) -> None:
+    """A `kill -9` while an import built the journal leaves an empty `.journal.sqlite.*.tmp`
+    (study.atomic shows the kill itself); the next import, creating or extending, removes it."""
+    folder = journal_path(study).parent
+    folder.mkdir(parents=True)
+    (folder / ".journal.sqlite.k1ll3d.tmp").write_bytes(b"")
+    import_csv(study, FIRST, 72)
+    assert sorted(p.name for p in folder.iterdir()) == ["journal.sqlite"]
+    (folder / ".journal.sqlite.k1ll3d.tmp").write_bytes(b"")
+    import_csv(study, MORE, 72)
+    assert ".journal.sqlite.k1ll3d.tmp" not in [p.name for p in folder.iterdir()]

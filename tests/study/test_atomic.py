@@ -30,3 +30,51 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
         write_atomic(path, b"new")
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_a_temporary_left_by_a_killed_writer_is_removed_by_the_next_write(
+    tmp_path: Path,
+) -> None:
+    """A real `kill -9` in the middle of a write: the next writer of the file sweeps it."""
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "out.csv"
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from study.atomic import temporary_beside\n"
+        "with temporary_beside(Path(sys.argv[1])) as tmp:\n"
+        "    print(tmp, flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    left = Path(child.stdout.readline().strip())  # the child is inside the block now
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+    assert left.exists() and left.stat().st_size == 0
+
+    write_atomic(path, b"done")
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_a_temporary_still_being_written_is_left_alone(tmp_path: Path) -> None:
+    from study.atomic import temporary_beside
+
+    path = tmp_path / "journal.sqlite"
+    stale = tmp_path / ".journal.sqlite.abc123.tmp"
+    stale.write_bytes(b"")
+    (tmp_path / ".journal.sqlite.abc123.tmp-journal").write_bytes(b"")
+    other = tmp_path / ".other.csv.abc123.tmp"  # another file's temporary: not ours to judge
+    other.write_bytes(b"")
+    with temporary_beside(path) as busy:
+        write_atomic(path, b"x")  # sweeps while `busy` is held
+        assert busy.exists()
+        assert not stale.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "journal.sqlite"]
