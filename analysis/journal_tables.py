@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from study.errors import StudyError
-from study.paths import journal_path
+from study.paths import existing_journal
 
 PROBE_COLUMNS = [
     "probe_id",
@@ -47,9 +47,7 @@ TIME_COLUMNS = {"scheduled_at", "sent_at", "closes_at", "closed_at", "created_at
 
 def open_journal(study_dir: Path) -> sqlite3.Connection:
     """A read-only connection to a study's journal (safe while `run` writes)."""
-    path = journal_path(study_dir)
-    if not path.exists():
-        raise StudyError(f"{path}: no journal yet; run the campaign first (replybench run)")
+    path = existing_journal(study_dir)
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         con.execute("SELECT count(*) FROM probes").fetchone()

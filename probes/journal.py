@@ -26,7 +26,7 @@ from probes.channel import Cursor, Reply, Sent
 from study.errors import StudyError
 from study.journal_schema import SCHEMA_VERSION, create_schema
 from study.model import PlannedProbe, ProbeState, Scope
-from study.paths import journal_path
+from study.paths import existing_journal, journal_path
 from study.plan import plan_json
 from study.timeutil import iso, parse_iso
 
@@ -530,9 +530,4 @@ def _planned(row: sqlite3.Row) -> PlannedProbe:
 
 def open_readonly(study_dir: Path) -> sqlite3.Connection:
     """A read-only connection for status and analysis, safe while `run` writes."""
-    path = journal_path(study_dir)
-    if not path.exists():
-        raise StudyError(
-            f"{path}: no journal yet; run the campaign first (replybench run {study_dir})"
-        )
-    return _connect(path, readonly=True)
+    return _connect(existing_journal(study_dir), readonly=True)

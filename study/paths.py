@@ -5,10 +5,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from study.errors import StudyError
+
 
 def journal_path(study_dir: Path) -> Path:
     """The campaign journal (SQLite, WAL mode), written by `run`, read by everyone."""
     return study_dir / "journal" / "journal.sqlite"
+
+
+def existing_journal(study_dir: Path) -> Path:
+    """The study's journal for a reader; a `StudyError` when there is none, saying whether
+    the folder itself is missing or only the journal."""
+    path = journal_path(study_dir)
+    if path.exists():
+        return path
+    if not study_dir.is_dir():
+        what = "is not a folder" if study_dir.exists() else "does not exist"
+        raise StudyError(
+            f"{study_dir}: {what}; check the path: give the study folder (the one that holds "
+            "study.toml, or journal/ after an import)"
+        )
+    raise StudyError(f"{path}: no journal yet; run the campaign first (replybench run {study_dir})")
 
 
 def sim_dir(study_dir: Path) -> Path:

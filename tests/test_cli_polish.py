@@ -25,3 +25,15 @@ def test_import_help_and_the_readme_point_to_the_format() -> None:
     doc = (ROOT / "docs" / "import.md").read_text(encoding="utf-8")
     for column in ("brand", "country", "channel", "sent_at", "replied_at", "reply_kind"):
         assert f"| `{column}` |" in doc
+
+
+def test_a_missing_study_folder_is_called_missing(tmp_path: Path) -> None:
+    d = tmp_path / "no-such-study"
+    for args in (("status", str(d)), ("export", str(d), "probes"), ("analyze", str(d))):
+        code, _, err = invoke(*args)
+        assert code == 1, args
+        assert err.strip() == (
+            f"Error: {d}: does not exist; check the path: give the study folder (the one that "
+            "holds study.toml, or journal/ after an import)"
+        ), args
+    assert not d.exists()
