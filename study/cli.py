@@ -40,6 +40,27 @@ Seed = Annotated[
 ]
 
 
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        print(f"replybench {version('replybench')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    # The app's help (Typer(help=...)) describes the command; this only adds --version.
+    pass
+
+
 def _wide_console() -> Any:
     """A rich console as wide as the terminal, or 160 columns when writing to a file or pipe
     (rich would fold the tables to 80)."""

@@ -37,3 +37,12 @@ def test_a_missing_study_folder_is_called_missing(tmp_path: Path) -> None:
             "holds study.toml, or journal/ after an import)"
         ), args
     assert not d.exists()
+
+
+def test_version_is_the_one_pyproject_declares() -> None:
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    code, out, _ = invoke("--version")
+    assert code == 0
+    assert out == f"replybench {declared['project']['version']}\n"
