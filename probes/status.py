@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 
 from probes.journal import open_readonly
 from probes.lock import running_pid
+from study.timeutil import parse_iso
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,21 @@ class Status:
     last_observation: str | None
     inbox_reads: dict[str, str]  # channel -> its last completed inbox read (or worksheet import)
     progress: dict[str, object]  # the runner's last progress note and rate-limit state
+    planned_until: str | None = None  # the latest slot end of the probes still planned
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    def period_warning(self, now: datetime) -> str | None:
+        """A warning when the sending period is over but probes are still planned."""
+        if self.planned_until is None or parse_iso(self.planned_until) > now:
+            return None
+        n = self.states.get("planned", 0)
+        return (
+            f"warning: the sending period is over: the last slot of the {n} probe(s) still "
+            f"planned ended at {self.planned_until}, before now; they can no longer be sent "
+            "in their slots (`replybench run` records them as missed)"
+        )
 
 
 def read_status(study_dir: Path) -> Status:
@@ -70,6 +84,9 @@ def read_status(study_dir: Path) -> Status:
                 for c, at in con.execute("SELECT channel, polled_at FROM cursors ORDER BY channel")
             },
             progress=json.loads(meta.get("progress", "{}")),
+            planned_until=con.execute(
+                "SELECT max(slot_end_at) FROM probes WHERE state = 'planned'"
+            ).fetchone()[0],
         )
     finally:
         con.close()

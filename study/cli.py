@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from study.errors import StudyError, StudyProblems
+from study.model import Study
 
 app = typer.Typer(
     name="replybench",
@@ -137,6 +138,16 @@ def validate(study_dir: StudyDir) -> None:
         f"{study_dir}: ok: {len(study.targets)} targets ({n} probed), "
         f"{len(study.scripts)} scripts, {len(study.countries)} countries"
     )
+    _warn_past_period(study)
+
+
+def _warn_past_period(study: Study) -> None:
+    """Say so (a warning, not an error) when the study's sending period is already over."""
+    from study.clock import SystemClock
+    from study.plan_time import past_period_warning
+
+    if warning := past_period_warning(study, SystemClock().now()):
+        _err(warning)
 
 
 @app.command(epilog="Example: replybench plan data/examples/uxalliance --json > plan.json")
@@ -149,7 +160,9 @@ def plan(
     from study.load import load_study
     from study.plan import make_plan, plan_json, plan_summary
 
-    planned = make_plan(load_study(study_dir))
+    study = load_study(study_dir)
+    planned = make_plan(study)
+    _warn_past_period(study)
     if as_json:
         sys.stdout.write(plan_json(planned))
         return
@@ -203,6 +216,7 @@ def status(
 ) -> None:
     """Show a campaign's progress; safe to run while `replybench run` is running."""
     from probes.status import read_status
+    from study.clock import SystemClock
 
     s = read_status(study_dir)
     if as_json:
@@ -219,6 +233,8 @@ def status(
     print(f"next send: {s.next_send_at or '-'}; last inbox read: {s.last_observation or '-'}")
     if len(s.inbox_reads) > 1:  # a channel behind the others is censored at its own read
         print("inbox reads: " + ", ".join(_behind(s.inbox_reads)))
+    if warning := s.period_warning(SystemClock().now()):
+        _err(warning)
 
 
 def _behind(reads: dict[str, str]) -> list[str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from study.model import Slot
+from study.model import Slot, Study
 
 
 @dataclass(frozen=True)
@@ -69,3 +69,25 @@ def local_instant(day: date, clock: time, zone: ZoneInfo, *, last: bool) -> date
         else:
             hi = mid
     return hi
+
+
+def period_end(study: Study) -> datetime:
+    """The end of the sending period, UTC: midnight after its last day in the study's country
+    whose day ends last."""
+    day = study.end + timedelta(days=1)
+    ends = [local_instant(day, time(0), ZoneInfo(c.timezone), last=False) for c in study.countries]
+    return max(ends, default=datetime.combine(day, time(0), UTC))
+
+
+def past_period_warning(study: Study, now: datetime) -> str | None:
+    """A warning when the whole sending period ended before `now`, else None."""
+    ends = period_end(study)
+    if ends > now:
+        return None
+    return (
+        f"warning: the sending period ({study.start} to {study.end}) ended at "
+        f"{ends:%Y-%m-%d %H:%M} UTC, before now ({now.astimezone(UTC):%Y-%m-%d %H:%M} UTC): "
+        "`replybench run` would find every slot past and send nothing; move start and end in "
+        "study.toml to future dates (`replybench sim` starts at the first slot, so the "
+        "simulator still runs it)"
+    )

@@ -46,3 +46,31 @@ def test_version_is_the_one_pyproject_declares() -> None:
     code, out, _ = invoke("--version")
     assert code == 0
     assert out == f"replybench {declared['project']['version']}\n"
+
+
+def study_in(tmp_path: Path, year: int) -> Path:
+    """A `replybench init` study moved to `year` (its sending period is in March)."""
+    d = tmp_path / f"study-{year}"
+    assert invoke("init", str(d))[0] == 0
+    toml = d / "study.toml"
+    text = toml.read_text(encoding="utf-8").replace("start = 2026-", f"start = {year}-")
+    toml.write_text(text.replace("end = 2026-", f"end = {year}-"), encoding="utf-8")
+    return d
+
+
+def test_plan_and_validate_warn_when_the_sending_period_is_over(tmp_path: Path) -> None:
+    past = study_in(tmp_path, 2001)  # before any clock this test runs on; New York on EST
+    for args in (("validate", str(past)), ("plan", str(past)), ("plan", str(past), "--json")):
+        code, out, err = invoke(*args)
+        assert code == 0, args
+        [warning] = err.splitlines()
+        assert warning.startswith(
+            "warning: the sending period (2001-03-02 to 2001-03-22) ended at 2001-03-23 05:00 "
+            "UTC, before now ("
+        ), args
+        assert "move start and end in study.toml to future dates" in warning
+        assert "warning" not in out
+    future = study_in(tmp_path, 2098)
+    for args in (("validate", str(future)), ("plan", str(future))):
+        code, _, err = invoke(*args)
+        assert (code, err) == (0, ""), args
