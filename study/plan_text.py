@@ -14,6 +14,9 @@ CHANNEL_KINDS = ("x", "mastodon", "bluesky", "email", "manual")
 _PLACEHOLDER = re.compile(r"\{(handle|country)\}")
 # An e-mail opens with the greeting, not the address: a leading {handle} is dropped.
 _LEADING_HANDLE = re.compile(r"\A\s*\{handle\}\s*")
+# What a person says on the phone or types into a form names nobody: its handle is the number
+# called or the form's address, so every {handle} goes (with the space before it).
+_ANY_HANDLE = re.compile(r"\s*\{handle\}")
 
 
 def mention(channel: str, handle: str) -> str:
@@ -25,9 +28,12 @@ def mention(channel: str, handle: str) -> str:
 
 
 def fill(text: str, channel: str, handle: str, country_name: str) -> str:
-    """The text sent to `handle` on `channel`, with `{handle}` and `{country}` filled in."""
-    if channel == "email":
+    """The text sent to `handle` on `channel`, with `{handle}` and `{country}` filled in
+    (on `manual`, the text said or typed by a person, `{handle}` is left out)."""
+    if channel in ("email", "manual"):
         text = _LEADING_HANDLE.sub("", text, count=1)
+    if channel == "manual":
+        text = _ANY_HANDLE.sub("", text)
     values = {"handle": mention(channel, handle), "country": country_name}
     # One pass, so a filled-in value is never read as a placeholder itself.
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)

@@ -439,8 +439,9 @@ def test_design_follows_the_rotation_and_balances_slot_by_script() -> None:
             "{handle} Hi, is {handle} right?",
             "Hi, is care@kaito.test right?",
         ),
-        ("manual", "+49 30 1234567", "{handle} Hi?", "+49 30 1234567 Hi?"),
-        ("manual", "Kaito app", "Hi {handle}, from {country}?", "Hi Kaito app, from DE?"),
+        # manual: a person says or types the text to the handle (a number, a form): no handle
+        ("manual", "+49 30 1234567", "{handle} Hi?", "Hi?"),
+        ("manual", "Kaito app", "Hi {handle}, from {country}?", "Hi, from DE?"),
     ],
 )
 def test_text_fills_the_handle_as_each_channel_names_an_account(
