@@ -18,7 +18,7 @@ import json
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -42,6 +42,20 @@ REJECTED = "rejected"  # refused for good
 
 def plan_digest(plan: list[PlannedProbe]) -> str:
     return hashlib.sha256(plan_json(plan).encode("utf-8")).hexdigest()
+
+
+def _digest_as_started(con: sqlite3.Connection, plan: list[PlannedProbe]) -> str:
+    """The digest of `plan` with the texts of its manual probes as the journal holds them.
+
+    A manual probe's text once began with its handle (a phone number, say) and no longer
+    does: a campaign started with such texts carries on with them, its plan otherwise equal."""
+    texts = dict(con.execute("SELECT probe_id, text FROM probes WHERE channel = 'manual'"))
+    return plan_digest(
+        [
+            replace(p, text=texts.get(p.probe_id, p.text)) if p.channel == "manual" else p
+            for p in plan
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -147,7 +161,7 @@ class Journal:
                         ],
                     )
                     j._event("planned", None, f"{len(plan)} probes", iso(now))
-            elif stored != digest:
+            elif stored not in (digest, _digest_as_started(con, plan)):
                 raise StudyError(
                     f"{path}: this journal was made from a different plan (study.toml, "
                     "targets.csv or scripts.csv changed after the campaign started); restore "
