@@ -9,13 +9,16 @@ whose probes people send: they stay `planned` in the journal.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 
+from probes.alerts import Alerter, alerter_for
 from probes.channels import (
     HTTP_KINDS,
     api_base_of,
@@ -65,6 +68,7 @@ async def run_campaign(
     config: RunnerConfig | None = None,
     clock: Clock | None = None,
     on_runner: Callable[[Runner], None] | None = None,
+    on_event: Callable[[datetime, str], None] | None = None,
 ) -> RunSummary:
     env = os.environ if env is None else env
     drill = env.get("REPLYBENCH_DRILL_CRASH_AFTER_SEND")
@@ -73,6 +77,7 @@ async def run_campaign(
     study = load_study(study_dir)
     plan = make_plan(study)
     check_channels(study, env=env, api_base=api_base, live=live)  # before anything is sent
+    alerter = alerter_for(study, env)
     if clock is None:
         base = _first_api_base(study, api_base)
         clock = await discover_clock(base) if base is not None else SystemClock()
@@ -97,11 +102,38 @@ async def run_campaign(
                     on_progress=on_progress,
                     seed=study.seed,
                     drive=set(built.channels),
+                    alerter=alerter,
+                    on_event=on_event,
                 )
                 if on_runner is not None:
                     on_runner(runner)
-                return await runner.run()
+                return await _run_and_tell(runner, alerter, study.name)
             finally:
                 journal.close()
     finally:
         await built.aclose()
+
+
+async def _run_and_tell(runner: Runner, alerter: Alerter | None, name: str) -> RunSummary:
+    """Run the campaign; with [alerts], tell a person how it ended (finished or stopped)."""
+    if alerter is None:
+        return await runner.run()
+    try:
+        summary = await runner.run()
+    except BaseException as e:  # an outage exit, an error, Ctrl-C: a person should know
+        why = "interrupted" if isinstance(e, KeyboardInterrupt | asyncio.CancelledError) else e
+        await alerter.drain()
+        await alerter.send(
+            "stopped",
+            f"replybench: the runner of {name} stopped",
+            f"{name}: the runner stopped: {why}. The journal is intact; run it again to resume.",
+        )
+        raise
+    await alerter.drain()
+    states = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
+    if summary.interrupted:
+        title, body = "stopped", f"{name}: the runner was stopped ({states})."
+    else:
+        title, body = "finished", f"{name}: the campaign is over: {states}."
+    await alerter.send(title, f"replybench: {name} {title}", body)
+    return summary

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from probes.audit import AuditReport, audit
@@ -111,6 +111,7 @@ def run_demo(
     seconds: float = 60.0,
     faults: float = 0.0,
     on_progress: Callable[[Snapshot], None] | None = None,
+    on_event: Callable[[datetime, str], None] | None = None,
 ) -> AuditReport:
     prepare(out)
     speed = speed_for(out, seconds)
@@ -122,6 +123,7 @@ def run_demo(
                 api_base=f"http://127.0.0.1:{port}",
                 env={},
                 on_progress=on_progress,
+                on_event=on_event,
                 config=RunnerConfig(poll_min_s=120, poll_max_s=1800),
             )
         )

@@ -413,6 +413,39 @@ class Journal:
                 n += 1
         return n
 
+    def record_caught_up(self, moved: PlannedProbe, now: datetime) -> None:
+        """A planned probe whose slot passed, moved to a later occurrence (study.catch_up)."""
+        with self.tx() as con:
+            old = con.execute(
+                "SELECT scheduled_at FROM probes WHERE probe_id = ? AND state = 'planned'",
+                (moved.probe_id,),
+            ).fetchone()
+            if old is None:
+                return
+            con.execute(
+                "UPDATE probes SET scheduled_at = ?, slot_start_at = ?, slot_end_at = ?, "
+                "retry_at = NULL, caught_up_from = coalesce(caught_up_from, scheduled_at) "
+                "WHERE probe_id = ?",
+                (
+                    iso(moved.scheduled_at),
+                    iso(moved.slot_start_at),
+                    iso(moved.slot_end_at),
+                    moved.probe_id,
+                ),
+            )
+            detail = f"from {old[0]} to {iso(moved.scheduled_at)}"
+            self._event("caught_up", moved.probe_id, detail, iso(now))
+
+    def account_times(self, probe: PlannedProbe) -> list[datetime]:
+        """When the other probes to `probe`'s account go (or went): send time, else schedule.
+        Missed probes are left out: they never go."""
+        rows = self.con.execute(
+            "SELECT coalesce(sent_at, scheduled_at) FROM probes WHERE channel = ? "
+            "AND lower(handle) = lower(?) AND probe_id <> ? AND state <> 'missed'",
+            (probe.channel, probe.handle, probe.probe_id),
+        )
+        return sorted(parse_iso(r[0]) for r in rows)
+
     def overdue(self, now: datetime, *, channels: Collection[str] | None = None) -> list[str]:
         only, names = _only(channels)
         rows = self.con.execute(

@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from probes.alerts import Alerter
 from probes.channel import (
     AuthError,
     Channel,
@@ -29,8 +30,10 @@ from probes.channel import (
     Transient,
     Unresolvable,
 )
+from probes.health import Health
 from probes.journal import ABSENT, RECONCILED, Journal
 from probes.matching import Matcher
+from study.catch_up import catch_up
 from study.clock import Clock
 from study.errors import StudyError
 from study.model import PlannedProbe, ProbeState, Study
@@ -104,9 +107,12 @@ class Runner:
         on_progress: Callable[[Snapshot], None] | None = None,
         seed: int = 0,
         drive: Collection[str] | None = None,
+        alerter: Alerter | None = None,
+        on_event: Callable[[datetime, str], None] | None = None,
     ) -> None:
         """`drive` names the channels whose probes this runner handles (each needs an adapter
-        in `channels`); None means every channel in the journal."""
+        in `channels`); None means every channel in the journal. `on_event` hears each event
+        (sent, replies, closed, missed, caught up, retried, ...) as a line of text."""
         self.study = study
         self.journal = journal
         self.channels = channels
@@ -114,6 +120,14 @@ class Runner:
         self.clock = clock
         self.config = config or RunnerConfig()
         self.on_progress = on_progress
+        self.on_event = on_event
+        alert_after = None if study.alerts is None else study.alerts.unreachable_minutes
+        self.health = Health(
+            journal,
+            max_outage=timedelta(minutes=study.max_outage_minutes),
+            alerter=alerter,
+            alert_after=None if alert_after is None else timedelta(minutes=alert_after),
+        )
         self.window = timedelta(hours=study.window_hours)
         self.matcher = Matcher(study)
         self.rng = random.Random(seed)
@@ -155,17 +169,16 @@ class Runner:
         for name in sorted(self._channels_used() if self.drive is None else self.drive):
             if name not in self.channels:
                 raise StudyError(f"no adapter for channel {name!r} in this runner")
+        self.health.start(self.clock.now())
         await self._reconcile()
         while not self.stop_requested:
             now = self.clock.now()
-            missed = self.journal.overdue(now, channels=self.drive)
-            if missed:
-                self.journal.record_missed(missed, now)
-                self._note(f"missed {len(missed)} probe(s): their slot ended before sending")
+            self._catch_up_or_miss(now)
             await self._send_due(now)
             await self._reconcile()
             await self._poll_due()
             self._report()
+            self.health.check(self.clock.now())
             wake = self._next_wake()
             if wake is None:
                 break
@@ -180,6 +193,27 @@ class Runner:
             replies=self._replies_seen,
             interrupted=self.stop_requested,
         )
+
+    def _catch_up_or_miss(self, now: datetime) -> None:
+        """Probes whose slot ended unsent: on to a later occurrence of their slot when the
+        study allows it and one has room (study.catch_up), else missed."""
+        missed = []
+        for probe_id in self.journal.overdue(now, channels=self.drive):
+            probe = self.journal.probe(probe_id)
+            moved = None
+            if self.study.catch_up:
+                moved = catch_up(self.study, probe, now, self.journal.account_times(probe))
+            if moved is None:
+                missed.append(probe_id)
+                continue
+            self.journal.record_caught_up(moved, now)
+            self._note(
+                f"caught up {probe_id}: its slot passed unsent; now at {iso(moved.scheduled_at)}"
+            )
+        if missed:
+            self.journal.record_missed(missed, now)
+            for probe_id in missed:
+                self._note(f"missed {probe_id}: its slot ended before it could be sent")
 
     def _channels_used(self) -> set[str]:
         rows = self.journal.con.execute("SELECT DISTINCT channel FROM probes")
@@ -232,17 +266,21 @@ class Runner:
         try:
             sent = await channel.send(probe)
         except DuplicateContent as e:
+            self.health.reached(probe.channel, self.clock.now())
             self.journal.record_unknown(attempt, self.clock.now(), f"{DUPLICATE}: {e}")
             self._note(f"{probe.probe_id}: refused as a duplicate; will look it up")
             return
         except OutcomeUnknown as e:
+            self._unanswered(probe.channel, e)
             self.journal.record_unknown(attempt, self.clock.now(), str(e))
             self._note(f"{probe.probe_id}: outcome unknown ({e}); will look it up")
             return
         except Transient as e:
+            self._unanswered(probe.channel, e)
             self._retry(attempt, probe, str(e), e.retry_at)
             return
         except Rejected as e:
+            self.health.reached(probe.channel, self.clock.now())
             self.journal.record_failed(attempt, probe.probe_id, self.clock.now(), str(e))
             self._note(f"{probe.probe_id}: refused by the platform: {e}")
             return
@@ -251,6 +289,7 @@ class Runner:
             raise StudyError(f"{probe.channel}: {e}; check the credentials and run again") from e
         if self.config.crash_after_send and self.rng.random() < self.config.crash_after_send:
             os._exit(137)
+        self.health.reached(probe.channel, self.clock.now())
         self.journal.record_sent(attempt, sent, self.window)
         self._on_sent(probe, sent.message_id, sent.sent_at)
 
@@ -286,6 +325,15 @@ class Runner:
             backoff = self.config.retry_base_s * 2 ** min(n - 1, 8)
             retry_at = now + timedelta(seconds=self.rng.uniform(0.5, 1.0) * backoff)
         self.journal.record_retry(attempt, probe.probe_id, now, retry_at, detail, outcome=outcome)
+        self._note(f"retry {probe.probe_id} at {iso(retry_at)}: {detail}")
+
+    def _unanswered(self, channel: str, e: Transient | OutcomeUnknown) -> None:
+        """Tell the health tracker: a platform that names a time to come back (a 429) did
+        answer; any other such error means it could not be reached."""
+        if isinstance(e, Transient) and e.retry_at is not None:
+            self.health.reached(channel, self.clock.now())
+        else:
+            self.health.failed(channel, self.clock.now(), str(e))
 
     async def _reconcile(self) -> None:
         """Look up every send whose outcome is unknown before anything is sent again."""
@@ -304,6 +352,7 @@ class Runner:
             try:
                 found = await channel.find_sent(probe, since)
             except (Transient, OutcomeUnknown) as e:
+                self._unanswered(probe.channel, e)
                 self._note(f"{probe.probe_id}: lookup failed ({e}); will try again")
                 continue
             except Unresolvable as e:
@@ -311,6 +360,7 @@ class Runner:
                 self.journal.record_failed_open(probe.probe_id, now, str(e))
                 self._note(f"{probe.probe_id}: {e}")
                 continue
+            self.health.reached(probe.channel, self.clock.now())
             if found is not None:
                 self.journal.record_sent(None, found, self.window, outcome=RECONCILED)
                 self._on_sent(probe, found.message_id, found.sent_at)
@@ -341,11 +391,13 @@ class Runner:
         try:
             replies, cursor = await channel.inbox(self.journal.cursor(name))
         except (Transient, OutcomeUnknown) as e:
+            self._unanswered(name, e)
             self._note(f"{name}: inbox read failed ({e}); will try again")
             self._schedule_poll(name, started, quiet=True)
             return
         except AuthError as e:
             raise StudyError(f"{name}: {e}; check the credentials and run again") from e
+        self.health.reached(name, self.clock.now())
         matched = [(r, self.matcher.match(r)) for r in replies]
         new = self.journal.record_inbox(name, matched, cursor, started)
         self._replies_seen += new
@@ -376,6 +428,8 @@ class Runner:
 
     def _note(self, text: str) -> None:
         self._last_event = text
+        if self.on_event is not None:
+            self.on_event(self.clock.now(), text)
 
     def _report(self, *, force: bool = False) -> None:
         """Progress for the display, and (at most once a second) for `replybench status`."""

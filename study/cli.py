@@ -194,16 +194,26 @@ def run(
 ) -> None:
     """Run the campaign: send due probes, watch the inbox, close windows; resumable."""
     from probes.campaign import run_campaign
-    from probes.progress import CampaignProgress
+    from probes.health import OutageExit
+    from probes.progress import campaign_display
 
-    with CampaignProgress() as progress:
+    with campaign_display() as progress:
         try:
             summary = asyncio.run(
-                run_campaign(study_dir, api_base=api_base, live=live, on_progress=progress.update)
+                run_campaign(
+                    study_dir,
+                    api_base=api_base,
+                    live=live,
+                    on_progress=progress.update,
+                    on_event=progress.event,
+                )
             )
         except KeyboardInterrupt:
             _err("stopped; the journal is intact: run the same command again to resume")
             raise typer.Exit(130) from None
+        except OutageExit as e:  # its own exit code, so a service manager restarts the run
+            _err(f"Error: {e}")
+            raise typer.Exit(e.exit_code) from None
     states = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
     print(f"campaign over: {states}; {summary.answered} probes answered")
 
@@ -308,10 +318,16 @@ def demo(
     """Run the example study end to end on the built-in simulator, in about a minute."""
     from probes.audit import print_audit
     from probes.demo import run_demo
-    from probes.progress import CampaignProgress
+    from probes.progress import campaign_display
 
-    with CampaignProgress() as progress:
-        report = run_demo(out, seconds=seconds, faults=faults, on_progress=progress.update)
+    with campaign_display() as progress:
+        report = run_demo(
+            out,
+            seconds=seconds,
+            faults=faults,
+            on_progress=progress.update,
+            on_event=progress.event,
+        )
     print_audit(report)
     if not report.ok:
         raise StudyError("the journal does not match the simulator's ledger (see above)")

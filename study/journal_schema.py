@@ -5,13 +5,16 @@ passive corpora into the same tables, and reads them all. Times are ISO 8601 UTC
 (`study.timeutil.iso`), so they sort as text and read as time.
 
 Tables: `probes` (one row per probe: the plan, its state, when it was sent and its platform
-id), `attempts` (every send attempt and its outcome), `replies` (every inbox item, with the
-probe it answers when known, the platform's own timestamp and its kind: public_reply,
-direct_message, redirect, auto_ack, other), `cursors` (inbox positions), `ratings` (quality
+id; `caught_up_from`: its planned time when catch-up moved it), `attempts` (every send
+attempt and its outcome), `replies` (every inbox item, with the probe it answers when
+known, the platform's own timestamp and its kind: public_reply, direct_message, redirect,
+auto_ack, other), `cursors` (inbox positions), `ratings` (quality
 coding: satisfaction 1 = very dissatisfied .. 5 = satisfied, answered yes/partly/no),
-`events` (an append-only log), `meta` (key/value: study_name, window_hours, plan_sha256,
-schema_version, last_observation = the end of the last completed inbox read, source =
-campaign, import or twcs, progress).
+`events` (an append-only log: planned, sent, missed, failed, closed, caught_up, and the
+runner's health: unreachable, reachable, outage_exit), `meta` (key/value: study_name,
+window_hours, plan_sha256, schema_version, last_observation = the end of the last completed
+inbox read, source = campaign, import or twcs, progress, health = the runner's view of each
+channel's reachability).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ CREATE TABLE IF NOT EXISTS probes (
     scheduled_at TEXT NOT NULL, slot_start_at TEXT NOT NULL, slot_end_at TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'planned',
     sent_at TEXT, message_id TEXT, closes_at TEXT, closed_at TEXT,
-    retry_at TEXT, detail TEXT
+    retry_at TEXT, detail TEXT,
+    caught_up_from TEXT
 );
 CREATE INDEX IF NOT EXISTS probes_state ON probes(state, scheduled_at);
 CREATE UNIQUE INDEX IF NOT EXISTS probes_message ON probes(channel, message_id)
@@ -68,8 +72,22 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
+# Columns added after a table first shipped: (table, column, declaration). A journal made
+# before gets them, empty, the next time it is opened for writing.
+ADDED_COLUMNS = (
+    # The scheduled_at the plan gave a probe that catch-up moved to a later occurrence of
+    # its slot (study.catch_up); NULL for a probe sent as planned.
+    ("probes", "caught_up_from", "TEXT"),
+)
+
+
 def create_schema(con: sqlite3.Connection) -> None:
-    """Create the tables when missing (idempotent)."""
+    """Create the tables when missing and add the columns an older journal lacks
+    (idempotent)."""
     for stmt in SCHEMA.split(";"):
         if stmt.strip():
             con.execute(stmt)
+    for table, column, declaration in ADDED_COLUMNS:
+        have = {str(r[1]) for r in con.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")

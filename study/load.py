@@ -32,9 +32,11 @@ from study.load_channels import (
     is_number,
     is_text,
 )
+from study.load_runner import ALERT_RULES, RUNNER_RULES, alert_settings, runner_settings
 from study.load_tables import Problems, read_scripts, read_targets
 from study.model import (
     WEEKDAYS,
+    Alerts,
     ChannelSettings,
     Country,
     Ethics,
@@ -71,6 +73,7 @@ _STUDY = {
         "set the least time between two probes to one account, e.g. 2",
         lambda v: is_number(v) and v >= 0,
     ),
+    **RUNNER_RULES,
 }
 _ETHICS = {
     "max_probes_per_account": Rule(
@@ -107,7 +110,7 @@ _COUNTRY = {
         optional=True,
     ),
 }
-_TABLES = ("study", "ethics", "slots", "channels", "countries")
+_TABLES = ("study", "ethics", "slots", "channels", "countries", "alerts")
 
 
 def _show(value: object) -> str:
@@ -300,6 +303,7 @@ def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | No
             f"start ({settings['start']}) is after end ({settings['end']}); "
             "the sending period runs from start to end: swap them",
         )
+    alerts = _check_alerts(data, check)
     ethics_table = check.table(data, ("ethics",))
     ethics = check.keys(ethics_table, ("ethics",), _ETHICS) if ethics_table is not None else None
     parts: dict[str, list[Any]] = {"slots": [], "channels": [], "countries": []}
@@ -341,8 +345,19 @@ def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | No
         targets=(),
         scripts=(),
         path=folder,
+        alerts=alerts,
+        **runner_settings(settings),
     )
     return data, design
+
+
+def _check_alerts(data: dict[str, Any], check: _TomlCheck) -> Alerts | None:
+    """The optional [alerts] table (None when absent or when it has problems, reported)."""
+    if "alerts" not in data:
+        return None
+    table = check.table(data, ("alerts",))
+    values = check.keys(table, ("alerts",), ALERT_RULES) if table is not None else None
+    return None if values is None else alert_settings(values)
 
 
 def _country_names(tables: dict[str, Any]) -> dict[str, list[str]]:

@@ -85,6 +85,14 @@ class Ethics:
 
 
 @dataclass(frozen=True)
+class Alerts:
+    """Where to tell a person that the runner stopped, is cut off, or finished."""
+
+    url_env: str  # environment variable holding one or more apprise URLs (they hold secrets)
+    unreachable_minutes: float  # alert when a channel cannot be reached this long
+
+
+@dataclass(frozen=True)
 class Target:
     """One brand's account in one country on one channel (or the lack of one)."""
 
@@ -134,6 +142,12 @@ class Study:
     targets: tuple[Target, ...]
     scripts: tuple[Script, ...]
     path: Path = field(default=Path("."), compare=False)
+    # How the runner rides out an outage (docs/study-folder.md): a probe whose slot passed
+    # while the runner was down goes to a later occurrence of its slot (`catch_up`); a runner
+    # that cannot reach a channel for `max_outage_minutes` exits with OUTAGE_EXIT_CODE.
+    catch_up: bool = True
+    max_outage_minutes: float = 60.0
+    alerts: Alerts | None = None
 
     def country(self, code: str) -> Country:
         for c in self.countries:

@@ -320,9 +320,11 @@ def _draw(
     zone: ZoneInfo,
     account: list[datetime],
     study: Study,
+    not_before: int = 0,
 ) -> datetime | None:
-    """A uniformly jittered instant on this slot occurrence that keeps the account's caps."""
-    free = _free(occ, account, study)
+    """A uniformly jittered instant on this slot occurrence that keeps the account's caps
+    (and is at least `not_before` seconds after the slot start)."""
+    free = _free(occ, account, study, not_before)
     total = sum(b - a + 1 for a, b in free)
     if total == 0:
         return None
@@ -340,8 +342,11 @@ def _draw(
     return rng.choice(minutes) if minutes else None
 
 
-def _free(occ: Occurrence, account: list[datetime], study: Study) -> list[tuple[int, int]]:
-    """Second offsets from the slot start (inclusive ranges) that break no spacing or cap."""
+def _free(
+    occ: Occurrence, account: list[datetime], study: Study, not_before: int = 0
+) -> list[tuple[int, int]]:
+    """Second offsets from the slot start (inclusive ranges) that break no spacing or cap,
+    from `not_before` on."""
     blocked: list[tuple[int, int]] = []
     spacing = study.min_spacing_hours * 3600
     reach = timedelta(seconds=spacing) + (occ.latest - occ.start_at)
@@ -358,7 +363,7 @@ def _free(occ: Occurrence, account: list[datetime], study: Study) -> list[tuple[
             midnight = datetime(utc_day.year, utc_day.month, utc_day.day, tzinfo=UTC)
             a = int((midnight - occ.start_at).total_seconds())
             blocked.append((a, a + 86399))
-    free = [(0, occ.seconds)]
+    free = [(not_before, occ.seconds)] if not_before <= occ.seconds else []
     for a, b in sorted(blocked):
         free = [piece for f in free for piece in _minus(f, a, b)]
     return free
