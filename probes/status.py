@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -30,6 +30,8 @@ class Status:
     inbox_reads: dict[str, str]  # channel -> its last completed inbox read (or worksheet import)
     progress: dict[str, object]  # the runner's last progress note and rate-limit state
     planned_until: str | None = None  # the latest slot end of the probes still planned
+    # The runner's health (probes.health): unreachable channels, and how the last run stopped.
+    health: dict[str, object] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -87,6 +89,36 @@ def read_status(study_dir: Path) -> Status:
             planned_until=con.execute(
                 "SELECT max(slot_end_at) FROM probes WHERE state = 'planned'"
             ).fetchone()[0],
+            health=json.loads(meta.get("health", "{}")),
         )
     finally:
         con.close()
+
+
+def health_lines(s: Status) -> list[str]:
+    """The runner's health in words: what it cannot reach, since when and what it will do,
+    or why the last run stopped. Empty when all is well."""
+    out = []
+    unreachable = s.health.get("unreachable")
+    for channel, u in sorted(unreachable.items()) if isinstance(unreachable, dict) else []:
+        line = (
+            f"health: cannot reach {channel} since {_hm(u['since'])} ({u['failures']} failed "
+            f"requests; last: {u['detail']})"
+        )
+        if s.running_pid:
+            line += f"; retrying, and exits with code 75 at {_hm(u['exits_at'])} if still cut off"
+        out.append(line)
+    stopped = s.health.get("stopped")
+    if isinstance(stopped, dict) and not s.running_pid:
+        out.append(
+            f"health: the runner stopped at {_hm(stopped['at'])} with exit code "
+            f"{stopped['exit_code']}: {stopped['reason']}; run it again to resume (probes whose "
+            "slot passed are caught up where the study allows)"
+        )
+    return out
+
+
+def _hm(at: object) -> str:
+    """An ISO time as 'YYYY-MM-DD HH:MM UTC'."""
+    text = str(at)
+    return f"{text[:10]} {text[11:16]} UTC" if len(text) >= 16 else text

@@ -225,7 +225,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """Show a campaign's progress; safe to run while `replybench run` is running."""
-    from probes.status import read_status
+    from probes.status import health_lines, read_status
     from study.clock import SystemClock
 
     s = read_status(study_dir)
@@ -243,6 +243,8 @@ def status(
     print(f"next send: {s.next_send_at or '-'}; last inbox read: {s.last_observation or '-'}")
     if len(s.inbox_reads) > 1:  # a channel behind the others is censored at its own read
         print("inbox reads: " + ", ".join(_behind(s.inbox_reads)))
+    for line in health_lines(s):
+        print(line)
     if warning := s.period_warning(SystemClock().now()):
         _err(warning)
 
