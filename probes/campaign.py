@@ -107,14 +107,14 @@ async def run_campaign(
                 )
                 if on_runner is not None:
                     on_runner(runner)
-                return await _run_and_tell(runner, alerter, study.name)
+                return await run_and_tell(runner, alerter, study.name)
             finally:
                 journal.close()
     finally:
         await built.aclose()
 
 
-async def _run_and_tell(runner: Runner, alerter: Alerter | None, name: str) -> RunSummary:
+async def run_and_tell(runner: Runner, alerter: Alerter | None, name: str) -> RunSummary:
     """Run the campaign; with [alerts], tell a person how it ended (finished or stopped)."""
     if alerter is None:
         return await runner.run()

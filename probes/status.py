@@ -98,6 +98,13 @@ def read_status(study_dir: Path) -> Status:
 def health_lines(s: Status) -> list[str]:
     """The runner's health in words: what it cannot reach, since when and what it will do,
     or why the last run stopped. Empty when all is well."""
+    stopped = s.health.get("stopped")
+    if isinstance(stopped, dict) and not s.running_pid:
+        return [
+            f"health: the runner stopped at {_hm(stopped['at'])} with exit code "
+            f"{stopped['exit_code']}: {stopped['reason']}; run it again to resume (probes whose "
+            "slot passed are caught up where the study allows)"
+        ]
     out = []
     unreachable = s.health.get("unreachable")
     for channel, u in sorted(unreachable.items()) if isinstance(unreachable, dict) else []:
@@ -107,14 +114,9 @@ def health_lines(s: Status) -> list[str]:
         )
         if s.running_pid:
             line += f"; retrying, and exits with code 75 at {_hm(u['exits_at'])} if still cut off"
+        else:
+            line += "; the runner is not running: start it again to resume"
         out.append(line)
-    stopped = s.health.get("stopped")
-    if isinstance(stopped, dict) and not s.running_pid:
-        out.append(
-            f"health: the runner stopped at {_hm(stopped['at'])} with exit code "
-            f"{stopped['exit_code']}: {stopped['reason']}; run it again to resume (probes whose "
-            "slot passed are caught up where the study allows)"
-        )
     return out
 
 

@@ -4,6 +4,7 @@ runner on one manual clock, so windows of days pass in a second."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -35,6 +36,7 @@ async def campaign(
     clock: ManualClock | None = None,
     platform: XPlatform | None = None,
     config: RunnerConfig | None = None,
+    on_event: Callable[[datetime, str], None] | None = None,
 ) -> tuple[Study, Journal, XPlatform]:
     """Run the study's whole campaign against the in-process simulator."""
     study = load_study(study_dir)
@@ -58,8 +60,9 @@ async def campaign(
         config = config or RunnerConfig(reconcile_after_real_s=0)
         # The runner drives X; manual probes are people's to send (docs/channels.md).
         runner = Runner(
-            study, journal, {"x": channel}, clock, config=config, seed=study.seed, drive={"x"}
-        )
+            study, journal, {"x": channel}, clock, config=config, seed=study.seed, drive={"x"},
+            on_event=on_event,
+        )  # fmt: skip
         await runner.run()
     platform.close()
     return study, journal, platform
