@@ -35,7 +35,7 @@ def analyze(
 ) -> dict[str, Any]:
     """The study's counts, every group's statistics and the brand comparisons.
 
-    Shape: {"study": {name, window_hours, as_of, probes, planned, sent, missed, failed,
+    Shape: {"study": {name, window_hours, as_of, probes, planned, sent, missed, failed, caught_up,
     first_sent_at, last_sent_at}, "groups": {grouping: [{key columns..., metrics...}]},
     "comparisons": {pairwise, ranks, tiers, rank_metric, bootstrap_replicates, seed}}.
     Raises StudyError for a missing or unreadable journal and for a bad as-of time.
@@ -67,6 +67,7 @@ def analyze_prepared(
             "sent": counts.sent,
             "missed": counts.missed,
             "failed": counts.failed,
+            "caught_up": info.caught_up,
             "first_sent_at": None if counts.first_sent_at is None else iso(counts.first_sent_at),
             "last_sent_at": None if counts.last_sent_at is None else iso(counts.last_sent_at),
         },

@@ -65,6 +65,9 @@ class JournalInfo:
     name: str
     window_hours: float
     last_observation: datetime | None  # end of the last completed inbox read, if any
+    # Probes the runner moved to a later occurrence of their slot, having been down in the
+    # planned one (study.catch_up; `caught_up` events).
+    caught_up: int = 0
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,9 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
             probes = _table(src, path, "probes", PROBE_COLUMNS, "")
             replies = _table(src, path, "replies", REPLY_COLUMNS, " WHERE probe_id IS NOT NULL")
             observations = _table(src, path, "cursors", OBSERVATION_COLUMNS, "")
+            caught_up = src.execute(
+                "SELECT count(DISTINCT probe_id) FROM events WHERE kind = 'caught_up'"
+            ).fetchone()[0]
         except sqlite3.DatabaseError as e:
             raise StudyError(
                 f"{path}: not a readable journal ({e}); restore it from a backup"
@@ -147,6 +153,7 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
         name=meta.get("study_name", study_dir.resolve().name),
         window_hours=_window_hours(path, meta.get("window_hours")),
         last_observation=_meta_time(path, meta.get("last_observation")),
+        caught_up=int(caught_up),
     )
     con = duckdb.connect()
     con.register("probes", probes)

@@ -153,6 +153,11 @@ def _numbers(v: View) -> Table:
         ("Not sent by the as-of time (still planned)", f"{s['planned']:,}"),
         ("Missed: could not be sent inside their slot (excluded)", f"{s['missed']:,}"),
         ("Failed: refused by the platform (excluded)", f"{s['failed']:,}"),
+        (
+            "Caught up: moved to a later occurrence of their slot, the runner having been "
+            "down in the planned one",
+            f"{s.get('caught_up', 0):,}",
+        ),
     ]
     if o is not None:
         rows += [

@@ -48,6 +48,7 @@ def test_analyze_returns_the_documented_shape(tmp_path: Path) -> None:
         "sent": 36,
         "missed": 1,
         "failed": 1,
+        "caught_up": 0,
         "first_sent_at": "2026-03-02T09:00:00.000Z",
         "last_sent_at": "2026-03-03T01:00:00.000Z",
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -108,6 +109,28 @@ def test_a_study_with_nothing_sent_yet_renders(example_site: Site, tmp_path: Pat
     site = build(study, tmp_path / "site")
     assert "0 inquiries were sent" in site.page("index.html")
     assert len(list((site.root / "companies").iterdir())) == 10
+
+
+def test_the_method_page_counts_the_probes_caught_up_after_an_outage(
+    example_site: Site, tmp_path: Path
+) -> None:
+    study = tmp_path / "study"
+    shutil.copytree(example_site.study, study)
+    con = sqlite3.connect(journal_path(study))
+    ids = [r[0] for r in con.execute("SELECT probe_id FROM probes ORDER BY probe_id LIMIT 3")]
+    for probe_id in ids + ids[:1]:  # one probe caught up twice counts once
+        con.execute(
+            "INSERT INTO events(at, kind, probe_id, detail) VALUES "
+            "('2026-03-05T00:00:00.000Z', 'caught_up', ?, 'from ... to ...')",
+            (probe_id,),
+        )
+    con.commit()
+    con.close()
+    site = build(study, tmp_path / "site")
+    assert metrics(site)["study"]["caught_up"] == 3
+    html = " ".join(site.page("methodology.html").split())
+    assert re.search(r"Caught up: moved to a later occurrence of their slot.*?>3<", html)
+    assert metrics(example_site)["study"]["caught_up"] == 0
 
 
 def test_coded_quality_shows_on_the_company_and_method_pages(
