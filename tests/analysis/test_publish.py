@@ -61,6 +61,7 @@ def test_brand_by_slot_is_the_brand_statistics_of_that_slot_alone(example, tmp_p
         "CREATE TABLE replies AS SELECT * FROM src.replies;"
         "CREATE TABLE ratings AS SELECT * FROM src.ratings;"
         "CREATE TABLE cursors AS SELECT * FROM src.cursors;"
+        "CREATE TABLE events AS SELECT * FROM src.events;"
     )
     con.close()
     for brand_row in analyze(alone)["groups"]["brand"]:
