@@ -63,9 +63,12 @@ def is_date(v: object) -> bool:
 
 
 def is_loopback_host(host: str) -> bool:
-    """Whether `host` is this machine: `localhost` or a loopback address (127.0.0.0/8, ::1)."""
+    """Whether `host` is this machine: `localhost` itself or a literal loopback address
+    (127.0.0.0/8, ::1). Other names, `*.localhost` among them, may go to DNS whatever RFC 6761
+    asks of resolvers, so they count as remote: the --live guard never trusts a name it has
+    not resolved itself."""
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
