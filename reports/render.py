@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import http
 import http.server
 import itertools
 import multiprocessing
 import os
 import shutil
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import fields
@@ -170,12 +172,48 @@ def _design_files(study_dir: Path | None, data_dir: Path) -> tuple[str, ...]:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves the site's files with headers that keep pages from loading anything else."""
+    """Serves the site's regular files, with headers that keep pages from loading anything
+    else: nothing reached through a symbolic link, and no folder listings (404 for both)."""
+
+    def translate_path(self, path: str) -> str:
+        found = super().translate_path(path)
+        return found if _inside(Path(self.directory), Path(found)) else ""  # "": 404
+
+    def list_directory(self, path: str | os.PathLike[str]) -> None:
+        self.send_error(http.HTTPStatus.NOT_FOUND, "File not found")
 
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """Whether `path` under `root` is a regular file, or a folder with a regular index.html,
+    reached without following a symbolic link."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return False
+    kind = "dir"
+    for part in parts:
+        root = root / part
+        kind = _kind(root)
+        if kind not in ("dir", "file"):
+            return False
+    if kind == "dir":
+        return _kind(root / "index.html") == "file"
+    return kind == "file"
+
+
+def _kind(path: Path) -> str:
+    """'dir', 'file' (regular), 'other' (a link, a device...) or 'none', never following a
+    symbolic link."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return "none"
+    return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "other"
 
 
 def make_server(
@@ -186,7 +224,7 @@ def make_server(
         raise StudyError(
             f"{site_dir}: no index.html here; write the site first with replybench report"
         )
-    handler = functools.partial(_Handler, directory=str(site_dir))
+    handler = functools.partial(_Handler, directory=str(site_dir.resolve()))
     try:
         return http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as e:
