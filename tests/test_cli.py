@@ -231,3 +231,25 @@ def test_a_bad_import_names_the_csv_as_given(tmp_path: Path) -> None:
     assert code == 1
     assert err.startswith(f"{csv}:2: ")
     assert not (tmp_path / "s").exists()
+
+
+# Shaped like a Mastodon token with no '-': letters, digits and '_' pass as a variable's name.
+PASTED_TOKEN = "Xq3vTb9KmZ2rWc7Yh4NpLs8Dg_Fj5Ua1Ee6Ri0Oo2Kx"
+
+
+@pytest.mark.parametrize(
+    "command", [("validate",), ("run", "--live"), ("accounts", "--live")], ids=" ".join
+)
+def test_a_token_pasted_for_its_variable_is_refused_and_never_shown(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    d = tmp_path / "s"
+    assert invoke("init", str(d))[0] == 0
+    toml = d / "study.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace('"REPLYBENCH_X_TOKEN"', f'"{PASTED_TOKEN}"'), encoding="utf-8")
+    code, out, err = invoke(command[0], str(d), *command[1:], env={PASTED_TOKEN: "x"})
+    assert code == 1
+    assert "token_env looks like a credential itself (not shown)" in err
+    for form in (PASTED_TOKEN, PASTED_TOKEN.lower(), PASTED_TOKEN[5:25]):
+        assert form not in out + err
