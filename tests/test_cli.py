@@ -253,3 +253,25 @@ def test_a_token_pasted_for_its_variable_is_refused_and_never_shown(
     assert "token_env looks like a credential itself (not shown)" in err
     for form in (PASTED_TOKEN, PASTED_TOKEN.lower(), PASTED_TOKEN[5:25]):
         assert form not in out + err
+
+
+def test_report_replaces_its_own_site_but_not_a_folder_of_other_files(tmp_path: Path) -> None:
+    rows = [f"{b},DE,x,2026-03-0{d}T09:00:00Z,2026-03-0{d}T11:00:00Z" for b in ("kaito", "brenner")
+            for d in range(1, 4)]  # fmt: skip
+    csv = tmp_path / "hand.csv"
+    csv.write_text("brand,country,channel,sent_at,replied_at\n" + "\n".join(rows) + "\n")
+    assert invoke("import", str(tmp_path / "s"), str(csv), "--window-hours", "72")[0] == 0
+    site = tmp_path / "site"
+    report = ("report", str(tmp_path / "s"), "--out", str(site), "--replicates", "100")
+    for _ in range(2):  # a second report replaces the first one's site
+        code, out, _ = invoke(*report)
+        assert code == 0 and out == f"wrote {site / 'index.html'}\n"
+    (site / "notes.txt").write_text("mine")
+    code, _, err = invoke(*report)
+    assert code == 1 and err == (
+        f"Error: {site} holds 1 file(s) replybench did not write (notes.txt); choose a new or "
+        "empty folder for --out, or add --force to replace the folder and everything in it\n"
+    )
+    assert (site / "notes.txt").read_text() == "mine" and (site / "index.html").is_file()
+    assert invoke(*report, "--force")[0] == 0 and not (site / "notes.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hand.csv", "s", "site"]
