@@ -177,9 +177,9 @@ def read_targets(
         brand, country, channel, handle = (
             row[k] for k in ("brand", "country", "channel", "handle")
         )
-        unshowable = [w for c, n in TARGET_LIMITS.items() if (w := name_problem(c, row[c], n))]
-        for why in unshowable:
-            bad(why)
+        unshowable = [p for c, n in TARGET_LIMITS.items() if (p := name_problem(c, row[c], n))]
+        for problem in unshowable:
+            bad(problem)
         if unshowable:
             continue  # the other checks would quote the value
         if not _BRAND.fullmatch(brand):
