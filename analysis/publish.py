@@ -106,7 +106,6 @@ def publish_data(
     for name in FILES:
         path = data_dir / name
         write_atomic(path, contents[name])
-        path.chmod(0o644)  # published: a web server running as another user must read it
         paths.append(path)
     return paths
 

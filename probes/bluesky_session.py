@@ -22,6 +22,7 @@ from probes import bluesky_parse as bp
 from probes.channel import AuthError, RateLimit, Rejected, Transient
 from probes.http import RateLimitHeaders, Requester, read_rate_limit, status_text
 from study.clock import Clock
+from study.redact import scrub
 
 BSKY_RATE_LIMIT = RateLimitHeaders("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
 CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"  # where the PDS forwards chat.bsky.* calls
@@ -128,10 +129,7 @@ class XrpcSession:
         secrets = [self._password]
         if self.session is not None:
             secrets += [self.session.access, self.session.refresh]
-        for secret in secrets:
-            if len(secret) >= 8:
-                text = text.replace(secret, "[redacted]")
-        return text
+        return scrub(text, secrets)
 
     # -- the session -----------------------------------------------------------------------
 

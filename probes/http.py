@@ -28,6 +28,7 @@ import httpx
 
 from probes.channel import AuthError, OutcomeUnknown, RateLimit, Rejected, Transient
 from study.clock import Clock
+from study.redact import scrub
 from study.timeutil import from_epoch, parse_iso
 
 log = logging.getLogger(__name__)
@@ -252,10 +253,7 @@ class Requester:
     def _scrub(self, text: str) -> str:
         """Remove the credential the client carries, should a message ever echo it."""
         auth = self.client.headers.get("authorization", "")
-        for secret in (auth, auth.partition(" ")[2]):
-            if len(secret) >= 8:
-                text = text.replace(secret, "[redacted]")
-        return text
+        return scrub(text, (auth, auth.partition(" ")[2]))
 
     # -- rate limits and waiting ---------------------------------------------------------
 

@@ -59,9 +59,10 @@ from probes.mail_parse import (
     read_mail,
     subject_key,
 )
-from probes.mail_servers import MailServers, is_loopback
+from probes.mail_servers import MailServers
 from study.clock import Clock
 from study.errors import StudyError
+from study.load_channels import is_loopback_host as is_loopback
 from study.model import ChannelSettings, PlannedProbe
 from study.timeutil import iso, utc
 

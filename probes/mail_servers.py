@@ -9,7 +9,6 @@ its repr) and is never put into a message: errors quote the server's answer, not
 from __future__ import annotations
 
 import imaplib
-import ipaddress
 import re
 import smtplib
 import ssl
@@ -20,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 
 from probes.channel import AuthError, ChannelError, Rejected, Transient
 from study.errors import StudyError
+from study.load_channels import is_loopback_host as is_loopback
 
 SECURITIES = ("starttls", "tls", "plain")
 SENT_NAMES = ("sent", "sent items", "sent messages", "sent mail", "inbox.sent", "inbox/sent")
@@ -30,15 +30,6 @@ INTERNALDATE = re.compile(
 UID = re.compile(rb"\bUID (\d+)")
 LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\)\s+(?:"(?:[^"\\]|\\.)*"|NIL)\s+(?P<name>.*)$')
 FETCH_CHUNK = 100
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ SITE/methodology.html            design, definitions, the study's own numbers, d
 SITE/charts/*.svg                every chart (matplotlib, deterministic)
 SITE/static/style.css
 SITE/data/                       the data files (analysis.publish), linked from every page
+SITE/.replybench-site            the files above, so a later report may replace them
 ```
 
 Every link is relative and nothing is fetched from elsewhere, so the site works from
@@ -20,11 +21,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import http
 import http.server
 import itertools
 import multiprocessing
 import os
 import shutil
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import fields
@@ -40,6 +43,7 @@ from reports.context import CompanyPage, CountryPage, IndexPage, MethodPage
 from reports.data import DESIGN_FILES, REQUIRED, load
 from reports.method import method_page
 from reports.pages import country_page, index_page
+from reports.site_folder import staged_site
 from reports.view import View
 from study.errors import StudyError
 
@@ -50,7 +54,6 @@ TEMPLATES: dict[type[Any], str] = {
     CountryPage: "country.html",
     MethodPage: "methodology.html",
 }
-GENERATED = (("companies", "*.html"), ("countries", "*.html"), ("charts", "*.svg"))
 PARALLEL_FROM = 60  # pages; below this, worker processes cost more than they save
 Job = tuple[str, Page, list[ChartSpec]]  # (path relative to the site, page, its charts)
 
@@ -82,32 +85,46 @@ def render_site(
     study_dir: Path | None = None,
     *,
     workers: int | None = None,
+    force: bool = False,
 ) -> Path:
     """Write the site into `site_dir` from the data files; the path of its index.html.
 
     `data` is the folder `analysis.publish.publish_data` wrote (it may be `site_dir/data`)
-    or the list of paths it returned; the files are copied into `site_dir/data` when they
-    live elsewhere. From `study_dir`, when given, the researchers' targets.csv and
-    scripts.csv are published beside them (study.toml is not: it names the probe
-    accounts). Pages and charts left from an earlier render are replaced. `workers`:
-    processes drawing the company and country pages (default: one per CPU).
-    Raises StudyError when a data file is missing.
+    or the list of paths it returned. The site is built beside `site_dir` and replaces it
+    whole (`reports.site_folder`): a folder holding files replybench did not write is
+    refused unless `force`. See `write_site` for the rest.
     """
-    site_dir.mkdir(parents=True, exist_ok=True)
+    sources = _sources(data)
+    keep = [] if study_dir is None else [study_dir]
+    with staged_site(site_dir, force=force, vouched=sources, keep=keep) as stage:
+        write_site(sources, stage, study_dir, workers=workers)
+    return site_dir / "index.html"
+
+
+def write_site(
+    data: Path | Sequence[Path],
+    site_dir: Path,
+    study_dir: Path | None = None,
+    *,
+    workers: int | None = None,
+) -> None:
+    """Write the site into the new folder `site_dir` (`staged_site` gives one) from the data
+    files, copied into `site_dir/data` when they live elsewhere. From `study_dir`, when
+    given, the researchers' targets.csv and scripts.csv are published beside them
+    (study.toml is not: it names the probe accounts). `workers`: processes drawing the
+    company and country pages (default: one per CPU). Raises StudyError when a data file is
+    missing.
+    """
     data_dir = site_dir / "data"
-    _gather(data, data_dir)
+    _gather(_sources(data), data_dir)
     extra = _design_files(study_dir, data_dir)
     view = View(load(data_dir), extra)
-    for folder, pattern in GENERATED:
-        for old in (site_dir / folder).glob(pattern):
-            old.unlink()
     for folder in ("companies", "countries", "charts", "static"):
         (site_dir / folder).mkdir(exist_ok=True)
     css = files("reports").joinpath("static", "style.css").read_bytes()
-    (site_dir / "static" / "style.css").write_bytes(css)
+    _write(site_dir / "static" / "style.css", css)
     total = 2 + len(view.countries) + len(view.brands)
     _write_all(_jobs(view, data_dir), total, site_dir, workers)
-    return site_dir / "index.html"
 
 
 def _jobs(view: View, data_dir: Path) -> Iterator[Job]:
@@ -129,8 +146,13 @@ def write_pages(jobs: list[Job], site_dir: Path) -> None:
     painter = Painter()
     for path, page, charts in jobs:
         for spec in charts:
-            (site_dir / spec.path).write_bytes(painter.svg(spec))
-        (site_dir / path).write_text(render_page(page), encoding="utf-8", newline="\n")
+            _write(site_dir / spec.path, painter.svg(spec))
+        _write(site_dir / path, render_page(page).encode("utf-8"))
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write one file of the site (the seam the tests fill the disk at)."""
+    path.write_bytes(data)
 
 
 def _write_all(jobs: Iterator[Job], total: int, site_dir: Path, workers: int | None) -> None:
@@ -146,8 +168,11 @@ def _write_all(jobs: Iterator[Job], total: int, site_dir: Path, workers: int | N
             done.result()
 
 
-def _gather(data: Path | Sequence[Path], data_dir: Path) -> None:
-    sources = [data / name for name in REQUIRED] if isinstance(data, Path) else list(data)
+def _sources(data: Path | Sequence[Path]) -> list[Path]:
+    return [data / name for name in REQUIRED] if isinstance(data, Path) else list(data)
+
+
+def _gather(sources: list[Path], data_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     for src in sources:
         dest = data_dir / src.name
@@ -170,12 +195,48 @@ def _design_files(study_dir: Path | None, data_dir: Path) -> tuple[str, ...]:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves the site's files with headers that keep pages from loading anything else."""
+    """Serves the site's regular files, with headers that keep pages from loading anything
+    else: nothing reached through a symbolic link, and no folder listings (404 for both)."""
+
+    def translate_path(self, path: str) -> str:
+        found = super().translate_path(path)
+        return found if _inside(Path(self.directory), Path(found)) else ""  # "": 404
+
+    def list_directory(self, path: str | os.PathLike[str]) -> None:
+        self.send_error(http.HTTPStatus.NOT_FOUND, "File not found")
 
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """Whether `path` under `root` is a regular file, or a folder with a regular index.html,
+    reached without following a symbolic link."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return False
+    kind = "dir"
+    for part in parts:
+        root = root / part
+        kind = _kind(root)
+        if kind not in ("dir", "file"):
+            return False
+    if kind == "dir":
+        return _kind(root / "index.html") == "file"
+    return kind == "file"
+
+
+def _kind(path: Path) -> str:
+    """'dir', 'file' (regular), 'other' (a link, a device...) or 'none', never following a
+    symbolic link."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return "none"
+    return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "other"
 
 
 def make_server(
@@ -186,7 +247,7 @@ def make_server(
         raise StudyError(
             f"{site_dir}: no index.html here; write the site first with replybench report"
         )
-    handler = functools.partial(_Handler, directory=str(site_dir))
+    handler = functools.partial(_Handler, directory=str(site_dir.resolve()))
     try:
         return http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as e:

@@ -13,12 +13,17 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 # What SQLite keeps beside a database built in a temporary file (its rollback journal or WAL).
 _SIDECARS = ("-journal", "-wal", "-shm")
+# A temporary is created with the mode an ordinary `open(path, "w")` would give it (0o666 less
+# the umask): exports and sites are meant to be shared, and the researcher's umask says how
+# widely. `tempfile.mkstemp` would make every output 0o600.
+_MODE = 0o666
+_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -37,15 +42,25 @@ def temporary_beside(path: Path) -> Iterator[Path]:
     Temporaries of `path` that no process holds (a writer killed mid-way) are removed first."""
     with _folder_locked(path.parent):
         _sweep(path)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = _create_beside(path)
         fcntl.flock(fd, fcntl.LOCK_EX)
-    tmp = Path(name)
     try:
         yield tmp
     finally:
-        for leftover in (tmp, *(Path(name + s) for s in _SIDECARS)):
+        for leftover in (tmp, *(Path(f"{tmp}{s}") for s in _SIDECARS)):
             leftover.unlink(missing_ok=True)
         os.close(fd)  # releases the lock
+
+
+def _create_beside(path: Path) -> tuple[int, Path]:
+    """A new, empty temporary of `path` (its descriptor and path), never an existing file or
+    a symbolic link."""
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, _FLAGS, _MODE), tmp
+        except FileExistsError:
+            continue
 
 
 def remove_stale_temporaries(path: Path) -> None:

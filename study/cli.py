@@ -384,10 +384,16 @@ def report(
     ] = None,
     replicates: Replicates = 1000,
     seed: Seed = 2026,
+    force: Annotated[
+        bool,
+        typer.Option(help="Replace --out even if it holds files replybench did not write."),
+    ] = False,
 ) -> None:
     """Write the published scorecards: a static site with a page per company and country,
-    the method, and the data (works from file:// and any web server)."""
-    index = _write_site(study_dir, out, as_of, replicates=_replicates(replicates), seed=seed)
+    the method, and the data (works from file:// and any web server). The site is built
+    beside --out and replaces it only when complete."""
+    n = _replicates(replicates)
+    index = _write_site(study_dir, out, as_of, replicates=n, seed=seed, force=force)
     print(f"wrote {index}")
 
 
@@ -415,15 +421,24 @@ def _replicates(n: int) -> int:
 
 
 def _write_site(
-    study_dir: Path, out: Path, as_of: str | None, *, replicates: int = 1000, seed: int = 2026
+    study_dir: Path,
+    out: Path,
+    as_of: str | None,
+    *,
+    replicates: int = 1000,
+    seed: int = 2026,
+    force: bool = False,
 ) -> Path:
     from analysis import parse_as_of
     from analysis.publish import publish_data
-    from reports.render import render_site
+    from reports.render import write_site
+    from reports.site_folder import staged_site
 
     at = parse_as_of(as_of) if as_of else None
-    paths = publish_data(study_dir, out / "data", at, replicates=replicates, seed=seed)
-    return render_site(paths, out, study_dir)
+    with staged_site(out, force=force, keep=[study_dir]) as stage:
+        paths = publish_data(study_dir, stage / "data", at, replicates=replicates, seed=seed)
+        write_site(paths, stage, study_dir)
+    return out / "index.html"
 
 
 @app.command(

@@ -14,6 +14,7 @@ import csv
 import difflib
 import io
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,9 @@ Rows = list[tuple[int, dict[str, str]]]
 # reasons are added to the problems).
 HeaderCheck = Callable[[int, list[str]], bool]
 
+# The embeddings, overrides and isolates of Unicode's bidirectional algorithm (UAX #9): shown
+# as nothing, they reorder the text around them ("Trojan Source", CVE-2021-42574).
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 REPLY_KINDS = ("public_reply", "direct_message", "redirect", "auto_ack")
 EXAMPLE_TIME = "2026-03-02T14:05:00+01:00"
 
@@ -176,6 +180,25 @@ def check_required(
         fix = f"rename '{meant}' to '{column}'" if meant else "add it"
         out.append(Problem(name, line, f"has no column '{column}'; {fix} ({shape})"))
     return not missing
+
+
+def name_problem(column: str, value: str, limit: int) -> str | None:
+    """Why `value` cannot be shown as a name (a direction control, a control character, more
+    than `limit` characters), as a phrase with the fix; None if it can."""
+    if found := BIDI_CONTROLS.search(value):
+        return (
+            f"{column} holds a hidden direction control (U+{ord(found[0]):04X}) that reorders "
+            "the text shown around it; delete it (retype the value if you cannot see it)"
+        )
+    control = next((c for c in value if unicodedata.category(c) == "Cc"), None)
+    if control is not None:
+        return (
+            f"{column} holds a control character (U+{ord(control):04X}); write it as plain "
+            "text on one line"
+        )
+    if len(value) > limit:
+        return f"{column} is {len(value):,} characters long; shorten it to at most {limit}"
+    return None
 
 
 def parse_time(name: str, value: str, bad: list[str]) -> datetime | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from study.countries import COUNTRIES, is_language, suggest_country, suggest_language
-from study.csvrows import suggest
+from study.csvrows import name_problem, suggest
 from study.errors import Problem, StudyProblems
 from study.load_channels import (
     CHANNEL_KINDS,
@@ -116,7 +116,8 @@ _TABLES = ("study", "ethics", "slots", "channels", "countries", "alerts")
 def _show(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
-    return repr(value) if isinstance(value, str | list) else str(value)
+    text = repr(value) if isinstance(value, str | list) else str(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text):,} characters)"
 
 
 @cache
@@ -143,6 +144,17 @@ class _TomlCheck:
 
     def problem(self, path: tuple[str, ...], message: str) -> None:
         self.out.add(TOML_FILE, self.where.line(*path), message)
+
+    def names(self, table: dict[str, Any], path: tuple[str, ...], limit: int = 100) -> bool:
+        """Whether the names in `table` (name, local_name) can be shown; each that cannot
+        (a direction control, a control character, too long) is reported."""
+        good = True
+        for key in ("name", "local_name"):
+            value = table.get(key)
+            if isinstance(value, str) and (why := name_problem(key, value, limit)):
+                good = False
+                self.problem(path + (key,), why)
+        return good
 
     def table(self, parent: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
         name = "[" + ".".join(path) + "]"
@@ -245,6 +257,7 @@ class _TomlCheck:
             fix = f"did you mean '{hint}'?" if hint else "see ISO 3166-1 alpha-2, e.g. 'DE'"
             self.problem(path, f"country '{code}' is not an ISO 3166-1 alpha-2 code; {fix}")
         good = self.keys(table, path, _COUNTRY) is not None and good
+        good = self.names(table, path) and good
         zone = table.get("timezone", "")
         if is_text(zone) and zone not in _time_zones():
             good = False
@@ -297,6 +310,8 @@ def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | No
             check.unknown((key,), list(_TABLES), "put it under [study]" if key in _STUDY else None)
     study = check.table(data, ("study",))
     settings = check.keys(study, ("study",), _STUDY) if study is not None else None
+    if study is not None and not check.names(study, ("study",), 200):
+        settings = None
     if settings is not None and settings["start"] > settings["end"]:
         check.problem(
             ("study", "start"),

@@ -18,6 +18,7 @@ from typing import Any
 from study.load_tables import DOMAIN, EMAIL_ADDRESS
 from study.model import ChannelSettings
 from study.plan_text import CHANNEL_KINDS
+from study.redact import looks_like_token
 
 __all__ = [
     "CHANNEL_KINDS",
@@ -63,9 +64,12 @@ def is_date(v: object) -> bool:
 
 
 def is_loopback_host(host: str) -> bool:
-    """Whether `host` is this machine: `localhost` or a loopback address (127.0.0.0/8, ::1)."""
+    """Whether `host` is this machine: `localhost` itself or a literal loopback address
+    (127.0.0.0/8, ::1). Other names, `*.localhost` among them, may go to DNS whatever RFC 6761
+    asks of resolvers, so they count as remote: the --live guard never trusts a name it has
+    not resolved itself."""
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -192,6 +196,17 @@ CREDENTIAL_KEYS = {
 
 def channel_problems(name: str, values: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(key, message) for what a table whose every key is of its type still gets wrong."""
+    key = CREDENTIAL_KEYS.get(name, "")
+    if looks_like_token(str(values.get(key, ""))):
+        # Shaped like the credential itself, not a variable's name: never shown, not even
+        # in the messages of `run` and `accounts` that name the variable.
+        rule = CHANNEL_RULES[name][key]
+        yield (
+            key,
+            f"{key} looks like a credential itself (not shown), not the name of an environment "
+            f"variable; export it in a variable and write the variable's name here "
+            f"({rule.fix}); revoke the credential if the folder has been shared",
+        )
     for proto in ("smtp", "imap"):
         host = values.get(f"{proto}_host")
         if values.get(f"{proto}_security") == "plain" and not is_loopback_host(str(host)):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from study.countries import COUNTRIES, is_language, suggest_country, suggest_language
-from study.csvrows import read_sheet, suggest, suggest_column
+from study.csvrows import name_problem, read_sheet, suggest, suggest_column
 from study.errors import Problem
 from study.lint import lint_text, longest
 from study.model import Scope, Script, Target
@@ -31,6 +31,8 @@ _MASTODON_USER = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"
 _MASTODON_HANDLE = re.compile(rf"{_MASTODON_USER}@{DOMAIN.pattern}")
 _PROFILE_URL = re.compile(rf"https?://({DOMAIN.pattern})/@({_MASTODON_USER})/?")
 EMAIL_ADDRESS = re.compile(rf"[^\s@]+@{DOMAIN.pattern}")
+# The longest value each column of targets.csv may hold (a handle: an e-mail address's 254).
+TARGET_LIMITS = {"brand": 64, "brand_name": 100, "sector": 100, "handle": 254}
 
 
 class Problems:
@@ -175,6 +177,11 @@ def read_targets(
         brand, country, channel, handle = (
             row[k] for k in ("brand", "country", "channel", "handle")
         )
+        unshowable = [p for c, n in TARGET_LIMITS.items() if (p := name_problem(c, row[c], n))]
+        for problem in unshowable:
+            bad(problem)
+        if unshowable:
+            continue  # the other checks would quote the value
         if not _BRAND.fullmatch(brand):
             fix = re.sub(r"[^a-z0-9_-]+", "-", brand.lower()).strip("-") or "kaito"
             bad(f"brand '{brand}' is not lower-case letters, digits, '-', '_'; use e.g. '{fix}'")

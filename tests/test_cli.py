@@ -231,3 +231,47 @@ def test_a_bad_import_names_the_csv_as_given(tmp_path: Path) -> None:
     assert code == 1
     assert err.startswith(f"{csv}:2: ")
     assert not (tmp_path / "s").exists()
+
+
+# Shaped like a Mastodon token with no '-': letters, digits and '_' pass as a variable's name.
+PASTED_TOKEN = "Xq3vTb9KmZ2rWc7Yh4NpLs8Dg_Fj5Ua1Ee6Ri0Oo2Kx"
+
+
+@pytest.mark.parametrize(
+    "command", [("validate",), ("run", "--live"), ("accounts", "--live")], ids=" ".join
+)
+def test_a_token_pasted_for_its_variable_is_refused_and_never_shown(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    d = tmp_path / "s"
+    assert invoke("init", str(d))[0] == 0
+    toml = d / "study.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace('"REPLYBENCH_X_TOKEN"', f'"{PASTED_TOKEN}"'), encoding="utf-8")
+    code, out, err = invoke(command[0], str(d), *command[1:], env={PASTED_TOKEN: "x"})
+    assert code == 1
+    assert "token_env looks like a credential itself (not shown)" in err
+    for form in (PASTED_TOKEN, PASTED_TOKEN.lower(), PASTED_TOKEN[5:25]):
+        assert form not in out + err
+
+
+def test_report_replaces_its_own_site_but_not_a_folder_of_other_files(tmp_path: Path) -> None:
+    rows = [f"{b},DE,x,2026-03-0{d}T09:00:00Z,2026-03-0{d}T11:00:00Z" for b in ("kaito", "brenner")
+            for d in range(1, 4)]  # fmt: skip
+    csv = tmp_path / "hand.csv"
+    csv.write_text("brand,country,channel,sent_at,replied_at\n" + "\n".join(rows) + "\n")
+    assert invoke("import", str(tmp_path / "s"), str(csv), "--window-hours", "72")[0] == 0
+    site = tmp_path / "site"
+    report = ("report", str(tmp_path / "s"), "--out", str(site), "--replicates", "100")
+    for _ in range(2):  # a second report replaces the first one's site
+        code, out, _ = invoke(*report)
+        assert code == 0 and out == f"wrote {site / 'index.html'}\n"
+    (site / "notes.txt").write_text("mine")
+    code, _, err = invoke(*report)
+    assert code == 1 and err == (
+        f"Error: {site} holds 1 file(s) replybench did not write (notes.txt); choose a new or "
+        "empty folder for --out, or add --force to replace the folder and everything in it\n"
+    )
+    assert (site / "notes.txt").read_text() == "mine" and (site / "index.html").is_file()
+    assert invoke(*report, "--force")[0] == 0 and not (site / "notes.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hand.csv", "s", "site"]

@@ -256,6 +256,28 @@ def test_a_bad_api_base_option_is_one_line(base: Study) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "api_base",
+    ["http://evil.localhost:9", "http://localhost.:9", "http://127.0.0.1.nip.io:9",
+     "http://[::ffff:7f00:1]:9", "http://2130706433:9"],
+)  # fmt: skip
+def test_only_localhost_and_literal_loopback_addresses_count_as_this_machine(
+    api_base: str, base: Study
+) -> None:
+    # A name other than `localhost` may go to DNS, which can answer with any address.
+    message = refusal(study_on(base, X), env=ALL_SECRETS, api_base=api_base)
+    assert message.startswith(f"refusing to send to {api_base} without --live")
+    for here in ("http://localhost:9", "http://127.0.0.2:9", "http://[::1]:9"):
+        assert check_channels(study_on(base, X), env={}, api_base=here, live=False)
+
+
+def test_a_plain_text_mail_server_must_be_on_this_machine_by_address() -> None:
+    from study.load_channels import channel_problems
+
+    values = {"smtp_host": "mail.localhost", "smtp_security": "plain"}
+    assert [key for key, _ in channel_problems("email", values)] == ["smtp_security"]
+
+
 # --- what is built ------------------------------------------------------------------------
 
 

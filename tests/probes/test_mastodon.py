@@ -3,11 +3,13 @@ halcy/Mastodon.py's cassettes) and small stateful fakes on a manual clock."""
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -421,6 +423,23 @@ async def test_an_error_body_echoing_the_token_is_redacted(clock: ManualClock) -
         with pytest.raises(AuthError) as e:
             await channel(client, clock).me()
     assert SECRET_TOKEN not in str(e.value) and "[redacted]" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [SECRET_TOKEN.lower(), SECRET_TOKEN.upper(),
+     base64.b64encode(f"Bearer {SECRET_TOKEN}".encode()).decode(),
+     base64.urlsafe_b64encode(SECRET_TOKEN.encode()).decode().rstrip("="),
+     quote(f"token={SECRET_TOKEN}", safe="").lower()],
+    ids=["lower", "upper", "base64-of-header", "base64-urlsafe-unpadded", "percent-encoded"],
+)  # fmt: skip
+async def test_a_token_echoed_in_another_form_is_redacted(clock: ManualClock, echo: str) -> None:
+    fake = Fake(clock, {VERIFY_PATH: [httpx.Response(403, json={"error": f"bad: {echo}"})]})
+    async with client_for(fake, BASE) as client:
+        with pytest.raises(AuthError) as e:
+            await channel(client, clock).me()
+    message = str(e.value)
+    assert message.endswith("[redacted])") and SECRET_TOKEN.lower() not in message.lower()
 
 
 # -- text ---------------------------------------------------------------------------------

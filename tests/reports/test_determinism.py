@@ -40,21 +40,6 @@ def test_publishing_twice_gives_the_same_data(example_site: Site, tmp_path: Path
         assert mine.read_bytes() == theirs.read_bytes(), mine.name
 
 
-def test_a_new_render_replaces_pages_of_brands_no_longer_there(
-    example_site: Site, tmp_path: Path
-) -> None:
-    site = tmp_path / "site"
-    render_site(example_site.data, site)
-    (site / "companies" / "gone.html").write_text("old", encoding="utf-8")
-    (site / "charts" / "company-gone-km.svg").write_text("old", encoding="utf-8")
-    (site / "notes.txt").write_text("mine", encoding="utf-8")
-    render_site(example_site.data, site)
-    assert not (site / "companies" / "gone.html").exists()
-    assert not (site / "charts" / "company-gone-km.svg").exists()
-    assert (site / "notes.txt").read_text(encoding="utf-8") == "mine"
-    assert not (site / "data" / "targets.csv").exists()  # no study folder given this time
-
-
 def test_the_site_carries_no_wall_clock_time(example_site: Site) -> None:
     for path in example_site.root.rglob("*.svg"):
         assert b"<dc:date>" not in path.read_bytes()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reports.site_folder import MANIFEST
 from tests.reports.conftest import Site
 from tests.reports.studies import HOSTILE
 
@@ -73,7 +74,7 @@ def test_file_names_stay_inside_the_site(hostile_site: Site) -> None:
     root = hostile_site.root.resolve()
     for path in root.rglob("*"):
         assert path.resolve().is_relative_to(root)
-        assert re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", path.name), path
+        assert re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", path.name) or path.name == MANIFEST, path
     names = sorted(p.name for p in (root / "companies").iterdir())
     assert len(names) == 5  # '../../etc/passwd', 'Kaito' and 'kaito' each get their own
     assert any(n.startswith("etc-passwd-") for n in names)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,3 +49,45 @@ def test_a_port_in_use_is_an_error_that_names_it(example_site: Site) -> None:
             make_server(example_site.root, port)
     finally:
         server.server_close()
+
+
+@contextmanager
+def serving(site: Path) -> Iterator[str]:
+    server = make_server(site, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url) as r:
+            return int(r.status)
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_only_regular_files_under_the_site_are_served(tmp_path: Path) -> None:
+    site, outside = tmp_path / "site", tmp_path / "outside"
+    (site / "data").mkdir(parents=True)
+    (site / "companies").mkdir()
+    outside.mkdir()
+    (outside / "passwd").write_text("root:x:0:0\n", encoding="utf-8")
+    (site / "index.html").write_text("<p>scores</p>", encoding="utf-8")
+    (site / "data" / "metrics.json").write_text("{}", encoding="utf-8")
+    (site / "data" / "etclink").symlink_to(outside)  # a folder outside, by a link
+    (site / "data" / "linked.json").symlink_to(outside / "passwd")  # a file, by a link
+    (site / "about").symlink_to(site / "data")  # even a link to a folder inside
+    with serving(site) as base:
+        assert status(base) == status(base + "data/metrics.json") == 200
+        assert status(base + "data/etclink/passwd") == 404
+        assert status(base + "data/linked.json") == 404
+        assert status(base + "about/metrics.json") == 404
+        assert status(base + "data/") == 404  # no folder listings
+        assert status(base + "companies/") == 404
+        assert status(base + "data/%2e%2e/%2e%2e/outside/passwd") == 404

@@ -78,3 +78,19 @@ def test_a_temporary_still_being_written_is_left_alone(tmp_path: Path) -> None:
         assert busy.exists()
         assert not stale.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "journal.sqlite"]
+
+
+@pytest.mark.parametrize(
+    ("umask", "mode"),
+    [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)],
+    ids=["umask-022", "umask-077", "umask-002"],
+)
+def test_a_written_file_gets_the_mode_the_umask_gives(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    before = os.umask(umask)
+    try:
+        write_atomic(tmp_path / "export.csv", b"brand\n")
+    finally:
+        os.umask(before)
+    assert (tmp_path / "export.csv").stat().st_mode & 0o777 == mode

@@ -567,10 +567,54 @@ def test_line_numbers_are_physical_lines(folder: StudyFolder) -> None:
     assert (
         problems[-1] == "targets.csv:10: handle '@Kite' starts with '@'; write it without: 'Kite'"
     )
-    assert problems[0] == (
-        "targets.csv:4: brand 'northwind' is named 'Northwind Airways' here but "
-        "'Northwind\nAirways' on line 2; use one brand_name on every row of a brand"
+    assert problems[0] == (  # a name over two lines would break every one-line message
+        "targets.csv:2: brand_name holds a control character (U+000A); write it as plain text "
+        "on one line"
     )
+
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "Kaito\u202eevil" shows as "Kaitolive"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ("Northwind Airways,airline", f"Northwind{RLO}syawriA,airline",
+         "brand_name holds a hidden direction control (U+202E) that reorders the text shown "
+         "around it; delete it (retype the value if you cannot see it)"),
+        ("Northwind Airways,airline", f"{'N' * 10_000},airline",
+         "brand_name is 10,000 characters long; shorten it to at most 100"),
+        ("Northwind Airways,airline", f"Northwind Airways,air{chr(0x2067)}line",
+         "sector holds a hidden direction control (U+2067) that reorders the text shown around "
+         "it; delete it (retype the value if you cannot see it)"),
+    ],
+)  # fmt: skip
+def test_a_name_that_cannot_be_shown_as_it_is(
+    folder: StudyFolder, old: str, new: str, problem: str
+) -> None:
+    text = folder.text("targets.csv")
+    lines = [n for n, row in enumerate(text.splitlines(), 1) if old in row]
+    folder.write("targets.csv", text.replace(old, new))
+    assert folder.problems() == [f"targets.csv:{n}: {problem}" for n in lines]
+
+
+def test_names_in_study_toml_cannot_carry_direction_controls_or_run_long(
+    folder: StudyFolder,
+) -> None:
+    folder.edit("study.toml", 'name = "Germany"', f'name = "Germany{RLO}"')
+    folder.edit("study.toml", 'name = "My replybench study"', f'name = "{"x" * 201}"')
+    assert folder.problems() == [
+        "study.toml:5: name is 201 characters long; shorten it to at most 200",
+        f"study.toml:{folder.line_of('study.toml', RLO)}: name holds a hidden direction control "
+        "(U+202E) that reorders the text shown around it; delete it (retype the value if you "
+        "cannot see it)",
+    ]
+
+
+def test_a_long_value_is_shown_cut_short(folder: StudyFolder) -> None:
+    folder.edit("study.toml", "seed = 20260302", f'seed = "{"9" * 5000}"')
+    [problem] = folder.problems()
+    assert "... (5,002 characters)" in problem and len(problem) < 200
 
 
 def test_a_brand_name_that_differs_between_rows(folder: StudyFolder) -> None:

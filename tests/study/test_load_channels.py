@@ -419,8 +419,7 @@ def test_plain_is_fine_on_this_machine(every: StudyFolder) -> None:
         (
             "email,support@northwind.example",
             'email,"support@northwind.example\nsales@northwind.example"',
-            "handle 'support@northwind.example\nsales@northwind.example' is not an e-mail "
-            "address; write the brand's support address, e.g. support@brand.example",
+            "handle holds a control character (U+000A); write it as plain text on one line",
         ),
         (
             "email,support@northwind.example",
