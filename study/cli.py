@@ -235,7 +235,10 @@ def status(
     running = f"running (pid {s.running_pid})" if s.running_pid else "not running"
     print(f"{s.study}: {running}")
     print("probes: " + ", ".join(f"{k} {v}" for k, v in s.states.items()) + f" (of {s.probes})")
-    print(f"answered: {s.answered}; replies seen: {s.replies} ({s.unmatched_replies} unmatched)")
+    print(
+        f"answered: {s.answered}; replies seen: {s.replies} ({s.unmatched_replies} unmatched, "
+        f"{s.ambiguous_dms} of them DMs that fit several probes)"
+    )
     print(
         f"send attempts: {s.attempts}; awaiting reconciliation: {s.unknown_outcomes}; "
         f"reconciled: {s.reconciled}"
