@@ -11,12 +11,12 @@ is tied to a probe only by what ties it (docs/channels.md, "Which probe a DM ans
 3. the probes it may answer are those whose window is open when it was written, and those
    that asked the writer to move to DMs (a redirect) and have had no DM from it since; with
    none of these, the brand's recent probes;
-4. among them, the probe that asked to move to DMs, when one did;
-5. the language of the text, when it is clearly one of the languages of the brand's recent
+4. the language of the text, when it is clearly one of the languages of the brand's recent
    probes: only a probe in that language fits (a text in the language of a closed probe
-   alone may be a late answer to that one). It must agree with the redirect.
+   alone may be a late answer to that one, so none does);
+5. of the probes that still fit, the one that asked to move to DMs, when one did.
 
-Where these leave other than exactly one probe (several, or none because they disagree),
+Where these leave other than exactly one probe (several, or none),
 the message is left unmatched and counted as ambiguous, as e-mail leaves mail it cannot tie:
 better no match than a guess. Matches are kept for closed probes too: the analysis, not the
 runner, decides that a reply after the window does not count.
@@ -143,21 +143,16 @@ class Matcher:
             return NO_MATCH
         own = [s for s in earlier if s.handle == author]
         pool = own or earlier  # a global account may also answer a brand's local probe
-        waiting = [s for s in pool if author in self._asked.get(s.probe_id, ())]
-        candidates = _unique([s for s in pool if s.closes_at > at] + waiting) or pool
-        fits = waiting or candidates
+        waiting = {s.probe_id for s in pool if author in self._asked.get(s.probe_id, ())}
+        candidates = [s for s in pool if s.closes_at > at or s.probe_id in waiting] or pool
         # Among the languages of every probe it might answer, closed ones included: a
         # message in the language of a closed probe only may be a late answer to it.
         language = language_of(reply.text, {s.language for s in pool if s.language})
+        fits = candidates
         if language is not None:
-            fits = [s for s in fits if s.language == language]  # none: the ties disagree
+            fits = [s for s in fits if s.language == language]
+        if len(fits) > 1:
+            fits = [s for s in fits if s.probe_id in waiting] or fits
         if len(fits) == 1:
             return Match(fits[0].probe_id)
         return Match(None, tuple(s.probe_id for s in (fits or candidates)))
-
-
-def _unique(sent: list[_Sent]) -> list[_Sent]:
-    seen: dict[str, _Sent] = {}
-    for s in sent:
-        seen.setdefault(s.probe_id, s)
-    return sorted(seen.values())
