@@ -26,95 +26,14 @@ from probes.status import read_status
 from study.load import load_study
 from study.paths import journal_path, ledger_path
 from study.plan import make_plan
+from study.plan_windows import overlapping_windows
 from study.timeutil import parse_iso
 from tests.e2e.ledger_truth import first_answers, journal_answers, ledger_answers
 from tests.e2e.multichannel import SharedClock, last_observation, serve_on
+from tests.e2e.studies import global_accounts_study
 
 pytestmark = pytest.mark.anyio
 CONFIG = RunnerConfig(poll_min_s=300, poll_max_s=3600, reconcile_after_real_s=0)
-BRANDS = ("acorn", "birch", "cedar", "dune", "ember", "fjord")
-COUNTRIES = {  # code: (name, zone, language)
-    "DE": ("Germany", "Europe/Berlin", "de"),
-    "JP": ("Japan", "Asia/Tokyo", "ja"),
-    "US": ("United States", "America/New_York", "en"),
-}
-SCRIPTS = """script,category,language,text
-delivery,order status,en,"{handle} Hi, I ordered online a week ago and have heard nothing since. Where is my order?"
-delivery,order status,de,"{handle} Hallo, ich habe vor einer Woche online bestellt und seitdem nichts gehört. Wo ist meine Bestellung?"
-delivery,order status,ja,"{handle} こんにちは。一週間前にオンラインで注文しましたが、その後連絡がありません。注文はどうなっていますか？"
-account,account help,en,"{handle} Hi, I can't log in to my account and the reset e-mail never arrives. What can I do?"
-account,account help,de,"{handle} Hallo, ich komme nicht in mein Konto und die E-Mail zum Zurücksetzen kommt nie an. Was kann ich tun?"
-account,account help,ja,"{handle} こんにちは。アカウントにログインできず、リセットのメールも届きません。どうすればよいですか？"
-"""  # noqa: E501
-# Redirects followed by a DM hours later, and answers by DM alone: every DM of a global
-# account arrives while its other countries' probes are open.
-BOTS = """[defaults]
-answer_rate = 0.9
-median_minutes = 240
-sigma = 0.8
-days = "all"
-opens = "00:00"
-closes = "24:00"
-auto_ack_share = 0.1
-redirect_share = 0.5
-redirect_dm_rate = 1.0
-dm_followup_minutes = 900
-dm_share = 0.3
-
-[simulator]
-stranger_rate = 0.1
-"""
-
-
-def global_accounts_study(path: Path) -> Path:
-    """Six brands, each with one global account per channel, asked from DE, JP and US in
-    one week (two rounds: two scripts), business hours, 72-hour windows."""
-    path.mkdir(parents=True)
-    countries = "".join(
-        f'[countries.{code}]\nname = "{name}"\ntimezone = "{zone}"\nlanguage = "{lang}"\n\n'
-        for code, (name, zone, lang) in COUNTRIES.items()
-    )
-    (path / "study.toml").write_text(
-        f"""[study]
-name = "Global accounts answering by DM (test)"
-seed = 424242
-window_hours = 72
-start = 2026-03-02
-end = 2026-03-13
-probes_per_target = 2
-min_spacing_hours = 1
-
-[ethics]
-max_probes_per_account = 6
-max_probes_per_account_per_day = 4
-
-[slots.business]
-days = ["mon", "tue", "wed", "thu", "fri"]
-start = "09:00"
-end = "17:00"
-
-[channels.x]
-api_base = "https://api.x.com"
-account = "replybenchprobe"
-token_env = "REPLYBENCH_X_TOKEN"
-
-[channels.mastodon]
-api_base = "https://mastodon.social"
-account = "replybench"
-token_env = "REPLYBENCH_MASTODON_TOKEN"
-
-{countries}""",
-        encoding="utf-8",
-    )
-    rows = ["brand,brand_name,sector,country,channel,handle,scope"]
-    for b in BRANDS:
-        for c in COUNTRIES:
-            rows.append(f"{b},{b.capitalize()} Co,retail,{c},x,{b.capitalize()},global")
-            rows.append(f"{b},{b.capitalize()} Co,retail,{c},mastodon,{b}@social.{b}.test,global")
-    (path / "targets.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    (path / "scripts.csv").write_text(SCRIPTS, encoding="utf-8")
-    (path / "simulator.toml").write_text(BOTS, encoding="utf-8")
-    return path
 
 
 def read_journal(d: Path) -> sqlite3.Connection:
@@ -124,29 +43,42 @@ def read_journal(d: Path) -> sqlite3.Connection:
 
 
 def dms_with_another_probe_open(d: Path, con: sqlite3.Connection) -> int:
-    """Brand DMs (ledger) written while another probe to the same account was open: the
-    DMs a matcher by time alone could give to the wrong probe."""
-    probes = con.execute("SELECT channel, handle, message_id, sent_at, closes_at FROM probes")
-    windows = [(r[0], r[1].lower(), r[2], parse_iso(r[3]), parse_iso(r[4])) for r in probes]
+    """Brand DMs (ledger) written inside their probe's window while another probe to the
+    same account was open too: the DMs a matcher by time alone could give to the wrong
+    probe."""
+    rows = con.execute("SELECT channel, handle, message_id, sent_at, closes_at FROM probes")
+    windows = {
+        (str(r[0]), str(r[2])): (str(r[1]).lower(), parse_iso(r[3]), parse_iso(r[4])) for r in rows
+    }
     n = 0
     for e in read_ledger(ledger_path(d)):
         if e.get("role") != "brand" or e.get("reply_kind") != "direct_message":
             continue
         channel, at = str(e.get("channel") or "x"), parse_iso(str(e["created_at"]))
-        author = str(e["author"]).lower()
-        if any(
-            ch == channel and h == author and mid != e["probe_post_id"] and sent <= at < closes
-            for ch, h, mid, sent, closes in windows
+        handle, sent, closes = windows[(channel, str(e["probe_post_id"]))]
+        if sent <= at < closes and any(
+            ch == channel and h == handle and mid != e["probe_post_id"] and s <= at < c
+            for (ch, mid), (h, s, c) in windows.items()
         ):
             n += 1
     return n
 
 
+@pytest.mark.parametrize(
+    ("window_hours", "separate"),
+    [(72, False), (36, True)],
+    ids=["windows-overlap", "separate-windows"],
+)
 async def test_every_dm_is_credited_to_the_probe_the_ledger_says_it_answers(
-    tmp_path: Path,
+    tmp_path: Path, window_hours: int, separate: bool
 ) -> None:
-    d = global_accounts_study(tmp_path / "global")
+    """With overlapping windows, the ties of docs/channels.md settle every DM; with
+    `separate_windows` (and a window short enough for the week) no DM has a rival probe."""
+    d = global_accounts_study(
+        tmp_path / "global", window_hours=window_hours, separate_windows=separate
+    )
     plan = make_plan(load_study(d))
+    assert bool(overlapping_windows(plan, window_hours)) is not separate
     clock = SharedClock(min(p.slot_start_at for p in plan) - timedelta(hours=1))
     sim = serve_on(d, clock)
     try:
@@ -157,8 +89,10 @@ async def test_every_dm_is_credited_to_the_probe_the_ledger_says_it_answers(
     con = read_journal(d)
     try:
         last_read = last_observation(con)
-        # The study exercises what it is about: DMs while other probes of the account are open.
-        assert dms_with_another_probe_open(d, con) >= 10
+        # The study exercises what it is about: DMs while other probes of the account are
+        # open, or none at all when the plan kept the account's windows apart.
+        rivals = dms_with_another_probe_open(d, con)
+        assert rivals == 0 if separate else rivals >= 10
         truth = ledger_answers(d, con, last_read)
         seen = journal_answers(con)
         wrong = {
