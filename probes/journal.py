@@ -24,7 +24,7 @@ from pathlib import Path
 
 from probes.channel import Cursor, Reply, Sent
 from study.errors import StudyError
-from study.journal_schema import SCHEMA_VERSION, create_schema
+from study.journal_schema import AMBIGUOUS_EVENT, SCHEMA_VERSION, create_schema
 from study.model import PlannedProbe, ProbeState, ReplyKind, Scope
 from study.paths import existing_journal, journal_path
 from study.plan import plan_json
@@ -39,8 +39,7 @@ ABSENT = "absent"  # an unknown outcome, looked up and not posted: may be retrie
 FAILED = "failed"  # certainly not applied (429, connect error): may be retried
 REJECTED = "rejected"  # refused for good
 
-# Event kind: a private message left unmatched because several probes fit (probes.matching).
-AMBIGUOUS = "ambiguous"
+AMBIGUOUS = AMBIGUOUS_EVENT  # a private message left unmatched: several probes fit it
 
 
 def plan_digest(plan: list[PlannedProbe]) -> str:

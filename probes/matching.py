@@ -4,7 +4,7 @@ A public reply names the post it answers (`in_reply_to`) and its thread (`conver
 either one that is a probe's post, or a reply already tied to a probe, decides. A private
 message (a DM, or an automatic acknowledgement sent privately) usually names nothing, and a
 brand's one global account may have several probes open at once, from several countries. It
-is tied to a probe only by what ties it (docs/channels.md, "Which probe a DM answers"):
+is tied to a probe only by what ties it (docs/channels.md, "Which probe a reply answers"):
 
 1. the conversation it continues (as for public replies);
 2. the account that wrote: a brand's local account answers the probes sent to it;
