@@ -35,9 +35,10 @@ def analyze(
 ) -> dict[str, Any]:
     """The study's counts, every group's statistics and the brand comparisons.
 
-    Shape: {"study": {name, window_hours, as_of, probes, planned, sent, missed, failed, caught_up,
-    first_sent_at, last_sent_at}, "groups": {grouping: [{key columns..., metrics...}]},
-    "comparisons": {pairwise, ranks, tiers, rank_metric, bootstrap_replicates, seed}}.
+    Shape: {"study": {name, window_hours, as_of, probes, planned, sent, missed, failed,
+    caught_up, ambiguous_dms, first_sent_at, last_sent_at}, "groups": {grouping: [{key
+    columns..., metrics...}]}, "comparisons": {pairwise, ranks, tiers, rank_metric,
+    bootstrap_replicates, seed}}.
     Raises StudyError for a missing or unreadable journal and for a bad as-of time.
     """
     prepared = prepare(study_dir, as_of)
@@ -68,6 +69,7 @@ def analyze_prepared(
             "missed": counts.missed,
             "failed": counts.failed,
             "caught_up": info.caught_up,
+            "ambiguous_dms": info.ambiguous_dms,
             "first_sent_at": None if counts.first_sent_at is None else iso(counts.first_sent_at),
             "last_sent_at": None if counts.last_sent_at is None else iso(counts.last_sent_at),
         },

@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from analysis.journal_tables import open_journal
 from study.errors import StudyError
+from study.journal_schema import AMBIGUOUS_EVENT
 from study.paths import journal_path
 from study.timeutil import iso, parse_iso, utc
 
@@ -68,6 +69,7 @@ class JournalInfo:
     # Probes the runner moved to a later occurrence of their slot, having been down in the
     # planned one (study.catch_up; `caught_up` events).
     caught_up: int = 0
+    ambiguous_dms: int = 0  # private messages left unmatched because several probes fit
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,9 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
             caught_up = src.execute(
                 "SELECT count(DISTINCT probe_id) FROM events WHERE kind = 'caught_up'"
             ).fetchone()[0]
+            ambiguous = src.execute(
+                "SELECT count(*) FROM events WHERE kind = ?", (AMBIGUOUS_EVENT,)
+            ).fetchone()[0]
         except sqlite3.DatabaseError as e:
             raise StudyError(
                 f"{path}: not a readable journal ({e}); restore it from a backup"
@@ -154,6 +159,7 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
         window_hours=_window_hours(path, meta.get("window_hours")),
         last_observation=_meta_time(path, meta.get("last_observation")),
         caught_up=int(caught_up),
+        ambiguous_dms=int(ambiguous),
     )
     con = duckdb.connect()
     con.register("probes", probes)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -24,8 +24,8 @@ from pathlib import Path
 
 from probes.channel import Cursor, Reply, Sent
 from study.errors import StudyError
-from study.journal_schema import SCHEMA_VERSION, create_schema
-from study.model import PlannedProbe, ProbeState, Scope
+from study.journal_schema import AMBIGUOUS_EVENT, SCHEMA_VERSION, create_schema
+from study.model import PlannedProbe, ProbeState, ReplyKind, Scope
 from study.paths import existing_journal, journal_path
 from study.plan import plan_json
 from study.timeutil import iso, parse_iso
@@ -38,6 +38,8 @@ RECONCILED = "reconciled"  # an unknown outcome, found posted on the platform
 ABSENT = "absent"  # an unknown outcome, looked up and not posted: may be retried
 FAILED = "failed"  # certainly not applied (429, connect error): may be retried
 REJECTED = "rejected"  # refused for good
+
+AMBIGUOUS = AMBIGUOUS_EVENT  # a private message left unmatched: several probes fit it
 
 
 def plan_digest(plan: list[PlannedProbe]) -> str:
@@ -492,9 +494,18 @@ class Journal:
         matched: list[tuple[Reply, str | None]],
         cursor: Cursor,
         polled_at: datetime,
+        *,
+        seen_at: datetime | None = None,
+        ambiguous: Mapping[str, Sequence[str]] | None = None,
     ) -> int:
-        """Store a poll's replies and the cursor after them in one transaction."""
+        """Store a poll's replies and the cursor after them in one transaction.
+
+        `polled_at` is when the read began (what it covers for sure: the cursor's and
+        last_observation's time); `seen_at`, when it returned (each reply's, else
+        `polled_at`). `ambiguous` names the private messages left unmatched because several
+        probes fit (reply id -> those probes): each new one is an `ambiguous` event."""
         new = 0
+        seen = iso(seen_at or polled_at)
         with self.tx() as con:
             for reply, probe_id in matched:
                 cur = con.execute(
@@ -512,10 +523,14 @@ class Journal:
                         reply.kind.value,
                         reply.in_reply_to,
                         reply.conversation_id,
-                        iso(polled_at),
+                        seen,
                     ),
                 )
                 new += cur.rowcount
+                fit = (ambiguous or {}).get(reply.reply_id)
+                if cur.rowcount and fit:
+                    detail = f"{channel} {reply.reply_id}: could answer {', '.join(fit)}"
+                    self._event(AMBIGUOUS, None, detail, seen)
             con.execute(
                 "INSERT INTO cursors(channel, cursor, polled_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(channel) DO UPDATE SET cursor = excluded.cursor, "
@@ -524,6 +539,29 @@ class Journal:
             )
             self.advance_last_observation(polled_at)
         return new
+
+    def replies(self) -> list[tuple[Reply, str | None]]:
+        """Every inbox item recorded, with its probe (if any), oldest first."""
+        rows = self.con.execute(
+            "SELECT * FROM replies ORDER BY created_at, seen_at, channel, reply_id"
+        ).fetchall()
+        return [
+            (
+                Reply(
+                    reply_id=r["reply_id"],
+                    channel=r["channel"],
+                    author=r["author"],
+                    author_id=r["author_id"],
+                    text=r["text"],
+                    created_at=parse_iso(r["created_at"]),
+                    kind=ReplyKind(r["kind"]),
+                    in_reply_to=r["in_reply_to"],
+                    conversation_id=r["conversation_id"],
+                ),
+                r["probe_id"],
+            )
+            for r in rows
+        ]
 
     def close_windows(self, channel: str, observed_until: datetime) -> int:
         """Close every sent probe whose window ended before the last completed poll."""

@@ -144,7 +144,7 @@ class Runner:
 
     def _load_matcher(self) -> None:
         rows = self.journal.con.execute(
-            "SELECT probe_id, brand, channel, handle, message_id, sent_at, closes_at "
+            "SELECT probe_id, brand, country, channel, handle, message_id, sent_at, closes_at "
             "FROM probes WHERE message_id IS NOT NULL"
         )
         for r in rows:
@@ -158,7 +158,11 @@ class Runner:
                 message_id=r["message_id"],
                 sent_at=parse_iso(r["sent_at"]),
                 closes_at=parse_iso(r["closes_at"]),
+                country=r["country"],
             )
+        for reply, probe_id in self.journal.replies():
+            if self._drives(reply.channel):
+                self.matcher.remember(reply, probe_id)
 
     def request_stop(self) -> None:
         self.stop_requested = True
@@ -302,6 +306,7 @@ class Runner:
             message_id=message_id,
             sent_at=sent_at,
             closes_at=sent_at + self.window,
+            country=probe.country,
         )
         # A new open probe: look at the inbox soon.
         self._interval[probe.channel] = self.config.poll_min_s
@@ -398,8 +403,16 @@ class Runner:
         except AuthError as e:
             raise StudyError(f"{name}: {e}; check the credentials and run again") from e
         self.health.reached(name, self.clock.now())
-        matched = [(r, self.matcher.match(r)) for r in replies]
-        new = self.journal.record_inbox(name, matched, cursor, started)
+        # Seen when the read returned, not when it began: at a simulator's speed, replies
+        # are written during the read, after `started` (which stays the safe bound of what
+        # the read covered, for closing windows).
+        seen = self.clock.now()
+        matches = [(r, self.matcher.match(r)) for r in replies]
+        matched = [(r, m.probe_id) for r, m in matches]
+        ambiguous = {r.reply_id: m.ambiguous for r, m in matches if m.ambiguous}
+        new = self.journal.record_inbox(
+            name, matched, cursor, started, seen_at=seen, ambiguous=ambiguous
+        )
         self._replies_seen += new
         closed = self.journal.close_windows(name, started)
         if new:

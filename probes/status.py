@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from probes.journal import open_readonly
+from probes.journal import AMBIGUOUS, open_readonly
 from probes.lock import running_pid
 from study.timeutil import parse_iso
 
@@ -22,6 +22,7 @@ class Status:
     answered: int  # probes with a response (public reply, DM or redirect) seen so far
     replies: int  # inbox items recorded, matched or not
     unmatched_replies: int
+    ambiguous_dms: int  # unmatched private messages that several probes fit (probes.matching)
     attempts: int
     unknown_outcomes: int  # sends now waiting to be reconciled
     reconciled: int  # sends whose outcome was learned by looking the post up
@@ -76,6 +77,11 @@ def read_status(study_dir: Path) -> Status:
             ),
             replies=one("SELECT count(*) FROM replies"),
             unmatched_replies=one("SELECT count(*) FROM replies WHERE probe_id IS NULL"),
+            ambiguous_dms=int(
+                con.execute("SELECT count(*) FROM events WHERE kind = ?", (AMBIGUOUS,)).fetchone()[
+                    0
+                ]
+            ),
             attempts=one("SELECT count(*) FROM attempts"),
             unknown_outcomes=one("SELECT count(*) FROM probes WHERE state = 'sending'"),
             reconciled=one("SELECT count(*) FROM attempts WHERE outcome = 'reconciled'"),

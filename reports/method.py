@@ -164,6 +164,12 @@ def _numbers(v: View) -> Table:
             ("Answered within the window", f"{o['answered']:,} ({pct(o['response_rate'])})"),
             ("Got an automatic acknowledgement (not a response)", f"{o['auto_acks']:,}"),
         ]
+    rows.append(
+        (
+            "Direct messages that fit several probes (left unmatched, not counted)",
+            f"{s.get('ambiguous_dms', 0):,}",
+        )
+    )
     rows += [
         ("First probe sent", when(s["first_sent_at"])),
         ("Last probe sent", when(s["last_sent_at"])),

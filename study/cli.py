@@ -133,6 +133,13 @@ def validate(study_dir: StudyDir) -> None:
     if problems:
         raise StudyProblems(problems)
     assert study is not None
+    if study.separate_windows:
+        from study.plan import make_plan
+        from study.plan_windows import overlap_note
+
+        note = overlap_note(study, make_plan(study))
+        if note:
+            print(note)
     n = len(study.probed_targets)
     print(
         f"{study_dir}: ok: {len(study.targets)} targets ({n} probed), "
@@ -159,6 +166,7 @@ def plan(
     """Show the schedule: deterministic from the study's seed (same folder, same bytes)."""
     from study.load import load_study
     from study.plan import make_plan, plan_json, plan_summary
+    from study.plan_windows import overlap_note
 
     study = load_study(study_dir)
     planned = make_plan(study)
@@ -166,6 +174,7 @@ def plan(
     if as_json:
         sys.stdout.write(plan_json(planned))
         return
+    note = overlap_note(study, planned)
     summary = plan_summary(planned)
     print(
         f"{len(planned)} probes, {planned[0].scheduled_at:%Y-%m-%d %H:%M} to "
@@ -176,6 +185,8 @@ def plan(
     for heading, counts in summary.items():
         row = "  ".join(f"{k} {v}" for k, v in counts.items())
         print(f"by {heading}: {row}")
+    if note:
+        print(note)
 
 
 @app.command(
@@ -235,7 +246,10 @@ def status(
     running = f"running (pid {s.running_pid})" if s.running_pid else "not running"
     print(f"{s.study}: {running}")
     print("probes: " + ", ".join(f"{k} {v}" for k, v in s.states.items()) + f" (of {s.probes})")
-    print(f"answered: {s.answered}; replies seen: {s.replies} ({s.unmatched_replies} unmatched)")
+    print(
+        f"answered: {s.answered}; replies seen: {s.replies} ({s.unmatched_replies} unmatched, "
+        f"{s.ambiguous_dms} of them DMs that fit several probes)"
+    )
     print(
         f"send attempts: {s.attempts}; awaiting reconciliation: {s.unknown_outcomes}; "
         f"reconciled: {s.reconciled}"

@@ -23,6 +23,10 @@ import sqlite3
 
 SCHEMA_VERSION = "1"
 
+# The event kind of a private message left unmatched because several probes fit it
+# (probes.matching): counted by `status` and on the report's method page.
+AMBIGUOUS_EVENT = "ambiguous"
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS probes (

@@ -74,6 +74,14 @@ _STUDY = {
         lambda v: is_number(v) and v >= 0,
     ),
     **RUNNER_RULES,
+    "separate_windows": Rule(
+        "true or false",
+        "write true to keep one account's observation windows apart where the sending "
+        "period allows (docs/study-folder.md)",
+        lambda v: isinstance(v, bool),
+        optional=True,
+        default="false",
+    ),
 }
 _ETHICS = {
     "max_probes_per_account": Rule(
@@ -353,6 +361,7 @@ def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | No
         end=settings["end"],
         probes_per_target=settings["probes_per_target"],
         min_spacing_hours=float(settings["min_spacing_hours"]),
+        separate_windows=bool(settings.get("separate_windows", False)),
         ethics=Ethics(ethics["max_probes_per_account"], ethics["max_probes_per_account_per_day"]),
         slots=tuple(parts["slots"]),
         channels=tuple(sorted(parts["channels"], key=lambda c: c.name)),

@@ -148,6 +148,9 @@ class Study:
     catch_up: bool = True
     max_outage_minutes: float = 60.0
     alerts: Alerts | None = None
+    # Keep one account's probes `window_hours` apart where the sending period allows, so
+    # no two of its windows overlap and a DM has one open probe to answer (study.plan).
+    separate_windows: bool = False
 
     def country(self, code: str) -> Country:
         for c in self.countries:

@@ -279,14 +279,19 @@ def _place(
         )
     zone = ZoneInfo(country.timezone)
     rng = _rng(study.seed, "time", probe_id)
-    for day in order:
+    spacings = [study.min_spacing_hours]
+    if study.separate_windows:  # windows apart if any day has room, else as close as allowed
+        spacings.insert(0, max(study.min_spacing_hours, study.window_hours))
+    at: datetime | None = None
+    occ: Occurrence | None = None
+    for spacing, day in ((h, d) for h in spacings for d in order):
         occ = occurrence(day, slot, zone, SEND_MARGIN)
         if occ is None:
             continue
-        at = _draw(rng, occ, day, slot, zone, account, study)
+        at = _draw(rng, occ, day, slot, zone, account, study, spacing_hours=spacing)
         if at is not None:
             break
-    else:
+    if at is None or occ is None:
         days = ", ".join(WEEKDAYS[d] for d in sorted(slot.days))
         raise StudyError(
             f"no room for probe {probe_id}: {_account_name(target)} has no time left in slot "
@@ -321,10 +326,12 @@ def _draw(
     account: list[datetime],
     study: Study,
     not_before: int = 0,
+    *,
+    spacing_hours: float | None = None,
 ) -> datetime | None:
     """A uniformly jittered instant on this slot occurrence that keeps the account's caps
     (and is at least `not_before` seconds after the slot start)."""
-    free = _free(occ, account, study, not_before)
+    free = _free(occ, account, study, not_before, spacing_hours=spacing_hours)
     total = sum(b - a + 1 for a, b in free)
     if total == 0:
         return None
@@ -343,12 +350,18 @@ def _draw(
 
 
 def _free(
-    occ: Occurrence, account: list[datetime], study: Study, not_before: int = 0
+    occ: Occurrence,
+    account: list[datetime],
+    study: Study,
+    not_before: int = 0,
+    *,
+    spacing_hours: float | None = None,
 ) -> list[tuple[int, int]]:
     """Second offsets from the slot start (inclusive ranges) that break no spacing or cap,
-    from `not_before` on."""
+    from `not_before` on; spacing `spacing_hours`, by default the study's
+    min_spacing_hours."""
     blocked: list[tuple[int, int]] = []
-    spacing = study.min_spacing_hours * 3600
+    spacing = (study.min_spacing_hours if spacing_hours is None else spacing_hours) * 3600
     reach = timedelta(seconds=spacing) + (occ.latest - occ.start_at)
     lo = bisect.bisect_left(account, occ.start_at - timedelta(seconds=spacing) - timedelta(1))
     hi = bisect.bisect_right(account, occ.start_at + reach + timedelta(1))

@@ -49,6 +49,7 @@ def test_analyze_returns_the_documented_shape(tmp_path: Path) -> None:
         "missed": 1,
         "failed": 1,
         "caught_up": 0,
+        "ambiguous_dms": 0,
         "first_sent_at": "2026-03-02T09:00:00.000Z",
         "last_sent_at": "2026-03-03T01:00:00.000Z",
     }

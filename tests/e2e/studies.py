@@ -44,3 +44,94 @@ dm_share = 0.2
         encoding="utf-8",
     )
     return path
+
+
+# -- one global account per channel, asked from three countries ---------------------------
+
+GLOBAL_BRANDS = ("acorn", "birch", "cedar", "dune", "ember", "fjord")
+COUNTRIES = {  # code: (name, zone, language)
+    "DE": ("Germany", "Europe/Berlin", "de"),
+    "JP": ("Japan", "Asia/Tokyo", "ja"),
+    "US": ("United States", "America/New_York", "en"),
+}
+SCRIPTS = """script,category,language,text
+delivery,order status,en,"{handle} Hi, I ordered online a week ago and have heard nothing since. Where is my order?"
+delivery,order status,de,"{handle} Hallo, ich habe vor einer Woche online bestellt und seitdem nichts gehört. Wo ist meine Bestellung?"
+delivery,order status,ja,"{handle} こんにちは。一週間前にオンラインで注文しましたが、その後連絡がありません。注文はどうなっていますか？"
+account,account help,en,"{handle} Hi, I can't log in to my account and the reset e-mail never arrives. What can I do?"
+account,account help,de,"{handle} Hallo, ich komme nicht in mein Konto und die E-Mail zum Zurücksetzen kommt nie an. Was kann ich tun?"
+account,account help,ja,"{handle} こんにちは。アカウントにログインできず、リセットのメールも届きません。どうすればよいですか？"
+"""  # noqa: E501
+# Redirects followed by a DM hours later, and answers by DM alone: every DM of a global
+# account arrives while its other countries' probes are open.
+BOTS = """[defaults]
+answer_rate = 0.9
+median_minutes = 240
+sigma = 0.8
+days = "all"
+opens = "00:00"
+closes = "24:00"
+auto_ack_share = 0.1
+redirect_share = 0.5
+redirect_dm_rate = 1.0
+dm_followup_minutes = 900
+dm_share = 0.3
+
+[simulator]
+stranger_rate = 0.1
+"""
+
+
+def global_accounts_study(
+    path: Path, *, window_hours: int = 72, separate_windows: bool = False
+) -> Path:
+    """Six brands, each with one global account per channel, asked from DE, JP and US in
+    each of two rounds (two scripts, a week each), business hours, and bots that answer
+    mostly by redirect and DM (tests/e2e/test_dm_attribution.py)."""
+    path.mkdir(parents=True)
+    countries = "".join(
+        f'[countries.{code}]\nname = "{name}"\ntimezone = "{zone}"\nlanguage = "{lang}"\n\n'
+        for code, (name, zone, lang) in COUNTRIES.items()
+    )
+    (path / "study.toml").write_text(
+        f"""[study]
+name = "Global accounts answering by DM (test)"
+seed = 424242
+window_hours = {window_hours}
+separate_windows = {str(separate_windows).lower()}
+start = 2026-03-02
+end = 2026-03-13
+probes_per_target = 2
+min_spacing_hours = 1
+
+[ethics]
+max_probes_per_account = 6
+max_probes_per_account_per_day = 4
+
+[slots.business]
+days = ["mon", "tue", "wed", "thu", "fri"]
+start = "09:00"
+end = "17:00"
+
+[channels.x]
+api_base = "https://api.x.com"
+account = "replybenchprobe"
+token_env = "REPLYBENCH_X_TOKEN"
+
+[channels.mastodon]
+api_base = "https://mastodon.social"
+account = "replybench"
+token_env = "REPLYBENCH_MASTODON_TOKEN"
+
+{countries}""",
+        encoding="utf-8",
+    )
+    rows = ["brand,brand_name,sector,country,channel,handle,scope"]
+    for b in GLOBAL_BRANDS:
+        for c in COUNTRIES:
+            rows.append(f"{b},{b.capitalize()} Co,retail,{c},x,{b.capitalize()},global")
+            rows.append(f"{b},{b.capitalize()} Co,retail,{c},mastodon,{b}@social.{b}.test,global")
+    (path / "targets.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (path / "scripts.csv").write_text(SCRIPTS, encoding="utf-8")
+    (path / "simulator.toml").write_text(BOTS, encoding="utf-8")
+    return path

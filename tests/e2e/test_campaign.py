@@ -170,6 +170,52 @@ async def test_a_send_whose_outcome_cannot_be_learned_is_given_up_not_repeated(
     journal.close()
 
 
+class SlowInbox:
+    """The X channel, but each inbox read takes ten minutes of the platform's time, as a
+    read does at a simulator's speed of thousands: replies are written during the read."""
+
+    def __init__(self, inner: XChannel, clock: ManualClock) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.clock = clock
+
+    async def send(self, probe: PlannedProbe) -> Sent:
+        return await self.inner.send(probe)
+
+    async def find_sent(self, probe: PlannedProbe, since: datetime) -> Sent | None:
+        return await self.inner.find_sent(probe, since)
+
+    async def inbox(self, since: Cursor | None) -> tuple[list[Reply], Cursor]:
+        self.clock.advance(600)
+        return await self.inner.inbox(since)
+
+
+async def test_a_reply_is_never_seen_before_it_was_written(tmp_path: Path) -> None:
+    """Issue 9: the replies export showed seen_at before created_at at high speed: the
+    runner stamped seen_at with its clock read before the inbox read began."""
+    d = short_study(tmp_path / "s", brands=3)
+    study = load_study(d)
+    plan = make_plan(study)
+    clock = ManualClock(min(p.slot_start_at for p in plan) - timedelta(hours=1))
+    platform = XPlatform.for_study(study, clock, ledger=ledger_path(d))
+    journal = Journal.create_or_open(d, plan, study_name="s", window_hours=6, now=clock.now())
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(platform.handle), base_url="https://api.x.test",
+        headers={"Authorization": "Bearer test-token"},
+    ) as client:  # fmt: skip
+        channel = SlowInbox(XChannel(client, account=study.channel("x").account, clock=clock),
+                            clock)  # fmt: skip
+        config = RunnerConfig(reconcile_after_real_s=0)
+        await Runner(study, journal, {"x": channel}, clock, config=config, drive={"x"}).run()
+    platform.close()
+    rows = journal.con.execute("SELECT created_at, seen_at FROM replies").fetchall()
+    journal.close()
+    gaps = [parse_iso(seen) - parse_iso(made) for made, seen in rows]
+    assert gaps and min(gaps) >= timedelta(0), rows
+    # The case in question happened: replies written while a read was under way.
+    assert any(g < timedelta(minutes=10) for g in gaps)
+
+
 async def test_a_text_refused_as_a_duplicate_fails_once_instead_of_retrying(
     tmp_path: Path,
 ) -> None:

@@ -132,6 +132,26 @@ def test_replies_and_cursor_are_stored_together_and_deduplicated(tmp_path: Path)
     assert j.counts()["closed"] == 1
 
 
+def test_a_dm_that_fits_several_probes_is_stored_unmatched_and_counted_once(
+    tmp_path: Path,
+) -> None:
+    j = open_journal(tmp_path)
+    at = T0 + timedelta(hours=2)
+    dm = Reply("7", "x", "kaito_de", "9", "Danke!", at, ReplyKind.DIRECT_MESSAGE, None, "9-1")
+    fits = {"7": ("kaito-DE-x-r1", "kaito-DE-x-r2")}
+    seen = at + timedelta(seconds=3)
+    for _ in range(2):  # read twice (a crash before the cursor moved): stored and counted once
+        j.record_inbox("x", [(dm, None)], {}, at, seen_at=seen, ambiguous=fits)
+    row = j.con.execute("SELECT probe_id, seen_at FROM replies WHERE reply_id = '7'").fetchone()
+    assert tuple(row) == (None, "2026-03-02T11:00:03.000Z")
+    assert j.replies() == [(dm, None)]
+    s = read_status(tmp_path)
+    assert (s.unmatched_replies, s.ambiguous_dms) == (1, 1)
+    out = CliRunner().invoke(app, ["status", str(tmp_path)]).stdout
+    assert "replies seen: 1 (1 unmatched, 1 of them DMs that fit several probes)" in out
+    j.close()
+
+
 def test_status_reads_from_another_process_while_the_writer_is_open(tmp_path: Path) -> None:
     j = open_journal(tmp_path)
     a = j.begin_attempt("kaito-DE-x-r1", T0)

@@ -82,6 +82,31 @@ def test_the_method_page_states_the_design_and_the_numbers(example_site: Site) -
     assert "has no study file" not in html
 
 
+def test_the_method_page_counts_the_dms_left_unmatched(example_site: Site, tmp_path: Path) -> None:
+    """A DM that several probes fit is stored unmatched with an `ambiguous` event
+    (probes.matching): the analysis counts those events and the method page shows the
+    number, so a reader knows how many private answers were not credited to anyone."""
+    row = "Direct messages that fit several probes (left unmatched, not counted)"
+    assert metrics(example_site)["study"]["ambiguous_dms"] == 0
+    study = tmp_path / "study"
+    shutil.copytree(example_site.study, study)
+    con = sqlite3.connect(journal_path(study))
+    for n in range(3):
+        con.execute(
+            "INSERT INTO events(at, kind, detail) VALUES ('2026-03-03T10:00:00.000Z', "
+            "'ambiguous', ?)",
+            (f"x {n}: could answer a, b",),
+        )
+    con.commit()
+    con.close()
+    site = build(study, tmp_path / "site")
+    assert metrics(site)["study"]["ambiguous_dms"] == 3
+    html = site.page("methodology.html")
+    cell = html[html.index(row) :]
+    assert row in example_site.page("methodology.html")
+    assert cell.index(">3<") < cell.index("</tr>")
+
+
 def test_a_study_imported_from_a_csv_renders(tmp_path: Path) -> None:
     import_csv(tmp_path / "study", FIXTURES / "hand_collected.csv", 72)
     site = build(tmp_path / "study", tmp_path / "site")
