@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from probes.channel import Cursor, Reply, Sent
+from study.answers import answered_count
 from study.errors import StudyError
 from study.journal_schema import SCHEMA_VERSION, create_schema
 from study.model import PlannedProbe, ProbeState, Scope
@@ -304,11 +305,8 @@ class Journal:
         return {str(r[0]): int(r[1]) for r in rows}
 
     def answered_count(self) -> int:
-        row = self.con.execute(
-            "SELECT count(DISTINCT probe_id) FROM replies WHERE probe_id IS NOT NULL "
-            "AND kind IN ('public_reply', 'direct_message', 'redirect')"
-        ).fetchone()
-        return int(row[0])
+        """Probes with a response (study.answers: the brand's, within the window)."""
+        return answered_count(self.con)
 
     # -- the send protocol ---------------------------------------------------------------
 
