@@ -282,7 +282,9 @@ def _value(ratings: list[tuple[str, int, str]], rater: str, field: int) -> float
     return None
 
 
-def satisfaction_interval(values: Sequence[float], seed: str) -> tuple[float | None, float | None]:
+def satisfaction_interval(
+    values: Sequence[float] | np.ndarray[Any, Any], seed: str
+) -> tuple[float | None, float | None]:
     """The 95% percentile bootstrap interval of the mean of `values` (None, None below
     MIN_RATED values). It lies within the values' range, so within the 1-5 scale, where a
     t-interval of three ratings runs off it. Resampling n values with replacement is drawing

@@ -55,6 +55,19 @@ def matched_replies(con: sqlite3.Connection) -> list[MatchedReply]:
     """Every reply of the journal on `con` matched to a sent probe, oldest first."""
     rows = con.execute(sql_text("journal_replies")).fetchall()
     return [
-        MatchedReply(*(str(v) for v in r[:10]), official=bool(r[10]), first_response=bool(r[11]))
+        MatchedReply(
+            channel=str(r[0]),
+            reply_id=str(r[1]),
+            probe_id=str(r[2]),
+            brand=str(r[3]),
+            handle=str(r[4]),
+            inquiry_text=str(r[5]),
+            author=str(r[6]),
+            author_id=str(r[7]),
+            reply_text=str(r[8]),
+            kind=str(r[9]),
+            official=bool(r[10]),
+            first_response=bool(r[11]),
+        )
         for r in rows
     ]
