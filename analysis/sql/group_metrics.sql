@@ -3,12 +3,18 @@
 -- group_counts with the response rate and its Wilson 95% interval, and the Kaplan-Meier
 -- statistics from each group's curve, summed up in km_summary (km_summary.sql says how).
 --
--- response_rate: answered / probes, answered = responses within the window (and by as_of).
+-- response_rate: answered / probes, answered = responses within the window (and by as_of);
+-- open probes (no response yet, window not ended) count as unanswered so far, where the
+-- Kaplan-Meier shares count them only for as long as they were watched.
 -- answered_within_1h/12h/24h: 1 - S(t) at 1, 12 and 24 hours. restricted_mean_hours: the
 -- area under S from 0 to the window, i.e. the mean of min(time to response, window): lower
 -- is better. A group without responses has S = 1 throughout and no median.
 --
--- Input: tables group_counts and km_summary. Parameters: $window_hours (DOUBLE), $z
+-- answer_*: the same for the time to the first substantive answer (a public reply or DM;
+-- outcomes.sql's answer_hours), from answer_summary, in the overall and brand groupings
+-- only (analysis.metrics.ANSWER_GROUPINGS); null elsewhere.
+--
+-- Input: tables group_counts, km_summary and answer_summary. Parameters: $window_hours (DOUBLE), $z
 -- (DOUBLE, the normal quantile of the 95% intervals).
 WITH rates AS (
     SELECT *,
@@ -18,7 +24,7 @@ WITH rates AS (
     WHERE probes > 0
 )
 SELECT c.grouping, c.brand, c.country, c.channel, c.slot, c.scope,
-       c.probes, c.answered, c.auto_acks,
+       c.probes, c.answered, c.auto_acks, c.open,
        r.p AS response_rate,
        greatest(0, ((r.p + $z * $z / (2 * r.probes))
            - $z * sqrt(r.p * (1 - r.p) / r.probes + $z * $z / (4 * r.probes * r.probes)))
@@ -32,10 +38,17 @@ SELECT c.grouping, c.brand, c.country, c.channel, c.slot, c.scope,
        CASE WHEN c.probes > 0 THEN 1 - coalesce(k.s_24h, 1) END AS answered_within_24h,
        CASE WHEN c.probes > 0
             THEN coalesce(k.mean_part, 0) + coalesce(k.s_end, 1) * $window_hours
-       END AS restricted_mean_hours
+       END AS restricted_mean_hours,
+       a.median_hours AS answer_median_hours,
+       a.median_hours_low AS answer_median_hours_low,
+       a.median_hours_high AS answer_median_hours_high,
+       CASE WHEN c.probes > 0 AND c.grouping IN ('overall', 'brand')
+            THEN coalesce(a.mean_part, 0) + coalesce(a.s_end, 1) * $window_hours
+       END AS answer_restricted_mean_hours
 FROM group_counts AS c
 LEFT JOIN rates AS r ON r.group_id = c.group_id
 LEFT JOIN km_summary AS k ON k.group_id = c.group_id
+LEFT JOIN answer_summary AS a ON a.group_id = c.group_id
 ORDER BY list_position(['overall', 'brand', 'country', 'brand_country', 'channel', 'slot',
                         'scope'], c.grouping),
          c.brand, c.country, c.channel, c.slot, c.scope;

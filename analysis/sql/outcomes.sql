@@ -8,7 +8,10 @@
 -- auto_ack is not a response: the first one from an official account is kept as
 -- auto_ack_at. first_answer_at is the first substantive answer: a public reply or direct
 -- message (neither a redirect nor an auto-acknowledgement); answer_hours and answer_observed
--- are its duration and event, censored like the response.
+-- are its duration and event, censored like the response. still_open: no response yet and
+-- censored before its window ended (the as-of time or its channel's last read came first):
+-- the response rate counts it as unanswered so far, the Kaplan-Meier shares only for as
+-- long as it was watched.
 -- A probe is observed until min(sent_at + window, as_of, the last completed read
 -- of its channel's inbox): a reply after that is ignored and the probe is censored there. The
 -- channel's own read matters in a study of several channels: one whose inbox could not be
@@ -57,6 +60,8 @@ SELECT s.probe_id, s.brand, s.country, s.channel, s.handle, s.scope, s.script, s
        f.first_answer_at,
        (epoch_us(coalesce(f.first_answer_at, s.observed_until)) - epoch_us(s.sent_at))
            / 3600e6 AS answer_hours,
-       f.first_answer_at IS NOT NULL AS answer_observed
+       f.first_answer_at IS NOT NULL AS answer_observed,
+       f.first_response_at IS NULL
+           AND s.observed_until < s.sent_at + to_microseconds($window_us) AS still_open
 FROM sent AS s
 LEFT JOIN firsts AS f ON f.probe_id = s.probe_id;

@@ -16,7 +16,7 @@ from analysis import outcomes
 from analysis.export import frame
 from probes.journal import Journal
 from probes.status import read_status
-from study.answers import answered_count, matched_replies
+from study.answers import matched_replies
 from study.paths import journal_path
 from study.timeutil import iso
 from tests.analysis.journals import T0, P, R, hours, write_journal
