@@ -18,7 +18,14 @@ from typing import Any
 import pandas as pd
 
 from analysis.compare import REPLICATES, SEED, brand_samples, comparisons
-from analysis.metrics import ANSWER_GROUPINGS, GROUPINGS, METRIC_COLUMNS, group_metrics
+from analysis.metrics import (
+    ANSWER_COLUMNS,
+    ANSWER_GROUPINGS,
+    GROUPINGS,
+    METRIC_COLUMNS,
+    group_metrics,
+    with_answers,
+)
 from analysis.outcomes import Prepared, prepare, study_counts
 from study.timeutil import iso
 
@@ -56,6 +63,7 @@ def analyze_prepared(
     con, info = prepared.con, prepared.info
     counts = study_counts(con, as_of=prepared.as_of)
     table = group_metrics(con, window_hours=info.window_hours)
+    table = with_answers(con, table, window_hours=info.window_hours)
     samples = brand_samples(con)
     compared = comparisons(samples, info.window_hours, replicates=replicates, seed=seed)
     return {
@@ -83,12 +91,13 @@ def analyze_prepared(
 
 def groups_json(table: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     """group_metrics' rows by grouping, each with its own key columns and rounded metrics
-    (the answer_* columns only in ANSWER_GROUPINGS)."""
+    (ANSWER_COLUMNS, where `table` has them, only in ANSWER_GROUPINGS)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for name, columns in GROUPINGS:
         rows = table[table["grouping"] == name]
         # The time to the first substantive answer is only worked out for some groupings.
-        metrics = [c for c in METRIC_COLUMNS if name in ANSWER_GROUPINGS or "answer_" not in c]
+        answers = [c for c in ANSWER_COLUMNS if c in table.columns]  # with_answers's
+        metrics = [*METRIC_COLUMNS, *(answers if name in ANSWER_GROUPINGS else [])]
         out[name] = [
             {
                 **{col: str(row[col]) for col in columns},

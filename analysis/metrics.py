@@ -60,6 +60,8 @@ METRIC_COLUMNS = (
     "answered_within_12h",
     "answered_within_24h",
     "restricted_mean_hours",
+)
+ANSWER_COLUMNS = (
     "answer_median_hours",
     "answer_median_hours_low",
     "answer_median_hours_high",
@@ -144,22 +146,36 @@ def group_metrics(
     """Every group's statistics from the `outcomes` table (group_metrics.sql).
 
     Each grouping's curves are computed (as in create_km_steps) and summed up into the
-    temporary table `km_summary` as they go (km_summary.sql), never stored whole; the
-    curves of the time to the first substantive answer likewise into `answer_summary`, for
-    ANSWER_GROUPINGS only. One row per group: `grouping`, the five key columns (null where
-    the grouping does not use them), then METRIC_COLUMNS. Ordered by grouping (as in
-    GROUPINGS), then keys.
+    temporary table `km_summary` as they go (km_summary.sql), never stored whole. One row
+    per group: `grouping`, the five key columns (null where the grouping does not use them),
+    then METRIC_COLUMNS. Ordered by grouping (as in GROUPINGS), then keys. `with_answers`
+    adds the time to the first substantive answer.
     """
     create_km_sample(con)
     _summarise(con, "km_summary", [name for name, _ in GROUPINGS], aggregate)
-    # The first substantive answer: the same curves and summaries over answer_hours, for
-    # ANSWER_GROUPINGS only (km_sample is replaced; create_km_steps remakes it).
+    params = {"window_hours": window_hours, "z": Z95}
+    return con.execute(sql_text("group_metrics"), params).df()
+
+
+def with_answers(
+    con: duckdb.DuckDBPyConnection,
+    table: pd.DataFrame,
+    *,
+    window_hours: float,
+    aggregate: bool | None = None,
+) -> pd.DataFrame:
+    """group_metrics' `table` with ANSWER_COLUMNS: the time to the first substantive answer
+    (a public reply or DM; outcomes.sql's answer_hours), its Kaplan-Meier median with the
+    same 95% interval and its restricted mean, for ANSWER_GROUPINGS only (null elsewhere):
+    the same curves and summaries over a second sample (answer_sample.sql), for two of the
+    seven groupings. Replaces km_sample (create_km_steps remakes it)."""
     row = con.execute("SELECT max(answer_hours) FROM outcomes").fetchone()
     con.execute(sql_text("answer_sample"), {"longest": row[0] if row else None})
     con.execute(sql_text("km_grouped"))
     _summarise(con, "answer_summary", ANSWER_GROUPINGS, aggregate)
-    params = {"window_hours": window_hours, "z": Z95}
-    return con.execute(sql_text("group_metrics"), params).df()
+    answers = con.execute(sql_text("answer_metrics"), {"window_hours": window_hours}).df()
+    keys = ["grouping", "brand"]
+    return table.merge(answers, on=keys, how="left", validate="many_to_one")
 
 
 def _summarise(
@@ -184,7 +200,9 @@ def metrics(study_dir: Path, as_of: datetime | None = None) -> pd.DataFrame:
     """Every group's response statistics at `as_of` (default: the last observation)."""
     prepared = prepare(study_dir, as_of)
     try:
-        return group_metrics(prepared.con, window_hours=prepared.info.window_hours)
+        window = prepared.info.window_hours
+        table = group_metrics(prepared.con, window_hours=window)
+        return with_answers(prepared.con, table, window_hours=window)
     finally:
         prepared.con.close()
 

@@ -10,11 +10,7 @@
 -- area under S from 0 to the window, i.e. the mean of min(time to response, window): lower
 -- is better. A group without responses has S = 1 throughout and no median.
 --
--- answer_*: the same for the time to the first substantive answer (a public reply or DM;
--- outcomes.sql's answer_hours), from answer_summary, in the overall and brand groupings
--- only (analysis.metrics.ANSWER_GROUPINGS); null elsewhere.
---
--- Input: tables group_counts, km_summary and answer_summary. Parameters: $window_hours (DOUBLE), $z
+-- Input: tables group_counts and km_summary. Parameters: $window_hours (DOUBLE), $z
 -- (DOUBLE, the normal quantile of the 95% intervals).
 WITH rates AS (
     SELECT *,
@@ -38,17 +34,10 @@ SELECT c.grouping, c.brand, c.country, c.channel, c.slot, c.scope,
        CASE WHEN c.probes > 0 THEN 1 - coalesce(k.s_24h, 1) END AS answered_within_24h,
        CASE WHEN c.probes > 0
             THEN coalesce(k.mean_part, 0) + coalesce(k.s_end, 1) * $window_hours
-       END AS restricted_mean_hours,
-       a.median_hours AS answer_median_hours,
-       a.median_hours_low AS answer_median_hours_low,
-       a.median_hours_high AS answer_median_hours_high,
-       CASE WHEN c.probes > 0 AND c.grouping IN ('overall', 'brand')
-            THEN coalesce(a.mean_part, 0) + coalesce(a.s_end, 1) * $window_hours
-       END AS answer_restricted_mean_hours
+       END AS restricted_mean_hours
 FROM group_counts AS c
 LEFT JOIN rates AS r ON r.group_id = c.group_id
 LEFT JOIN km_summary AS k ON k.group_id = c.group_id
-LEFT JOIN answer_summary AS a ON a.group_id = c.group_id
 ORDER BY list_position(['overall', 'brand', 'country', 'brand_country', 'channel', 'slot',
                         'scope'], c.grouping),
          c.brand, c.country, c.channel, c.slot, c.scope;

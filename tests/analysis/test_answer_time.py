@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import metrics, outcomes
-from analysis.metrics import ANSWER_GROUPINGS, GROUPINGS, group_metrics
+from analysis.metrics import ANSWER_GROUPINGS, GROUPINGS, group_metrics, with_answers
 from tests.analysis.journals import T0, P, R, hours, outcomes_db, write_journal
 from tests.analysis.test_metrics import lifelines_row, scenario
 
@@ -65,7 +65,7 @@ def test_the_answer_figures_agree_with_lifelines(seed: int) -> None:
         if r["observed"] and rng.random() < 0.35:
             r["answer_hours"], r["answer_observed"] = min(later, cap), bool(later <= cap)
     con = outcomes_db(rows)
-    got = group_metrics(con, window_hours=window)
+    got = with_answers(con, group_metrics(con, window_hours=window), window_hours=window)
     data = pd.DataFrame(rows)
     timed = data.assign(duration_hours=data["answer_hours"], observed=data["answer_observed"])
     for name, columns in GROUPINGS:
