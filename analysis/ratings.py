@@ -271,6 +271,7 @@ def quality(study_dir: Path) -> dict[str, Any]:
         "ratings": len(rows),
         "alpha_satisfaction": ordinal_alpha(units_s),
         "alpha_answered": ordinal_alpha(units_a),
+        "min_rated_for_interval": MIN_RATED,
         "brands": brands,
     }
 

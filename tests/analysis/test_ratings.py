@@ -392,5 +392,6 @@ def test_quality_without_ratings_is_empty(study: Path) -> None:
         "ratings": 0,
         "alpha_satisfaction": None,
         "alpha_answered": None,
+        "min_rated_for_interval": MIN_RATED,
         "brands": {},
     }
