@@ -70,7 +70,7 @@ class ImportSummary:
     closed: int  # of the added probes, those whose window has ended
     open: int  # of the added probes, those whose window is still open (state sent)
     last_observation: datetime  # the journal's as-of time after the import
-    watched_until_given: bool = True  # False: --observed-until left out, the latest time used
+    watched_until_given: bool = False  # --observed-until given (else the latest time is used)
 
     @property
     def warning(self) -> str | None:
