@@ -99,6 +99,7 @@ class Journal:
     def __init__(self, con: sqlite3.Connection, path: Path) -> None:
         self.con = con
         self.path = path
+        self._answered: int | None = None  # answered_count, until new replies come in
 
     # -- opening -------------------------------------------------------------------------
 
@@ -305,8 +306,13 @@ class Journal:
         return {str(r[0]): int(r[1]) for r in rows}
 
     def answered_count(self) -> int:
-        """Probes with a response (study.answers: the brand's, within the window)."""
-        return answered_count(self.con)
+        """Probes with a response (study.answers: the brand's, within the window). The
+        runner's progress asks on every turn of its loop, so the count is kept until
+        record_inbox stores new replies: only they change it (a reply is stored with the
+        inbox read that saw it, so it is inside its channel's observation at once)."""
+        if self._answered is None:
+            self._answered = answered_count(self.con)
+        return self._answered
 
     # -- the send protocol ---------------------------------------------------------------
 
@@ -514,6 +520,8 @@ class Journal:
                     ),
                 )
                 new += cur.rowcount
+            if new:
+                self._answered = None
             con.execute(
                 "INSERT INTO cursors(channel, cursor, polled_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(channel) DO UPDATE SET cursor = excluded.cursor, "

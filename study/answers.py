@@ -9,6 +9,7 @@ the analysis all read that one file: SQLite on the journal here, DuckDB in `anal
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from importlib.resources import files
 _INCLUDE = re.compile(r"^-- include: ([a-z_]+)$", re.MULTILINE)
 
 
+@functools.cache
 def sql_text(name: str) -> str:
     """The text of `study/sql/{name}.sql`, its `-- include: NAME` lines expanded."""
     return expand(files("study").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8"))
