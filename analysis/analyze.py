@@ -18,12 +18,19 @@ from typing import Any
 import pandas as pd
 
 from analysis.compare import REPLICATES, SEED, brand_samples, comparisons
-from analysis.metrics import GROUPINGS, METRIC_COLUMNS, group_metrics
+from analysis.metrics import (
+    ANSWER_COLUMNS,
+    ANSWER_GROUPINGS,
+    GROUPINGS,
+    METRIC_COLUMNS,
+    group_metrics,
+    with_answers,
+)
 from analysis.outcomes import Prepared, prepare, study_counts
 from study.timeutil import iso
 
 DIGITS = 4
-COUNT_COLUMNS = {"probes", "answered", "auto_acks"}
+COUNT_COLUMNS = {"probes", "answered", "auto_acks", "open"}
 
 
 def analyze(
@@ -35,7 +42,7 @@ def analyze(
 ) -> dict[str, Any]:
     """The study's counts, every group's statistics and the brand comparisons.
 
-    Shape: {"study": {name, window_hours, as_of, probes, planned, sent, missed, failed,
+    Shape: {"study": {name, window_hours, as_of, probes, planned, sent, open, missed, failed,
     caught_up, ambiguous_dms, first_sent_at, last_sent_at}, "groups": {grouping: [{key
     columns..., metrics...}]}, "comparisons": {pairwise, ranks, tiers, rank_metric,
     bootstrap_replicates, seed}}.
@@ -56,6 +63,7 @@ def analyze_prepared(
     con, info = prepared.con, prepared.info
     counts = study_counts(con, as_of=prepared.as_of)
     table = group_metrics(con, window_hours=info.window_hours)
+    table = with_answers(con, table, window_hours=info.window_hours)
     samples = brand_samples(con)
     compared = comparisons(samples, info.window_hours, replicates=replicates, seed=seed)
     return {
@@ -66,6 +74,10 @@ def analyze_prepared(
             "probes": counts.probes,
             "planned": counts.planned,
             "sent": counts.sent,
+            # sent probes without a response whose window had not ended by as_of: the
+            # response rate counts them as unanswered so far, the Kaplan-Meier shares only
+            # for as long as they were watched (so those can be higher)
+            "open": int(table["open"].iloc[0]),
             "missed": counts.missed,
             "failed": counts.failed,
             "caught_up": info.caught_up,
@@ -79,14 +91,18 @@ def analyze_prepared(
 
 
 def groups_json(table: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
-    """group_metrics' rows by grouping, each with its own key columns and rounded metrics."""
+    """group_metrics' rows by grouping, each with its own key columns and rounded metrics
+    (ANSWER_COLUMNS, where `table` has them, only in ANSWER_GROUPINGS)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for name, columns in GROUPINGS:
         rows = table[table["grouping"] == name]
+        # The time to the first substantive answer is only worked out for some groupings.
+        answers = [c for c in ANSWER_COLUMNS if c in table.columns]  # with_answers's
+        metrics = [*METRIC_COLUMNS, *(answers if name in ANSWER_GROUPINGS else [])]
         out[name] = [
             {
                 **{col: str(row[col]) for col in columns},
-                **{col: _metric(col, row[col]) for col in METRIC_COLUMNS},
+                **{col: _metric(col, row[col]) for col in metrics},
             }
             for row in rows.to_dict("records")
         ]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.journal_tables import TIME_COLUMNS, read_table
+from analysis.journal_tables import TIME_COLUMNS, open_journal, read_table
+from study.answers import matched_replies
 from study.atomic import write_atomic
 from study.errors import StudyError
 from study.timeutil import iso
@@ -23,7 +24,9 @@ def render(df: pd.DataFrame, fmt: str) -> bytes:
         text = df.to_json(orient="records", force_ascii=False, indent=1)
         return (text or "[]").encode("utf-8") + b"\n"
     typed = df.copy()
-    for col in (TIME_COLUMNS | {"first_response_at", "censored_at"}) & set(typed.columns):
+    for col in (TIME_COLUMNS | {"first_response_at", "censored_at", "first_answer_at"}) & set(
+        typed.columns
+    ):
         typed[col] = pd.to_datetime(typed[col], utc=True, format="ISO8601")
     buf = io.BytesIO()
     typed.to_parquet(buf, index=False)
@@ -32,7 +35,10 @@ def render(df: pd.DataFrame, fmt: str) -> bytes:
 
 def frame(study_dir: Path, table: str) -> pd.DataFrame:
     """A journal table, or the analysis' outcomes (one row per sent probe) or metrics (one
-    row per group) at the journal's last observation."""
+    row per group) at the journal's last observation. Replies carry two more columns:
+    `official` (written by an official account of the matched probe's brand; false for a
+    stranger and for a reply matched to no probe) and `first_response` (the probe's first
+    response, the one the analysis times; study.answers defines both)."""
     if table == "outcomes":
         from analysis.outcomes import outcomes
 
@@ -41,12 +47,26 @@ def frame(study_dir: Path, table: str) -> pd.DataFrame:
         from analysis.metrics import metrics
 
         df = metrics(study_dir)
+    elif table == "replies":
+        return _with_standing(study_dir, read_table(study_dir, table))
     else:
         return read_table(study_dir, table)
     for col in df.columns:
         if isinstance(df[col].dtype, pd.DatetimeTZDtype):
             df[col] = df[col].map(lambda t: None if pd.isna(t) else iso(t.to_pydatetime()))
     return df
+
+
+def _with_standing(study_dir: Path, replies: pd.DataFrame) -> pd.DataFrame:
+    con = open_journal(study_dir)
+    try:
+        standing = {(m.channel, m.reply_id): m for m in matched_replies(con)}
+    finally:
+        con.close()
+    keys = list(zip(replies["channel"], replies["reply_id"], strict=True))
+    replies["official"] = [k in standing and standing[k].official for k in keys]
+    replies["first_response"] = [k in standing and standing[k].first_response for k in keys]
+    return replies
 
 
 def export_table(study_dir: Path, table: str, fmt: str, out: Path | None) -> bytes | None:

@@ -70,6 +70,19 @@ class ImportSummary:
     closed: int  # of the added probes, those whose window has ended
     open: int  # of the added probes, those whose window is still open (state sent)
     last_observation: datetime  # the journal's as-of time after the import
+    watched_until_given: bool = False  # --observed-until given (else the latest time is used)
+
+    @property
+    def warning(self) -> str | None:
+        """Why the open probes may be a mistake, when the default as-of time left them open."""
+        if self.watched_until_given or not self.open:
+            return None
+        return (
+            f"warning: {self.open} of {self.probes} probes are still open: without "
+            f"--observed-until, answers count only up to {iso(self.last_observation)}, the "
+            "latest time in the data, so these count as unanswered so far; if the researchers "
+            "watched longer, import into a new study folder with --observed-until"
+        )
 
 
 @dataclass(frozen=True)
@@ -190,6 +203,7 @@ def import_csv(
         closed=n_closed,
         open=len(good) - n_closed,
         last_observation=parse_iso(as_of),
+        watched_until_given=observed_until is not None,
     )
 
 

@@ -1,9 +1,12 @@
 """Censored response statistics per group, computed in DuckDB.
 
 For every group of every grouping (overall, brand, country, brand_country, channel, slot,
-scope): probes, answered, auto_acks, the response rate with its Wilson 95% interval, and
-from the Kaplan-Meier curve of time to first response the median (with a 95% interval),
-the shares answered within 1, 12 and 24 hours and the restricted mean time to response.
+scope): probes, answered, auto_acks, open (no response yet, window not ended), the response
+rate with its Wilson 95% interval, and from the Kaplan-Meier curve of time to first
+response the median (with a 95% interval), the shares answered within 1, 12 and 24 hours and
+the restricted mean time to response; for the overall and brand groupings also the median
+(with its interval) and restricted mean of the time to the first substantive answer (a
+public reply or DM, neither a redirect nor an auto-acknowledgement).
 Definitions are in the headers of `analysis/sql/km_steps.sql`, `km_summary.sql` and
 `group_metrics.sql`; in short:
 
@@ -46,6 +49,7 @@ METRIC_COLUMNS = (
     "probes",
     "answered",
     "auto_acks",
+    "open",
     "response_rate",
     "response_rate_low",
     "response_rate_high",
@@ -56,6 +60,19 @@ METRIC_COLUMNS = (
     "answered_within_12h",
     "answered_within_24h",
     "restricted_mean_hours",
+)
+ANSWER_COLUMNS = (
+    "answer_median_hours",
+    "answer_median_hours_low",
+    "answer_median_hours_high",
+    "answer_restricted_mean_hours",
+)
+# The time to the first substantive answer is worked out for these groupings only (the
+# company pages and the headline); elsewhere its columns are null.
+ANSWER_GROUPINGS = ("overall", "brand")
+SUMMARY_COLUMNS = (
+    "group_id INTEGER, median_hours DOUBLE, median_hours_low DOUBLE, median_hours_high DOUBLE, "
+    "s_1h DOUBLE, s_12h DOUBLE, s_24h DOUBLE, s_end DOUBLE, mean_part DOUBLE"
 )
 
 
@@ -131,23 +148,47 @@ def group_metrics(
     Each grouping's curves are computed (as in create_km_steps) and summed up into the
     temporary table `km_summary` as they go (km_summary.sql), never stored whole. One row
     per group: `grouping`, the five key columns (null where the grouping does not use them),
-    then METRIC_COLUMNS. Ordered by grouping (as in GROUPINGS), then keys.
+    then METRIC_COLUMNS. Ordered by grouping (as in GROUPINGS), then keys. `with_answers`
+    adds the time to the first substantive answer.
     """
     create_km_sample(con)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE km_summary (group_id INTEGER, median_hours DOUBLE, "
-        "median_hours_low DOUBLE, median_hours_high DOUBLE, s_1h DOUBLE, s_12h DOUBLE, "
-        "s_24h DOUBLE, s_end DOUBLE, mean_part DOUBLE)"
-    )
-    summary = sql_text("km_summary")
-    names = [name for name, _ in GROUPINGS]
-    for name, query in _step_queries(con, names, aggregate):
-        con.execute(
-            "INSERT INTO km_summary\nWITH steps AS (\n" + query + "\n)\n" + summary,
-            {"grouping": name, "z": Z95, "tolerance": TOLERANCE},
-        )
+    _summarise(con, "km_summary", [name for name, _ in GROUPINGS], aggregate)
     params = {"window_hours": window_hours, "z": Z95}
     return con.execute(sql_text("group_metrics"), params).df()
+
+
+def with_answers(
+    con: duckdb.DuckDBPyConnection,
+    table: pd.DataFrame,
+    *,
+    window_hours: float,
+    aggregate: bool | None = None,
+) -> pd.DataFrame:
+    """group_metrics' `table` with ANSWER_COLUMNS: the time to the first substantive answer
+    (a public reply or DM; outcomes.sql's answer_hours), its Kaplan-Meier median with the
+    same 95% interval and its restricted mean, for ANSWER_GROUPINGS only (null elsewhere):
+    the same curves and summaries over a second sample (answer_sample.sql), for two of the
+    seven groupings. Replaces km_sample (create_km_steps remakes it)."""
+    row = con.execute("SELECT max(answer_hours) FROM outcomes").fetchone()
+    con.execute(sql_text("answer_sample"), {"longest": row[0] if row else None})
+    con.execute(sql_text("km_grouped"))
+    _summarise(con, "answer_summary", ANSWER_GROUPINGS, aggregate)
+    answers = con.execute(sql_text("answer_metrics"), {"window_hours": window_hours}).df()
+    keys = ["grouping", "brand"]
+    return table.merge(answers, on=keys, how="left", validate="many_to_one")
+
+
+def _summarise(
+    con: duckdb.DuckDBPyConnection, table: str, names: Iterable[str], aggregate: bool | None
+) -> None:
+    """Sum the curves of `names` (from km_sample) up into the temporary table `table`."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({SUMMARY_COLUMNS})")
+    summary = sql_text("km_summary")
+    for name, query in _step_queries(con, names, aggregate):
+        con.execute(
+            f"INSERT INTO {table}\nWITH steps AS (\n" + query + "\n)\n" + summary,
+            {"grouping": name, "z": Z95, "tolerance": TOLERANCE},
+        )
 
 
 def brand_curves(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -159,7 +200,9 @@ def metrics(study_dir: Path, as_of: datetime | None = None) -> pd.DataFrame:
     """Every group's response statistics at `as_of` (default: the last observation)."""
     prepared = prepare(study_dir, as_of)
     try:
-        return group_metrics(prepared.con, window_hours=prepared.info.window_hours)
+        window = prepared.info.window_hours
+        table = group_metrics(prepared.con, window_hours=window)
+        return with_answers(prepared.con, table, window_hours=window)
     finally:
         prepared.con.close()
 

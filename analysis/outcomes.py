@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.journal_tables import open_journal
+from study.answers import expand
 from study.errors import StudyError
 from study.journal_schema import AMBIGUOUS_EVENT
 from study.paths import journal_path
@@ -50,12 +51,13 @@ REPLY_COLUMNS: dict[str, Any] = {
 # The journal's `cursors`: the runner's inbox reads, one row per channel, and the last
 # worksheet import for the manual channel.
 OBSERVATION_COLUMNS: dict[str, Any] = {"channel": pa.string(), "polled_at": pa.timestamp("us")}
-OUTCOME_TIMES = ("sent_at", "first_response_at", "auto_ack_at", "censored_at")
+OUTCOME_TIMES = ("sent_at", "first_response_at", "auto_ack_at", "censored_at", "first_answer_at")
 
 
 def sql_text(name: str) -> str:
-    """The text of `analysis/sql/{name}.sql`."""
-    return files("analysis").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    """The text of `analysis/sql/{name}.sql`, its `-- include: NAME` lines replaced by
+    `study/sql/NAME.sql` (the definition of a response is study's, shared with the journal)."""
+    return expand(files("analysis").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -223,9 +225,11 @@ def outcomes(study_dir: Path, as_of: datetime | None = None) -> pd.DataFrame:
 
     Columns: probe_id, brand, country, channel, handle, scope, script, slot, round, sent_at,
     first_response_at, first_response_kind, auto_ack_at, duration_hours, observed,
-    censored_at. `duration_hours` runs from sending to the first response (observed) or to
-    censored_at = min(sent_at + window, as_of, the last read of the probe's channel's inbox).
-    See analysis/sql/outcomes.sql for the rules.
+    censored_at, first_answer_at, answer_hours, answer_observed. `duration_hours` runs from
+    sending to the first response (observed) or to censored_at = min(sent_at + window,
+    as_of, the last read of the probe's channel's inbox); answer_hours and answer_observed
+    time the first substantive answer (a public reply or DM) the same way. See
+    analysis/sql/outcomes.sql for the rules.
     """
     prepared = prepare(study_dir, as_of)
     try:

@@ -5,14 +5,15 @@ satisfied, 3 = so-so, 2 = dissatisfied, 1 = very dissatisfied (a sheet may hold 
 or the words, in any case), and whether the reply answered the question: yes, partly or no.
 
 A sheet has one row per answered probe (its inquiry and its first response: a public reply,
-direct message or redirect) and no brand, handle, country or author: @mentions become
-`@[account]`; the brand's identifier, handle and author, each 4+ letter part of the
-identifier, and any 4+ letter word that begins a handle (`Spotify` for `SpotifyCares`)
-become `[brand]`. Brand names spelled otherwise in a text are not caught. An
-item is `q` + 16 hex digits of an HMAC of the probe id under a random key kept in the
-journal's meta (`rating_key`), so it maps back to the probe but tells a rater nothing (the
-`q` stops spreadsheets from reading an id as a number). Rows are shuffled by a seed derived
-from the rater's name, so each rater sees their own fixed order.
+direct message or redirect by the brand within the window, as `study.answers` defines it)
+and no brand, handle, country or author: @mentions become `@[account]`; the brand's
+identifier, handle and author, each 4+ letter part of the identifier, and any 4+ letter word
+that begins a handle (`Spotify` for `SpotifyCares`) become `[brand]`. Brand names spelled
+otherwise in a text are not caught. An item is `q` + 16 hex digits of an HMAC of the probe
+id under a random key kept in the journal's meta (`rating_key`), so it maps back to the
+probe but tells a rater nothing (the `q` stops spreadsheets from reading an id as a
+number). Rows are shuffled by a seed derived from the rater's name, so each rater sees
+their own fixed order.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import csv
 import hashlib
 import hmac
 import io
-import math
 import random
 import re
 import secrets
@@ -35,6 +35,7 @@ import numpy as np
 
 from analysis.journal_tables import open_journal
 from analysis.journal_write import read_rows, writing
+from study.answers import matched_replies
 from study.atomic import write_atomic
 from study.errors import Problem, StudyError, StudyProblems
 from study.timeutil import iso
@@ -52,22 +53,14 @@ SCALE_HELP = (
     "satisfaction: 5 satisfied, 4 less satisfied, 3 so-so, 2 dissatisfied, "
     "1 very dissatisfied (the number or the words); answered: yes, partly or no"
 )
-RESPONSE_KINDS = ("public_reply", "direct_message", "redirect")
 KEY_META = "rating_key"
 _WORDS = {w.replace("-", " "): n for n, w in SATISFACTION.items()} | {"soso": 3}
 _MENTION = re.compile(r"(?<![A-Za-z0-9_])@[A-Za-z0-9_]+")
 _HANDLE = re.compile(r"[A-Za-z0-9_]{4,}")
 _WORD = re.compile(r"\[(?:brand|account)\]|(?<![A-Za-z0-9])[A-Za-z0-9]{4,}(?![A-Za-z0-9])")
 _RANGE = "use 1 (very dissatisfied) to 5 (satisfied)"
-
-FIRST_RESPONSES_SQL = """
-SELECT p.probe_id, p.brand, p.handle, p.text, r.author, r.author_id, r.text
-FROM probes AS p JOIN (
-    SELECT probe_id, author, author_id, text, row_number() OVER (
-        PARTITION BY probe_id ORDER BY created_at, reply_id) AS k
-    FROM replies WHERE probe_id IS NOT NULL AND kind IN (?, ?, ?)
-) AS r ON r.probe_id = p.probe_id AND r.k = 1
-"""
+MIN_RATED = 10  # rated responses a brand needs for a satisfaction interval
+RESAMPLES = 10_000  # bootstrap resamples of the satisfaction interval
 
 
 def item_id(key: str, probe_id: str) -> str:
@@ -120,14 +113,16 @@ def rating_sheet(study_dir: Path, rater: str, out: Path) -> int:
     key = _key(study_dir)
     con = open_journal(study_dir)
     try:
-        rows = con.execute(FIRST_RESPONSES_SQL, RESPONSE_KINDS).fetchall()
+        firsts = [m for m in matched_replies(con) if m.first_response]
     finally:
         con.close()
     sheet = []
-    for probe_id, brand, handle, inquiry, author, author_id, reply in rows:
-        parts = [p for p in re.split(r"[-_]", brand) if len(p) >= 4]
-        names = [brand, handle, author, author_id, *parts]
-        sheet.append((item_id(key, probe_id), blind(inquiry, names), blind(reply, names)))
+    for m in firsts:
+        parts = [p for p in re.split(r"[-_]", m.brand) if len(p) >= 4]
+        names = [m.brand, m.handle, m.author, m.author_id, *parts]
+        sheet.append(
+            (item_id(key, m.probe_id), blind(m.inquiry_text, names), blind(m.reply_text, names))
+        )
     sheet.sort()
     seed = int.from_bytes(hashlib.sha256(rater.encode()).digest()[:8], "big")
     random.Random(seed).shuffle(sheet)
@@ -221,20 +216,25 @@ def import_ratings(study_dir: Path, csv_path: Path, *, now: datetime | None = No
 def quality(study_dir: Path) -> dict[str, Any]:
     """Mean satisfaction and answered shares per brand, and the raters' agreement.
 
-    Each probe's ratings are averaged over its raters first, so a probe rated twice counts
-    once. `satisfaction_low/high` is the 95% t-interval of the brand's probe means (None with
-    fewer than two probes); `answered_score` counts yes = 1, partly = 0.5, no = 0 and
-    `answered_yes/partly/no` are the shares (per probe over raters, then over probes).
-    `alpha_satisfaction` and `alpha_answered` are Krippendorff's alpha with the ordinal
-    metric (no < partly < yes), None when undefined (fewer than two values to pair)."""
+    Only the ratings of answered probes count (their first response, as `study.answers`
+    defines it and the rating sheets carry it): a sheet made before may have carried a
+    stranger's reply. Each probe's ratings are averaged over its raters first, so a probe
+    rated twice counts once. `satisfaction_low/high` is the 95% percentile bootstrap interval
+    of the brand's probe means (None below MIN_RATED probes; satisfaction_interval);
+    `answered_score` counts yes = 1, partly = 0.5, no = 0 and `answered_yes/partly/no` are
+    the shares (per probe over raters, then over probes). `alpha_satisfaction` and
+    `alpha_answered` are Krippendorff's alpha with the ordinal metric (no < partly < yes),
+    None when undefined (fewer than two values to pair)."""
     con = open_journal(study_dir)
     try:
         rows = con.execute(
             "SELECT r.probe_id, p.brand, r.rater, r.satisfaction, r.answered FROM ratings AS r"
             " JOIN probes AS p USING (probe_id) ORDER BY p.brand, r.probe_id, r.rater"
         ).fetchall()
+        answered = {m.probe_id for m in matched_replies(con) if m.first_response}
     finally:
         con.close()
+    rows = [r for r in rows if r[0] in answered]
     by_probe: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
     brand_of: dict[str, str] = {}
     for probe_id, brand, rater, satisfaction, answered in rows:
@@ -252,7 +252,7 @@ def quality(study_dir: Path) -> dict[str, Any]:
     brands = {}
     for brand, probes in sorted(per_brand.items()):
         m = np.array(probes)
-        low, high = _t_interval(m[:, 0])
+        low, high = satisfaction_interval(m[:, 0], brand)
         brands[brand] = {
             "probes": len(probes),
             "satisfaction_mean": float(m[:, 0].mean()),
@@ -271,6 +271,7 @@ def quality(study_dir: Path) -> dict[str, Any]:
         "ratings": len(rows),
         "alpha_satisfaction": ordinal_alpha(units_s),
         "alpha_answered": ordinal_alpha(units_a),
+        "min_rated_for_interval": MIN_RATED,
         "brands": brands,
     }
 
@@ -282,13 +283,22 @@ def _value(ratings: list[tuple[str, int, str]], rater: str, field: int) -> float
     return None
 
 
-def _t_interval(values: np.ndarray[Any, Any]) -> tuple[float | None, float | None]:
+def satisfaction_interval(
+    values: Sequence[float] | np.ndarray[Any, Any], seed: str
+) -> tuple[float | None, float | None]:
+    """The 95% percentile bootstrap interval of the mean of `values` (None, None below
+    MIN_RATED values). It lies within the values' range, so within the 1-5 scale, where a
+    t-interval of three ratings runs off it. Resampling n values with replacement is drawing
+    how often each distinct value comes up, a multinomial over the few distinct values, so
+    a resample costs the same at any n; `seed` (e.g. the brand) fixes the resamples."""
     n = len(values)
-    if n < 2:
+    if n < MIN_RATED:
         return None, None
-    half = t_quantile(0.975, n - 1) * float(values.std(ddof=1)) / math.sqrt(n)
-    mean = float(values.mean())
-    return mean - half, mean + half
+    distinct, counts = np.unique(np.asarray(values, dtype=float), return_counts=True)
+    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big"))
+    means = rng.multinomial(n, counts / n, size=RESAMPLES) @ distinct / n
+    low, high = np.quantile(means, [0.025, 0.975])
+    return float(low), float(high)
 
 
 def ordinal_alpha(units: Sequence[Sequence[float | None]]) -> float | None:
@@ -318,50 +328,3 @@ def ordinal_alpha(units: Sequence[Sequence[float | None]]) -> float | None:
     if n < 2 or expected == 0:
         return None
     return 1.0 - (n - 1) * float((o * d).sum()) / expected
-
-
-def t_quantile(p: float, df: float) -> float:
-    """Student's t quantile for 0.5 <= p < 1, by bisection on the CDF."""
-    lo, hi = 0.0, 1.0
-    while _t_cdf(hi, df) < p:
-        lo, hi = hi, hi * 2
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if _t_cdf(mid, df) < p else (lo, mid)
-    return (lo + hi) / 2
-
-
-def _t_cdf(t: float, df: float) -> float:
-    return 1.0 - 0.5 * _beta_inc(df / 2, 0.5, df / (df + t * t))
-
-
-def _beta_inc(a: float, b: float, x: float) -> float:
-    """The regularized incomplete beta function I_x(a, b) (Numerical Recipes, 6.4)."""
-    if x <= 0.0 or x >= 1.0:
-        return 0.0 if x <= 0.0 else 1.0
-    front = math.exp(
-        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    )
-    if x < (a + 1) / (a + b + 2):
-        return front * _beta_cf(a, b, x) / a
-    return 1.0 - front * _beta_cf(b, a, 1.0 - x) / b
-
-
-def _beta_cf(a: float, b: float, x: float) -> float:
-    tiny = 1e-300
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 300):
-        for num in (
-            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
-        ):
-            d = 1.0 + num * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + num / c
-            c = c if abs(c) > tiny else tiny
-            h *= d * c
-        if abs(d * c - 1.0) < 1e-15:
-            break
-    return h

@@ -48,6 +48,18 @@ def brand_table(result: dict[str, Any]) -> Table:
     return table
 
 
+def open_note(result: dict[str, Any]) -> str:
+    """What the table's figures mean while some probes are still open."""
+    study = result["study"]
+    window = f"{study['window_hours']:g}"
+    return (
+        f"{study['open']} of {study['sent']} probes are still open (no response yet, the "
+        f"{window}-hour window not ended at {study['as_of']}): the response rate counts them "
+        "as unanswered so far; <=1h, <=12h, <=24h and the mean are Kaplan-Meier estimates "
+        "that count them only for as long as they were watched, so they can be higher."
+    )
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.0f}%"
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from probes.channel import Cursor, Reply, Sent
+from study.answers import answered_count
 from study.errors import StudyError
 from study.journal_schema import AMBIGUOUS_EVENT, SCHEMA_VERSION, create_schema
 from study.model import PlannedProbe, ProbeState, ReplyKind, Scope
@@ -100,6 +101,7 @@ class Journal:
     def __init__(self, con: sqlite3.Connection, path: Path) -> None:
         self.con = con
         self.path = path
+        self._answered: int | None = None  # answered_count, until new replies come in
 
     # -- opening -------------------------------------------------------------------------
 
@@ -306,11 +308,13 @@ class Journal:
         return {str(r[0]): int(r[1]) for r in rows}
 
     def answered_count(self) -> int:
-        row = self.con.execute(
-            "SELECT count(DISTINCT probe_id) FROM replies WHERE probe_id IS NOT NULL "
-            "AND kind IN ('public_reply', 'direct_message', 'redirect')"
-        ).fetchone()
-        return int(row[0])
+        """Probes with a response (study.answers: the brand's, within the window). The
+        runner's progress asks on every turn of its loop, so the count is kept until
+        record_inbox stores new replies: only they change it (a reply is stored with the
+        inbox read that saw it, so it is inside its channel's observation at once)."""
+        if self._answered is None:
+            self._answered = answered_count(self.con)
+        return self._answered
 
     # -- the send protocol ---------------------------------------------------------------
 
@@ -531,6 +535,8 @@ class Journal:
                 if cur.rowcount and fit:
                     detail = f"{channel} {reply.reply_id}: could answer {', '.join(fit)}"
                     self._event(AMBIGUOUS, None, detail, seen)
+            if new:
+                self._answered = None
             con.execute(
                 "INSERT INTO cursors(channel, cursor, polled_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(channel) DO UPDATE SET cursor = excluded.cursor, "

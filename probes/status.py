@@ -9,6 +9,7 @@ from pathlib import Path
 
 from probes.journal import AMBIGUOUS, open_readonly
 from probes.lock import running_pid
+from study.answers import answered_count
 from study.timeutil import parse_iso
 
 
@@ -19,7 +20,7 @@ class Status:
     running_pid: int | None
     probes: int
     states: dict[str, int]
-    answered: int  # probes with a response (public reply, DM or redirect) seen so far
+    answered: int  # probes with a response so far (study.answers: the brand's, in the window)
     replies: int  # inbox items recorded, matched or not
     unmatched_replies: int
     ambiguous_dms: int  # unmatched private messages that several probes fit (probes.matching)
@@ -71,10 +72,7 @@ def read_status(study_dir: Path) -> Status:
             running_pid=running_pid(study_dir),
             probes=sum(states.values()),
             states=states,
-            answered=one(
-                "SELECT count(DISTINCT probe_id) FROM replies WHERE probe_id IS NOT NULL "
-                "AND kind IN ('public_reply', 'direct_message', 'redirect')"
-            ),
+            answered=answered_count(con),
             replies=one("SELECT count(*) FROM replies"),
             unmatched_replies=one("SELECT count(*) FROM replies WHERE probe_id IS NULL"),
             ambiguous_dms=int(

@@ -9,11 +9,12 @@ from reports.channels import channel_facts, company_channels
 from reports.charts import OKABE_ITO, ChartSpec, Curve
 from reports.context import Cell, Chart, CompanyPage, Exchange, Fact, Figure, Table
 from reports.findings import Facts, findings
-from reports.fmt import count, duration, hours, pct, pct_range, weekday_span, when
+from reports.fmt import count, duration, hours, pct, weekday_span, when
 from reports.view import (
     KIND_NAMES,
     SLOT_NAMES,
     View,
+    answer_facts,
     interval,
     margin_for,
     rate_cells,
@@ -75,6 +76,7 @@ def _headline(v: View, brand: str, row: dict[str, Any] | None) -> tuple[Fact, ..
                 f"up to the {v.study['window_hours']:g}-hour window; the ranking's measure",
             )
         )
+        facts.extend(answer_facts(row, v.study["window_hours"]))
     scopes = [v.account(brand, c).scope for c in v.countries]
     scopes = [s for s in scopes if s]
     facts.append(
@@ -242,15 +244,16 @@ def _quality(v: View, brand: str) -> Table | None:
     q = v.quality.get(brand)
     if q is None:
         return None
-    ci = pct_range(None, None)
+    least = v.data.quality.get("min_rated_for_interval")
+    ci = f"no interval below {least} rated responses" if least else ""
     if q["satisfaction_low"] is not None and q["satisfaction_high"] is not None:
-        ci = f"{q['satisfaction_low']:.1f}\u2013{q['satisfaction_high']:.1f}"
+        ci = f"95% CI {q['satisfaction_low']:.1f}\u2013{q['satisfaction_high']:.1f} (bootstrap)"
     head = (Cell("Measure"), Cell("Value", num=True))
     rows = (
         (Cell("Responses rated", header=True), Cell(str(q["probes"]), num=True)),
         (
             Cell("Mean satisfaction (1-5)", header=True),
-            Cell(f"{q['satisfaction_mean']:.1f}", f"95% CI {ci}" if ci else "", num=True),
+            Cell(f"{q['satisfaction_mean']:.1f}", ci, num=True),
         ),
         (Cell("Answered the question", header=True), Cell(pct(q["answered_yes"]), num=True)),
         (Cell("Partly answered", header=True), Cell(pct(q["answered_partly"]), num=True)),

@@ -162,6 +162,10 @@ def _numbers(v: View) -> Table:
     if o is not None:
         rows += [
             ("Answered within the window", f"{o['answered']:,} ({pct(o['response_rate'])})"),
+            (
+                "Still open: no response yet, window not ended (counted as unanswered so far)",
+                f"{o.get('open', 0):,}",
+            ),
             ("Got an automatic acknowledgement (not a response)", f"{o['auto_acks']:,}"),
         ]
     rows.append(
@@ -194,7 +198,11 @@ def _quality(v: View) -> str:
     return (
         f"{count(q['probes_rated'], 'response')} were rated ({count(q['ratings'], 'rating')} "
         f"by {count(len(q['raters']), 'rater')}). Agreement (Krippendorff's alpha, ordinal): "
-        f"satisfaction {alpha(q['alpha_satisfaction'])}, answered {alpha(q['alpha_answered'])}."
+        f"satisfaction {alpha(q['alpha_satisfaction'])}, answered {alpha(q['alpha_answered'])}. "
+        "A brand's mean satisfaction comes with a 95% percentile bootstrap interval (10,000 "
+        "resamples of its rated responses), which stays on the 1-5 scale, and only when at "
+        f"least {q.get('min_rated_for_interval', 10)} of its responses were rated: fewer say "
+        "too little for an interval."
     )
 
 

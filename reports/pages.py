@@ -82,6 +82,12 @@ def _summary(v: View) -> str:
         f"{count(len(v.rank), 'brand')} in {count(len(v.countries), 'country', 'countries')} "
         f"and watched for {s['window_hours']:g} hours each."
     )
+    if s.get("open"):  # their windows had not ended: say so, and what the figures then mean
+        said = said[:-1] + (
+            f", except {count(s['open'], 'inquiry', 'inquiries')} still open at the as-of time "
+            "(no response yet, window not ended): the response rate counts them as unanswered "
+            "so far, the shares answered within a time only for as long as they were watched."
+        )
     if o is not None and o["response_rate"] is not None:
         said += (
             f" {pct(o['response_rate'])} were answered; half of all inquiries had an answer "

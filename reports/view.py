@@ -226,6 +226,34 @@ def rate_facts(row: dict[str, Any] | None, what: str = "probes") -> tuple[Fact, 
     )
 
 
+OPEN_NOTE = (
+    "no response yet and the window not ended at the as-of time: the response rate counts "
+    "them as unanswered so far, the Kaplan-Meier shares (answered within 1 h, 24 h, ...) "
+    "only for as long as they were watched, so those can be higher"
+)
+
+
+def answer_facts(row: dict[str, Any], window_hours: float) -> tuple[Fact, ...]:
+    """A group's time to the first substantive answer (where the analysis gives it) and its
+    probes still open (when there are any)."""
+    facts = []
+    if "answer_median_hours" in row:
+        ci = hours_range(row["answer_median_hours_low"], row["answer_median_hours_high"])
+        facts.append(
+            Fact(
+                "Median time to a substantive answer",
+                hours(row["answer_median_hours"]),
+                "a public reply or DM, not a redirect or an automatic acknowledgement; "
+                + (f"95% CI {ci} (Kaplan-Meier)" if ci else "Kaplan-Meier")
+                + f"; mean {hours(row['answer_restricted_mean_hours'])} up to the "
+                f"{window_hours:g}-hour window",
+            )
+        )
+    if row.get("open"):
+        facts.append(Fact("Still open", f"{row['open']:,} of {row['probes']:,}", OPEN_NOTE))
+    return tuple(facts)
+
+
 def interval(label: str, row: dict[str, Any] | None, account: Account | None = None) -> Interval:
     """A chart row for a group's response rate; a cross where there is no account."""
     if account is not None and account.scope == "none":

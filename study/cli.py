@@ -375,12 +375,14 @@ def analyze(
 
     from analysis import analyze as run_analysis
     from analysis import parse_as_of
-    from analysis.table import brand_table
+    from analysis.table import brand_table, open_note
     from study.atomic import write_atomic
 
     at = parse_as_of(as_of) if as_of else None
     result = run_analysis(study_dir, at, replicates=_replicates(replicates), seed=seed)
     _wide_console().print(brand_table(result))
+    if result["study"]["open"]:
+        print(open_note(result))
     if json_file is not None:
         text = json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         write_atomic(json_file, text.encode("utf-8"))
@@ -496,6 +498,8 @@ def import_(
         f"{verb} {s.journal}: {s.probes} probes ({s.closed} closed, {s.open} open), "
         f"{s.replies} replies; as of {s.last_observation:%Y-%m-%d %H:%M} UTC"
     )
+    if s.warning:
+        _err(s.warning)
 
 
 @app.command(

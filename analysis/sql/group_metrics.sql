@@ -3,7 +3,9 @@
 -- group_counts with the response rate and its Wilson 95% interval, and the Kaplan-Meier
 -- statistics from each group's curve, summed up in km_summary (km_summary.sql says how).
 --
--- response_rate: answered / probes, answered = responses within the window (and by as_of).
+-- response_rate: answered / probes, answered = responses within the window (and by as_of);
+-- open probes (no response yet, window not ended) count as unanswered so far, where the
+-- Kaplan-Meier shares count them only for as long as they were watched.
 -- answered_within_1h/12h/24h: 1 - S(t) at 1, 12 and 24 hours. restricted_mean_hours: the
 -- area under S from 0 to the window, i.e. the mean of min(time to response, window): lower
 -- is better. A group without responses has S = 1 throughout and no median.
@@ -18,7 +20,7 @@ WITH rates AS (
     WHERE probes > 0
 )
 SELECT c.grouping, c.brand, c.country, c.channel, c.slot, c.scope,
-       c.probes, c.answered, c.auto_acks,
+       c.probes, c.answered, c.auto_acks, c.open,
        r.p AS response_rate,
        greatest(0, ((r.p + $z * $z / (2 * r.probes))
            - $z * sqrt(r.p * (1 - r.p) / r.probes + $z * $z / (4 * r.probes * r.probes)))

@@ -2,21 +2,25 @@
 -- One row per probe sent by the as-of time: its first response from the brand within the
 -- observation window or, when it has none, the instant its observation was censored at.
 --
--- A probe's first response is its earliest matched reply of kind public_reply,
--- direct_message or redirect whose author is an official account of the probe's brand: any
--- handle of any probe of that brand in the journal, compared case-insensitively and without
--- a leading '@' (so the global account answering a local probe counts; a stranger never
--- does). On private channels (email, manual) only the recipient can answer a probe, so any
--- reply matched to it is the brand's, whatever its address (help desks answer from their
--- own). An auto_ack is not a response: the first one from an official account is kept as
--- auto_ack_at. A probe is observed until min(sent_at + window, as_of, the last completed read
+-- A probe's first response is its earliest response (study/sql/responses.sql: a public reply,
+-- direct message or redirect by an official account of the probe's brand, never a
+-- stranger, within the probe's observation), ties going to the kind first by name. An
+-- auto_ack is not a response: the first one from an official account is kept as
+-- auto_ack_at. first_answer_at is the first substantive answer: a public reply or direct
+-- message (neither a redirect nor an auto-acknowledgement); answer_hours and answer_observed
+-- are its duration and event, censored like the response. still_open: no response yet and
+-- censored before its window ended (the as-of time or its channel's last read came first):
+-- the response rate counts it as unanswered so far, the Kaplan-Meier shares only for as
+-- long as it was watched.
+-- A probe is observed until min(sent_at + window, as_of, the last completed read
 -- of its channel's inbox): a reply after that is ignored and the probe is censored there. The
 -- channel's own read matters in a study of several channels: one whose inbox could not be
 -- read for a while (or, by hand, whose worksheet came in earlier) is not taken as watched
 -- until as_of; a probe sent after its channel's last read is censored at once. A channel
 -- without any recorded read (imported studies) is observed until as_of. A reply time-stamped
 -- before its probe (clock skew) counts as an immediate response. Probes sent after as_of are
--- left out.
+-- left out. (study/sql/journal_sent.sql observes the journal's probes the same way in
+-- SQLite, for status and the run log.)
 --
 -- Input: tables probes and replies with UTC TIMESTAMP columns and observations(channel,
 -- observed_until) (analysis.outcomes loads them).
@@ -33,28 +37,18 @@ WITH sent AS (
     LEFT JOIN observations AS o ON o.channel = p.channel
     WHERE p.sent_at IS NOT NULL AND p.sent_at <= $as_of
 ),
-official AS (
-    SELECT DISTINCT brand, lower(ltrim(handle, '@')) AS account
-    FROM probes
-    WHERE handle <> ''
-),
-answers AS (
-    SELECT r.probe_id, r.kind, greatest(r.created_at, s.sent_at) AS replied_at
-    FROM replies AS r
-    JOIN sent AS s ON s.probe_id = r.probe_id
-    LEFT JOIN official AS o ON o.brand = s.brand AND o.account = lower(ltrim(r.author, '@'))
-    WHERE r.created_at <= s.observed_until
-      AND (o.account IS NOT NULL OR s.channel IN ('email', 'manual'))
-      AND r.kind IN ('public_reply', 'direct_message', 'redirect', 'auto_ack')
-),
+-- include: responses
+,
 firsts AS (
     SELECT probe_id,
-           min(replied_at) FILTER (WHERE kind <> 'auto_ack') AS first_response_at,
+           min(responded_at) FILTER (WHERE response) AS first_response_at,
            -- ties at the same instant go to the alphabetically first kind, for determinism
-           arg_min(kind, {'at': replied_at, 'kind': kind}) FILTER (WHERE kind <> 'auto_ack')
+           arg_min(kind, {'at': responded_at, 'kind': kind}) FILTER (WHERE response)
                AS first_response_kind,
-           min(replied_at) FILTER (WHERE kind = 'auto_ack') AS auto_ack_at
-    FROM answers
+           min(responded_at) FILTER (WHERE substantive) AS first_answer_at,
+           min(responded_at) FILTER (WHERE kind = 'auto_ack') AS auto_ack_at
+    FROM matched
+    WHERE official AND in_window
     GROUP BY probe_id
 )
 SELECT s.probe_id, s.brand, s.country, s.channel, s.handle, s.scope, s.script, s.slot,
@@ -62,6 +56,12 @@ SELECT s.probe_id, s.brand, s.country, s.channel, s.handle, s.scope, s.script, s
        (epoch_us(coalesce(f.first_response_at, s.observed_until)) - epoch_us(s.sent_at))
            / 3600e6 AS duration_hours,
        f.first_response_at IS NOT NULL AS observed,
-       CASE WHEN f.first_response_at IS NULL THEN s.observed_until END AS censored_at
+       CASE WHEN f.first_response_at IS NULL THEN s.observed_until END AS censored_at,
+       f.first_answer_at,
+       (epoch_us(coalesce(f.first_answer_at, s.observed_until)) - epoch_us(s.sent_at))
+           / 3600e6 AS answer_hours,
+       f.first_answer_at IS NOT NULL AS answer_observed,
+       f.first_response_at IS NULL
+           AND s.observed_until < s.sent_at + to_microseconds($window_us) AS still_open
 FROM sent AS s
 LEFT JOIN firsts AS f ON f.probe_id = s.probe_id;

@@ -155,7 +155,9 @@ def duck(probes: list[P], replies: list[R] = ()) -> duckdb.DuckDBPyConnection:  
 
 def outcomes_db(rows: list[dict[str, object]]) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB whose `outcomes` table holds `rows` (brand, duration_hours,
-    observed and optionally country, channel, slot, scope, auto_ack)."""
+    observed and optionally country, channel, slot, scope, auto_ack, still_open (default:
+    unanswered before 72 hours), answer_hours and answer_observed (default: those of the
+    response))."""
     con = duckdb.connect()
     table = pa.table(
         {
@@ -170,6 +172,19 @@ def outcomes_db(rows: list[dict[str, object]]) -> duckdb.DuckDBPyConnection:
             "auto_ack_at": pa.array(
                 [T0.replace(tzinfo=None) if r.get("auto_ack") else None for r in rows],
                 pa.timestamp("us"),
+            ),
+            "still_open": pa.array(
+                [
+                    r.get("still_open", not r["observed"] and float(r["duration_hours"]) < 72)  # type: ignore[arg-type]
+                    for r in rows
+                ],
+                pa.bool_(),
+            ),
+            "answer_hours": pa.array(
+                [r.get("answer_hours", r["duration_hours"]) for r in rows], pa.float64()
+            ),
+            "answer_observed": pa.array(
+                [r.get("answer_observed", r["observed"]) for r in rows], pa.bool_()
             ),
         }
     )

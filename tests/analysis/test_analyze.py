@@ -46,6 +46,7 @@ def test_analyze_returns_the_documented_shape(tmp_path: Path) -> None:
         "probes": 38,
         "planned": 0,
         "sent": 36,
+        "open": 0,
         "missed": 1,
         "failed": 1,
         "caught_up": 0,
@@ -61,10 +62,14 @@ def test_analyze_returns_the_documented_shape(tmp_path: Path) -> None:
         ("brenner", "DE"),
         ("brenner", "FR"),
     ]
-    assert set(groups["slot"][0]) == {"slot", "probes", "answered", "auto_acks", "response_rate",
-        "response_rate_low", "response_rate_high", "median_hours", "median_hours_low",
-        "median_hours_high", "answered_within_1h", "answered_within_12h", "answered_within_24h",
-        "restricted_mean_hours"}  # fmt: skip
+    assert set(groups["slot"][0]) == {"slot", "probes", "answered", "auto_acks", "open",
+        "response_rate", "response_rate_low", "response_rate_high", "median_hours",
+        "median_hours_low", "median_hours_high", "answered_within_1h", "answered_within_12h",
+        "answered_within_24h", "restricted_mean_hours"}  # fmt: skip
+    answer = {"answer_median_hours", "answer_median_hours_low", "answer_median_hours_high",
+              "answer_restricted_mean_hours"}  # fmt: skip
+    assert set(groups["brand"][0]) == set(groups["slot"][0]) - {"slot"} | {"brand"} | answer
+    assert set(groups["overall"][0]) == set(groups["slot"][0]) - {"slot"} | answer
     corvo = groups["brand"][1]
     assert (corvo["probes"], corvo["answered"], corvo["auto_acks"]) == (12, 0, 12)
     assert (corvo["median_hours"], corvo["response_rate"], corvo["restricted_mean_hours"]) == (

@@ -66,7 +66,8 @@ def test_brand_by_slot_is_the_brand_statistics_of_that_slot_alone(example, tmp_p
     con.close()
     for brand_row in analyze(alone)["groups"]["brand"]:
         mine = {k: v for k, v in weekend[brand_row["brand"]].items() if k != "slot"}
-        assert mine == brand_row
+        # (the time to a substantive answer is worked out for whole brands only)
+        assert mine == {k: v for k, v in brand_row.items() if not k.startswith("answer_")}
 
 
 def test_breakdowns_leave_the_outcomes_as_they_were(example) -> None:

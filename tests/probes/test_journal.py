@@ -211,3 +211,19 @@ def test_a_retry_time_is_stored_rounded_up_never_down(tmp_path: Path) -> None:
     assert stored == "2026-03-02T14:00:00.001Z"
     assert "kaito-DE-x-r1" not in [p.probe_id for p in j.due(reset)]
     assert "kaito-DE-x-r1" in [p.probe_id for p in j.due(reset + timedelta(microseconds=600))]
+
+
+def test_the_run_logs_answered_counts_the_brands_replies_as_they_come(tmp_path: Path) -> None:
+    """Issue 9: the run log counted a stranger's reply; and the count, kept between inbox
+    reads for the progress display, moves on when new replies are stored."""
+    j = open_journal(tmp_path)
+    a = j.begin_attempt("kaito-DE-x-r1", T0)
+    j.record_sent(a, Sent("kaito-DE-x-r1", "1001", T0), WINDOW)
+    at = T0 + timedelta(hours=1)
+    stranger = Reply("6", "x", "maria_k_83", "7", "Me too", at, ReplyKind.PUBLIC_REPLY, "1001", "1")
+    j.record_inbox("x", [(stranger, "kaito-DE-x-r1")], {}, at)
+    assert j.answered_count() == 0
+    j.record_inbox("x", [], {}, at + timedelta(hours=1))
+    assert j.answered_count() == 0
+    j.record_inbox("x", [(reply("7", at + timedelta(hours=2)), "kaito-DE-x-r1")], {}, at + WINDOW)
+    assert j.answered_count() == 1

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from analysis.imports import import_csv
 from analysis.twcs import import_twcs
+from study.answers import matched_replies
 from study.paths import journal_path
 from tests.reports.conftest import Site, build
 
@@ -164,7 +165,9 @@ def test_coded_quality_shows_on_the_company_and_method_pages(
     study = tmp_path / "study"
     shutil.copytree(example_site.study, study)
     con = sqlite3.connect(journal_path(study))
-    ids = [r[0] for r in con.execute("SELECT probe_id FROM probes WHERE brand = 'kaito'")]
+    # Ratings count for answered probes only (study.answers), as the rating sheets carry them.
+    ids = [m.probe_id for m in matched_replies(con) if m.first_response and m.brand == "kaito"]
+    assert len(ids) >= 10
     con.executemany(
         "INSERT INTO ratings VALUES (?, ?, ?, ?, '', '2026-04-01T00:00:00.000Z')",
         [(pid, rater, 5 - (k % 2), "yes") for k, pid in enumerate(ids[:10]) for rater in "AB"],
@@ -176,5 +179,6 @@ def test_coded_quality_shows_on_the_company_and_method_pages(
     assert "Quality of the first responses, rated blind" in html
     assert "Rated by 2 raters" in html
     assert "Helpful answers: mean satisfaction 4.5 of 5 over 10 rated responses" in html
+    assert "95% CI 4.2\u20134.8 (bootstrap)" in html  # 10 rated: at MIN_RATED, an interval
     assert "None of this brand&#39;s responses were rated." in site.page("companies/lumen.html")
     assert "10 responses were rated (20 ratings by 2 raters)" in site.page("methodology.html")
