@@ -28,7 +28,7 @@ from probes.channels import (
     is_loopback,
 )
 from probes.journal import Journal
-from probes.lock import RunLock
+from probes.lock import PID, RunLock
 from probes.runner import Runner, RunnerConfig, RunSummary, Snapshot
 from study.clock import Clock, ClockAnchor, ScaledClock, SystemClock
 from study.load import load_study
@@ -84,32 +84,35 @@ async def run_campaign(
     built = build_channels(study, env=env, clock=clock, api_base=api_base, live=live)
     try:
         await built.preflight()
-        with RunLock(study_dir):
-            journal = Journal.create_or_open(
-                study_dir,
-                plan,
-                study_name=study.name,
-                window_hours=study.window_hours,
-                now=clock.now(),
+        journal = Journal.create_or_open(
+            study_dir,
+            plan,
+            study_name=study.name,
+            window_hours=study.window_hours,
+            now=clock.now(),
+        )
+        lock = RunLock(study_dir)
+        try:
+            lock.acquire()
+            journal.set_meta(PID, str(os.getpid()))
+            runner = Runner(
+                study,
+                journal,
+                built.channels,
+                clock,
+                config=config,
+                on_progress=on_progress,
+                seed=study.seed,
+                drive=set(built.channels),
+                alerter=alerter,
+                on_event=on_event,
             )
-            try:
-                runner = Runner(
-                    study,
-                    journal,
-                    built.channels,
-                    clock,
-                    config=config,
-                    on_progress=on_progress,
-                    seed=study.seed,
-                    drive=set(built.channels),
-                    alerter=alerter,
-                    on_event=on_event,
-                )
-                if on_runner is not None:
-                    on_runner(runner)
-                return await run_and_tell(runner, alerter, study.name)
-            finally:
-                journal.close()
+            if on_runner is not None:
+                on_runner(runner)
+            return await run_and_tell(runner, alerter, study.name)
+        finally:
+            journal.close()
+            lock.release()  # after the journal: see probes.lock
     finally:
         await built.aclose()
 

@@ -8,8 +8,10 @@ handle), so the analysis treats them like any other probe.
 
 The import checks every row first and records nothing unless all are good; a row whose
 `sent_at` is empty is not done yet and is skipped; a row recorded before with the same values
-changes nothing, so the same sheet may be imported again as it fills up. Sending outside the
-probe's slot is a warning, not an error: people are late. The import is the manual channel's
+changes nothing, so the same sheet may be imported again as it fills up. A time outside the
+study years (`study.timeutil.in_range`) is refused; one recorded by an older version is
+replaced by the corrected row (with a warning). Sending outside the probe's slot is a warning,
+not an error: people are late. The import is the manual channel's
 inbox read: its time goes into `cursors` (the analysis censors manual probes there) and moves
 the journal's `last_observation` on.
 """
@@ -39,7 +41,7 @@ from study.errors import Problem, StudyError, StudyProblems
 from study.load import load_study
 from study.model import ProbeState, Study
 from study.plan import make_plan
-from study.timeutil import iso
+from study.timeutil import in_range, iso, parse_iso
 
 MANUAL = "manual"
 COLUMNS = (
@@ -153,15 +155,25 @@ def import_worksheet(
                 continue
             first[row.probe_id] = line
             rows.append(row)
-            late = (
-                _outside_slot(study, journal, row) if known[row.probe_id].state == "planned" else ""
-            )
+            was = known[row.probe_id]
+            late = _outside_slot(study, journal, row) if _to_send(was) else ""
             if late:
                 warnings.append(f"{file}:{line}: warning: {late}")
+            if fixed := _replaced(was, row):
+                warnings.append(f"{file}:{line}: warning: {fixed}")
         if problems:
             raise StudyProblems(sorted(problems, key=lambda p: p.line or 0))
-        sends = [r for r in rows if known[r.probe_id].state == "planned"]
-        replies = [r for r in rows if r.replied_at is not None and known[r.probe_id].reply is None]
+        sends = [r for r in rows if _to_send(known[r.probe_id])]
+        replies = [
+            r
+            for r in rows
+            if r.replied_at is not None
+            and (
+                known[r.probe_id].reply is None
+                or _to_send(known[r.probe_id])
+                or not _valid(known[r.probe_id].reply_at)
+            )
+        ]
         closed = _record(journal, sends, replies, now, csv_path.name)
     finally:
         journal.close()
@@ -203,6 +215,37 @@ class _Known:
     state: str
     sent_at: str | None
     reply: tuple[str, str, str] | None  # created_at, kind, text
+
+    @property
+    def reply_at(self) -> str | None:
+        return None if self.reply is None else self.reply[0]
+
+
+def _valid(stored: str | None) -> bool:
+    """Whether a time read from the journal is one (None, no time, counts as valid): an
+    older version recorded any year, and such a row is replaced by the corrected one."""
+    if stored is None:
+        return True
+    try:
+        return in_range(parse_iso(stored))
+    except ValueError:
+        return False
+
+
+def _to_send(probe: _Known) -> bool:
+    """Whether the row records the probe's send: it is planned, or recorded with a bad time."""
+    return probe.state == "planned" or not _valid(probe.sent_at)
+
+
+def _replaced(probe: _Known, row: _Row) -> str:
+    """The warning for a recorded time out of range that the row replaces, or ''."""
+    for column, stored in (("sent_at", probe.sent_at), ("replied_at", probe.reply_at)):
+        if not _valid(stored):
+            return (
+                f"probe {row.probe_id} was recorded with {column} {stored}, outside the study "
+                "years; replaced by this row"
+            )
+    return ""
 
 
 def _known(journal: Journal) -> dict[str, _Known]:
@@ -270,7 +313,7 @@ def _parse(
 
 def _check_recorded(row: _Row, probe: _Known, v: dict[str, str], bad: list[str]) -> None:
     """A probe recorded before must be given the same values again (a reply may be added)."""
-    if probe.state == "planned":
+    if _to_send(probe):
         return
     fix = "correct the row: the journal keeps what was recorded first"
     if probe.sent_at != iso(row.sent_at):
@@ -278,7 +321,7 @@ def _check_recorded(row: _Row, probe: _Known, v: dict[str, str], bad: list[str])
             f"probe {row.probe_id} is already recorded as sent at {probe.sent_at}, not "
             f"{v['sent_at']}; {fix}"
         )
-    elif probe.reply is not None and probe.reply != _reply_of(row):
+    elif probe.reply is not None and _valid(probe.reply_at) and probe.reply != _reply_of(row):
         at, kind, _ = probe.reply
         bad.append(
             f"probe {row.probe_id} is already recorded with a {kind} at {at}, and this row "
@@ -333,6 +376,7 @@ def _record(
         return 0
     with journal.tx() as con:
         for r in sends:
+            _forget_send(journal, r.probe_id, now)
             con.execute(
                 "UPDATE probes SET state = 'sent', sent_at = ?, closes_at = ?, detail = ? "
                 "WHERE probe_id = ? AND state = 'planned'",
@@ -349,7 +393,7 @@ def _record(
             assert r.replied_at is not None
             handle = journal.probe(r.probe_id).handle
             con.execute(
-                "INSERT OR IGNORE INTO replies(channel, reply_id, probe_id, author, author_id, "
+                "INSERT OR REPLACE INTO replies(channel, reply_id, probe_id, author, author_id, "
                 "text, created_at, kind, seen_at) VALUES (?,?,?,?,?,?,?,?,?)",
                 (
                     MANUAL, f"{r.probe_id}-reply", r.probe_id, handle, handle, r.reply_text,
@@ -369,6 +413,33 @@ def _record(
             _event(journal, str(c["closes_at"]), "closed", str(c["probe_id"]), "")
         _observe(journal, now)
     return len(closing)
+
+
+def _forget_send(journal: Journal, probe_id: str, now: datetime) -> None:
+    """Undo a send recorded by hand with a time out of range (nothing for a planned probe), so
+    the corrected row is recorded as new; an event keeps what was there."""
+    row = journal.con.execute(
+        "SELECT sent_at FROM probes WHERE probe_id = ? AND state IN ('sent', 'closed')",
+        (probe_id,),
+    ).fetchone()
+    if row is None:
+        return
+    journal.con.execute(
+        "UPDATE probes SET state = 'planned', sent_at = NULL, closes_at = NULL, "
+        "closed_at = NULL WHERE probe_id = ?",
+        (probe_id,),
+    )
+    journal.con.execute(
+        "DELETE FROM attempts WHERE probe_id = ? AND detail = ?", (probe_id, BY_HAND)
+    )
+    journal.con.execute(
+        "DELETE FROM events WHERE probe_id = ? AND kind IN ('sent', 'closed')", (probe_id,)
+    )
+    journal.con.execute(
+        "DELETE FROM replies WHERE channel = ? AND reply_id = ?", (MANUAL, f"{probe_id}-reply")
+    )
+    _event(journal, iso(now), "corrected", probe_id,
+           f"sent_at {row['sent_at']} was out of range")  # fmt: skip
 
 
 def _event(journal: Journal, at: str, kind: str, probe_id: str, detail: str) -> None:
