@@ -31,6 +31,7 @@ from probes.journal import Journal
 from probes.lock import PID, RunLock
 from probes.runner import Runner, RunnerConfig, RunSummary, Snapshot
 from study.clock import Clock, ClockAnchor, ScaledClock, SystemClock
+from study.errors import StudyError
 from study.load import load_study
 from study.model import Study
 from study.plan import make_plan
@@ -47,7 +48,13 @@ async def discover_clock(api_base: str) -> Clock:
         return SystemClock()
     if r.status_code != 200:
         return SystemClock()
-    return ScaledClock(ClockAnchor.from_json(r.text))
+    try:
+        return ScaledClock(ClockAnchor.from_json(r.text))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise StudyError(
+            f"{api_base}/__sim/clock answered {r.text[:80]!r}, not the simulator's clock; point "
+            "--api-base at a running 'replybench sim', or at the platform's API"
+        ) from None
 
 
 def _first_api_base(study: Study, api_base: str | None) -> str | None:

@@ -101,6 +101,17 @@ def handles_errors(fn: F) -> F:
         except StudyError as e:
             _err(f"Error: {e}")
             raise typer.Exit(1) from None
+        except OSError as e:
+            from study.journal_file import environment_error
+
+            if not environment_error(e):
+                raise
+            where = f"{e.filename}: " if e.filename else ""
+            _err(
+                f"Error: {where}{e.strerror or e}; free some disk space or fix the permissions, "
+                "then run the same command again"
+            )
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -216,6 +227,26 @@ def run(
             raise typer.Exit(e.exit_code) from None
     states = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
     print(f"campaign over: {states}; {summary.answered} probes answered")
+
+
+@app.command(epilog="Example: replybench backup my-study --out my-study-journal.sqlite")
+@handles_errors
+def backup(
+    study_dir: StudyDir,
+    out: Annotated[Path, typer.Option(help="The copy to write (a new file).", show_default=False)],
+) -> None:
+    """Copy the journal consistently (SQLite's backup API), even while `replybench run` runs.
+    Never copy journal.sqlite by hand: its latest transactions live in journal.sqlite-wal."""
+    from study.journal_file import backup as copy_journal
+    from study.paths import journal_path
+
+    n = copy_journal(study_dir, out)
+    print(f"wrote {out}: the journal with {n} probes")
+    print(
+        f"to restore it: stop the runner, then copy it to {journal_path(study_dir)} (and delete "
+        "journal.sqlite-wal and -shm beside it); the next run looks the due probes up on the "
+        "platforms before sending anything"
+    )
 
 
 @app.command(epilog="Example: replybench status data/examples/uxalliance --json")

@@ -38,13 +38,13 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     else:
         con = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
+        check_complete(con, path)  # first: setting WAL mode would write into the file
         if not readonly:
             con.execute("PRAGMA journal_mode=WAL")
             # NORMAL survives a kill -9 of this process (the OS keeps the WAL); FULL would
             # add an fsync per transaction against power loss, at a cost per poll.
             con.execute("PRAGMA synchronous=NORMAL")
         con.execute("PRAGMA foreign_keys=ON")
-        check_complete(con, path)
     except sqlite3.DatabaseError as e:
         con.close()
         if environment_error(e):
