@@ -360,6 +360,12 @@ class Journal:
             else:
                 self._finish_open(probe_id, outcome, detail, now)
 
+    def retry_at(self, probe_id: str) -> datetime | None:
+        row = self.con.execute(
+            "SELECT retry_at FROM probes WHERE probe_id = ?", (probe_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else parse_iso(row[0])
+
     def postpone(self, probe_id: str, retry_at: datetime, detail: str) -> None:
         """Not due before `retry_at`: a planned probe that must first be looked up."""
         with self.tx() as con:

@@ -39,53 +39,52 @@ class OwnPosts:
         self.channels = channels
         self.drive = drive
         self.window = window
-        self.until: datetime | None = None  # probes due by then are looked up
-        self.absent: set[str] = set()
-        self.retry_at: dict[str, datetime] = {}
+        # The probes to look up (fixed at the first look-up: catch-up may move one later
+        # before it is looked up), each with the time to look from.
+        self.todo: dict[str, datetime] | None = None
         self.done = journal.meta(LOOK_UP_OWN_POSTS) is None
 
     async def look_up(self, now: datetime) -> tuple[list[tuple[PlannedProbe, Sent]], str]:
         """Look up the due probes not looked up yet; the ones found (now recorded as sent),
-        and a note for the progress display ('' when there is nothing to say)."""
+        and a note for the progress display ('' when there is nothing to say). One whose
+        look-up fails is postponed (`retry_at`), so it is not due, and tried again later."""
         if self.done:
             return [], ""
-        if self.until is None:
-            self.until = now
+        if self.todo is None:
+            self.todo = {
+                p.probe_id: p.slot_start_at - MARGIN
+                for p in self.journal.probes_in(ProbeState.PLANNED, channels=self.drive)
+                if p.scheduled_at <= now
+            }
         found: list[tuple[PlannedProbe, Sent]] = []
-        waiting = 0
-        for probe in self._todo():
-            if self.retry_at.get(probe.probe_id, now) > now:
-                waiting += 1
-                continue
+        for probe, retry_at in self._planned():
+            if retry_at is not None and retry_at > now:
+                continue  # postponed: not due either
+            since = self.todo[probe.probe_id]
             try:
-                sent = await self.channels[probe.channel].find_sent(
-                    probe, probe.slot_start_at - MARGIN
-                )
+                sent = await self.channels[probe.channel].find_sent(probe, since)
             except (Transient, OutcomeUnknown) as e:
-                retry = now + RETRY
-                self.retry_at[probe.probe_id] = retry
-                self.journal.postpone(probe.probe_id, retry, f"looking it up first: {e}")
-                waiting += 1
+                self.journal.postpone(probe.probe_id, now + RETRY, f"looking it up first: {e}")
                 continue
             except Unresolvable as e:
                 self.journal.record_failed_open(probe.probe_id, now, str(e))
-                continue
-            if sent is None:
-                self.absent.add(probe.probe_id)
             else:
-                attempt = self.journal.begin_attempt(probe.probe_id, now)
-                self.journal.record_sent(attempt, sent, self.window, outcome=RECONCILED)
-                found.append((probe, sent))
-        if not waiting and not self._todo():
+                if sent is not None:
+                    attempt = self.journal.begin_attempt(probe.probe_id, now)
+                    self.journal.record_sent(attempt, sent, self.window, outcome=RECONCILED)
+                    found.append((probe, sent))
+            del self.todo[probe.probe_id]
+        if not self._planned():
             self.journal.drop_meta(LOOK_UP_OWN_POSTS)
             self.done = True
         note = f"found {len(found)} probe(s) already posted: recorded as sent" if found else ""
         return found, note
 
-    def _todo(self) -> list[PlannedProbe]:
-        assert self.until is not None
-        return [
-            p
-            for p in self.journal.probes_in(ProbeState.PLANNED, channels=self.drive)
-            if p.scheduled_at <= self.until and p.probe_id not in self.absent
-        ]
+    def _planned(self) -> list[tuple[PlannedProbe, datetime | None]]:
+        """The probes still to look up that are still planned, with their retry time."""
+        assert self.todo is not None
+        out = []
+        for probe in self.journal.probes_in(ProbeState.PLANNED, channels=self.drive):
+            if probe.probe_id in self.todo:
+                out.append((probe, self.journal.retry_at(probe.probe_id)))
+        return out

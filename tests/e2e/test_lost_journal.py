@@ -75,3 +75,55 @@ async def test_a_journal_started_afresh_mid_campaign_posts_nothing_twice(tmp_pat
     assert found == sent_before  # recorded from the platform, not sent again
     assert second.meta("look_up_own_posts") is None  # looked up once, then done
     second.close()
+
+
+async def test_a_probe_whose_look_up_fails_waits_for_it_and_is_not_sent_blind(
+    tmp_path: Path,
+) -> None:
+    from datetime import datetime
+
+    from probes.channel import Sent, Transient
+    from study.model import PlannedProbe
+
+    d = short_study(tmp_path / "s", brands=2)
+    study = load_study(d)
+    plan = make_plan(study)
+    # The runner starts (on a new journal) after the first two probes were due.
+    order = sorted(plan, key=lambda p: p.scheduled_at)
+    clock = ManualClock(order[1].scheduled_at + timedelta(minutes=1))
+    platform = XPlatform.for_study(study, clock, ledger=ledger_path(d))
+    log: list[str] = []
+
+    class Flaky(XChannel):
+        async def find_sent(self, probe: PlannedProbe, since: datetime) -> Sent | None:
+            if f"look {probe.probe_id}" not in log and not log.count("down"):
+                log.append("down")
+                raise Transient("X API answered 503")
+            log.append(f"look {probe.probe_id}")
+            return await super().find_sent(probe, since)
+
+        async def send(self, probe: PlannedProbe) -> Sent:
+            log.append(f"send {probe.probe_id}")
+            return await super().send(probe)
+
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(platform.handle),
+        base_url="https://api.x.test",
+        headers={"Authorization": "Bearer test-token"},
+    ) as client:
+        channel = Flaky(client, account=study.channel("x").account, clock=clock)
+        j = Journal.create_or_open(
+            d, plan, study_name=study.name, window_hours=study.window_hours, now=clock.now()
+        )
+        config = RunnerConfig(reconcile_after_real_s=0)
+        await Runner(study, j, {"x": channel}, clock, config=config, drive={"x"}).run()
+    platform.close()
+    first, second = order[0].probe_id, order[1].probe_id
+    assert log[0] == "down"  # the first look-up failed: nothing was sent before the next
+    looked = [e for e in log if e.startswith("look ")]
+    assert sorted(looked) == sorted([f"look {first}", f"look {second}"])  # due ones only
+    for pid in (first, second):
+        assert log.index(f"look {pid}") < log.index(f"send {pid}")
+    assert j.counts() == {"closed": 4}
+    assert audit(study, d).ok
+    j.close()
