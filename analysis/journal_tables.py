@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from study.errors import StudyError
+from study.journal_file import connect
 from study.paths import existing_journal
 
 PROBE_COLUMNS = [
@@ -48,11 +48,8 @@ TIME_COLUMNS = {"scheduled_at", "sent_at", "closes_at", "closed_at", "created_at
 def open_journal(study_dir: Path) -> sqlite3.Connection:
     """A read-only connection to a study's journal (safe while `run` writes)."""
     path = existing_journal(study_dir)
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-        con.execute("SELECT count(*) FROM probes").fetchone()
-    except sqlite3.DatabaseError as e:
-        raise StudyError(f"{path}: not a readable journal ({e}); restore it from a backup") from e
+    con = connect(path, readonly=True)  # refuses a file that is not a whole journal
+    con.row_factory = None
     return con
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from study.atomic import remove_stale_temporaries, temporary_beside
 from study.csvrows import Rows, check_header, read_sheet
 from study.errors import Problem
+from study.journal_file import connect
 from study.journal_schema import SCHEMA_VERSION, create_schema
 from study.paths import journal_path
 
@@ -73,9 +74,9 @@ def writing(study_dir: Path) -> Iterator[sqlite3.Connection]:
     path = journal_path(study_dir)
     if path.exists():
         remove_stale_temporaries(path)  # left by an import that was killed creating it
-        con = sqlite3.connect(path, timeout=30, isolation_level=None)
+        con = connect(path)  # refuses a file that is not a whole journal, or read-only
+        con.row_factory = None
         try:
-            con.execute("PRAGMA journal_mode=WAL")
             con.execute("BEGIN IMMEDIATE")
             try:
                 create_schema(con)

@@ -25,9 +25,9 @@ import pyarrow as pa
 from analysis.journal_tables import open_journal
 from study.answers import expand
 from study.errors import StudyError
-from study.journal_schema import AMBIGUOUS_EVENT
+from study.journal_schema import AMBIGUOUS_EVENT, has_column
 from study.paths import journal_path
-from study.timeutil import iso, parse_iso, utc
+from study.timeutil import in_range, iso, parse_iso, range_text, utc
 
 PROBE_COLUMNS: dict[str, Any] = {
     "probe_id": pa.string(),
@@ -99,12 +99,15 @@ class Prepared:
 def parse_as_of(text: str) -> datetime:
     """An as-of time given as text (e.g. on the command line), as a UTC datetime."""
     try:
-        return parse_iso(text)
+        when = parse_iso(text)
     except ValueError:
         raise StudyError(
             f"as-of time {text!r} is not an ISO 8601 time with a UTC offset; "
             "write it like 2026-03-20T12:00:00Z"
         ) from None
+    if not in_range(when):
+        raise StudyError(f"as-of time {text!r} is out of range: {range_text()}; check the year")
+    return when
 
 
 def resolve_as_of(info: JournalInfo, as_of: datetime | None) -> datetime:
@@ -141,7 +144,13 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
         try:
             meta = {str(k): str(v) for k, v in src.execute("SELECT key, value FROM meta")}
             probes = _table(src, path, "probes", PROBE_COLUMNS, "")
-            replies = _table(src, path, "replies", REPLY_COLUMNS, " WHERE probe_id IS NOT NULL")
+            # A reply whose platform time was not to be believed has no time to count.
+            trusted = (
+                " AND time_suspect IS NULL" if has_column(src, "replies", "time_suspect") else ""
+            )
+            replies = _table(
+                src, path, "replies", REPLY_COLUMNS, f" WHERE probe_id IS NOT NULL{trusted}"
+            )
             observations = _table(src, path, "cursors", OBSERVATION_COLUMNS, "")
             caught_up = src.execute(
                 "SELECT count(DISTINCT probe_id) FROM events WHERE kind = 'caught_up'"

@@ -28,9 +28,10 @@ from probes.channels import (
     is_loopback,
 )
 from probes.journal import Journal
-from probes.lock import RunLock
+from probes.lock import PID, RunLock
 from probes.runner import Runner, RunnerConfig, RunSummary, Snapshot
 from study.clock import Clock, ClockAnchor, ScaledClock, SystemClock
+from study.errors import StudyError
 from study.load import load_study
 from study.model import Study
 from study.plan import make_plan
@@ -47,7 +48,13 @@ async def discover_clock(api_base: str) -> Clock:
         return SystemClock()
     if r.status_code != 200:
         return SystemClock()
-    return ScaledClock(ClockAnchor.from_json(r.text))
+    try:
+        return ScaledClock(ClockAnchor.from_json(r.text))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise StudyError(
+            f"{api_base}/__sim/clock answered {r.text[:80]!r}, not the simulator's clock; point "
+            "--api-base at a running 'replybench sim', or at the platform's API"
+        ) from None
 
 
 def _first_api_base(study: Study, api_base: str | None) -> str | None:
@@ -84,32 +91,35 @@ async def run_campaign(
     built = build_channels(study, env=env, clock=clock, api_base=api_base, live=live)
     try:
         await built.preflight()
-        with RunLock(study_dir):
-            journal = Journal.create_or_open(
-                study_dir,
-                plan,
-                study_name=study.name,
-                window_hours=study.window_hours,
-                now=clock.now(),
+        journal = Journal.create_or_open(
+            study_dir,
+            plan,
+            study_name=study.name,
+            window_hours=study.window_hours,
+            now=clock.now(),
+        )
+        lock = RunLock(study_dir)
+        try:
+            lock.acquire()
+            journal.set_meta(PID, str(os.getpid()))
+            runner = Runner(
+                study,
+                journal,
+                built.channels,
+                clock,
+                config=config,
+                on_progress=on_progress,
+                seed=study.seed,
+                drive=set(built.channels),
+                alerter=alerter,
+                on_event=on_event,
             )
-            try:
-                runner = Runner(
-                    study,
-                    journal,
-                    built.channels,
-                    clock,
-                    config=config,
-                    on_progress=on_progress,
-                    seed=study.seed,
-                    drive=set(built.channels),
-                    alerter=alerter,
-                    on_event=on_event,
-                )
-                if on_runner is not None:
-                    on_runner(runner)
-                return await run_and_tell(runner, alerter, study.name)
-            finally:
-                journal.close()
+            if on_runner is not None:
+                on_runner(runner)
+            return await run_and_tell(runner, alerter, study.name)
+        finally:
+            journal.close()
+            lock.release()  # after the journal: see probes.lock
     finally:
         await built.aclose()
 

@@ -10,7 +10,10 @@ probe with a `deleted` event is skipped, and a post already gone counts as delet
 whose window is still open is never touched.
 
 Deleting is idempotent, so a request that fails on the way is simply made again: after a
-429 at the platform's reset time, otherwise with exponential backoff.
+429 at the platform's reset time, otherwise with exponential backoff. A platform that cannot
+be reached fails fast: once `MAX_FAILED_POSTS` posts of a channel in a row have failed that
+way, its remaining posts are not tried (each would wait out every retry) and are reported for
+the next clean-up.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ DELETED = "deleted"  # the events row of a deletion; its detail is the message i
 MAX_FAILURES = 5  # tries of one post that fail for other reasons than a rate limit
 MAX_RATE_WAITS = 50  # resets waited for in a row (Mastodon allows 30 deletions per 30 min)
 MAX_RATE_WAIT_S = 3600.0  # a longer wait is a failure: run the clean-up again later
+MAX_FAILED_POSTS = 2  # posts of one channel failing in a row on the way: give the channel up
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -119,23 +123,33 @@ async def cleanup(
         _check(study, names, env=env, api_base=api_base, live=live)
         failed: list[str] = []
         deleted = gone = 0
+        failing: dict[str, int] = {}  # channel -> posts failed in a row on the way
         deleters, closers = _deleters(study, names, env, api_base, clock)
         try:
             for n, post in enumerate(todo, 1):
-                try:
-                    if await _delete(deleters[post.channel], post.message_id, clock):
-                        deleted += 1
-                    else:
-                        gone += 1
-                except AuthError as e:
-                    raise StudyError(
-                        f"{post.channel}: {e}; check the credentials named in study.toml "
-                        f"[channels.{post.channel}] (deleted until now: {deleted + gone})"
-                    ) from e
-                except ChannelError as e:
-                    failed.append(f"{post.probe_id} ({post.channel} {post.message_id}): {e}")
+                what = f"{post.probe_id} ({post.channel} {post.message_id})"
+                if failing.get(post.channel, 0) >= MAX_FAILED_POSTS:
+                    failed.append(f"{what}: not tried, the {post.channel} posts before it "
+                                  "could not be deleted either")  # fmt: skip
                 else:
-                    journal.event(clock.now(), DELETED, post.probe_id, post.message_id)
+                    try:
+                        if await _delete(deleters[post.channel], post.message_id, clock):
+                            deleted += 1
+                        else:
+                            gone += 1
+                    except AuthError as e:
+                        raise StudyError(
+                            f"{post.channel}: {e}; check the credentials named in study.toml "
+                            f"[channels.{post.channel}] (deleted until now: {deleted + gone})"
+                        ) from e
+                    except Transient as e:  # still failing after every retry
+                        failed.append(f"{what}: {e}")
+                        failing[post.channel] = failing.get(post.channel, 0) + 1
+                    except ChannelError as e:
+                        failed.append(f"{what}: {e}")
+                    else:
+                        failing[post.channel] = 0
+                        journal.event(clock.now(), DELETED, post.probe_id, post.message_id)
                 if on_progress is not None:
                     on_progress(n, len(todo))
         finally:

@@ -25,11 +25,12 @@ from pathlib import Path
 from probes.channel import Cursor, Reply, Sent
 from study.answers import answered_count
 from study.errors import StudyError
-from study.journal_schema import AMBIGUOUS_EVENT, SCHEMA_VERSION, create_schema
+from study.journal_file import connect, create_new, environment_error, write_error
+from study.journal_schema import AMBIGUOUS_EVENT, LOOK_UP_OWN_POSTS, SCHEMA_VERSION, create_schema
 from study.model import PlannedProbe, ProbeState, ReplyKind, Scope
 from study.paths import existing_journal, journal_path
 from study.plan import plan_json
-from study.timeutil import iso, parse_iso
+from study.timeutil import iso, parse_iso, suspect_reply_time
 
 # Attempt outcomes.
 PENDING = "pending"  # committed before the request left; a crash leaves it here
@@ -74,29 +75,8 @@ class OpenProbe:
     closes_at: datetime
 
 
-def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    try:
-        if readonly:
-            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-        else:
-            con = sqlite3.connect(path, timeout=30, isolation_level=None)
-            con.execute("PRAGMA journal_mode=WAL")
-            # NORMAL survives a kill -9 of this process (the OS keeps the WAL); FULL would
-            # add an fsync per transaction against power loss, at a cost per poll.
-            con.execute("PRAGMA synchronous=NORMAL")
-        con.execute("PRAGMA foreign_keys=ON")
-        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as e:
-        raise StudyError(
-            f"{path}: not a readable journal ({e}); move it away to start the campaign "
-            "afresh, or restore it from a backup"
-        ) from e
-    con.row_factory = sqlite3.Row
-    return con
-
-
 class Journal:
-    """Read-write access to a study's journal. One writer process at a time (see `run.lock`)."""
+    """Read-write access to a study's journal. One runner at a time (`probes.lock`)."""
 
     def __init__(self, con: sqlite3.Connection, path: Path) -> None:
         self.con = con
@@ -121,51 +101,48 @@ class Journal:
         campaign started, and mixing two designs in one journal would corrupt the study.
         """
         path = journal_path(study_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        con = _connect(path)
+        digest = plan_digest(plan)
+
+        def build(con: sqlite3.Connection) -> None:
+            create_schema(con)
+            new = cls(con, path)
+            new._set_meta("schema_version", SCHEMA_VERSION)
+            new._set_meta("study_name", study_name)
+            new._set_meta("window_hours", repr(float(window_hours)))
+            new._set_meta("plan_sha256", digest)
+            new._set_meta("source", "campaign")
+            # An earlier journal of this study may have been lost: look before sending.
+            new._set_meta(LOOK_UP_OWN_POSTS, "yes")
+            con.executemany(
+                "INSERT INTO probes (probe_id, brand, country, channel, handle, scope,"
+                " script, slot, round, text, scheduled_at, slot_start_at, slot_end_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        p.probe_id, p.brand, p.country, p.channel, p.handle, p.scope.value,
+                        p.script, p.slot, p.round, p.text, iso(p.scheduled_at),
+                        iso(p.slot_start_at), iso(p.slot_end_at),
+                    )
+                    for p in plan
+                ],
+            )  # fmt: skip
+            new._event("planned", None, f"{len(plan)} probes", iso(now))
+
+        if not path.exists():
+            create_new(path, build)  # False: another process created it meanwhile
+        con = connect(path)
         j = cls(con, path)
         try:
-            digest = plan_digest(plan)
-            create_schema(con)
+            with j.tx():
+                create_schema(con)  # an older journal gains the newer columns
             stored = j.meta("plan_sha256")
             source = j.meta("source")
-            if stored is None and source not in (None, "campaign"):
+            if stored is None:
                 raise StudyError(
                     f"{path}: this journal holds imported data (source = {source}); run the "
                     "campaign in a new study folder"
                 )
-            if stored is None:
-                with j.tx():
-                    j._set_meta("schema_version", SCHEMA_VERSION)
-                    j._set_meta("study_name", study_name)
-                    j._set_meta("window_hours", repr(float(window_hours)))
-                    j._set_meta("plan_sha256", digest)
-                    j._set_meta("source", "campaign")
-                    con.executemany(
-                        "INSERT INTO probes (probe_id, brand, country, channel, handle, scope,"
-                        " script, slot, round, text, scheduled_at, slot_start_at, slot_end_at)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        [
-                            (
-                                p.probe_id,
-                                p.brand,
-                                p.country,
-                                p.channel,
-                                p.handle,
-                                p.scope.value,
-                                p.script,
-                                p.slot,
-                                p.round,
-                                p.text,
-                                iso(p.scheduled_at),
-                                iso(p.slot_start_at),
-                                iso(p.slot_end_at),
-                            )
-                            for p in plan
-                        ],
-                    )
-                    j._event("planned", None, f"{len(plan)} probes", iso(now))
-            elif stored not in (digest, _digest_as_started(con, plan)):
+            if stored not in (digest, _digest_as_started(con, plan)):
                 raise StudyError(
                     f"{path}: this journal was made from a different plan (study.toml, "
                     "targets.csv or scripts.csv changed after the campaign started); restore "
@@ -181,13 +158,21 @@ class Journal:
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        self.con.execute("BEGIN IMMEDIATE")
+        """One transaction; a write the machine refuses (disk full, read-only) rolls it back
+        and becomes a StudyError: the journal keeps what was committed before."""
         try:
-            yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
+            self.con.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.con
+                self.con.execute("COMMIT")
+            except BaseException:
+                if self.con.in_transaction:
+                    self.con.execute("ROLLBACK")
+                raise
+        except (OSError, sqlite3.OperationalError) as e:
+            if environment_error(e):
+                raise write_error(self.path, e) from e
             raise
-        self.con.execute("COMMIT")
 
     # -- meta and events -----------------------------------------------------------------
 
@@ -214,6 +199,10 @@ class Journal:
     def set_meta(self, key: str, value: str) -> None:
         with self.tx():
             self._set_meta(key, value)
+
+    def drop_meta(self, key: str) -> None:
+        with self.tx() as con:
+            con.execute("DELETE FROM meta WHERE key = ?", (key,))
 
     def _event(self, kind: str, probe_id: str | None, detail: str | None, at: str) -> None:
         self.con.execute(
@@ -377,6 +366,21 @@ class Journal:
             else:
                 self._finish_open(probe_id, outcome, detail, now)
 
+    def retry_at(self, probe_id: str) -> datetime | None:
+        row = self.con.execute(
+            "SELECT retry_at FROM probes WHERE probe_id = ?", (probe_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else parse_iso(row[0])
+
+    def postpone(self, probe_id: str, retry_at: datetime, detail: str) -> None:
+        """Not due before `retry_at`: a planned probe that must first be looked up."""
+        with self.tx() as con:
+            con.execute(
+                "UPDATE probes SET retry_at = ?, detail = ? "
+                "WHERE probe_id = ? AND state = 'planned'",
+                (iso(ceil_ms(retry_at)), detail, probe_id),
+            )
+
     def record_failed(self, attempt_id: int, probe_id: str, now: datetime, detail: str) -> None:
         """Refused for good: the probe is `failed` and reported, never retried."""
         with self.tx() as con:
@@ -512,10 +516,13 @@ class Journal:
         seen = iso(seen_at or polled_at)
         with self.tx() as con:
             for reply, probe_id in matched:
+                created, suspect = self._reply_time(
+                    reply.created_at, probe_id, seen_at or polled_at
+                )
                 cur = con.execute(
                     "INSERT OR IGNORE INTO replies(channel, reply_id, probe_id, author, author_id,"
-                    " text, created_at, kind, in_reply_to, conversation_id, seen_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    " text, created_at, kind, in_reply_to, conversation_id, seen_at,"
+                    " time_suspect) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         channel,
                         reply.reply_id,
@@ -523,11 +530,12 @@ class Journal:
                         reply.author,
                         reply.author_id,
                         reply.text,
-                        iso(reply.created_at),
+                        created,
                         reply.kind.value,
                         reply.in_reply_to,
                         reply.conversation_id,
                         seen,
+                        suspect,
                     ),
                 )
                 new += cur.rowcount
@@ -568,6 +576,19 @@ class Journal:
             )
             for r in rows
         ]
+
+    def _reply_time(
+        self, created_at: datetime, probe_id: str | None, seen_at: datetime
+    ) -> tuple[str, str | None]:
+        """The reply's created_at to store, and its platform time when that is suspect
+        (`study.timeutil.suspect_reply_time`): then the time it was seen is stored instead."""
+        row = self.con.execute(
+            "SELECT sent_at FROM probes WHERE probe_id = ?", (probe_id,)
+        ).fetchone()
+        sent = None if row is None or row[0] is None else parse_iso(row[0])
+        if suspect_reply_time(created_at, sent_at=sent, seen_at=seen_at):
+            return iso(seen_at), iso(created_at)
+        return iso(created_at), None
 
     def close_windows(self, channel: str, observed_until: datetime) -> int:
         """Close every sent probe whose window ended before the last completed poll."""
@@ -621,4 +642,4 @@ def _planned(row: sqlite3.Row) -> PlannedProbe:
 
 def open_readonly(study_dir: Path) -> sqlite3.Connection:
     """A read-only connection for status and analysis, safe while `run` writes."""
-    return _connect(existing_journal(study_dir), readonly=True)
+    return connect(existing_journal(study_dir), readonly=True)

@@ -33,6 +33,7 @@ from probes.channel import (
 from probes.health import Health
 from probes.journal import ABSENT, RECONCILED, Journal
 from probes.matching import Matcher
+from probes.own_posts import OwnPosts
 from study.catch_up import catch_up
 from study.clock import Clock
 from study.errors import StudyError
@@ -140,6 +141,7 @@ class Runner:
         self._noted = 0.0
         self._started_real = time.monotonic()
         self._attempt_real: dict[str, float] = {}  # probe -> real time of its last attempt
+        self.own_posts = OwnPosts(journal, channels, self.drive, self.window)
         self._load_matcher()
 
     def _load_matcher(self) -> None:
@@ -177,6 +179,7 @@ class Runner:
         await self._reconcile()
         while not self.stop_requested:
             now = self.clock.now()
+            await self._look_up_own_posts(now)  # a new or restored journal: before sending
             self._catch_up_or_miss(now)
             await self._send_due(now)
             await self._reconcile()
@@ -381,6 +384,13 @@ class Runner:
             else:
                 self._retry(None, probe, "looked up: not posted", now, outcome=ABSENT)
                 self._note(f"{probe.probe_id}: not on the platform; will send again")
+
+    async def _look_up_own_posts(self, now: datetime) -> None:
+        found, note = await self.own_posts.look_up(now)
+        for probe, sent in found:
+            self._on_sent(probe, sent.message_id, sent.sent_at)
+        if note:
+            self._note(note)
 
     # -- polling -------------------------------------------------------------------------
 

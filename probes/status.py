@@ -51,6 +51,7 @@ class Status:
 
 
 def read_status(study_dir: Path) -> Status:
+    pid = running_pid(study_dir)  # before connecting: see probes.lock
     con = open_readonly(study_dir)
     try:
         meta = {str(r[0]): str(r[1]) for r in con.execute("SELECT key, value FROM meta")}
@@ -69,7 +70,7 @@ def read_status(study_dir: Path) -> Status:
         return Status(
             study=meta.get("study_name", ""),
             window_hours=float(meta.get("window_hours", "0")),
-            running_pid=running_pid(study_dir),
+            running_pid=pid,
             probes=sum(states.values()),
             states=states,
             answered=answered_count(con),

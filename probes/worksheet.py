@@ -8,8 +8,10 @@ handle), so the analysis treats them like any other probe.
 
 The import checks every row first and records nothing unless all are good; a row whose
 `sent_at` is empty is not done yet and is skipped; a row recorded before with the same values
-changes nothing, so the same sheet may be imported again as it fills up. Sending outside the
-probe's slot is a warning, not an error: people are late. The import is the manual channel's
+changes nothing, so the same sheet may be imported again as it fills up. A time outside the
+study years (`study.timeutil.in_range`) is refused; one recorded by an older version is
+replaced by the corrected row (with a warning). Sending outside the probe's slot is a warning,
+not an error: people are late. The import is the manual channel's
 inbox read: its time goes into `cursors` (the analysis censors manual probes there) and moves
 the journal's `last_observation` on.
 """
@@ -19,11 +21,12 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from probes.journal import ACKNOWLEDGED, Journal
+from probes.journal import Journal
+from probes.worksheet_record import MANUAL, HandRow, record
 from study.atomic import write_atomic
 from study.clock import SystemClock
 from study.csvrows import (
@@ -39,15 +42,13 @@ from study.errors import Problem, StudyError, StudyProblems
 from study.load import load_study
 from study.model import ProbeState, Study
 from study.plan import make_plan
-from study.timeutil import iso
+from study.timeutil import in_range, iso, parse_iso
 
-MANUAL = "manual"
 COLUMNS = (
     "probe_id", "brand", "country", "handle", "slot", "scheduled_at", "scheduled_local",
     "text", "sent_at", "replied_at", "reply_kind", "reply_text", "note",
 )  # fmt: skip
 REQUIRED = ("probe_id", "sent_at", "replied_at", "reply_kind", "reply_text")
-BY_HAND = "recorded by hand"
 
 
 @dataclass(frozen=True)
@@ -60,17 +61,6 @@ class WorksheetImport:
     unchanged: int  # rows recorded before with the same values
     blank: int  # rows without a sent_at: not done yet
     warnings: tuple[str, ...]  # FILE:line: warning lines (e.g. sent outside the slot)
-
-
-@dataclass(frozen=True)
-class _Row:
-    line: int
-    probe_id: str
-    sent_at: datetime
-    replied_at: datetime | None
-    kind: str
-    reply_text: str
-    note: str
 
 
 def worksheet(study_dir: Path, out: Path, *, now: datetime | None = None) -> int:
@@ -133,7 +123,7 @@ def import_worksheet(
     journal = _open(study_dir, study, now)
     try:
         known = _known(journal)
-        rows: list[_Row] = []
+        rows: list[HandRow] = []
         warnings: list[str] = []
         first: dict[str, int] = {}
         blank = 0
@@ -153,16 +143,26 @@ def import_worksheet(
                 continue
             first[row.probe_id] = line
             rows.append(row)
-            late = (
-                _outside_slot(study, journal, row) if known[row.probe_id].state == "planned" else ""
-            )
+            was = known[row.probe_id]
+            late = _outside_slot(study, journal, row) if _to_send(was) else ""
             if late:
                 warnings.append(f"{file}:{line}: warning: {late}")
+            if fixed := _replaced(was, row):
+                warnings.append(f"{file}:{line}: warning: {fixed}")
         if problems:
             raise StudyProblems(sorted(problems, key=lambda p: p.line or 0))
-        sends = [r for r in rows if known[r.probe_id].state == "planned"]
-        replies = [r for r in rows if r.replied_at is not None and known[r.probe_id].reply is None]
-        closed = _record(journal, sends, replies, now, csv_path.name)
+        sends = [r for r in rows if _to_send(known[r.probe_id])]
+        replies = [
+            r
+            for r in rows
+            if r.replied_at is not None
+            and (
+                known[r.probe_id].reply is None
+                or _to_send(known[r.probe_id])
+                or not _valid(known[r.probe_id].reply_at)
+            )
+        ]
+        closed = record(journal, sends, replies, now, csv_path.name)
     finally:
         journal.close()
     unchanged = len(rows) - len({r.probe_id for r in sends + replies})
@@ -204,6 +204,37 @@ class _Known:
     sent_at: str | None
     reply: tuple[str, str, str] | None  # created_at, kind, text
 
+    @property
+    def reply_at(self) -> str | None:
+        return None if self.reply is None else self.reply[0]
+
+
+def _valid(stored: str | None) -> bool:
+    """Whether a time read from the journal is one (None, no time, counts as valid): an
+    older version recorded any year, and such a row is replaced by the corrected one."""
+    if stored is None:
+        return True
+    try:
+        return in_range(parse_iso(stored))
+    except ValueError:
+        return False
+
+
+def _to_send(probe: _Known) -> bool:
+    """Whether the row records the probe's send: it is planned, or recorded with a bad time."""
+    return probe.state == "planned" or not _valid(probe.sent_at)
+
+
+def _replaced(probe: _Known, row: HandRow) -> str:
+    """The warning for a recorded time out of range that the row replaces, or ''."""
+    for column, stored in (("sent_at", probe.sent_at), ("replied_at", probe.reply_at)):
+        if not _valid(stored):
+            return (
+                f"probe {row.probe_id} was recorded with {column} {stored}, outside the study "
+                "years; replaced by this row"
+            )
+    return ""
+
 
 def _known(journal: Journal) -> dict[str, _Known]:
     replies = {
@@ -236,7 +267,7 @@ def _time(name: str, value: str, now: datetime, bad: list[str]) -> datetime | No
 
 def _parse(
     line: int, v: dict[str, str], known: dict[str, _Known], now: datetime, bad: list[str]
-) -> _Row | None:
+) -> HandRow | None:
     pid = v["probe_id"]
     probe = known.get(pid)
     if not pid:
@@ -263,14 +294,14 @@ def _parse(
     check_reply(v, sent, replied, bad)
     if bad or sent is None or probe is None:
         return None
-    row = _Row(line, pid, sent, replied, kind, v["reply_text"], v["note"])
+    row = HandRow(line, pid, sent, replied, kind, v["reply_text"], v["note"])
     _check_recorded(row, probe, v, bad)
     return None if bad else row
 
 
-def _check_recorded(row: _Row, probe: _Known, v: dict[str, str], bad: list[str]) -> None:
+def _check_recorded(row: HandRow, probe: _Known, v: dict[str, str], bad: list[str]) -> None:
     """A probe recorded before must be given the same values again (a reply may be added)."""
-    if probe.state == "planned":
+    if _to_send(probe):
         return
     fix = "correct the row: the journal keeps what was recorded first"
     if probe.sent_at != iso(row.sent_at):
@@ -278,7 +309,7 @@ def _check_recorded(row: _Row, probe: _Known, v: dict[str, str], bad: list[str])
             f"probe {row.probe_id} is already recorded as sent at {probe.sent_at}, not "
             f"{v['sent_at']}; {fix}"
         )
-    elif probe.reply is not None and probe.reply != _reply_of(row):
+    elif probe.reply is not None and _valid(probe.reply_at) and probe.reply != _reply_of(row):
         at, kind, _ = probe.reply
         bad.append(
             f"probe {row.probe_id} is already recorded with a {kind} at {at}, and this row "
@@ -286,13 +317,13 @@ def _check_recorded(row: _Row, probe: _Known, v: dict[str, str], bad: list[str])
         )
 
 
-def _reply_of(row: _Row) -> tuple[str, str, str] | None:
+def _reply_of(row: HandRow) -> tuple[str, str, str] | None:
     if row.replied_at is None:
         return None
     return (iso(row.replied_at), row.kind, row.reply_text)
 
 
-def _outside_slot(study: Study, journal: Journal, row: _Row) -> str:
+def _outside_slot(study: Study, journal: Journal, row: HandRow) -> str:
     """Why the send lies outside its probe's slot, or ''."""
     probe = journal.probe(row.probe_id)
     if probe.slot_start_at <= row.sent_at < probe.slot_end_at:
@@ -317,76 +348,3 @@ def _open(study_dir: Path, study: Study, now: datetime) -> Journal:
         window_hours=study.window_hours,
         now=now,
     )
-
-
-def _record(
-    journal: Journal, sends: list[_Row], replies: list[_Row], now: datetime, source: str
-) -> int:
-    """Record the new sends and replies and close the windows that ended by `now`, as the
-    runner would; how many windows closed. Writes nothing when nothing changes."""
-    window = timedelta(hours=float(journal.meta("window_hours") or "nan"))
-    ending = journal.con.execute(
-        "SELECT count(*) FROM probes WHERE channel = ? AND state = 'sent' AND closes_at <= ?",
-        (MANUAL, iso(now)),
-    ).fetchone()[0]
-    if not sends and not replies and not ending:
-        return 0
-    with journal.tx() as con:
-        for r in sends:
-            con.execute(
-                "UPDATE probes SET state = 'sent', sent_at = ?, closes_at = ?, detail = ? "
-                "WHERE probe_id = ? AND state = 'planned'",
-                (iso(r.sent_at), iso(r.sent_at + window), r.note or None, r.probe_id),
-            )
-            con.execute(
-                "INSERT INTO attempts(probe_id, started_at, finished_at, outcome, detail) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (r.probe_id, iso(r.sent_at), iso(r.sent_at), ACKNOWLEDGED, BY_HAND),
-            )
-            detail = f"{BY_HAND} ({source})" + (f": {r.note}" if r.note else "")
-            _event(journal, iso(r.sent_at), "sent", r.probe_id, detail)
-        for r in replies:
-            assert r.replied_at is not None
-            handle = journal.probe(r.probe_id).handle
-            con.execute(
-                "INSERT OR IGNORE INTO replies(channel, reply_id, probe_id, author, author_id, "
-                "text, created_at, kind, seen_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    MANUAL, f"{r.probe_id}-reply", r.probe_id, handle, handle, r.reply_text,
-                    iso(r.replied_at), r.kind, iso(now),
-                ),
-            )  # fmt: skip
-        closing = con.execute(
-            "SELECT probe_id, closes_at FROM probes WHERE channel = ? AND state = 'sent' "
-            "AND closes_at <= ?",
-            (MANUAL, iso(now)),
-        ).fetchall()
-        for c in closing:
-            con.execute(
-                "UPDATE probes SET state = 'closed', closed_at = closes_at WHERE probe_id = ?",
-                (c["probe_id"],),
-            )
-            _event(journal, str(c["closes_at"]), "closed", str(c["probe_id"]), "")
-        _observe(journal, now)
-    return len(closing)
-
-
-def _event(journal: Journal, at: str, kind: str, probe_id: str, detail: str) -> None:
-    journal.con.execute(
-        "INSERT INTO events(at, kind, probe_id, detail) VALUES (?, ?, ?, ?)",
-        (at, kind, probe_id, detail or None),
-    )
-
-
-def _observe(journal: Journal, now: datetime) -> None:
-    """An import says: as of now, these are the by-hand replies seen. That is the manual
-    channel's observation time (its row in `cursors`, as the runner keeps one per inbox it
-    reads), and the journal's as-of time moves on to it: the analysis censors each channel's
-    probes at its own channel's last observation, so the runner's channels are not taken as
-    watched until now."""
-    journal.con.execute(
-        "INSERT INTO cursors(channel, cursor, polled_at) VALUES (?, '{}', ?) "
-        "ON CONFLICT(channel) DO UPDATE SET polled_at = max(polled_at, excluded.polled_at)",
-        (MANUAL, iso(now)),
-    )
-    journal.advance_last_observation(now)

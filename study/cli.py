@@ -101,6 +101,17 @@ def handles_errors(fn: F) -> F:
         except StudyError as e:
             _err(f"Error: {e}")
             raise typer.Exit(1) from None
+        except OSError as e:
+            from study.journal_file import environment_error
+
+            if not environment_error(e):
+                raise
+            where = f"{e.filename}: " if e.filename else ""
+            _err(
+                f"Error: {where}{e.strerror or e}; free some disk space or fix the permissions, "
+                "then run the same command again"
+            )
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -229,6 +240,26 @@ def run(
     print(f"campaign over: {states}; {summary.answered} probes answered")
 
 
+@app.command(epilog="Example: replybench backup my-study --out my-study-journal.sqlite")
+@handles_errors
+def backup(
+    study_dir: StudyDir,
+    out: Annotated[Path, typer.Option(help="The copy to write (a new file).", show_default=False)],
+) -> None:
+    """Copy the journal consistently (SQLite's backup API), even while `replybench run` runs.
+    Never copy journal.sqlite by hand: its latest transactions live in journal.sqlite-wal."""
+    from study.journal_file import backup as copy_journal
+    from study.paths import journal_path
+
+    n = copy_journal(study_dir, out)
+    print(f"wrote {out}: the journal with {n} probes")
+    print(
+        f"to restore it: stop the runner, then copy it to {journal_path(study_dir)} (and delete "
+        "journal.sqlite-wal and -shm beside it); the next run looks the due probes up on the "
+        "platforms before sending anything"
+    )
+
+
 @app.command(epilog="Example: replybench status data/examples/uxalliance --json")
 @handles_errors
 def status(
@@ -311,14 +342,14 @@ def sim(
     """Serve the built-in simulator for a study: X API v2, Mastodon and Bluesky faces, with
     brand bots that answer as simulator.toml says (docs/simulator.md)."""
     from probes.sim.server import serve
-    from study.timeutil import parse_iso
+    from study.timeutil import parse_instant
 
     if speed <= 0:
         raise StudyError(f"--speed must be > 0, not {speed}")
     if not 0 <= faults <= 1:
         raise StudyError(f"--faults is a share between 0 and 1, not {faults}")
     try:
-        begin = parse_iso(start) if start else None
+        begin = parse_instant(start, "") if start else None
     except ValueError as e:
         raise StudyError(f"--start {start!r}: {e}") from None
     serve(study_dir, port, speed=speed, faults=faults, start=begin)
@@ -484,12 +515,12 @@ def import_(
     good. The format, with examples: docs/import.md.
     """
     from analysis.imports import import_csv
-    from study.timeutil import parse_iso
+    from study.timeutil import parse_instant
 
     until = None
     if observed_until is not None:
         try:
-            until = parse_iso(observed_until)
+            until = parse_instant(observed_until, "")
         except ValueError as e:
             raise StudyError(f"--observed-until {observed_until!r}: {e}") from None
     s = import_csv(study_dir, csv_file, window_hours, observed_until=until)
@@ -617,7 +648,7 @@ def worksheet(
     with the text to send and columns to fill in."""
     from probes.worksheet import instructions
     from probes.worksheet import worksheet as write_sheet
-    from study.timeutil import parse_iso
+    from study.timeutil import in_range, parse_iso, range_text
 
     try:
         when = parse_iso(due_by) if due_by else None
@@ -626,6 +657,8 @@ def worksheet(
             f"--due-by {due_by!r} is not an ISO 8601 time with a UTC offset; write it like "
             "2026-03-02T18:00:00+01:00"
         ) from None
+    if when is not None and not in_range(when):
+        raise StudyError(f"--due-by {due_by!r} is out of range: {range_text()}; check the year")
     n = write_sheet(study_dir, out, now=when)
     print(f"wrote {out}: {n} probe{'s' if n != 1 else ''} to send by hand")
     if note := instructions(study_dir):

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from study.errors import Problem
 from study.model import ReplyKind
-from study.timeutil import parse_iso
+from study.timeutil import in_range, parse_iso, range_text
 
 Rows = list[tuple[int, dict[str, str]]]
 # Decides on the header row (its line and stripped cells); False when it is unusable (the
@@ -202,21 +202,26 @@ def name_problem(column: str, value: str, limit: int) -> str | None:
 
 
 def parse_time(name: str, value: str, bad: list[str]) -> datetime | None:
-    """The instant in ISO 8601 `value`, which must carry a UTC offset; None when it does not
-    (the reason is added to `bad`)."""
+    """The instant in ISO 8601 `value`, which must carry a UTC offset and lie in the study
+    years (`study.timeutil.in_range`); None when it does not (the reason is added to `bad`)."""
     try:
-        return parse_iso(value)
+        when: datetime | None = parse_iso(value)
     except ValueError:
-        pass
+        when = None
+    if when is not None and in_range(when):
+        return when
     try:
-        datetime.fromisoformat(value)
+        written = datetime.fromisoformat(value)
     except ValueError:
         bad.append(f"{name} '{value}' is not an ISO 8601 time; write it like {EXAMPLE_TIME}")
         return None
-    bad.append(
-        f"{name} '{value}' has no UTC offset; add the one of the clock it was read from, "
-        f"e.g. '{value}Z' or '{value}+01:00'"
-    )
+    if written.tzinfo is None:
+        bad.append(
+            f"{name} '{value}' has no UTC offset; add the one of the clock it was read from, "
+            f"e.g. '{value}Z' or '{value}+01:00'"
+        )
+    else:
+        bad.append(f"{name} '{value}' is out of range: {range_text()}; check the year")
     return None
 
 

@@ -8,18 +8,30 @@ Tables: `probes` (one row per probe: the plan, its state, when it was sent and i
 id; `caught_up_from`: its planned time when catch-up moved it), `attempts` (every send
 attempt and its outcome), `replies` (every inbox item, with the probe it answers when
 known, the platform's own timestamp and its kind: public_reply, direct_message, redirect,
-auto_ack, other), `cursors` (inbox positions), `ratings` (quality
-coding: satisfaction 1 = very dissatisfied .. 5 = satisfied, answered yes/partly/no),
-`events` (an append-only log: planned, sent, missed, failed, closed, caught_up, and the
-runner's health: unreachable, reachable, outage_exit), `meta` (key/value: study_name,
-window_hours, plan_sha256, schema_version, last_observation = the end of the last completed
-inbox read, source = campaign, import or twcs, progress, health = the runner's view of each
-channel's reachability).
+auto_ack, other; `time_suspect` holds the platform's own time when it lay far outside the
+probe's window, and `created_at` then the time it was seen: the analysis ignores such a
+reply's time), `cursors` (inbox positions), `ratings` (quality coding: satisfaction 1 = very
+dissatisfied .. 5 = satisfied, answered yes/partly/no), `events` (an append-only log:
+planned, sent, missed, failed, closed, caught_up, and the runner's health: unreachable,
+reachable, outage_exit), `meta` (key/value: study_name, window_hours, plan_sha256,
+schema_version, last_observation = the end of the last completed inbox read, source =
+campaign, import or twcs, progress, health = the runner's view of each channel's
+reachability, runner_pid, look_up_own_posts = present until the runner has looked the due
+probes up among the probe account's own posts: set in a new journal and in a backup, which
+may be behind the platform).
+
+A journal file exists only complete: it is built in a temporary file and linked into place.
+One without its tables is a truncated file or a copy made without its `-wal` file, and is
+refused (`check_complete`): taken as new, it would plan the campaign again and post again every
+probe whose slot is still open.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
+
+from study.errors import StudyError
 
 SCHEMA_VERSION = "1"
 
@@ -55,7 +67,7 @@ CREATE TABLE IF NOT EXISTS replies (
     channel TEXT NOT NULL, reply_id TEXT NOT NULL, probe_id TEXT,
     author TEXT NOT NULL, author_id TEXT NOT NULL, text TEXT NOT NULL,
     created_at TEXT NOT NULL, kind TEXT NOT NULL,
-    in_reply_to TEXT, conversation_id TEXT, seen_at TEXT NOT NULL,
+    in_reply_to TEXT, conversation_id TEXT, seen_at TEXT NOT NULL, time_suspect TEXT,
     PRIMARY KEY (channel, reply_id)
 );
 CREATE INDEX IF NOT EXISTS replies_probe ON replies(probe_id);
@@ -82,6 +94,8 @@ ADDED_COLUMNS = (
     # The scheduled_at the plan gave a probe that catch-up moved to a later occurrence of
     # its slot (study.catch_up); NULL for a probe sent as planned.
     ("probes", "caught_up_from", "TEXT"),
+    # The platform's own time of a reply when it was not to be believed (probes.journal).
+    ("replies", "time_suspect", "TEXT"),
 )
 
 
@@ -92,6 +106,42 @@ def create_schema(con: sqlite3.Connection) -> None:
         if stmt.strip():
             con.execute(stmt)
     for table, column, declaration in ADDED_COLUMNS:
-        have = {str(r[1]) for r in con.execute(f"PRAGMA table_info({table})")}
-        if column not in have:
+        if not has_column(con, table, column):
             con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
+# Every journal has these (the others are added by create_schema on the next write).
+TABLES = ("meta", "probes", "replies", "cursors")
+LOOK_UP_OWN_POSTS = "look_up_own_posts"  # the meta key: see the module docstring
+BACKUP_HINT = (
+    "restore it from a backup (replybench backup STUDY --out FILE makes one safely, even "
+    "while the campaign runs)"
+)
+
+
+def has_column(con: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(r[1] == column for r in con.execute(f"PRAGMA table_info({table})"))
+
+
+def incomplete(con: sqlite3.Connection) -> str | None:
+    """Why the database is not a whole journal (missing tables or schema_version), or None."""
+    names = {str(r[0]) for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    missing = [t for t in TABLES if t not in names]
+    if len(missing) == len(TABLES):
+        return "it holds no tables"
+    if missing:
+        return f"it has no {', '.join(missing)} table{'s' if len(missing) > 1 else ''}"
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return "its meta table has no schema_version" if row is None else None
+
+
+def check_complete(con: sqlite3.Connection, path: Path) -> None:
+    """Refuse a journal file that is not whole, before anything reads or writes it."""
+    why = incomplete(con)
+    if why is not None:
+        raise StudyError(
+            f"{path}: not a complete journal ({why}): the file was truncated, or copied "
+            f"without its {path.name}-wal file. Nothing was done: starting afresh would plan "
+            f"the campaign again and post its probes a second time. {BACKUP_HINT[0].upper()}"
+            f"{BACKUP_HINT[1:]}, or copy it again together with its -wal file"
+        )

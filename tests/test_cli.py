@@ -25,7 +25,7 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str
 COMMANDS = [
     "init", "validate", "plan", "run", "status", "export", "sim", "demo", "analyze", "import",
     "import-twcs", "rating-sheet", "import-ratings", "power", "report", "serve",
-    "worksheet", "import-worksheet", "accounts", "cleanup",
+    "worksheet", "import-worksheet", "accounts", "cleanup", "backup",
 ]  # fmt: skip
 
 

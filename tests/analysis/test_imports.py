@@ -253,6 +253,16 @@ def test_the_same_instant_written_with_another_offset_is_a_duplicate(
             "channel 'carrier pigeon' is not a channel kind; write the channel kind (one of x, "
             "mastodon, bluesky, email, manual)",
         ),
+        (
+            "kaito,DE,x,1600-01-01T00:00:00+00:00,",
+            "sent_at '1600-01-01T00:00:00+00:00' is out of range: times must lie in the years "
+            "2000-2099; check the year",
+        ),
+        (
+            "kaito,DE,x,2026-03-02T10:05:00Z,9999-12-31T23:00:00Z",
+            "replied_at '9999-12-31T23:00:00Z' is out of range: times must lie in the years "
+            "2000-2099; check the year",
+        ),
     ],
 )
 def test_a_bad_required_value_names_file_line_and_fix(
@@ -355,7 +365,10 @@ def test_a_campaign_journal_is_not_mixed_with_imports(study: Path) -> None:
     path.parent.mkdir(parents=True)
     con = sqlite3.connect(path)
     create_schema(con)
-    con.execute("INSERT INTO meta VALUES ('source', 'campaign'), ('window_hours', '72.0')")
+    con.execute(
+        "INSERT INTO meta VALUES ('schema_version', '1'), ('source', 'campaign'), "
+        "('window_hours', '72.0')"
+    )
     con.commit()
     con.close()
     before = digest(path)

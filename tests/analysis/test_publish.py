@@ -119,7 +119,7 @@ def test_exchanges_show_the_median_reply_of_each_kind_with_its_texts(tmp_path: P
     con = sqlite3.connect(journal_path(tmp_path))
     con.execute(  # a stranger's earlier reply is never shown
         "INSERT INTO replies VALUES ('x', 's1', 'p4', 'stranger', 'id', 'spam', ?, 'redirect',"
-        " NULL, NULL, ?)",
+        " NULL, NULL, ?, NULL)",
         ("2026-03-02T13:30:00.000Z", "2026-03-02T13:30:00.000Z"),
     )
     con.commit()

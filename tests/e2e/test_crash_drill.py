@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -24,7 +25,7 @@ from probes.journal import Journal
 from probes.mail import MailChannel
 from probes.runner import RunnerConfig
 from study.load import load_study
-from study.paths import journal_path, sim_dir
+from study.paths import journal_path, ledger_path, sim_dir
 from study.plan import make_plan
 from tests.e2e.multichannel import (
     MAIL_PASSWORD_ENV,
@@ -175,6 +176,79 @@ def test_ctrl_c_stops_cleanly_and_a_second_start_resumes(tmp_path: Path) -> None
         sim.send_signal(signal.SIGTERM)
         sim.wait(10)
     assert audit(study, d).ok
+
+
+def own_posts(d: Path) -> int:
+    from probes.sim import read_ledger
+
+    return sum(1 for e in read_ledger(ledger_path(d)) if e.get("role") == "probe")
+
+
+@pytest.mark.slow
+def test_an_emptied_journal_is_refused_and_a_restored_backup_posts_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    """The journal emptied after a kill (truncated, its -wal gone: what a copy made without
+    the -wal file looks like): `run` refuses it and posts nothing. A backup taken while the
+    runner ran is restored; it is behind the platform, so the runner looks the due probes up
+    before sending, and the campaign ends with no probe posted twice."""
+    d = short_study(tmp_path / "drill", window_hours=3)
+    study = load_study(d)
+    plan = make_plan(study)
+    span = (
+        max(p.scheduled_at for p in plan) + timedelta(hours=study.window_hours + 1)
+        - (min(p.slot_start_at for p in plan) - timedelta(hours=1))
+    )  # fmt: skip
+    sim, url = start_sim(d, span.total_seconds() / 30, faults=0.15)
+    backup = tmp_path / "backup.sqlite"
+    runner: subprocess.Popen[bytes] | None = None
+    try:
+        runner = subprocess.Popen([*CLI, "run", str(d), "--api-base", url], env=ENV,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while own_posts(d) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        taken = subprocess.run([*CLI, "backup", str(d), "--out", str(backup)],
+                               capture_output=True, text=True, env=ENV, timeout=60)  # fmt: skip
+        assert taken.returncode == 0, taken.stderr
+        while own_posts(d) < 6 and time.monotonic() < deadline:  # the backup falls behind
+            time.sleep(0.1)
+        assert runner.poll() is None, "the campaign ended before the journal was emptied"
+        runner.send_signal(signal.SIGKILL)
+        runner.wait()
+        journal_path(d).write_bytes(b"")
+        for side in ("-wal", "-shm"):
+            Path(f"{journal_path(d)}{side}").unlink(missing_ok=True)
+        posted = own_posts(d)
+        refused = subprocess.run([*CLI, "run", str(d), "--api-base", url],
+                                 capture_output=True, text=True, env=ENV, timeout=60)  # fmt: skip
+        assert refused.returncode == 1
+        assert (
+            refused.stderr.strip()
+            .splitlines()[-1]
+            .startswith(f"Error: {journal_path(d)}: not a complete journal (it holds no tables)")
+        ), refused.stderr
+        assert "Traceback" not in refused.stderr
+        status = subprocess.run([*CLI, "status", str(d)], capture_output=True, text=True,
+                                env=ENV, timeout=60)  # fmt: skip
+        assert status.returncode == 1 and status.stderr.startswith("Error: "), status.stderr
+        assert own_posts(d) == posted  # nothing sent from the empty journal
+        assert journal_path(d).read_bytes() == b""
+
+        shutil.copyfile(backup, journal_path(d))  # restored as `replybench backup` says
+        kills, crashes = kill_and_restart(d, url, RUN_ENV, tmp_path, kills=2)
+    finally:
+        if runner is not None and runner.poll() is None:
+            runner.kill()
+            runner.wait()
+        sim.send_signal(signal.SIGTERM)
+        sim.wait(10)
+    final = status_json(d)
+    states = final["states"]
+    assert isinstance(states, dict) and set(states) <= {"closed", "missed"}, states
+    report = audit(study, d)
+    assert report.ok, report.problems  # nothing posted twice, nothing acknowledged lost
+    assert sum(r.ledger_posts for r in report.rows) == states.get("closed", 0) == own_posts(d)
 
 
 # -- the drill with e-mail and Mastodon targets ------------------------------------------------

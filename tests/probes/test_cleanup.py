@@ -186,6 +186,26 @@ async def test_refusals_come_before_anything_is_deleted(tmp_path: Path) -> None:
         await cleanup(empty, env={}, clock=clock)
 
 
+async def test_an_unreachable_platform_fails_fast_after_a_few_posts(tmp_path: Path) -> None:
+    """Each post waits out every retry (about 100 s of real time against a dead endpoint);
+    after two posts in a row fail that way, the others are not tried."""
+    import socket
+
+    d = short_study(tmp_path / "s")
+    clock, _ = await ran(d)
+    with socket.socket() as s:  # a port on this machine that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    before = clock.now()
+    s = await cleanup(d, env={}, api_base=dead, clock=clock)
+    assert (s.deleted, s.gone, len(s.failed)) == (0, 0, 16)
+    assert all("ConnectError" in line for line in s.failed[:2])
+    assert all(line.endswith("not tried, the x posts before it could not be deleted either")
+               for line in s.failed[2:])  # fmt: skip
+    assert clock.now() - before < timedelta(minutes=5)  # the retries of two posts (~80 s each)
+    assert journal_rows(d, "SELECT count(*) FROM events WHERE kind = 'deleted'") == [(0,)]
+
+
 # -- the command ----------------------------------------------------------------------------
 
 

@@ -382,3 +382,77 @@ def test_the_commands_write_record_and_report_bad_rows_as_file_and_line(
         "Error: --due-by 'tomorrow' is not an ISO 8601 time with a UTC offset; write it like "
         "2026-03-02T18:00:00+01:00"
     )
+
+
+# -- times outside the study years (issue 14 item 2) ---------------------------------------
+
+
+def test_a_time_outside_the_study_years_is_refused_not_recorded(
+    study: Path, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "calls.csv"
+    worksheet(study, sheet)
+    rows = read_sheet(sheet)
+    fill(rows, ACORN, sent_at="1600-01-01T00:00:00+00:00")
+    fill(rows, BIRCH, sent_at="2026-03-03T15:00:00Z", replied_at="0999-03-03T16:00:00Z")
+    before = dump(study)
+    with pytest.raises(StudyProblems) as e:
+        import_worksheet(study, write_sheet(sheet, rows), now=LATER)
+    assert [str(p) for p in e.value.problems] == [
+        f"{sheet}:2: sent_at '1600-01-01T00:00:00+00:00' is out of range: times must lie in "
+        "the years 2000-2099; check the year",
+        f"{sheet}:4: replied_at '0999-03-03T16:00:00Z' is out of range: times must lie in the "
+        "years 2000-2099; check the year",
+    ]
+    assert dump(study) == before
+
+
+def test_a_corrected_sheet_replaces_a_time_out_of_range_recorded_before(
+    study: Path, tmp_path: Path
+) -> None:
+    """An older version recorded a sent_at of 1600 with a mere warning, after which the
+    analysis called the journal damaged and the corrected sheet was refused."""
+    from analysis import outcomes
+
+    sheet = tmp_path / "calls.csv"
+    worksheet(study, sheet)
+    rows = read_sheet(sheet)
+    fill(rows, ACORN, sent_at="2026-03-03T14:40:00Z", replied_at="2026-03-03T15:10:00Z")
+    import_worksheet(study, write_sheet(sheet, rows), now=LATER)
+    con = sqlite3.connect(journal_path(study))  # what the older version wrote
+    with con:
+        bad, bad_end = "1600-01-01T00:00:00.000Z", "1600-01-01T06:00:00.000Z"
+        con.execute("UPDATE probes SET sent_at = ?, closes_at = ?, closed_at = ? "
+                    "WHERE probe_id = ?", (bad, bad_end, bad_end, ACORN))  # fmt: skip
+        con.execute("UPDATE attempts SET started_at = ?, finished_at = ? WHERE probe_id = ?",
+                    (bad, bad, ACORN))  # fmt: skip
+        con.execute("UPDATE replies SET created_at = ? WHERE probe_id = ?", (bad, ACORN))
+    con.close()
+    with pytest.raises(StudyError, match="1600-01-01"):
+        outcomes(study)
+
+    s = import_worksheet(study, sheet, now=LATER)  # the same, correct, sheet again
+    assert (s.recorded, s.replies, s.unchanged) == (1, 1, 0)
+    assert s.warnings == (
+        f"{sheet}:2: warning: probe {ACORN} was recorded with sent_at {bad}, outside the study "
+        "years; replaced by this row",
+    )
+    assert journal_rows(
+        study, "SELECT state, sent_at, closes_at, closed_at FROM probes WHERE probe_id = ?", ACORN
+    ) == [("closed", "2026-03-03T14:40:00.000Z", "2026-03-03T20:40:00.000Z",
+           "2026-03-03T20:40:00.000Z")]  # fmt: skip
+    assert journal_rows(
+        study, "SELECT started_at, outcome FROM attempts WHERE probe_id = ?", ACORN
+    ) == [("2026-03-03T14:40:00.000Z", "acknowledged")]
+    assert journal_rows(study, "SELECT kind, detail FROM events WHERE probe_id = ? ORDER BY seq",
+                        ACORN) == [
+        ("corrected", f"sent_at {bad} was out of range"),
+        ("sent", "recorded by hand (calls.csv)"),
+        ("closed", None),
+    ]  # fmt: skip
+    out = outcomes(study).set_index("probe_id")
+    assert bool(out.loc[ACORN, "observed"]) and out.loc[ACORN, "duration_hours"] == 0.5
+    # Once corrected, the sheet is recorded like any other: importing it again changes nothing.
+    again = dump(study)
+    assert import_worksheet(study, sheet, now=LATER).unchanged == 1
+    assert dump(study) == again
