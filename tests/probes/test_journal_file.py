@@ -190,8 +190,9 @@ def test_an_error_the_machine_raises_in_a_command_is_an_error_line(
     result = CliRunner().invoke(app, ["report", str(tmp_path), "--out", str(tmp_path / "site")])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: {tmp_path / 'site' / 'x'}: No space left on device; free some disk space or "
-        "fix the permissions, then run the same command again\n"
+        f"Error: {tmp_path / 'site'}: could not write the site: No space left on device "
+        f"({tmp_path / 'site' / 'x'}); the folder is unchanged: free some space or fix the "
+        "permissions and run again\n"
     )
 
 
