@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.journal_tables import open_journal
-from study.errors import StudyError
+from study.errors import StudyError, UsageError
 from study.paths import journal_path
 from study.timeutil import iso, parse_iso, utc
 
@@ -97,7 +97,7 @@ def parse_as_of(text: str) -> datetime:
     try:
         return parse_iso(text)
     except ValueError:
-        raise StudyError(
+        raise UsageError(
             f"as-of time {text!r} is not an ISO 8601 time with a UTC offset; "
             "write it like 2026-03-20T12:00:00Z"
         ) from None
