@@ -20,16 +20,24 @@ ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_DEPS = ROOT / "scripts" / "system-deps"
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("REPLYBENCH_")}
 
-NEEDS_DOVECOT = """
+NEEDS_SERVERS = """
 from pathlib import Path
 
 import tests.system as system
+from tests.probes.mailservers import dovecot
+from tests.reports.test_browser import browser
 
 system.DOVECOT = Path("/nonexistent/dovecot")
+system.CHROMIUM = Path("/nonexistent/chromium")
 
 
 def test_runs_dovecot():
-    system.require("dovecot")
+    with dovecot():
+        pass
+
+
+def test_runs_chromium(browser):
+    pass
 
 
 def test_needs_nothing():
@@ -38,7 +46,8 @@ def test_needs_nothing():
 
 
 def run_inner(pytester: pytest.Pytester, env: dict[str, str]) -> pytest.RunResult:
-    pytester.makepyfile(test_inner=NEEDS_DOVECOT)
+    """The e-mail and browser tests' own fixtures, on a machine without Dovecot or Chromium."""
+    pytester.makepyfile(test_inner=NEEDS_SERVERS)
     for k, v in {**env, "PYTHONPATH": str(ROOT)}.items():
         pytester._monkeypatch.setenv(k, v)
     return pytester.runpytest_subprocess("-p", "tests.conftest", "-p", "no:cacheprovider")
@@ -49,21 +58,23 @@ def test_a_missing_program_fails_its_test_and_says_how_to_install_it(
 ) -> None:
     monkeypatch.delenv(OPT_OUT, raising=False)
     result = run_inner(pytester, {})
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(
-        ["*dovecot is not installed: run `make system-deps` (as root) or "
-         "`sudo apt-get install -y dovecot-imapd`; or set REPLYBENCH_SKIP_SYSTEM_TESTS=1*"]
-    )  # fmt: skip
+    result.assert_outcomes(passed=1, failed=1, errors=1)  # the browser fixture errs
+    for program, package in (("dovecot", "dovecot-imapd"), ("chromium", "chromium")):
+        result.stdout.fnmatch_lines(
+            [f"{program} is not installed: run `make system-deps` (as root) or `sudo apt-get "
+             f"install -y {package}`; or set REPLYBENCH_SKIP_SYSTEM_TESTS=1 to skip the tests "
+             "that need it"]
+        )  # fmt: skip
 
 
 def test_skipping_takes_the_opt_out_and_the_summary_counts_the_skips(
     pytester: pytest.Pytester,
 ) -> None:
     result = run_inner(pytester, {OPT_OUT: "1"})
-    result.assert_outcomes(passed=1, skipped=1)
+    result.assert_outcomes(passed=1, skipped=2)
     result.stdout.fnmatch_lines(
-        ["1 tests skipped because REPLYBENCH_SKIP_SYSTEM_TESTS=1 and these programs are "
-         "missing: dovecot-imapd (make system-deps installs them)"]
+        ["2 tests skipped because REPLYBENCH_SKIP_SYSTEM_TESTS=1 and these programs are "
+         "missing: chromium, dovecot-imapd (make system-deps installs them)"]
     )  # fmt: skip
 
 
