@@ -45,11 +45,10 @@ def test_needs_nothing():
 """
 
 
-def run_inner(pytester: pytest.Pytester, env: dict[str, str]) -> pytest.RunResult:
+def run_inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.RunResult:
     """The e-mail and browser tests' own fixtures, on a machine without Dovecot or Chromium."""
     pytester.makepyfile(test_inner=NEEDS_SERVERS)
-    for k, v in {**env, "PYTHONPATH": str(ROOT)}.items():
-        pytester._monkeypatch.setenv(k, v)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
     return pytester.runpytest_subprocess("-p", "tests.conftest", "-p", "no:cacheprovider")
 
 
@@ -57,7 +56,7 @@ def test_a_missing_program_fails_its_test_and_says_how_to_install_it(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(OPT_OUT, raising=False)
-    result = run_inner(pytester, {})
+    result = run_inner(pytester, monkeypatch)
     result.assert_outcomes(passed=1, failed=1, errors=1)  # the browser fixture errs
     for program, package in (("dovecot", "dovecot-imapd"), ("chromium", "chromium")):
         result.stdout.fnmatch_lines(
@@ -68,9 +67,10 @@ def test_a_missing_program_fails_its_test_and_says_how_to_install_it(
 
 
 def test_skipping_takes_the_opt_out_and_the_summary_counts_the_skips(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = run_inner(pytester, {OPT_OUT: "1"})
+    monkeypatch.setenv(OPT_OUT, "1")
+    result = run_inner(pytester, monkeypatch)
     result.assert_outcomes(passed=1, skipped=2)
     result.stdout.fnmatch_lines(
         ["2 tests skipped because REPLYBENCH_SKIP_SYSTEM_TESTS=1 and these programs are "
