@@ -21,7 +21,8 @@ $(BIN)/uv:
 # --locked: a uv.lock that no longer matches pyproject.toml stops here (run `make lock`).
 # The project itself is installed editable, as `pip install -e '.[dev]'` would.
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --all-extras --python $(PYTHON) --quiet
+	$(UV) sync --locked --all-extras --python $(PYTHON) --quiet || { \
+	  echo "make: if uv.lock is out of date with pyproject.toml, run: make lock" >&2; exit 1; }
 	touch $(STAMP)
 
 lock: | $(UV)
