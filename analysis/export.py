@@ -10,7 +10,7 @@ import pandas as pd
 from analysis.journal_tables import TIME_COLUMNS, open_journal, read_table
 from study.answers import matched_replies
 from study.atomic import write_atomic
-from study.errors import StudyError
+from study.errors import UsageError
 from study.timeutil import iso
 
 TABLES = ("probes", "replies", "outcomes", "metrics")
@@ -72,11 +72,11 @@ def _with_standing(study_dir: Path, replies: pd.DataFrame) -> pd.DataFrame:
 def export_table(study_dir: Path, table: str, fmt: str, out: Path | None) -> bytes | None:
     """Export `table`; returns the bytes when `out` is None, else writes `out`."""
     if table not in TABLES:
-        raise StudyError(f"unknown table {table!r}; choose one of: {', '.join(TABLES)}")
+        raise UsageError(f"unknown table {table!r}; choose one of: {', '.join(TABLES)}")
     if fmt not in FORMATS:
-        raise StudyError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+        raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     if fmt == "parquet" and out is None:
-        raise StudyError("parquet is binary: give --out FILE.parquet")
+        raise UsageError("parquet is binary: give --out FILE.parquet")
     data = render(frame(study_dir, table), fmt)
     if out is None:
         return data

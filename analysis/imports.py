@@ -29,7 +29,7 @@ from pathlib import Path
 from analysis.journal_write import event, meta, read_journal, read_rows, set_meta, writing
 from study.countries import is_country, suggest_country
 from study.csvrows import check_reply, parse_time, reply_kind, suggest
-from study.errors import Problem, StudyError, StudyProblems
+from study.errors import Problem, StudyError, StudyProblems, UsageError
 from study.model import Scope
 from study.paths import journal_path
 from study.plan_text import CHANNEL_KINDS
@@ -130,7 +130,7 @@ def check_channel(channel: str) -> str | None:
 
 def check_window(window_hours: float) -> None:
     if not (math.isfinite(window_hours) and window_hours > 0):
-        raise StudyError(
+        raise UsageError(
             f"the window must be more than 0 hours (got {window_hours}); give the observation "
             "window in hours, e.g. --window-hours 72"
         )

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from analysis.journal_tables import open_journal
 from study.answers import expand
-from study.errors import StudyError
+from study.errors import StudyError, UsageError
 from study.journal_schema import AMBIGUOUS_EVENT, has_column
 from study.paths import journal_path
 from study.timeutil import in_range, iso, parse_iso, range_text, utc
@@ -101,12 +101,12 @@ def parse_as_of(text: str) -> datetime:
     try:
         when = parse_iso(text)
     except ValueError:
-        raise StudyError(
+        raise UsageError(
             f"as-of time {text!r} is not an ISO 8601 time with a UTC offset; "
             "write it like 2026-03-20T12:00:00Z"
         ) from None
     if not in_range(when):
-        raise StudyError(f"as-of time {text!r} is out of range: {range_text()}; check the year")
+        raise UsageError(f"as-of time {text!r} is out of range: {range_text()}; check the year")
     return when
 
 

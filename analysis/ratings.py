@@ -37,7 +37,7 @@ from analysis.journal_tables import open_journal
 from analysis.journal_write import read_rows, writing
 from study.answers import matched_replies
 from study.atomic import write_atomic
-from study.errors import Problem, StudyError, StudyProblems
+from study.errors import Problem, StudyError, StudyProblems, UsageError
 from study.timeutil import iso
 
 SATISFACTION = {
@@ -107,7 +107,7 @@ def rating_sheet(study_dir: Path, rater: str, out: Path) -> int:
     """Write a blind rating sheet for `rater` to `out` (a new file); the number of items."""
     rater = rater.strip()
     if not rater:
-        raise StudyError("the rater's name is empty; give one, e.g. --rater AB")
+        raise UsageError("the rater's name is empty; give one, e.g. --rater AB")
     if out.exists():
         raise StudyError(f"{out}: already exists; choose another --out, or move it away first")
     key = _key(study_dir)

@@ -1,5 +1,5 @@
 """The `replybench` command: each command parses its options, makes one library call, and
-turns a `StudyError` into `Error: ...` and exit code 1."""
+turns a `StudyError` into `Error: ...` and exit code 1 (2 for a `UsageError`: bad usage)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from study.errors import StudyError, StudyProblems
+from study.errors import StudyError, StudyProblems, UsageError
 from study.model import Study
 
 app = typer.Typer(
@@ -86,7 +86,8 @@ def _show_problems(problems: StudyProblems, study_dir: Path | None) -> None:
 
 
 def handles_errors(fn: F) -> F:
-    """Turn a researcher's error into `Error: ...` and exit 1; bugs stay tracebacks."""
+    """Turn a researcher's error into `Error: ...` and exit 1 (2 for bad usage, as for the
+    usage errors the option parser finds); bugs stay tracebacks."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -98,6 +99,9 @@ def handles_errors(fn: F) -> F:
             n = len(e.problems)
             _err(f"Error: {n} problem{'s' if n != 1 else ''} found; fix them and run again")
             raise typer.Exit(1) from None
+        except UsageError as e:
+            _err(f"Error: {e}")
+            raise typer.Exit(2) from None
         except StudyError as e:
             _err(f"Error: {e}")
             raise typer.Exit(1) from None
@@ -345,13 +349,13 @@ def sim(
     from study.timeutil import parse_instant
 
     if speed <= 0:
-        raise StudyError(f"--speed must be > 0, not {speed}")
+        raise UsageError(f"--speed must be > 0, not {speed}")
     if not 0 <= faults <= 1:
-        raise StudyError(f"--faults is a share between 0 and 1, not {faults}")
+        raise UsageError(f"--faults is a share between 0 and 1, not {faults}")
     try:
         begin = parse_instant(start, "") if start else None
     except ValueError as e:
-        raise StudyError(f"--start {start!r}: {e}") from None
+        raise UsageError(f"--start {start!r}: {e}") from None
     serve(study_dir, port, speed=speed, faults=faults, start=begin)
 
 
@@ -461,7 +465,7 @@ def serve(
 
 def _replicates(n: int) -> int:
     if n < 100:
-        raise StudyError(
+        raise UsageError(
             f"--replicates must be at least 100, not {n}: fewer give unstable 95% intervals"
         )
     return n
@@ -522,7 +526,7 @@ def import_(
         try:
             until = parse_instant(observed_until, "")
         except ValueError as e:
-            raise StudyError(f"--observed-until {observed_until!r}: {e}") from None
+            raise UsageError(f"--observed-until {observed_until!r}: {e}") from None
     s = import_csv(study_dir, csv_file, window_hours, observed_until=until)
     verb = "created" if s.created else "extended"
     print(
@@ -615,11 +619,11 @@ def power(
     from analysis.power import power_report
 
     if rates is None and medians is None:
-        raise StudyError("give --rates P1 P2, or --medians H1 H2 with --window-hours W")
+        raise UsageError("give --rates P1 P2, or --medians H1 H2 with --window-hours W")
     if medians is not None and window_hours is None:
-        raise StudyError("--medians needs --window-hours, e.g. --window-hours 72")
+        raise UsageError("--medians needs --window-hours, e.g. --window-hours 72")
     if not 0 < alpha < 1 or not 0 < power_ < 1:
-        raise StudyError("--alpha and --power are shares between 0 and 1, e.g. 0.05 and 0.8")
+        raise UsageError("--alpha and --power are shares between 0 and 1, e.g. 0.05 and 0.8")
     print(
         power_report(
             p1=rates[0] if rates else None,
@@ -653,7 +657,7 @@ def worksheet(
     try:
         when = parse_iso(due_by) if due_by else None
     except ValueError:
-        raise StudyError(
+        raise UsageError(
             f"--due-by {due_by!r} is not an ISO 8601 time with a UTC offset; write it like "
             "2026-03-02T18:00:00+01:00"
         ) from None

@@ -9,6 +9,12 @@ class StudyError(Exception):
     """A problem the researcher can fix. The message says where and how."""
 
 
+class UsageError(StudyError):
+    """A command line that can never work, whatever the study holds: an option's value out of
+    its range or not in its format, options that need each other, an unknown name. The
+    command line exits 2 for it (bad usage), and 1 for every other `StudyError`."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found while checking a study folder: where it is and how to fix it."""

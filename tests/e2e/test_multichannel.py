@@ -76,9 +76,10 @@ def states(con: sqlite3.Connection) -> dict[tuple[str, str], int]:
     return {(r[0], r[1]): r[2] for r in rows}
 
 
-def ledger_matches_journal(d: Path, con: sqlite3.Connection) -> None:
+def ledger_matches_journal(d: Path, con: sqlite3.Connection, *, each_channel: bool = True) -> None:
     """Channel by channel: the probe posts in the ledger are the journal's sent probes, and
-    every brand answer the ledger holds up to the last inbox read is in the journal."""
+    every brand answer the ledger holds up to the last inbox read is in the journal (and, with
+    `each_channel`, every channel has probe posts and answers)."""
     ledger = read_ledger(ledger_path(d))
     last = last_observation(con)
     for channel in SIMULATED:
@@ -91,7 +92,7 @@ def ledger_matches_journal(d: Path, con: sqlite3.Connection) -> None:
                 (channel,),
             )
         }
-        assert posted == sent and sent, channel
+        assert posted == sent and (sent or not each_channel), channel
         answers = {
             str(i["id"])
             for i in mine
@@ -99,7 +100,10 @@ def ledger_matches_journal(d: Path, con: sqlite3.Connection) -> None:
         }
         seen = {r[0] for r in con.execute("SELECT reply_id FROM replies WHERE channel = ?",
                                           (channel,))}  # fmt: skip
-        assert answers and answers <= seen, (channel, sorted(answers - seen)[:3])
+        assert answers <= seen and (answers or not each_channel), (
+            channel,
+            sorted(answers - seen)[:3],
+        )
 
 
 ANSWER_KINDS = "('public_reply', 'direct_message', 'redirect')"
@@ -204,7 +208,9 @@ async def test_the_multichannel_example_runs_end_to_end_on_one_simulator(tmp_pat
 async def test_the_example_runs_at_speed_on_replybench_sim(tmp_path: Path) -> None:
     """As a researcher runs it: `running(DIR)` (the server `replybench sim` starts) at a
     speed that fits the two weeks into ~15 s, the runner finding the simulator's clock by
-    itself. At such speeds a probe due minutes before its slot ends may be missed."""
+    itself. How many probes a machine misses at such speeds (due minutes before their slot
+    ends) depends on how busy it is, so only what holds at any speed is asserted; the run on
+    the test's clock above checks the counts."""
     d = copy_example(tmp_path)
     plan = make_plan(load_study(d))
     span = (
@@ -217,15 +223,22 @@ async def test_the_example_runs_at_speed_on_replybench_sim(tmp_path: Path) -> No
     driven = sum(1 for p in plan if p.channel != "manual")
     assert summary.counts.get("planned") == 34 and not summary.interrupted
     assert summary.counts.get("closed", 0) + summary.counts.get("missed", 0) == driven
-    assert summary.counts.get("missed", 0) <= driven // 10, summary.counts
-    report = audit(load_study(d), d)
-    assert report.ok, report.problems[:5]
     con = journal(d)
     try:
-        ledger_matches_journal(d, con)
+        # On the wall clock every slot (March 2026) would have passed, every probe missed:
+        # probes sent at their time on the simulator's clock show the runner found it.
+        rows = con.execute(
+            "SELECT scheduled_at, sent_at, closes_at, closed_at FROM probes WHERE state = 'closed'"
+        ).fetchall()
+        times = [[parse_iso(t) for t in row] for row in rows]
+        assert times and all(scheduled <= sent_at < closes <= closed
+                             for scheduled, sent_at, closes, closed in times)  # fmt: skip
+        ledger_matches_journal(d, con, each_channel=False)
     finally:
         con.close()
-    assert sorted(channel_rows(d)) == ["bluesky", "mastodon", "x"]
+    report = audit(load_study(d), d)
+    assert report.ok, report.problems[:5]
+    assert report.missed == summary.counts.get("missed", 0)
 
 
 def test_the_simulator_serves_a_study_without_x(tmp_path: Path) -> None:

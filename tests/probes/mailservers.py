@@ -31,11 +31,11 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-DOVECOT = Path("/usr/sbin/dovecot")
+from tests.system import DOVECOT, require
+
 USER = "probe"
 PASSWORD = "correct-horse-Battery-9"  # the tests assert it never leaks into errors or logs
 ADDRESS = "probe@replybench.test"
@@ -66,8 +66,7 @@ def wait_for_greeting(port: int, deadline: float, alive: Callable[[], bool]) -> 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and its key, made with the openssl command."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed: apt-get install openssl")
+    require("openssl")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -121,8 +120,7 @@ class Dovecot:
 def dovecot(*, tls: bool = False) -> Iterator[Dovecot]:
     """Start Dovecot on free loopback ports from a configuration in a new temporary folder
     (short, world-traversable: the mail user and Dovecot's socket paths need that)."""
-    if not DOVECOT.exists():
-        pytest.skip(f"Dovecot is not installed ({DOVECOT}): apt-get install dovecot-imapd")
+    require("dovecot")
     root = Path(tempfile.mkdtemp(prefix="rb-dovecot-"))
     try:
         root.chmod(0o755)

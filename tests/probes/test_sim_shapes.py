@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml  # reads the VCR cassettes
 
 from probes.sim.platform import XPlatform
 from study.clock import ManualClock
@@ -43,7 +44,6 @@ def fixture(name: str) -> Path:
 
 def recorded(name: str) -> list[tuple[str, str, int, dict[str, str], Any]]:
     """(method, path, status, headers, JSON body) of each exchange of a cassette."""
-    yaml = pytest.importorskip("yaml", reason="PyYAML reads the VCR cassettes")
     data = yaml.safe_load(fixture(name).read_text(encoding="utf-8"))
     out = []
     for item in data["interactions"]:

@@ -377,7 +377,7 @@ def test_the_commands_write_record_and_report_bad_rows_as_file_and_line(
         "before, 2 not done yet"
     )
     result = cli.invoke(app, ["worksheet", "s", "--out", "more.csv", "--due-by", "tomorrow"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.strip() == (
         "Error: --due-by 'tomorrow' is not an ISO 8601 time with a UTC offset; write it like "
         "2026-03-02T18:00:00+01:00"

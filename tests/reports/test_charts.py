@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -28,14 +29,50 @@ GRID = Grid(("a", "b"), ("DE", "FR"), ((0.5, None), (1.0, 0.0)), (("local", "non
             ("global", "local")))  # fmt: skip
 
 
-def test_chart_functions_draw_on_the_axes_they_are_given() -> None:
-    for chart, arg in ((interval_chart, ROWS), (heatmap, GRID)):
-        ax = Figure().add_subplot()
-        assert chart(ax, arg) is ax  # type: ignore[operator]
+def points(ax: Axes) -> list[tuple[list[float], list[float], str]]:
+    """Each line the axes holds: its x and y data and its marker."""
+    return [
+        ([float(x) for x in line.get_xdata()], [float(y) for y in line.get_ydata()],
+         str(line.get_marker()))
+        for line in ax.lines
+    ]  # fmt: skip
+
+
+def test_the_interval_chart_draws_each_row_on_the_axes_it_is_given() -> None:
+    ax = Figure().add_subplot()
+    assert interval_chart(ax, ROWS) is ax
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Kaito Motors", r"Brenner \$ Co",
+                                                            "Fizzco"]  # fmt: skip
+    # A dot and its whiskers' caps per interval, in its row; a cross at 0 for no data.
+    assert points(ax) == [
+        ([0.88], [0.0], "o"), ([0.77], [0.0], "|"), ([0.94], [0.0], "|"),
+        ([0.08], [1.0], "o"), ([0.03], [1.0], "|"), ([0.2], [1.0], "|"),
+        ([0.0], [2.0], "x"),
+    ]  # fmt: skip
+
+
+def test_the_heatmap_writes_each_cell_on_the_axes_it_is_given() -> None:
+    ax = Figure().add_subplot()
+    assert heatmap(ax, GRID) is ax
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["DE", "FR"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    # a-DE 50%, a-FR no account (a cross), b-DE 100% through a global account (hatched), b-FR 0%.
+    assert [(t.get_position(), t.get_text()) for t in ax.texts] == [
+        ((0.5, 0.5), "50"), ((1.5, 0.5), "\u00d7"), ((0.5, 1.5), "100"), ((1.5, 1.5), "0"),
+    ]  # fmt: skip
+    assert [p.get_hatch() for p in ax.patches] == [None, "///"]
+
+
+def test_the_km_chart_steps_up_to_the_window_on_the_axes_it_is_given() -> None:
     ax = Figure().add_subplot()
     assert km_chart(ax, CURVES, 72) is ax
-    assert isinstance(ax, Axes)
+    [(times, answered, _)] = points(ax)
+    assert times == [0.0, 1.0, 5.0, 72.0]  # held flat from the last event to the window
+    assert answered == pytest.approx([0.0, 0.3, 0.6, 0.6])  # 1 - survival
+    assert ax.lines[0].get_drawstyle() == "steps-post"
     assert ax.get_xlim() == (0, 72)
+    legend = ax.get_legend()
+    assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["All brands"]
 
 
 def test_the_same_chart_gives_the_same_bytes_and_no_date() -> None:

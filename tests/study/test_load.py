@@ -69,8 +69,6 @@ def test_load_study_raises_every_problem_at_once(folder: StudyFolder) -> None:
 
 
 def test_the_example_study_loads_without_problems(example_dir: Path) -> None:
-    if not (example_dir / "study.toml").exists():
-        pytest.skip("data/examples/uxalliance/ is not written yet")
     study, problems = find_problems(example_dir)
     assert [str(p) for p in problems] == []
     assert study is not None and len(study.countries) == 17
