@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from probes import bluesky_parse as bp
+from probes.answers import platform_id
 from probes.bluesky_session import XrpcSession, make_client
 from probes.channel import (
     AuthError,
-    ChannelError,
     Cursor,
     OutcomeUnknown,
     RateLimit,
@@ -30,6 +30,7 @@ from probes.channel import (
     Reply,
     Sent,
     Transient,
+    Unreadable,
 )
 from probes.http import status_text
 from study.clock import Clock
@@ -150,8 +151,9 @@ class BlueskyChannel:
             raise AuthError(f"Bluesky refused {what}: {status_text(response)}")
         if response.is_error:
             raise self.xrpc.rejected(response, what)
-        uri = bp.response_json(response).get("uri")
-        if not isinstance(uri, str) or not uri:
+        raw = bp.response_json(response).get("uri")
+        uri = platform_id(raw) if isinstance(raw, str) else None  # an at:// uri, bounded
+        if uri is None:
             raise OutcomeUnknown(
                 f"Bluesky answered {status_text(response)} to {what} without a record uri; "
                 "reconcile"
@@ -357,7 +359,7 @@ async def _paged(
         if following is None or following == token or not bp.items(body, key):
             return
         token = following
-    raise ChannelError(f"Bluesky GET /xrpc/{method} kept paginating past {MAX_PAGES} pages")
+    raise Unreadable(f"Bluesky GET /xrpc/{method} kept paginating past {MAX_PAGES} pages")
 
 
 def _rev_key(rev: str) -> tuple[int, str]:

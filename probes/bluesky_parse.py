@@ -18,13 +18,13 @@ from typing import Any
 
 import httpx
 
+from probes.answers import instant
 from probes.channel import Reply
 from probes.http import JSON as JSON
 from probes.http import as_object as as_object
 from probes.http import response_json as response_json
 from study.kinds import classify_private_text, classify_public_text
 from study.model import ReplyKind
-from study.timeutil import parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -151,13 +151,9 @@ def comparable(text: str) -> str:
 
 
 def timestamp(value: object) -> datetime | None:
-    """An atproto datetime (`2025-02-24T04:27:20.710330Z`), None if absent or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return parse_iso(value)
-    except ValueError:
-        return None
+    """An atproto datetime (`2025-02-24T04:27:20.710330Z`), None if absent, unreadable or
+    out of range."""
+    return instant(value)
 
 
 # -- pages ----------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from typing import Any
 import httpx
 
 from probes import bluesky_parse as bp
-from probes.channel import AuthError, RateLimit, Rejected, Transient
-from probes.http import RateLimitHeaders, Requester, read_rate_limit, status_text
+from probes.answers import BodyTooLarge
+from probes.channel import AuthError, RateLimit, Rejected, Transient, Unreadable
+from probes.http import RateLimitHeaders, Requester, status_text
 from study.clock import Clock
 from study.redact import scrub
 
@@ -110,7 +111,10 @@ class XrpcSession:
         response = await self.get(method, params)
         if response.is_error:
             raise self.rejected(response, f"GET /xrpc/{method}")
-        return bp.response_json(response)
+        try:
+            return self.http.body_object(response, f"GET /xrpc/{method}")
+        except Unreadable as e:
+            raise Unreadable(self._scrub(str(e))) from None
 
     # -- messages --------------------------------------------------------------------------
 
@@ -199,12 +203,10 @@ class XrpcSession:
         failure short of an answer is Transient here (not OutcomeUnknown)."""
         key, path = f"POST {method}", f"/xrpc/{method}"
         try:
-            response = await self._client.post(path, json=body)
-        except httpx.TransportError as exc:
+            response = await self.http.request("POST", path, endpoint=key, json=body)
+        except (httpx.TransportError, BodyTooLarge) as exc:
             raise Transient(f"Bluesky POST {path}: {type(exc).__name__}; try again later") from exc
-        limit = read_rate_limit(key, response.headers, BSKY_RATE_LIMIT)
-        if limit is not None:
-            self.http.rate_limits[key] = limit
+        limit = self.http.rate_limits.get(key)
         if response.status_code == 429 or response.status_code >= 500:
             raise Transient(
                 f"Bluesky POST {path}: {status_text(response)}{self.detail(response)}",

@@ -51,6 +51,9 @@ class RateLimit:
     limit: int | None
     remaining: int | None
     reset_at: datetime | None
+    # The platform's own reset when it lay further ahead than a client should ever wait
+    # (e.g. the year 5138): `reset_at` is then clamped to a day ahead (probes.answers).
+    reset_clamped_from: str | None = None
 
 
 class Channel(Protocol):
@@ -98,6 +101,13 @@ class DuplicateContent(OutcomeUnknown):
     """The platform refused the text as a duplicate of one of the account's posts. Either an
     earlier attempt of this probe did get through (reconciliation finds it), or the text
     repeats an older post, which no retry can fix."""
+
+
+class Unreadable(ChannelError):
+    """The platform answered, but not with anything that can be read: an HTML page or broken
+    JSON on a 200, a body past the size limit, pages without end, a refused read. An inbox
+    read that raises it failed (its probes stay censored at the last good read); it never
+    reads as an empty inbox."""
 
 
 class Unresolvable(ChannelError):

@@ -310,7 +310,9 @@ class MastodonPosts:
             response = await self.client.delete(path)
         except httpx.TransportError as exc:
             raise Transient(f"{what}: {type(exc).__name__}; try again later") from exc
-        limit = read_rate_limit(self.ENDPOINT, response.headers, MASTODON_RATE_LIMIT)
+        limit = read_rate_limit(
+            self.ENDPOINT, response.headers, MASTODON_RATE_LIMIT, self.clock.now()
+        )
         spent = limit is not None and limit.remaining == 0
         self.reset_at = limit.reset_at if limit is not None and spent else None
         status = response.status_code

@@ -1,15 +1,21 @@
-"""Retries, backoff and rate limits shared by the HTTP channel adapters (X, Mastodon, Bluesky).
+"""Retries, backoff, rate limits and bounds shared by the HTTP channel adapters (X, Mastodon,
+Bluesky).
 
 The rules every adapter follows:
 
+- Every exchange is whole and bounded: the answer is read to its last byte within `deadline`
+  real seconds (httpx's own timeouts are per read, so a server dripping a byte every few
+  seconds would hold the runner for ever) and `max_body` bytes (probes.answers).
 - A GET is idempotent: 5xx, 429 and network errors are retried here, with exponential
   backoff and full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter", 2015),
-  sleeping on the injected clock.
+  sleeping on the injected clock. A GET past its deadline is not retried here: a server
+  that slow is tried again at the runner's next read.
 - A POST is never retried here: after a timeout or a dropped connection the platform may
   have applied it, so the runner reconciles (`find_sent`) before deciding to send again.
   Only errors that prove nothing left the machine (no connection) are `Transient`.
-- The platform's rate-limit headers are remembered per endpoint; when an endpoint's budget
-  is spent, the next call waits for its reset instead of spending a request on a 429.
+- The platform's rate-limit headers are remembered per endpoint (resets clamped to a day
+  ahead); when an endpoint's budget is spent, the next call waits for its reset instead of
+  spending a request on a 429. Its Date header tells how far its clock is from ours.
 
 Nothing here knows a platform's header names or error bodies: the adapter passes them in.
 Messages name the method and path, never a header, so a credential cannot leak into them.
@@ -17,6 +23,7 @@ Messages name the method and path, never a header, so a credential cannot leak i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -26,10 +33,19 @@ from typing import Any
 
 import httpx
 
-from probes.channel import AuthError, OutcomeUnknown, RateLimit, Rejected, Transient
+from probes.answers import JSON as JSON
+from probes.answers import (
+    MAX_BODY_BYTES,
+    BodyTooLarge,
+    clock_offset,
+    json_value,
+    parse_reset,
+    read_capped,
+)
+from probes.answers import as_object as as_object
+from probes.channel import AuthError, OutcomeUnknown, RateLimit, Rejected, Transient, Unreadable
 from study.clock import Clock
 from study.redact import scrub
-from study.timeutil import from_epoch, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +58,15 @@ NOT_SENT = (
     httpx.ProxyError,
     httpx.UnsupportedProtocol,
 )
+# Real seconds for one exchange, from connecting to the answer's last byte.
+DEADLINE_S = 30.0
+# Bodies httpx decodes (gzip, ...) must lose their encoding headers once read: the copy the
+# adapters get holds the decoded bytes.
+_ENCODING_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """The whole exchange took longer than the requester's deadline."""
 
 
 @dataclass(frozen=True)
@@ -64,23 +89,8 @@ class Backoff:
         return rng.uniform(0.0, min(self.cap, self.base * 2.0**attempt))
 
 
-def parse_reset(text: str | None) -> datetime | None:
-    """A reset instant from epoch seconds or ISO 8601; None when absent or unreadable."""
-    if text is None or not text.strip():
-        return None
-    s = text.strip()
-    try:
-        return from_epoch(float(s))
-    except ValueError:
-        pass
-    try:
-        return parse_iso(s)
-    except ValueError:
-        return None
-
-
 def _int_or_none(text: str | None) -> int | None:
-    if text is None:
+    if text is None or len(text) > 20:  # no budget has more than 20 digits
         return None
     try:
         return int(text.strip())
@@ -89,23 +99,27 @@ def _int_or_none(text: str | None) -> int | None:
 
 
 def read_rate_limit(
-    endpoint: str, headers: Mapping[str, str], names: RateLimitHeaders
+    endpoint: str, headers: Mapping[str, str], names: RateLimitHeaders, now: datetime
 ) -> RateLimit | None:
-    """The budget a response reports for `endpoint`, or None when it reports none."""
+    """The budget a response reports for `endpoint`, or None when it reports none. A reset
+    more than a day ahead of `now` is clamped to a day ahead, and says so."""
     limit = _int_or_none(headers.get(names.limit))
     remaining = _int_or_none(headers.get(names.remaining))
-    reset_at = parse_reset(headers.get(names.reset))
-    if limit is None and remaining is None and reset_at is None:
+    reset = parse_reset(headers.get(names.reset), now)
+    if limit is None and remaining is None and reset is None:
         return None
-    return RateLimit(endpoint, limit, remaining, reset_at)
-
-
-JSON = dict[str, Any]
-
-
-def as_object(body: object) -> JSON:
-    """The body as a JSON object; anything else (a list, a string) reads as empty."""
-    return body if isinstance(body, dict) else {}
+    if reset is not None and reset.said is not None:
+        log.warning(
+            "%s: the platform's rate-limit reset %r is absurd; waiting at most until %s",
+            endpoint, reset.said, reset.at,
+        )  # fmt: skip
+    return RateLimit(
+        endpoint,
+        limit,
+        remaining,
+        None if reset is None else reset.at,
+        None if reset is None else reset.said,
+    )
 
 
 def response_json(response: httpx.Response) -> JSON:
@@ -141,6 +155,8 @@ class Requester:
         max_retries: int = 5,
         backoff: Backoff | None = None,
         max_rate_wait: float = 16 * 60.0,
+        deadline: float = DEADLINE_S,
+        max_body: int = MAX_BODY_BYTES,
     ) -> None:
         self.client = client
         self.clock = clock
@@ -154,6 +170,76 @@ class Requester:
         # Transient(retry_at=...) instead of blocking every other channel meanwhile.
         self.max_rate_wait = max_rate_wait
         self.rate_limits: dict[str, RateLimit] = {}
+        self.deadline = deadline
+        self.max_body = max_body
+        # How far the platform's clock is ahead of ours (its last believable Date header).
+        self.clock_offset: timedelta | None = None
+
+    # -- one exchange --------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str | None = None,
+        params: Any = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """One exchange, read whole: raises DeadlineExceeded (an httpx.TransportError) past
+        `deadline` real seconds and BodyTooLarge past `max_body` bytes, without reading the
+        rest. Remembers the Date header and (under `endpoint`) the rate-limit headers."""
+        request = self.client.build_request(method, path, params=params, json=json, headers=headers)
+        try:
+            async with asyncio.timeout(self.deadline):
+                response = await self.client.send(request, stream=True)
+                try:
+                    declared = response.headers.get("content-length")
+                    content = await read_capped(response.aiter_bytes(), declared, self.max_body)
+                finally:
+                    await response.aclose()
+        except TimeoutError as exc:
+            raise DeadlineExceeded(
+                f"no whole answer within {self.deadline:g} s", request=request
+            ) from exc
+        kept = [
+            (k, v) for k, v in response.headers.multi_items() if k.lower() not in _ENCODING_HEADERS
+        ]
+        whole = httpx.Response(
+            response.status_code,
+            headers=kept,
+            content=content,
+            request=request,
+            extensions=response.extensions,
+        )
+        offset = clock_offset(whole.headers.get("date"), self.clock.now())
+        if offset is not None:
+            self.clock_offset = offset
+        if endpoint is not None:
+            self._remember(endpoint, whole)
+        return whole
+
+    def platform_time(self, ours: datetime) -> datetime:
+        """An instant of our clock on the platform's clock, as far as its Date headers say
+        (unchanged until one was seen)."""
+        return ours + (self.clock_offset or timedelta(0))
+
+    def body(self, response: httpx.Response, what: str) -> object:
+        """A read's JSON body; Unreadable (scrubbed) when it is not JSON."""
+        try:
+            return json_value(response.content, f"{self.service} {what}")
+        except Unreadable as e:
+            raise Unreadable(self._scrub(str(e))) from None
+
+    def body_object(self, response: httpx.Response, what: str) -> JSON:
+        """A read's body that must be a JSON object; Unreadable otherwise."""
+        body = self.body(response, what)
+        if not isinstance(body, dict):
+            raise Unreadable(
+                f"{self.service} {what} answered JSON that is not an object ({type(body).__name__})"
+            )
+        return body
 
     # -- the two verbs -------------------------------------------------------------------
 
@@ -167,11 +253,14 @@ class Requester:
             await self._wait_for_budget(endpoint, what)
             retry_at: datetime | None = None
             try:
-                response = await self.client.get(path, params=params)
+                response = await self.request("GET", path, endpoint=endpoint, params=params)
+            except DeadlineExceeded as exc:
+                raise Transient(f"{self.service} {what}: {exc}; not retried now") from exc
+            except BodyTooLarge as exc:
+                raise Unreadable(f"{self.service} {what} answered {exc}; refused") from exc
             except httpx.TransportError as exc:
                 problem = f"{type(exc).__name__} ({self._scrub(str(exc)) or 'no detail'})"
             else:
-                self._remember(endpoint, response)
                 status = response.status_code
                 if status in (401, 403):
                     raise AuthError(self.auth_message(response, what))
@@ -207,7 +296,9 @@ class Requester:
                 retry_at=limit.reset_at,
             )
         try:
-            response = await self.client.post(path, json=json, headers=headers)
+            response = await self.request(
+                "POST", path, endpoint=endpoint, json=json, headers=headers
+            )
         except NOT_SENT as exc:
             raise Transient(
                 f"{self.service} {what}: could not connect, nothing was sent: "
@@ -218,7 +309,11 @@ class Requester:
                 f"{self.service} {what}: {type(exc).__name__} ({self._scrub(str(exc))}) "
                 "after the request may have been sent; reconcile before sending again"
             ) from exc
-        self._remember(endpoint, response)
+        except BodyTooLarge as exc:
+            raise OutcomeUnknown(
+                f"{self.service} {what} answered {exc}, unread: the post may or may not "
+                "exist; reconcile before sending again"
+            ) from exc
         if response.status_code == 429:
             raise Transient(
                 f"{self.service} {what}: {status_text(response)}{self._detail(response)}",
@@ -258,7 +353,7 @@ class Requester:
     # -- rate limits and waiting ---------------------------------------------------------
 
     def _remember(self, endpoint: str, response: httpx.Response) -> None:
-        limit = read_rate_limit(endpoint, response.headers, self.headers)
+        limit = read_rate_limit(endpoint, response.headers, self.headers, self.clock.now())
         if limit is not None:
             self.rate_limits[endpoint] = limit
 

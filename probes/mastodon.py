@@ -18,14 +18,15 @@ from typing import Any
 import httpx
 
 from probes import mastodon_parse as mp
+from probes.answers import platform_id
 from probes.channel import (
     AuthError,
-    ChannelError,
     Cursor,
     OutcomeUnknown,
     RateLimit,
     Reply,
     Sent,
+    Unreadable,
 )
 from probes.channels import api_base_of, check_api_base, credential, is_loopback
 from probes.http import RateLimitHeaders, Requester, status_text
@@ -191,17 +192,19 @@ class MastodonChannel:
             raise self._http.rejected(response, f"{what} for probe {probe.probe_id}")
         body = mp.as_object(mp.response_body(response))
         when = mp.created_at(body)
-        if "id" not in body:
+        status_id = platform_id(body.get("id"))
+        if status_id is None:
             raise OutcomeUnknown(
                 f"Mastodon API answered {status_text(response)} to {what} for probe "
-                f"{probe.probe_id} without a status id; reconcile"
+                f"{probe.probe_id} without a usable status id; reconcile"
             )
-        return Sent(probe.probe_id, str(body["id"]), when or self.clock.now())
+        return Sent(probe.probe_id, status_id, when or self.clock.now())
 
     async def find_sent(self, probe: PlannedProbe, since: datetime) -> Sent | None:
-        """The probe among the account's own statuses since `since`, oldest match first."""
+        """The probe among the account's own statuses since `since` (our clock), oldest match
+        first. Statuses carry the instance's clock: `since` is moved onto it (its Date)."""
         me = await self.me()
-        since = utc(since)
+        since = self._http.platform_time(utc(since))
         wanted = mp.comparable(probe.text)
         found: list[tuple[datetime, str]] = []
         path = f"/api/v1/accounts/{me}/statuses"
@@ -210,11 +213,11 @@ class MastodonChannel:
             async for page in pages:
                 statuses = mp.as_list(page)
                 for s in statuses:
-                    when = mp.created_at(s)
-                    if when is None or when < since or "id" not in s:
+                    when, status_id = mp.created_at(s), platform_id(s.get("id"))
+                    if when is None or when < since or status_id is None:
                         continue
                     if mp.comparable(mp.plain_text(str(s.get("content") or ""))) == wanted:
-                        found.append((when, str(s["id"])))
+                        found.append((when, status_id))
                 times = [t for t in (mp.created_at(s) for s in statuses) if t is not None]
                 if not times or min(times) < since:
                     break  # newest first: everything further is older still
@@ -256,17 +259,17 @@ class MastodonChannel:
         """The inbox item of a status, with its thread's root when this run knows it: a
         reply to one of the probe account's statuses (probes start threads) or to a reply
         seen before."""
-        parent = status.get("in_reply_to_id")
+        parent, status_id = platform_id(status.get("in_reply_to_id")), platform_id(status.get("id"))
         root: str | None = None
         if parent is not None:
             if str(status.get("in_reply_to_account_id")) == self._me:
-                root = self._roots.get(str(parent), str(parent))
+                root = self._roots.get(parent, parent)
             else:
-                root = self._roots.get(str(parent))
-        if root is not None:
+                root = self._roots.get(parent)
+        if root is not None and status_id is not None:
             if len(self._roots) >= ROOTS_KEPT:
                 self._roots.pop(next(iter(self._roots)))
-            self._roots[str(status["id"])] = root
+            self._roots[status_id] = root
         return mp.status_reply(status, self.instance, root)
 
     async def _get(
@@ -275,7 +278,7 @@ class MastodonChannel:
         response = await self._http.get(endpoint, path, params)
         if response.is_error:
             raise self._http.rejected(response, f"GET {path}")
-        return mp.response_body(response)
+        return self._http.body(response, f"GET {path}")
 
     async def _pages(
         self, endpoint: str, path: str, params: Mapping[str, str]
@@ -292,7 +295,12 @@ class MastodonChannel:
             response = await self._http.get(endpoint, path, query)
             if response.is_error:
                 raise self._http.rejected(response, f"GET {path}")
-            body = mp.response_body(response)
+            body = self._http.body(response, f"GET {path}")
+            if not isinstance(body, list):
+                raise Unreadable(
+                    f"Mastodon API GET {path} answered JSON that is not a list of items "
+                    f"({type(body).__name__})"
+                )
             yield body
             following = response.links.get("next", {}).get("url")
             if not following or not mp.as_list(body):
@@ -305,7 +313,7 @@ class MastodonChannel:
             for key in ("since_id", "types[]", "limit"):
                 if key in params and key not in query:
                     query = query.set(key, params[key])
-        raise ChannelError(f"Mastodon API GET {path} kept paginating past {MAX_PAGES} pages")
+        raise Unreadable(f"Mastodon API GET {path} kept paginating past {MAX_PAGES} pages")
 
 
 def build(

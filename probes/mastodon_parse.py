@@ -20,12 +20,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from probes.answers import instant, platform_id
 from probes.channel import Reply
 from probes.http import JSON as JSON
 from probes.http import as_object as as_object
 from study.kinds import classify_private_text, classify_public_text
 from study.model import ReplyKind
-from study.timeutil import parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +124,8 @@ def qualified(acct: str, instance: str) -> str:
 
 
 def created_at(item: Mapping[str, Any]) -> datetime | None:
-    value = item.get("created_at")
-    if isinstance(value, str):
-        try:
-            return parse_iso(value)
-        except ValueError:
-            return None
-    return None
+    """The item's `created_at`; None when absent, unreadable or out of range."""
+    return instant(item.get("created_at"))
 
 
 def newest_id(ids: Iterable[str], current: str | None) -> str | None:
@@ -155,12 +150,12 @@ def status_reply(
     """A status that mentions the probe account as an inbox item; None when unreadable."""
     account = as_object(status.get("account"))
     when = created_at(status)
-    if "id" not in status or "id" not in account or when is None:
-        log.warning("Mastodon status %s lacks an id, account or created_at; skipped", status)
+    status_id, author_id = platform_id(status.get("id")), platform_id(account.get("id"))
+    if status_id is None or author_id is None or when is None:
+        log.warning("Mastodon status %.200s lacks an id, account or created_at; skipped", status)
         return None
     text = plain_text(str(status.get("content") or ""))
-    parent = status.get("in_reply_to_id")
-    in_reply_to = str(parent) if parent is not None else None
+    in_reply_to = platform_id(status.get("in_reply_to_id"))
     if status.get("visibility") == "direct":
         kind = classify_private_text(text)
     elif in_reply_to is None:
@@ -168,10 +163,10 @@ def status_reply(
     else:
         kind = classify_public_text(text)
     return Reply(
-        reply_id=str(status["id"]),
+        reply_id=status_id,
         channel=CHANNEL,
         author=qualified(str(account.get("acct") or account.get("username") or ""), instance),
-        author_id=str(account["id"]),
+        author_id=author_id,
         text=text,
         created_at=when,
         kind=kind,

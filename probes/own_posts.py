@@ -16,7 +16,15 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
-from probes.channel import Channel, OutcomeUnknown, Sent, Transient, Unresolvable
+from probes.channel import (
+    Channel,
+    OutcomeUnknown,
+    Rejected,
+    Sent,
+    Transient,
+    Unreadable,
+    Unresolvable,
+)
 from probes.journal import RECONCILED, Journal
 from study.journal_schema import LOOK_UP_OWN_POSTS
 from study.model import PlannedProbe, ProbeState
@@ -63,7 +71,7 @@ class OwnPosts:
             since = self.todo[probe.probe_id]
             try:
                 sent = await self.channels[probe.channel].find_sent(probe, since)
-            except (Transient, OutcomeUnknown) as e:
+            except (Transient, OutcomeUnknown, Unreadable, Rejected) as e:  # a failed read
                 self.journal.postpone(probe.probe_id, now + RETRY, f"looking it up first: {e}")
                 continue
             except Unresolvable as e:

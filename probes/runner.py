@@ -23,11 +23,13 @@ from probes.alerts import Alerter
 from probes.channel import (
     AuthError,
     Channel,
+    ChannelError,
     DuplicateContent,
     OutcomeUnknown,
     RateLimit,
     Rejected,
     Transient,
+    Unreadable,
     Unresolvable,
 )
 from probes.health import Health
@@ -41,6 +43,10 @@ from study.model import PlannedProbe, ProbeState, Study
 from study.timeutil import iso, parse_iso
 
 DUPLICATE = "duplicate"  # attempt detail prefix: refused as duplicate content
+INBOX_FAILED = "inbox_failed"  # event kind: an inbox read failed; detail "channel: why"
+# How far the runner's clock may be from a platform's. A duplicate-content refusal after a
+# send of unknown outcome means that send was made: it is looked up this far back.
+MAX_CLOCK_SKEW = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -286,6 +292,10 @@ class Runner:
             self._unanswered(probe.channel, e)
             self._retry(attempt, probe, str(e), e.retry_at)
             return
+        except Unreadable as e:  # a read before the post (whose answers are never strict)
+            self._unanswered(probe.channel, e)
+            self._retry(attempt, probe, str(e), None)
+            return
         except Rejected as e:
             self.health.reached(probe.channel, self.clock.now())
             self.journal.record_failed(attempt, probe.probe_id, self.clock.now(), str(e))
@@ -335,10 +345,11 @@ class Runner:
         self.journal.record_retry(attempt, probe.probe_id, now, retry_at, detail, outcome=outcome)
         self._note(f"retry {probe.probe_id} at {iso(retry_at)}: {detail}")
 
-    def _unanswered(self, channel: str, e: Transient | OutcomeUnknown) -> None:
-        """Tell the health tracker: a platform that names a time to come back (a 429) did
-        answer; any other such error means it could not be reached."""
-        if isinstance(e, Transient) and e.retry_at is not None:
+    def _unanswered(self, channel: str, e: ChannelError) -> None:
+        """Tell the health tracker: a platform that names a time to come back (a 429) or
+        refuses the request did answer; any other such error (no connection, a timeout, an
+        answer that cannot be read) means it could not be reached."""
+        if isinstance(e, Rejected) or (isinstance(e, Transient) and e.retry_at is not None):
             self.health.reached(channel, self.clock.now())
         else:
             self.health.failed(channel, self.clock.now(), str(e))
@@ -355,18 +366,23 @@ class Runner:
             real = self._attempt_real.get(probe.probe_id, self._started_real)
             if time.monotonic() - real < self.config.reconcile_after_real_s:
                 continue
-            since = (first or probe.scheduled_at) - timedelta(minutes=5)
+            margin = timedelta(minutes=5)
+            if self._duplicate_after_unknown(probe.probe_id):
+                margin = MAX_CLOCK_SKEW  # it is there: look as far back as clocks may differ
+            since = (first or probe.scheduled_at) - margin
             channel = self.channels[probe.channel]
             try:
                 found = await channel.find_sent(probe, since)
-            except (Transient, OutcomeUnknown) as e:
-                self._unanswered(probe.channel, e)
-                self._note(f"{probe.probe_id}: lookup failed ({e}); will try again")
-                continue
             except Unresolvable as e:
                 # Excluded from the analysis: neither unanswered nor risked a second time.
                 self.journal.record_failed_open(probe.probe_id, now, str(e))
                 self._note(f"{probe.probe_id}: {e}")
+                continue
+            except AuthError:
+                raise
+            except ChannelError as e:  # Transient, OutcomeUnknown, Unreadable, Rejected
+                self._unanswered(probe.channel, e)
+                self._note(f"{probe.probe_id}: lookup failed ({e}); will try again")
                 continue
             self.health.reached(probe.channel, self.clock.now())
             if found is not None:
@@ -392,6 +408,18 @@ class Runner:
         if note:
             self._note(note)
 
+    def _duplicate_after_unknown(self, probe_id: str) -> bool:
+        """Whether the probe's last send was refused as a duplicate after an earlier send of
+        unknown outcome (cut off, or looked up in vain): then that send did get through."""
+        if not self.journal.last_attempt_detail(probe_id).startswith(DUPLICATE):
+            return False
+        row = self.journal.con.execute(
+            "SELECT count(*) FROM attempts WHERE probe_id = ? "
+            "AND outcome IN ('pending', 'unknown', 'absent') AND coalesce(detail, '') NOT LIKE ?",
+            (probe_id, f"{DUPLICATE}%"),
+        ).fetchone()
+        return int(row[0]) > 0
+
     # -- polling -------------------------------------------------------------------------
 
     async def _poll_due(self) -> None:
@@ -405,13 +433,12 @@ class Runner:
         started = self.clock.now()
         try:
             replies, cursor = await channel.inbox(self.journal.cursor(name))
-        except (Transient, OutcomeUnknown) as e:
-            self._unanswered(name, e)
-            self._note(f"{name}: inbox read failed ({e}); will try again")
-            self._schedule_poll(name, started, quiet=True)
-            return
         except AuthError as e:
             raise StudyError(f"{name}: {e}; check the credentials and run again") from e
+        except ChannelError as e:  # Transient, OutcomeUnknown, Unreadable, Rejected
+            self._unanswered(name, e)
+            self._inbox_failed(name, started, e)
+            return
         self.health.reached(name, self.clock.now())
         # Seen when the read returned, not when it began: at a simulator's speed, replies
         # are written during the read, after `started` (which stays the safe bound of what
@@ -430,6 +457,14 @@ class Runner:
         if closed:
             self._note(f"{name}: closed {closed} window(s)")
         self._schedule_poll(name, started, quiet=new == 0)
+
+    def _inbox_failed(self, name: str, at: datetime, error: ChannelError) -> None:
+        """Every failed inbox read comes here. The channel's probes stay censored at its last
+        good read (its cursor row is untouched), the failure is an `inbox_failed` event for
+        `status` and alerts, and the read is tried again later."""
+        self.journal.event(at, INBOX_FAILED, None, f"{name}: {error}")
+        self._note(f"{name}: inbox read failed ({error}); will try again")
+        self._schedule_poll(name, at, quiet=True)
 
     def _schedule_poll(self, name: str, now: datetime, *, quiet: bool) -> None:
         """Adaptive interval: soon while replies arrive, backing off while quiet, and always
@@ -485,6 +520,7 @@ class Runner:
                         "limit": r.limit,
                         "remaining": r.remaining,
                         "reset_at": None if r.reset_at is None else iso(r.reset_at),
+                        "reset_clamped_from": r.reset_clamped_from,
                     }
                     for r in limits
                 ],

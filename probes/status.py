@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,9 @@ class Status:
     planned_until: str | None = None  # the latest slot end of the probes still planned
     # The runner's health (probes.health): unreachable channels, and how the last run stopped.
     health: dict[str, object] = field(default_factory=dict)
+    # channel -> "since <first failure>: <last failure's reason>" for a channel whose inbox
+    # reads have failed since its last good one (its probes are censored there meanwhile)
+    inbox_failures: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -95,6 +99,7 @@ def read_status(study_dir: Path) -> Status:
                 "SELECT max(slot_end_at) FROM probes WHERE state = 'planned'"
             ).fetchone()[0],
             health=json.loads(meta.get("health", "{}")),
+            inbox_failures=_inbox_failures(con),
         )
     finally:
         con.close()
@@ -129,3 +134,18 @@ def _hm(at: object) -> str:
     """An ISO time as 'YYYY-MM-DD HH:MM UTC'."""
     text = str(at)
     return f"{text[:10]} {text[11:16]} UTC" if len(text) >= 16 else text
+
+
+def _inbox_failures(con: sqlite3.Connection) -> dict[str, str]:
+    """Channels whose inbox reads failed after their last good read (runner's
+    `inbox_failed` events, detail "channel: reason"), with since when and the last reason."""
+    good = {str(c): str(at) for c, at in con.execute("SELECT channel, polled_at FROM cursors")}
+    failing: dict[str, tuple[str, str]] = {}
+    rows = con.execute("SELECT at, detail FROM events WHERE kind = 'inbox_failed' ORDER BY seq")
+    for at, detail in rows:
+        channel, _, reason = str(detail).partition(": ")
+        if str(at) <= good.get(channel, ""):
+            continue  # a good read came after it
+        since = failing.get(channel, (str(at), ""))[0]
+        failing[channel] = (since, reason)
+    return {c: f"since {since}: {reason}" for c, (since, reason) in sorted(failing.items())}

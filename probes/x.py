@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 
 from probes import x_parse as xp
+from probes.answers import BodyTooLarge, platform_id
 from probes.channel import (
     AuthError,
-    ChannelError,
     Cursor,
     DuplicateContent,
     OutcomeUnknown,
@@ -29,9 +29,10 @@ from probes.channel import (
     Reply,
     Sent,
     Transient,
+    Unreadable,
 )
 from probes.channels import api_base_of, check_api_base, credential, is_loopback
-from probes.http import RateLimitHeaders, Requester, read_rate_limit, status_text
+from probes.http import RateLimitHeaders, Requester, status_text
 from study.clock import Clock
 from study.model import ChannelSettings, PlannedProbe
 from study.timeutil import iso, utc
@@ -177,12 +178,10 @@ class XChannel:
                 retry_at=spent.reset_at,
             )
         try:
-            response = await self._http.client.delete(path)
-        except httpx.TransportError as exc:
+            response = await self._http.request("DELETE", path, endpoint=DELETE_POST)
+        except (httpx.TransportError, BodyTooLarge) as exc:
             raise Transient(f"X API {what}: {type(exc).__name__}; try again later") from exc
-        limit = read_rate_limit(DELETE_POST, response.headers, X_RATE_LIMIT)
-        if limit is not None:
-            self._http.rate_limits[DELETE_POST] = limit
+        limit = self.rate_limits.get(DELETE_POST)
         status = response.status_code
         if status == 429 or status >= 500:
             raise Transient(
@@ -217,24 +216,24 @@ class XChannel:
             raise AuthError(self._http.auth_message(response, what))
         if response.is_error:
             raise self._http.rejected(response, f"{what} for probe {probe.probe_id}")
-        post_id = xp.as_object(body.get("data")).get("id")
+        post_id = platform_id(xp.as_object(body.get("data")).get("id"))
         if post_id is None:
             raise OutcomeUnknown(
                 f"X API answered {status_text(response)} to {what} for probe "
-                f"{probe.probe_id} without a post id; reconcile"
+                f"{probe.probe_id} without a usable post id; reconcile"
             )
         # The create answer has no created_at; the id's snowflake time is the platform's own
         # clock, to the millisecond (our clock is only a fallback for non-snowflake ids).
-        return Sent(
-            probe.probe_id, str(post_id), xp.snowflake_time(str(post_id)) or self.clock.now()
-        )
+        return Sent(probe.probe_id, post_id, xp.snowflake_time(post_id) or self.clock.now())
 
     async def find_sent(self, probe: PlannedProbe, since: datetime) -> Sent | None:
-        """The probe among the account's own posts since `since`, oldest match first."""
+        """The probe among the account's own posts since `since` (our clock), oldest match
+        first. X filters by its own clock: `since` is moved onto it (its Date headers)."""
         me = await self.me()
+        start = self._http.platform_time(utc(since))
         params = {
             # X wants whole seconds; rounding down only widens the search.
-            "start_time": utc(since).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "start_time": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "tweet.fields": "created_at",
             "max_results": "100",
         }
@@ -311,7 +310,7 @@ class XChannel:
         response = await self._http.get(endpoint, path, params)
         if response.is_error:
             raise self._http.rejected(response, f"GET {path}")
-        return xp.response_json(response)
+        return self._http.body_object(response, f"GET {path}")
 
     async def _pages(
         self, endpoint: str, path: str, params: dict[str, str]
@@ -328,7 +327,7 @@ class XChannel:
             if following is None or following == token:
                 return
             token = following
-        raise ChannelError(f"X API GET {path} kept paginating past {MAX_PAGES} pages")
+        raise Unreadable(f"X API GET {path} kept paginating past {MAX_PAGES} pages")
 
 
 def _newer(event_id: str, since_id: str) -> bool:

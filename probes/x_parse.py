@@ -18,13 +18,13 @@ from typing import Any
 
 import httpx
 
+from probes.answers import epoch_ms, instant, platform_id
 from probes.channel import Reply
 from probes.http import JSON as JSON
 from probes.http import as_object as as_object
 from probes.http import response_json as response_json
 from study.kinds import classify_private_text, classify_public_text
 from study.model import ReplyKind
-from study.timeutil import from_epoch, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -117,39 +117,40 @@ def users_by_id(body: Mapping[str, Any]) -> dict[str, str]:
 def referenced(item: Mapping[str, Any], kind: str | None = None) -> str | None:
     """The id of the first referenced post (of `kind`, e.g. 'replied_to', when given)."""
     refs = item.get("referenced_tweets") or item.get("referenced_posts") or []
-    for ref in refs:
-        if isinstance(ref, dict) and "id" in ref and (kind is None or ref.get("type") == kind):
-            return str(ref["id"])
+    for ref in refs if isinstance(refs, list) else []:
+        if isinstance(ref, dict) and (kind is None or ref.get("type") == kind):
+            return platform_id(ref.get("id"))
     return None
 
 
 def snowflake_time(item_id: str) -> datetime | None:
     """When X minted a post or DM event id: a snowflake's top bits are milliseconds since
-    X's epoch (1288834974657). None for ids older than snowflakes (before November 2010)."""
-    if not item_id.isdigit() or int(item_id) < 1 << 40:
+    X's epoch (1288834974657). None for ids older than snowflakes (before November 2010)
+    and for ids whose time would be out of range (an id of 40 digits is not a snowflake)."""
+    if not item_id.isdigit() or len(item_id) > 20 or int(item_id) < 1 << 40:
         return None
-    return from_epoch(((int(item_id) >> 22) + SNOWFLAKE_EPOCH_MS) / 1000)
+    return epoch_ms((int(item_id) >> 22) + SNOWFLAKE_EPOCH_MS)
 
 
 def created_at(item: Mapping[str, Any]) -> datetime | None:
     """The item's `created_at`, or, when X left it out, the time in its snowflake id."""
-    value = item.get("created_at")
-    if isinstance(value, str):
-        try:
-            return parse_iso(value)
-        except ValueError:
-            pass
-    return snowflake_time(str(item.get("id", "")))
+    return instant(item.get("created_at")) or snowflake_time(platform_id(item.get("id")) or "")
 
 
 def page_items(body: Mapping[str, Any]) -> list[JSON]:
+    """A page's items that have an id, each id as text (an integer id is made text; an item
+    whose id is neither is left out)."""
     data = body.get("data") or []
-    return [d for d in data if isinstance(d, dict) and "id" in d] if isinstance(data, list) else []
+    items: list[JSON] = []
+    for d in data if isinstance(data, list) else []:
+        item_id = platform_id(d.get("id")) if isinstance(d, dict) else None
+        if item_id is not None:
+            items.append({**d, "id": item_id})
+    return items
 
 
 def next_token(body: Mapping[str, Any]) -> str | None:
-    token = as_object(body.get("meta")).get("next_token")
-    return str(token) if token else None
+    return platform_id(as_object(body.get("meta")).get("next_token"))
 
 
 def newest_id(ids: Iterable[str], current: str | None) -> str | None:
@@ -185,7 +186,6 @@ def mention_replies(body: Mapping[str, Any], me: str) -> list[Reply]:
         text = html.unescape(str(post.get("text", "")))
         parent = referenced(post, "replied_to")
         kind = classify_public_text(text) if parent is not None else ReplyKind.OTHER
-        conversation = post.get("conversation_id")
         replies.append(
             Reply(
                 reply_id=str(post["id"]),
@@ -196,7 +196,7 @@ def mention_replies(body: Mapping[str, Any], me: str) -> list[Reply]:
                 created_at=when,
                 kind=kind,
                 in_reply_to=parent,
-                conversation_id=str(conversation) if conversation is not None else None,
+                conversation_id=platform_id(post.get("conversation_id")),
             )
         )
     return replies
@@ -218,7 +218,6 @@ def dm_replies(
         if str(sender) == me:
             continue
         text = str(event.get("text", ""))
-        conversation = event.get("dm_conversation_id")
         replies.append(
             Reply(
                 reply_id=str(event["id"]),
@@ -229,7 +228,7 @@ def dm_replies(
                 created_at=when,
                 kind=classify_private_text(text),
                 in_reply_to=referenced(event),
-                conversation_id=str(conversation) if conversation is not None else None,
+                conversation_id=platform_id(event.get("dm_conversation_id")),
             )
         )
     return replies

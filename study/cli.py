@@ -296,6 +296,18 @@ def status(
         print(line)
     if warning := s.period_warning(SystemClock().now()):
         _err(warning)
+    for channel, failure in s.inbox_failures.items():
+        _err(
+            f"warning: {channel} inbox reads failing {failure}; its probes are censored at "
+            "its last good read"
+        )
+    limits = s.progress.get("rate_limits")
+    for r in limits if isinstance(limits, list) else []:
+        if isinstance(r, dict) and r.get("reset_clamped_from"):
+            _err(
+                f"warning: {r.get('endpoint')}: the platform said its rate limit resets at "
+                f"{r['reset_clamped_from']!r}; waiting at most until {r.get('reset_at')}"
+            )
 
 
 def _behind(reads: dict[str, str]) -> list[str]:
