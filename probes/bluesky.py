@@ -32,7 +32,7 @@ from probes.channel import (
     Transient,
     Unreadable,
 )
-from probes.http import status_text
+from probes.http import DEADLINE_S, status_text
 from study.clock import Clock
 from study.errors import StudyError
 from study.load_channels import is_loopback_host
@@ -73,6 +73,7 @@ class BlueskyChannel:
         read_dms: bool = True,
         rng: random.Random | None = None,
         max_retries: int = 5,
+        deadline: float = DEADLINE_S,
     ) -> None:
         self.clock = clock
         self.languages = dict(languages or {})
@@ -84,6 +85,7 @@ class BlueskyChannel:
             clock=clock,
             rng=rng,
             max_retries=max_retries,
+            deadline=deadline,
         )
         self.account = self.xrpc.account
         self._dids: dict[str, str] = {}

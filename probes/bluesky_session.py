@@ -21,7 +21,7 @@ import httpx
 from probes import bluesky_parse as bp
 from probes.answers import BodyTooLarge
 from probes.channel import AuthError, RateLimit, Rejected, Transient, Unreadable
-from probes.http import RateLimitHeaders, Requester, status_text
+from probes.http import DEADLINE_S, RateLimitHeaders, Requester, status_text
 from study.clock import Clock
 from study.redact import scrub
 
@@ -70,6 +70,7 @@ class XrpcSession:
         clock: Clock,
         rng: random.Random | None = None,
         max_retries: int = 5,
+        deadline: float = DEADLINE_S,
     ) -> None:
         self.account = account.lstrip("@").lower()
         self.session: bp.Session | None = None
@@ -84,6 +85,7 @@ class XrpcSession:
             describe=self.describe,
             rng=rng,
             max_retries=max_retries,
+            deadline=deadline,
         )
         self._lock = asyncio.Lock()
 

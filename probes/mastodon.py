@@ -29,7 +29,7 @@ from probes.channel import (
     Unreadable,
 )
 from probes.channels import api_base_of, check_api_base, credential, is_loopback
-from probes.http import RateLimitHeaders, Requester, status_text
+from probes.http import DEADLINE_S, RateLimitHeaders, Requester, status_text
 from study.clock import Clock
 from study.errors import StudyError
 from study.model import ChannelSettings, PlannedProbe
@@ -98,6 +98,7 @@ class MastodonChannel:
         visibility: str = "public",
         rng: random.Random | None = None,
         max_retries: int = 5,
+        deadline: float = DEADLINE_S,
     ) -> None:
         if visibility not in VISIBILITIES:
             raise ValueError(f"visibility {visibility!r} is not one of {VISIBILITIES}")
@@ -113,6 +114,7 @@ class MastodonChannel:
             describe=mp.describe,
             rng=rng,
             max_retries=max_retries,
+            deadline=deadline,
         )
         self._me: str | None = None
         # reply id -> its thread's root (a probe), for replies to replies seen in this run

@@ -32,7 +32,7 @@ from probes.channel import (
     Unreadable,
 )
 from probes.channels import api_base_of, check_api_base, credential, is_loopback
-from probes.http import RateLimitHeaders, Requester, status_text
+from probes.http import DEADLINE_S, RateLimitHeaders, Requester, status_text
 from study.clock import Clock
 from study.model import ChannelSettings, PlannedProbe
 from study.timeutil import iso, utc
@@ -101,6 +101,7 @@ class XChannel:
         clock: Clock,
         rng: random.Random | None = None,
         max_retries: int = 5,
+        deadline: float = DEADLINE_S,
     ) -> None:
         self.account = account.lstrip("@")
         self.clock = clock
@@ -112,6 +113,7 @@ class XChannel:
             describe=xp.describe,
             rng=rng,
             max_retries=max_retries,
+            deadline=deadline,
         )
         self._me: str | None = None
 

@@ -15,9 +15,11 @@ import contextlib
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
@@ -25,7 +27,7 @@ from types import FrameType
 import httpx
 
 from probes.sim.faces import FACES, Dispatch, Face, faces_for
-from probes.sim.faults import Decision, Faults, answer
+from probes.sim.faults import HUGE_BYTES, Decision, Fault, Faults, HugeStream, answer
 from probes.sim.ledger import Ledger
 from probes.sim.platform import XPlatform
 from probes.sim.profiles import study_settings
@@ -251,12 +253,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass  # one line at start is the simulator's whole log; the ledger says the rest
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header on the simulator's clock, as a platform's is on its own.
+        return formatdate(self.server.clock.now().timestamp(), usegmt=True)
+
     def _serve(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
         anchor = self.server.clock.release()  # the first request starts virtual time
         if self.command == "GET" and self.path.split("?")[0] == CLOCK_PATH:
-            self._send(httpx.Response(200, text=anchor.to_json()))
+            self._send(httpx.Response(200, text=anchor.to_json()), Decision(Fault.NONE))
             return
         request = httpx.Request(
             self.command,
@@ -271,14 +277,36 @@ class _Handler(BaseHTTPRequestHandler):
             # Close without a word: the client sees the connection drop.
             self.close_connection = True
             return
-        self._send(response)
+        try:
+            self._send(response, decision)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up reading (HUGE, DRIP)
 
-    def _send(self, response: httpx.Response) -> None:
-        content = response.content
-        self.send_response(response.status_code)
+    def _send(self, response: httpx.Response, decision: Decision) -> None:
+        huge = decision.fault is Fault.HUGE
+        content = b"" if huge else response.content
+        self.send_response(200 if huge else response.status_code)
         for key, value in response.headers.multi_items():
             if key.lower() not in _HOP_BY_HOP:
                 self.send_header(key, value)
-        self.send_header("Content-Length", str(len(content)))
+        if huge:  # no length: the body runs until the connection closes
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(content)))
         self.end_headers()
-        self.wfile.write(content)
+        if huge:
+            self._write_huge()
+        elif decision.fault is Fault.DRIP:
+            for i in range(len(content)):
+                self.wfile.write(content[i : i + 1])
+                self.wfile.flush()
+                time.sleep(decision.delay)
+        else:
+            self.wfile.write(content)
+
+    def _write_huge(self) -> None:
+        chunk = b" " * HugeStream.CHUNK
+        for _ in range(HUGE_BYTES // len(chunk)):
+            self.wfile.write(chunk)
+            self.server.faults.huge_bytes_sent += len(chunk)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from probes.sim.faults import Decision, Fault, Faults, answer, faulty
+from probes.sim.faults import HOSTILE, Decision, Fault, Faults, answer, faulty
 from probes.sim.platform import XPlatform
 from study.clock import ManualClock
 from tests.probes.test_sim_platform import START, client_for, me_id, small_study
@@ -25,7 +25,9 @@ def test_faults_come_at_the_rate_and_of_every_kind() -> None:
         share = sum(d.fault is not Fault.NONE for d in got) / len(got)
         assert abs(share - rate) < 0.03
     kinds = Counter(d.fault for d in decisions(0.5, 3, 4000, "POST"))
-    assert set(kinds) == set(Fault)
+    assert set(kinds) == set(Fault) - set(HOSTILE)
+    hostile = Faults(0.5, 3, weights=HOSTILE)
+    assert {hostile.next("GET").fault for _ in range(4000)} == {Fault.NONE, *HOSTILE}
     assert all(1 <= d.delay <= 3 for d in decisions(1.0, 3, 500) if d.fault is Fault.SLOW)
 
 
