@@ -464,7 +464,10 @@ class Runner:
         `status` and alerts, and the read is tried again later."""
         self.journal.event(at, INBOX_FAILED, None, f"{name}: {error}")
         self._note(f"{name}: inbox read failed ({error}); will try again")
-        self._schedule_poll(name, at, quiet=True)
+        # Backing off, not pulled in by a window's end: that would read every second.
+        interval = min(self._interval.get(name, self.config.poll_min_s) * 2, self.config.poll_max_s)
+        self._interval[name] = interval
+        self._next_poll[name] = at + timedelta(seconds=interval)
 
     def _schedule_poll(self, name: str, now: datetime, *, quiet: bool) -> None:
         """Adaptive interval: soon while replies arrive, backing off while quiet, and always

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -92,6 +93,7 @@ class Faults:
         self.weights = dict(WEIGHTS if weights is None else weights)
         self.drip_s = drip_s
         self.huge_bytes_sent = 0  # what the server wrote of HUGE bodies (the client stops)
+        self.counts: Counter[Fault] = Counter()  # decisions made, by kind
         self.count = 0
         self._lock = threading.Lock()
 
@@ -107,6 +109,8 @@ class Faults:
         fault = _pick(pick * sum(self.weights.values()), self.weights)
         if fault is Fault.DROP and method == "POST" and after < 0.5:
             fault = Fault.DROP_AFTER
+        with self._lock:
+            self.counts[fault] += 1
         if fault is Fault.DRIP:
             return Decision(fault, self.drip_s)
         return Decision(fault, delay if fault is Fault.SLOW else 0.0)

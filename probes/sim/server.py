@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formatdate
@@ -117,8 +117,11 @@ def start_background(
     speed: float = 1.0,
     faults: float = 0.0,
     start: datetime | None = None,
+    fault_weights: Mapping[Fault, float] | None = None,
 ) -> RunningSimulator:
-    """Load and plan the study, then serve its simulator from a background thread."""
+    """Load and plan the study, then serve its simulator from a background thread.
+    `fault_weights` picks the kinds of faults (probes.sim.faults.HOSTILE for a hostile
+    server's)."""
     from study.load import load_study
     from study.plan import make_plan
 
@@ -141,7 +144,8 @@ def start_background(
         platform = XPlatform.for_study(study, clock, ledger=ledger)
         fallback = platform
     routes = Dispatch(fallback, faces_for(study, clock, ledger))
-    sim = serve_platform(platform, clock, Faults(faults, seed), port=port, routes=routes)
+    injected = Faults(faults, seed, weights=fault_weights)
+    sim = serve_platform(platform, clock, injected, port=port, routes=routes)
     write_atomic(folder / "port", f"{sim.port}\n")
     return sim
 

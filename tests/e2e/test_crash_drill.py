@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from probes.audit import audit
@@ -24,6 +25,9 @@ from probes.campaign import run_campaign
 from probes.journal import Journal
 from probes.mail import MailChannel
 from probes.runner import RunnerConfig
+from probes.sim.server import running
+from probes.x import XChannel
+from study.clock import ScaledClock
 from study.load import load_study
 from study.paths import journal_path, ledger_path, sim_dir
 from study.plan import make_plan
@@ -41,6 +45,7 @@ from tests.e2e.multichannel import (
     mixed_study,
 )
 from tests.e2e.studies import short_study
+from tests.e2e.test_hostile import Ahead
 from tests.probes.mailservers import ADDRESS, PASSWORD, Responder, Rule, dovecot, smtp_server
 
 CLI = [sys.executable, "-m", "study.cli"]
@@ -414,3 +419,48 @@ async def test_a_kill_between_smtp_and_the_sent_copy_is_not_sent_again(tmp_path:
         con.close()
     assert tuple(row)[:2] == ("failed", None)
     assert "not sending again avoids a double inquiry" in row[2]
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_a_runner_clock_10_minutes_ahead_finds_the_post_a_crash_lost(
+    tmp_path: Path,
+) -> None:
+    """The drill's worst moment with the runner's clock 10 minutes ahead of the platform's:
+    the post was accepted and the process died before the journal recorded it. On restart
+    the look-up, set on the platform's clock (its Date header), finds the post: not sent
+    again, not `failed`."""
+    d = short_study(tmp_path / "s", brands=1, window_hours=3)
+    study = load_study(d)
+    plan = make_plan(study)
+    first = min(plan, key=lambda p: p.scheduled_at)
+    ahead = timedelta(minutes=10)
+    span = max(p.scheduled_at for p in plan) + timedelta(hours=4) - first.scheduled_at
+    with running(d, speed=span.total_seconds() / 20, start=first.scheduled_at - ahead) as sim:
+        clock = Ahead(ScaledClock(sim.anchor), ahead)
+        journal = Journal.create_or_open(
+            d, plan, study_name=study.name, window_hours=study.window_hours, now=clock.now()
+        )
+        async with httpx.AsyncClient(base_url=sim.url, headers={"Authorization": "Bearer t"}) as c:
+            x = XChannel(c, account=study.channel("x").account, clock=clock)
+            await x.me()
+            # Only the POST's own latency (a minute or so of virtual time) between the two:
+            journal.begin_attempt(first.probe_id, clock.now())
+            sent = await x.send(first)  # accepted ... and the process died here
+        journal.close()
+        config = RunnerConfig(reconcile_after_real_s=0)
+        await run_campaign(d, api_base=sim.url, env={}, clock=clock, config=config)
+    con = sqlite3.connect(f"file:{journal_path(d)}?mode=ro", uri=True)
+    try:
+        state, message_id = con.execute(
+            "SELECT state, message_id FROM probes WHERE probe_id = ?", (first.probe_id,)
+        ).fetchone()
+        outcomes = [r[0] for r in con.execute(
+            "SELECT outcome FROM attempts WHERE probe_id = ? ORDER BY attempt_id",
+            (first.probe_id,))]  # fmt: skip
+    finally:
+        con.close()
+    assert (state, message_id) == ("closed", sent.message_id)
+    assert outcomes == ["reconciled"]  # found at once: never sent a second time
+    report = audit(study, d)
+    assert report.ok, report.problems
