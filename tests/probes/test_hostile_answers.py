@@ -17,10 +17,13 @@ import anyio
 import httpx
 import pytest
 
+from probes import bluesky as bsky
+from probes.bluesky_session import LOGIN
 from probes.channel import Transient, Unreadable
 from probes.sim.faults import HTML_PAGE, HUGE_BYTES, HugeStream
 from probes.x import CREATE_POST, MENTIONS, XChannel
 from study.clock import ManualClock
+from tests.probes import test_bluesky as tb
 from tests.probes import test_mastodon as tm
 from tests.probes.cassette import client_for
 from tests.probes.x_fakes import START, TWITTER, Fake, json_response, probe
@@ -123,19 +126,6 @@ async def test_a_reply_time_out_of_range_is_not_read(clock: ManualClock) -> None
     async with client:
         replies, _ = await x.inbox(None)
     assert [r.reply_id for r in replies] == ["7"]
-
-
-@pytest.mark.parametrize("status", [400, 404])
-async def test_a_refused_mentions_read_raises_a_channel_error(
-    clock: ManualClock, status: int
-) -> None:
-    fake = Fake(clock, {MENTIONS_PATH: [json_response(status, {"title": "Invalid Request"})],
-                        **NO_DMS})  # fmt: skip
-    client, x = x_for(fake, clock)
-    async with client:
-        with pytest.raises(Exception) as failed:
-            await x.inbox(None)
-    assert str(status) in str(failed.value)
 
 
 async def test_endless_pagination_is_a_failed_read(clock: ManualClock) -> None:
@@ -306,3 +296,23 @@ async def test_mastodon_find_sent_looks_from_the_instances_clock(clock: ManualCl
     async with client_for(fake, tm.BASE) as client:
         found = await tm.channel(client, clock).find_sent(tm.probe(), START)
     assert found is not None and found.message_id == "5"
+
+
+@pytest.mark.parametrize("answer", [HTML, BROKEN], ids=["html", "broken-json"])
+async def test_a_200_that_is_not_json_fails_the_bluesky_inbox_read(
+    clock: ManualClock, answer: httpx.Response
+) -> None:
+    fake = tb.Fake(clock, {bsky.NOTIFICATIONS: [lambda request: answer]})
+    async with fake.client() as client:
+        with pytest.raises(Unreadable, match="not JSON"):
+            await tb.channel(client, clock).inbox(None)
+
+
+async def test_an_absurd_reset_on_a_bluesky_login_is_clamped(clock: ManualClock) -> None:
+    spent = tb.err(429, "RateLimitExceeded", "Rate Limit Exceeded",
+                   ratelimit_remaining="0", ratelimit_reset="1e20")  # fmt: skip
+    fake = tb.Fake(clock, {LOGIN: [spent]})
+    async with fake.client() as client:
+        with pytest.raises(Transient) as failed:
+            await tb.channel(client, clock).inbox(None)
+    assert failed.value.retry_at == clock.now() + timedelta(hours=24)
