@@ -378,8 +378,10 @@ class Runner:
                 self.journal.record_failed_open(probe.probe_id, now, str(e))
                 self._note(f"{probe.probe_id}: {e}")
                 continue
-            except AuthError:
-                raise
+            except AuthError as e:
+                raise StudyError(
+                    f"{probe.channel}: {e}; check the credentials and run again"
+                ) from e
             except ChannelError as e:  # Transient, OutcomeUnknown, Unreadable, Rejected
                 self._unanswered(probe.channel, e)
                 self._note(f"{probe.probe_id}: lookup failed ({e}); will try again")

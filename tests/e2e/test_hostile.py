@@ -15,6 +15,7 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from probes.audit import audit
 from probes.journal import Journal
@@ -24,6 +25,7 @@ from probes.sim.faults import HOSTILE, HTML_PAGE, HUGE_BYTES, Fault
 from probes.sim.server import start_background
 from probes.status import read_status
 from probes.x import XChannel
+from study.cli import app
 from study.clock import Clock, ManualClock, ScaledClock
 from study.load import load_study
 from study.paths import ledger_path
@@ -282,6 +284,24 @@ async def test_odd_answers_do_not_crash_the_run(tmp_path: Path, odd: str) -> Non
         assert journal.answered_count() >= 1
         assert audit(load_study(d), d).ok
     journal.close()
+
+
+async def test_status_warns_of_failing_reads_and_a_clamped_reset(tmp_path: Path) -> None:
+    """Stopped while X's mentions budget is "spent until 5138": `replybench status` says the
+    inbox reads are failing and that the reset was clamped to a day."""
+    d = short_study(tmp_path / "s", brands=2, window_hours=3)
+    journal, _, _ = await campaign(d, ODD["reset-in-5138"], stop_after=timedelta(hours=4))
+    journal.close()
+    result = CliRunner().invoke(app, ["status", str(d)])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert len(lines) == 2, result.output
+    assert lines[0].startswith("warning: x inbox reads failing since 2026-03-03T10:5")
+    assert "rate limit spent until 2026-03-04 10:5" in lines[0]
+    assert lines[1].startswith(
+        "warning: GET /2/users/:id/mentions: the platform said its rate limit resets at "
+        "'99999999999'; waiting at most until 2026-03-04T10:5"
+    )
 
 
 # -- the simulator as a hostile server ---------------------------------------------------------
