@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from probes.audit import audit
+from probes.health import OutageExit
 from probes.journal import Journal
 from probes.runner import Runner, RunnerConfig, Snapshot
 from probes.sim import XPlatform
@@ -127,9 +128,14 @@ async def campaign(
                 runner.request_stop()
 
         runner.on_progress = progress
-        with anyio.fail_after(120):  # virtual time: a campaign takes well under a second
-            await runner.run()
-    platform.close()
+        try:
+            with anyio.fail_after(120):  # virtual time: a campaign takes well under a second
+                await runner.run()
+        except BaseException:
+            journal.close()
+            raise
+        finally:
+            platform.close()
     return journal, platform, clock
 
 
@@ -181,22 +187,34 @@ def html_until(hours: float) -> Callable[[XPlatform, ManualClock], Handler]:
     return wrap
 
 
+def patient(d: Path, minutes: int) -> Path:
+    """The study with `max_outage_minutes` (the runner's exit when a channel stays cut off)."""
+    toml = d / "study.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text.replace("[study]\n", f"[study]\nmax_outage_minutes = {minutes}\n", 1))
+    return d
+
+
 async def test_an_html_inbox_is_a_failed_read_and_windows_stay_open(tmp_path: Path) -> None:
-    """Mentions answered with an HTML page for the whole campaign: no window closes (the
-    probes stay censored at the last good read: none), `status` warns."""
+    """Mentions answered with an HTML page from the first read on: no window closes as
+    "unanswered" (the probes stay censored at the last good read: none); the reads count as
+    the channel cut off, so after max_outage_minutes the run exits (code 75), and `status`
+    says why."""
     d = short_study(tmp_path / "s", brands=2, window_hours=3)
-    journal, _, _ = await campaign(d, html_until(10**4), stop_after=timedelta(hours=30))
-    assert journal.counts() == {"sent": 4}  # none closed as "unanswered"
-    journal.close()
+    with pytest.raises(OutageExit):
+        await campaign(d, html_until(10**4))
     s = read_status(d)
+    assert s.states == {"planned": 3, "sent": 1}  # sent, and never closed as unanswered
     assert list(s.inbox_failures) == ["x"]
     assert "not JSON" in s.inbox_failures["x"] and "'<!DOCTYPE html>" in s.inbox_failures["x"]
+    assert "not JSON" in str(s.health)
 
 
 async def test_after_an_unreadable_spell_the_replies_are_all_read(tmp_path: Path) -> None:
-    """HTML for the first 9 hours, then good reads: every reply the brands sent is found
-    and the windows close after good reads only."""
-    d = short_study(tmp_path / "s", brands=2, window_hours=3)
+    """HTML for the first 9 hours (the study lets the runner wait a day for a channel), then
+    good reads: every reply the brands sent is found and the windows close after good reads
+    only."""
+    d = patient(short_study(tmp_path / "s", brands=2, window_hours=3), 24 * 60)
     journal, _, _ = await campaign(d, html_until(9))
     assert set(journal.counts()) == {"closed"}
     failed = journal.con.execute(
