@@ -335,7 +335,9 @@ async def test_a_hostile_server_ends_every_campaign_clearly(
     a reset in 5138 or a slow drip (one kind, or all but the reset mixed: a reset a day ahead
     on the first request would leave nothing else to see): the campaign ends with every probe
     closed or missed, the ledger agrees with the journal, and memory stays bounded."""
-    d = short_study(tmp_path / "s", brands=2, window_hours=3)
+    # Failures in a row for an hour would be an outage (exit 75, test_hostile's HTML inbox):
+    # here the runner may wait a day, so the campaign shows what the answers themselves do.
+    d = patient(short_study(tmp_path / "s", brands=2, window_hours=3), 24 * 60)
     study = load_study(d)
     plan = make_plan(study)
     # A reset in 5138 is clamped to a day: the campaign may last a few virtual days.
