@@ -181,19 +181,30 @@ def resampled(
     sample is sorted), at the cost of one scatter and one pass over the cells per resample.
     """
     c = Cells.of(sample) if cells is None else cells
+    after, deaths = resampled_curves(c, idx)
+    return restricted_areas(c, after, window_hours), deaths.sum(axis=1) / idx.shape[1]
+
+
+def restricted_areas(cells: Cells, after: Floats, window_hours: float) -> Floats:
+    """The area up to the window under each row of `after` (`resampled_curves`)."""
+    before = np.concatenate([np.ones((after.shape[0], 1)), after[:, :-1]], axis=1)
+    start = np.concatenate([[0.0], cells.times[:-1]])
+    area = (before * (cells.times - start)).sum(axis=1)
+    return np.asarray(area + after[:, -1] * (window_hours - cells.times[-1]), dtype=np.float64)
+
+
+def resampled_curves(cells: Cells, idx: npt.NDArray[np.int64]) -> tuple[Floats, Floats]:
+    """Each resample's Kaplan-Meier curve over `cells` (see `resampled`): the survival just
+    after each cell, and the responses drawn in it (resamples x cells)."""
     rows, n = idx.shape
-    k = len(c.times)
-    flat = (np.arange(rows)[:, None] * k + c.of_row[idx]).ravel()
+    k = len(cells.times)
+    flat = (np.arange(rows)[:, None] * k + cells.of_row[idx]).ravel()
     counts = np.bincount(flat, minlength=rows * k).reshape(rows, k).astype(np.float64)
     drawn_before = np.cumsum(counts, axis=1) - counts
-    deaths = counts * c.responded
+    deaths = counts * cells.responded
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(deaths > 0, 1 - deaths / (n - drawn_before), 1.0)
-    after = np.cumprod(factor, axis=1)
-    before = np.concatenate([np.ones((rows, 1)), after[:, :-1]], axis=1)
-    start = np.concatenate([[0.0], c.times[:-1]])
-    area = (before * (c.times - start)).sum(axis=1) + after[:, -1] * (window_hours - c.times[-1])
-    return np.asarray(area, dtype=np.float64), deaths.sum(axis=1) / n
+    return np.asarray(np.cumprod(factor, axis=1), dtype=np.float64), deaths
 
 
 def tiers(order: Sequence[str], significant: dict[tuple[str, str], bool]) -> dict[str, int]:

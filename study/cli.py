@@ -786,9 +786,16 @@ def cleanup(
         )
 
 
+from study import cli_waves  # noqa: E402, F401  (registers new-wave and compare on app)
+
+
 def main() -> None:
     app()
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m study.cli`: run the app of the module `study.cli`, on which cli_waves
+    # registered its commands (this copy, `__main__`, is not the one it imported).
+    from study.cli import main as main_of_module
+
+    main_of_module()

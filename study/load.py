@@ -45,6 +45,7 @@ from study.model import (
     Study,
 )
 from study.toml_lines import TomlLines, error_line
+from study.waves import previous_problem
 
 SUPPORTED_CHANNELS = CHANNEL_KINDS
 TOML_FILE = "study.toml"
@@ -81,6 +82,19 @@ _STUDY = {
         lambda v: isinstance(v, bool),
         optional=True,
         default="false",
+    ),
+    "wave": Rule(
+        "a whole number >= 1",
+        "number the study's waves 1, 2, 3... (docs/study-folder.md, Waves)",
+        lambda v: is_int(v) and v >= 1,
+        optional=True,
+        default="1",
+    ),
+    "previous": Rule(
+        "a non-empty string",
+        'write the previous wave\'s folder relative to this one, e.g. "../my-study"',
+        is_text,
+        optional=True,
     ),
 }
 _ETHICS = {
@@ -326,6 +340,10 @@ def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | No
             f"start ({settings['start']}) is after end ({settings['end']}); "
             "the sending period runs from start to end: swap them",
         )
+    if settings is not None and "previous" in settings:
+        problem = previous_problem(folder, settings["previous"])
+        if problem:
+            check.problem(("study", "previous"), problem)
     alerts = _check_alerts(data, check)
     ethics_table = check.table(data, ("ethics",))
     ethics = check.keys(ethics_table, ("ethics",), _ETHICS) if ethics_table is not None else None
@@ -362,6 +380,8 @@ def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | No
         probes_per_target=settings["probes_per_target"],
         min_spacing_hours=float(settings["min_spacing_hours"]),
         separate_windows=bool(settings.get("separate_windows", False)),
+        wave=int(settings.get("wave", 1)),
+        previous=folder / settings["previous"] if "previous" in settings else None,
         ethics=Ethics(ethics["max_probes_per_account"], ethics["max_probes_per_account_per_day"]),
         slots=tuple(parts["slots"]),
         channels=tuple(sorted(parts["channels"], key=lambda c: c.name)),

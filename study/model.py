@@ -151,6 +151,10 @@ class Study:
     # Keep one account's probes `window_hours` apart where the sending period allows, so
     # no two of its windows overlap and a DM has one open probe to answer (study.plan).
     separate_windows: bool = False
+    # A repeat of an earlier study (docs/study-folder.md, Waves): its number, and the folder
+    # of the wave before it, which `report` compares this one with.
+    wave: int = 1
+    previous: Path | None = field(default=None, compare=False)
 
     def country(self, code: str) -> Country:
         for c in self.countries:
