@@ -13,6 +13,8 @@ time (default: its last observation) and writes, each file whole or not at all:
 - `exchanges.json`: up to four example exchanges per brand (publish_exchanges.sql), the
   researchers' probe accounts masked as `[probe account]` in their texts.
 - `quality.json`: `analysis.ratings.quality`, the coded quality (no brands when uncoded).
+- `waves.json`: only for a study whose study.toml names its previous wave: what changed since
+  (`analysis.waves.compare_waves`, each wave at its last observation).
 - `design.json`: the design from study.toml (slots, scripts, window, caps, countries,
   brands, targets including those with no account) or, for a study imported from a CSV or
   a TWCS corpus (no study.toml), what the journal shows, with `"known": false`.
@@ -41,6 +43,7 @@ from analysis.masking import masker
 from analysis.metrics import create_km_steps, group_metrics
 from analysis.outcomes import OUTCOME_TIMES, outcomes_frame, prepare, sql_text
 from analysis.ratings import quality
+from analysis.waves import compare_waves
 from study.atomic import write_atomic
 from study.countries import COUNTRIES
 from study.load import TOML_FILE, load_study
@@ -56,6 +59,7 @@ FILES = (
     "design.json",
 )
 REGROUPINGS = ("slot", "scope", "channel")
+WAVES_FILE = "waves.json"  # for a study with a previous wave: analysis.waves.compare_waves
 
 
 def publish_data(
@@ -107,6 +111,14 @@ def publish_data(
         path = data_dir / name
         write_atomic(path, contents[name])
         paths.append(path)
+    previous = None if study is None else study.previous
+    waves = data_dir / WAVES_FILE
+    if previous is not None:
+        changes = compare_waves(previous, study_dir, replicates=replicates, seed=seed)
+        write_atomic(waves, _json(changes))
+        paths.append(waves)
+    elif waves.is_file():
+        waves.unlink()  # from an earlier publication into this folder
     return paths
 
 

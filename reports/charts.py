@@ -84,6 +84,16 @@ class Grid:
 
 
 @dataclass(frozen=True)
+class Slope:
+    """One line of a slope chart: a share in two waves; `marked` when the change is clear."""
+
+    label: str
+    old: float
+    new: float
+    marked: bool
+
+
+@dataclass(frozen=True)
 class ChartSpec:
     """A chart to draw into `path` (relative to the site): km curves, intervals or a grid."""
 
@@ -102,6 +112,8 @@ class ChartSpec:
     reference_label: str = ""
     xlabel: str = "Response rate (95% Wilson interval)"
     grid: Grid | None = None
+    slopes: tuple[Slope, ...] = ()
+    slope_ends: tuple[str, str] = ("", "")  # the two waves' names
 
 
 class Painter:
@@ -119,6 +131,7 @@ class Painter:
     def svg(self, spec: ChartSpec) -> bytes:
         """The SVG of `spec`."""
         kind = "grid" if spec.grid is not None else "km" if spec.km else "intervals"
+        kind = "slopes" if spec.slopes else kind
         key = (kind, spec.width, spec.height, spec.left, spec.bottom, spec.top, spec.right)
         with style():
             if key not in self._canvases:
@@ -126,7 +139,9 @@ class Painter:
             fig, ax = self._canvases[key]
             before = set(ax.get_children())
             try:
-                if spec.grid is not None:
+                if spec.slopes:
+                    slope_chart(ax, spec.slopes, spec.slope_ends)
+                elif spec.grid is not None:
                     heatmap(ax, spec.grid)
                 elif spec.km:
                     km_chart(ax, spec.km, spec.window_hours)
@@ -333,3 +348,25 @@ def heatmap(ax: Axes, grid: Grid) -> Axes:
 def _hour_ticks(window_hours: float) -> list[float]:
     step = next((s for s in (1, 2, 6, 12, 24, 48) if window_hours / s <= 8), 168)
     return [float(t) for t in np.arange(0, window_hours + 1e-9, step)]
+
+
+def slope_chart(ax: Axes, slopes: Sequence[Slope], ends: tuple[str, str]) -> Axes:
+    """Each row's share in the old wave (left) and the new (right), joined by a line: solid
+    and coloured, with filled markers, where the change is clear; thin, grey and hollow
+    otherwise (so the mark does not rest on colour alone). Labels at the right end."""
+    for s in slopes:
+        colour, width, face = (OKABE_ITO[0], 1.8, OKABE_ITO[0]) if s.marked else (
+            BACKGROUND, 0.9, "white")  # fmt: skip
+        ax.plot([0, 1], [s.old, s.new], "-", color=colour, linewidth=width)
+        ax.plot([0, 1], [s.old, s.new], "o", color=colour, markerfacecolor=face, markersize=5)
+        ax.annotate(
+            label(s.label, 22), (1, s.new), xytext=(6, 0), textcoords="offset points",
+            va="center", fontsize=8, color="#000000" if s.marked else FIELD_COLOUR,
+        )  # fmt: skip
+    ax.set_xticks([0, 1], labels=[label(ends[0], 24), label(ends[1], 24)])
+    ax.set_xlim(-0.08, 1.08)
+    ax.set_ylim(-0.02, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel("Response rate")
+    ax.grid(axis="x", visible=False)
+    return ax

@@ -88,6 +88,16 @@ class Exchange:
 
 
 @dataclass(frozen=True)
+class SinceLastWave:
+    """The overview's changes since the previous wave: a slope chart with the brands'
+    table, the countries' table, and how to read them."""
+
+    brands: Figure
+    countries: Table
+    note: str
+
+
+@dataclass(frozen=True)
 class IndexPage:
     layout: Layout
     headline: tuple[Fact, ...]
@@ -99,6 +109,7 @@ class IndexPage:
     countries: Table
     channels: Figure | None = None  # only for a study on more than one channel
     brand_channels: Table | None = None
+    since: SinceLastWave | None = None  # only for a study with a previous wave
 
 
 @dataclass(frozen=True)

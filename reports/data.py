@@ -33,6 +33,8 @@ DESIGN_FILES: tuple[tuple[str, str], ...] = (
     ("scripts.csv", "the inquiries in every language, as the researchers wrote them"),
 )
 REQUIRED = tuple(name for name, _ in DATA_FILES)
+# Written only for a study whose study.toml names its previous wave (analysis.waves).
+WAVES_FILE = ("waves.json", "the changes since the previous wave, with 95% intervals")
 _UNSAFE = re.compile(r"[^a-z0-9_-]+")
 _RESERVED = {"con", "prn", "aux", "nul", "index", "methodology"}
 
@@ -65,6 +67,7 @@ class SiteData:
     exchanges: list[dict[str, Any]]
     quality: dict[str, Any]
     design: dict[str, Any]
+    waves: dict[str, Any] | None = None  # the changes since the previous wave, if any
 
 
 def load(data_dir: Path) -> SiteData:
@@ -88,6 +91,7 @@ def load(data_dir: Path) -> SiteData:
         exchanges=read("exchanges.json"),
         quality=read("quality.json"),
         design=read("design.json"),
+        waves=read(WAVES_FILE[0]) if (data_dir / WAVES_FILE[0]).is_file() else None,
     )
 
 

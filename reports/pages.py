@@ -17,6 +17,7 @@ from reports.view import (
     rate_cells,
     rate_facts,
 )
+from reports.waves import since_last_wave
 
 LABELLED_CURVES = 28  # brands drawn in colour with a legend; the rest in grey
 CURVE_HOURS = (1.0, 12.0, 24.0, 48.0)
@@ -34,6 +35,9 @@ def index_page(v: View) -> tuple[IndexPage, list[ChartSpec]]:
     if by_channel is not None:
         channels, brand_channels, channels_spec = by_channel
         specs.append(channels_spec)
+    since = since_last_wave(v)
+    if since is not None:
+        specs.append(since[1])
     page = IndexPage(
         layout=v.layout(str(v.study["name"]), ""),
         headline=_headline(v),
@@ -45,6 +49,7 @@ def index_page(v: View) -> tuple[IndexPage, list[ChartSpec]]:
         countries=_countries(v),
         channels=channels,
         brand_channels=brand_channels,
+        since=None if since is None else since[0],
     )
     return page, specs
 

@@ -40,7 +40,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from reports.charts import ChartSpec, Painter
 from reports.company import company_page
 from reports.context import CompanyPage, CountryPage, IndexPage, MethodPage
-from reports.data import DESIGN_FILES, REQUIRED, load
+from reports.data import DESIGN_FILES, REQUIRED, WAVES_FILE, load
 from reports.method import method_page
 from reports.pages import country_page, index_page
 from reports.site_folder import staged_site
@@ -169,7 +169,10 @@ def _write_all(jobs: Iterator[Job], total: int, site_dir: Path, workers: int | N
 
 
 def _sources(data: Path | Sequence[Path]) -> list[Path]:
-    return [data / name for name in REQUIRED] if isinstance(data, Path) else list(data)
+    if not isinstance(data, Path):
+        return list(data)
+    waves = data / WAVES_FILE[0]
+    return [data / name for name in REQUIRED] + ([waves] if waves.is_file() else [])
 
 
 def _gather(sources: list[Path], data_dir: Path) -> None:

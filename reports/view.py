@@ -9,7 +9,7 @@ from typing import Any
 
 from reports.charts import OKABE_ITO, Interval
 from reports.context import Cell, Fact, Layout, Link
-from reports.data import DATA_FILES, SiteData, country_name, slugs
+from reports.data import DATA_FILES, WAVES_FILE, SiteData, country_name, slugs
 from reports.fmt import count, hours, hours_range, pct, pct_range, when
 
 MAX_CHART_ROWS = 40  # brands in one chart; the tables hold them all
@@ -148,6 +148,8 @@ class View:
             Link(f"{root}methodology.html#data", "Data"),
         )
         names = [n for n, _ in DATA_FILES] + list(self.extra_files)
+        if self.data.waves is not None:
+            names.append(WAVES_FILE[0])
         downloads = tuple(Link(f"{root}data/{n}", n) for n in names)
         return Layout(
             title=title,
