@@ -3,6 +3,7 @@ the simulator's port swapped for a free one)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -78,6 +79,10 @@ def test_every_replybench_command_in_the_readme_runs(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "index.html").read_text().lower().startswith("<!doctype html>")
     assert (tmp_path / "probes.csv").read_text().startswith("probe_id,")
     assert (tmp_path / "replies.parquet").stat().st_size > 0
+    # the second wave: compared with the first, and its site shows what changed
+    changes = json.loads((tmp_path / "changes.json").read_text())
+    assert changes["new"]["wave"] == 2 and changes["brands"]["both"]
+    assert "Since the last wave" in (tmp_path / "site-2" / "index.html").read_text()
     # The notebook example runs as written, where the commands left their folders.
     [python] = re.findall(r"```python\n(.*?)```", README, flags=re.S)
     done = subprocess.run(
