@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from study.cli import Replicates, Seed, _replicates, _wide_console, app, handles_errors
-from study.errors import StudyError
+from study.errors import UsageError
 
 
 @app.command(
@@ -35,7 +35,7 @@ def new_wave(
     try:
         begin = date.fromisoformat(start) if start else None
     except ValueError:
-        raise StudyError(f"--start {start!r} is not a date; write it like 2026-04-06") from None
+        raise UsageError(f"--start {start!r} is not a date; write it like 2026-04-06") from None
     w = make(study_dir, out, begin)
     print(f"wrote {w.folder}: wave {w.wave}, sending {w.start} to {w.end}, previous {w.previous}")
     print(f"next: replybench validate {w.folder}, then run it as any study")

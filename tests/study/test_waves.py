@@ -79,7 +79,7 @@ def test_the_cli_writes_a_wave_and_compare_names_a_missing_journal(tmp_path: Pat
     bad = runner.invoke(
         app, ["new-wave", str(old), "--out", str(tmp_path / "x"), "--start", "soon"]
     )
-    assert bad.exit_code == 1
+    assert bad.exit_code == 2  # bad usage
     assert bad.output.strip().endswith(
         "Error: --start 'soon' is not a date; write it like 2026-04-06"
     )
