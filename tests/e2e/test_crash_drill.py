@@ -214,6 +214,18 @@ def own_posts(d: Path) -> int:
     return sum(1 for e in read_ledger(ledger_path(d)) if e.get("role") == "probe")
 
 
+def settled_posts(d: Path) -> int:
+    """The probe account's posts once no request in flight adds to them (2 s unchanged)."""
+    last, since = own_posts(d), time.monotonic()
+    deadline = since + 30
+    while time.monotonic() - since < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = own_posts(d)
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
+
+
 @pytest.mark.slow
 def test_an_emptied_journal_is_refused_and_a_restored_backup_posts_nothing_twice(
     tmp_path: Path,
@@ -249,7 +261,7 @@ def test_an_emptied_journal_is_refused_and_a_restored_backup_posts_nothing_twice
         journal_path(d).write_bytes(b"")
         for side in ("-wal", "-shm"):
             Path(f"{journal_path(d)}{side}").unlink(missing_ok=True)
-        posted = own_posts(d)
+        posted = settled_posts(d)  # a request in flight at the kill may still land
         refused = subprocess.run([*CLI, "run", str(d), "--api-base", url],
                                  capture_output=True, text=True, env=ENV, timeout=60)  # fmt: skip
         assert refused.returncode == 1
