@@ -16,6 +16,8 @@ time (default: its last observation) and writes, each file whole or not at all:
 - `design.json`: the design from study.toml (slots, scripts, window, caps, countries,
   brands, targets including those with no account) or, for a study imported from a CSV or
   a TWCS corpus (no study.toml), what the journal shows, with `"known": false`.
+- `manifest.json`: what produced the files above (`analysis.manifest`): versions, the
+  study folder's fingerprint, the as-of time, the bootstrap settings, each file's SHA-256.
 
 The same journal and as-of time give the same bytes: rows in a fixed order, floats rounded
 as `analyze` rounds them, JSON with sorted keys.
@@ -37,6 +39,7 @@ import pyarrow as pa
 from analysis.analyze import DIGITS, analyze_prepared, groups_json
 from analysis.compare import REPLICATES, SEED
 from analysis.journal_tables import open_journal
+from analysis.manifest import MANIFEST_FILE, manifest
 from analysis.masking import masker
 from analysis.metrics import create_km_steps, group_metrics
 from analysis.outcomes import OUTCOME_TIMES, outcomes_frame, prepare, sql_text
@@ -54,6 +57,7 @@ FILES = (
     "exchanges.json",
     "quality.json",
     "design.json",
+    MANIFEST_FILE,
 )
 REGROUPINGS = ("slot", "scope", "channel")
 
@@ -102,6 +106,12 @@ def publish_data(
         "quality.json": _json(_rounded(quality(study_dir))),
         "design.json": _json(design),
     }
+    contents[MANIFEST_FILE] = _json(
+        manifest(
+            study_dir, as_of=result["study"]["as_of"], replicates=replicates, seed=seed,
+            contents=contents,
+        )
+    )  # fmt: skip
     paths = []
     for name in FILES:
         path = data_dir / name

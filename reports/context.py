@@ -148,3 +148,4 @@ class MethodPage:
     quality: str
     downloads: Table
     channels: Table | None = None  # only for a study on more than one channel
+    manifest: Table | None = None  # what produced the figures (data/manifest.json)

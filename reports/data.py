@@ -27,6 +27,7 @@ DATA_FILES: tuple[tuple[str, str], ...] = (
     ("exchanges.json", "the example exchanges shown on the company pages"),
     ("quality.json", "quality ratings per brand and the raters' agreement"),
     ("design.json", "the study design: slots, scripts, window, caps, targets"),
+    ("manifest.json", "what produced these files: versions, inputs, seed, checksums"),
 )
 DESIGN_FILES: tuple[tuple[str, str], ...] = (
     ("targets.csv", "the study's targets as the researchers wrote them"),
@@ -65,6 +66,7 @@ class SiteData:
     exchanges: list[dict[str, Any]]
     quality: dict[str, Any]
     design: dict[str, Any]
+    manifest: dict[str, Any]
 
 
 def load(data_dir: Path) -> SiteData:
@@ -88,6 +90,7 @@ def load(data_dir: Path) -> SiteData:
         exchanges=read("exchanges.json"),
         quality=read("quality.json"),
         design=read("design.json"),
+        manifest=read("manifest.json"),
     )
 
 
