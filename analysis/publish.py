@@ -38,6 +38,7 @@ import pyarrow as pa
 
 from analysis.analyze import DIGITS, analyze_prepared, groups_json
 from analysis.compare import REPLICATES, SEED
+from analysis.import_names import read_names
 from analysis.journal_tables import open_journal
 from analysis.manifest import MANIFEST_FILE, manifest
 from analysis.masking import masker
@@ -242,6 +243,7 @@ def journal_design(
     slots and scripts its probes name, publish_labels.sql)."""
     targets = con.execute(sql_text("publish_targets")).df()
     brands = sorted(set(targets["brand"]))
+    names = read_names(study_dir)
     countries = sorted(set(targets["country"]))
     return {
         "known": False,
@@ -266,7 +268,12 @@ def journal_design(
             {"code": c, "name": COUNTRIES.get(c, c), "timezone": None, "language": None}
             for c in countries
         ],
-        "brands": [{"brand": b, "name": b, "sector": ""} for b in brands],
+        "brands": [
+            {"brand": b, "name": names[b].name or b, "sector": names[b].sector}
+            if b in names
+            else {"brand": b, "name": b, "sector": ""}
+            for b in brands
+        ],
         "targets": _records(targets.drop(columns="probes")),
     }
 

@@ -11,7 +11,8 @@ known, the platform's own timestamp and its kind: public_reply, direct_message, 
 auto_ack, other; `time_suspect` holds the platform's own time when it lay far outside the
 probe's window, and `created_at` then the time it was seen: the analysis ignores such a
 reply's time), `cursors` (inbox positions), `ratings` (quality coding: satisfaction 1 = very
-dissatisfied .. 5 = satisfied, answered yes/partly/no), `events` (an append-only log:
+dissatisfied .. 5 = satisfied, answered yes/partly/no), `brands` (names and sectors given
+by an import's brand_name and sector columns), `events` (an append-only log:
 planned, sent, missed, failed, closed, caught_up, and the runner's health: unreachable,
 reachable, outage_exit), `meta` (key/value: study_name, window_hours, plan_sha256,
 schema_version, last_observation = the end of the last completed inbox read, source =
@@ -80,6 +81,9 @@ CREATE TABLE IF NOT EXISTS ratings (
     answered TEXT NOT NULL CHECK (answered IN ('yes', 'partly', 'no')),
     note TEXT NOT NULL DEFAULT '', imported_at TEXT NOT NULL,
     PRIMARY KEY (probe_id, rater)
+);
+CREATE TABLE IF NOT EXISTS brands (
+    brand TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', sector TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL,
