@@ -8,7 +8,9 @@ time (default: its last observation) and writes, each file whole or not at all:
   comparisons between brands.
 - `breakdowns.json`: the same statistics per brand and slot, brand and scope, brand and
   channel (`brand_slot`, `brand_scope`, `brand_channel`), and the kinds of first response
-  per brand and for the field (`kinds`, `field_kinds`).
+  per brand and for the field (`kinds`, `field_kinds`), and, where targets.csv states
+  service hours, each brand's probes sent inside and outside them (`brand_service_hours`,
+  analysis.service_hours).
 - `curves.csv`: the Kaplan-Meier steps of the field and of each brand (publish_curves.sql).
 - `exchanges.json`: up to four example exchanges per brand (publish_exchanges.sql), the
   researchers' probe accounts masked as `[probe account]` in their texts.
@@ -45,6 +47,7 @@ from analysis.masking import masker
 from analysis.metrics import create_km_steps, group_metrics
 from analysis.outcomes import OUTCOME_TIMES, outcomes_frame, prepare, sql_text
 from analysis.ratings import quality
+from analysis.service_hours import service_hours_split
 from study.atomic import write_atomic
 from study.countries import COUNTRIES
 from study.load import TOML_FILE, load_study
@@ -93,6 +96,8 @@ def publish_data(
             design = journal_design(con, study_dir, info.name, info.window_hours, labels)
         _count_labels(design, labels)
         broken = breakdowns(con, info.window_hours)
+        if study is not None:
+            broken["brand_service_hours"] = service_hours_split(con, study, info.window_hours)
     finally:
         con.close()
     broken["kinds"] = _records(kinds[kinds["brand"].notna()])
@@ -226,6 +231,7 @@ def design_json(study: Study, source: str) -> dict[str, Any]:
                 "channel": t.channel,
                 "handle": t.handle,
                 "scope": t.scope.value,
+                "service_hours": t.service_hours,
             }
             for t in study.targets
         ],

@@ -88,6 +88,17 @@ class Exchange:
 
 
 @dataclass(frozen=True)
+class StatedHours:
+    """A brand's answers inside and outside the service hours it states: the plain sentence
+    ("inside its stated hours: 92%; outside: 31%"), the hours as stated, and the table with
+    the intervals (reports.service_hours)."""
+
+    sentence: str
+    stated: tuple[str, ...]
+    table: Table
+
+
+@dataclass(frozen=True)
 class IndexPage:
     layout: Layout
     headline: tuple[Fact, ...]
@@ -119,6 +130,7 @@ class CompanyPage:
     quality_note: str
     exchanges: tuple[Exchange, ...]
     channels: Table | None = None  # only for a study on more than one channel
+    service_hours: StatedHours | None = None  # where targets.csv states service hours
 
 
 @dataclass(frozen=True)
