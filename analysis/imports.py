@@ -37,6 +37,7 @@ from analysis.import_names import (
     store_names,
 )
 from analysis.journal_write import event, meta, read_journal, read_rows, set_meta, writing
+from analysis.language import COMMON, Detector
 from study.countries import is_country, suggest_country
 from study.csvrows import check_reply, parse_time, reply_kind, suggest
 from study.errors import Problem, StudyError, StudyProblems, UsageError
@@ -208,7 +209,7 @@ def import_csv(
         set_meta(con, "window_hours", repr(float(window_hours)))
         set_meta(con, "source", "import")
         set_meta(con, "last_observation", as_of)
-        _insert(con, good, window)
+        _insert(con, good, window, _languages(good))
         store_names(con, names)
         closed = _close_windows(con, as_of)
         replied = sum(r.replied_at is not None for r in good)
@@ -330,7 +331,15 @@ def _check_already_imported(
             )
 
 
-def _insert(con: sqlite3.Connection, rows: list[_Row], window: timedelta) -> None:
+def _languages(rows: list[_Row]) -> dict[str, str]:
+    """Each reply text's language (analysis.language), stored with the reply."""
+    texts = [r.reply_text for r in rows if r.replied_at is not None and r.reply_text]
+    return Detector(COMMON).detect_all(texts) if texts else {}
+
+
+def _insert(
+    con: sqlite3.Connection, rows: list[_Row], window: timedelta, languages: dict[str, str]
+) -> None:
     con.executemany(
         "INSERT INTO probes (probe_id, brand, country, channel, handle, scope, script, slot,"
         " round, text, scheduled_at, slot_start_at, slot_end_at, state, sent_at, closes_at)"
@@ -346,11 +355,12 @@ def _insert(con: sqlite3.Connection, rows: list[_Row], window: timedelta) -> Non
     )  # fmt: skip
     con.executemany(
         "INSERT INTO replies (channel, reply_id, probe_id, author, author_id, text, created_at,"
-        " kind, seen_at) VALUES (?,?,?,?,?,?,?,?,?)",
+        " kind, seen_at, language) VALUES (?,?,?,?,?,?,?,?,?,?)",
         [
             (
                 r.channel, f"{r.probe_id}-reply", r.probe_id, r.handle, r.handle,
                 r.reply_text, iso(r.replied_at), r.kind, iso(r.replied_at),
+                languages.get(r.reply_text),
             )
             for r in rows
             if r.replied_at is not None

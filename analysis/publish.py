@@ -10,7 +10,8 @@ time (default: its last observation) and writes, each file whole or not at all:
   channel (`brand_slot`, `brand_scope`, `brand_channel`), and the kinds of first response
   per brand and for the field (`kinds`, `field_kinds`), and, where targets.csv states
   service hours, each brand's probes sent inside and outside them (`brand_service_hours`,
-  analysis.service_hours).
+  analysis.service_hours), and the share of answers in the inquiry's language per brand,
+  country and both (`answer_language`, analysis.answer_language).
 - `curves.csv`: the Kaplan-Meier steps of the field and of each brand (publish_curves.sql).
 - `exchanges.json`: up to four example exchanges per brand (publish_exchanges.sql), the
   researchers' probe accounts masked as `[probe account]` in their texts.
@@ -39,6 +40,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.analyze import DIGITS, analyze_prepared, groups_json
+from analysis.answer_language import answer_languages
 from analysis.compare import REPLICATES, SEED
 from analysis.import_names import read_names
 from analysis.journal_tables import open_journal
@@ -98,6 +100,7 @@ def publish_data(
         broken = breakdowns(con, info.window_hours)
         if study is not None:
             broken["brand_service_hours"] = service_hours_split(con, study, info.window_hours)
+            broken["answer_language"] = answer_languages(con, study_dir, study)
     finally:
         con.close()
     broken["kinds"] = _records(kinds[kinds["brand"].notna()])

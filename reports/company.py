@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.answer_language import answer_language
 from reports.channels import channel_facts, company_channels
 from reports.charts import OKABE_ITO, ChartSpec, Curve
 from reports.context import Cell, Chart, CompanyPage, Exchange, Fact, Figure, Table
@@ -53,6 +54,7 @@ def company_page(v: View, brand: str) -> tuple[CompanyPage, list[ChartSpec]]:
         exchanges=_exchanges(v, brand),
         channels=company_channels(v, brand),
         service_hours=stated_hours(v, brand),
+        answer_language=answer_language(v, brand),
     )
     return page, [curve_spec, countries_spec]
 

@@ -99,6 +99,15 @@ class StatedHours:
 
 
 @dataclass(frozen=True)
+class AnswerLanguage:
+    """A brand's answers in the inquiry's language: a plain sentence and the table by
+    country (reports.answer_language)."""
+
+    sentence: str
+    table: Table
+
+
+@dataclass(frozen=True)
 class IndexPage:
     layout: Layout
     headline: tuple[Fact, ...]
@@ -131,6 +140,7 @@ class CompanyPage:
     exchanges: tuple[Exchange, ...]
     channels: Table | None = None  # only for a study on more than one channel
     service_hours: StatedHours | None = None  # where targets.csv states service hours
+    answer_language: AnswerLanguage | None = None  # where the inquiry's language is known
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,9 @@ ADDED_COLUMNS = (
     ("probes", "caught_up_from", "TEXT"),
     # The platform's own time of a reply when it was not to be believed (probes.journal).
     ("replies", "time_suspect", "TEXT"),
+    # The reply's language (ISO 639-1, or 'und' when it could not be told), written by
+    # `import` (analysis.language); NULL where it was not stored: the analysis detects it.
+    ("replies", "language", "TEXT"),
 )
 
 
