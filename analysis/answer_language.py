@@ -1,13 +1,13 @@
 """Whether brands answered in the language of the inquiry: per brand, country and both.
 
 A probe's inquiry language is its country's in study.toml (the script text sent there).
-Its first response's language is the one stored with the reply (`replies.language`,
-written by `import`) or, where none is stored (replies recorded by the runner, imported
-corpora), detected here from the stored text (analysis.language), each distinct text once;
-only first responses are looked at, so a corpus of millions costs no more than its
-answers. The share in the inquiry's language and its Wilson 95% interval come from
-group_metrics.sql itself (language_counts.sql feeds it); answers whose language could not
-be determined are counted apart, and the other languages answered in are listed.
+Its first response (study.answers: the reply the analysis times) has the language stored
+with it (`replies.language`, written by `import`) or, where none is stored (replies
+recorded by the runner), the one detected here from its text (analysis.language), each
+distinct text once. The share in the inquiry's language and its Wilson 95% interval come
+from group_metrics.sql itself (language_counts.sql feeds it); answers whose language could
+not be determined are counted apart, and the other languages answered in are listed. A
+journal without study.toml (an import, a TWCS corpus) has no inquiry language: no figures.
 """
 
 from __future__ import annotations
@@ -25,39 +25,44 @@ from analysis.journal_tables import open_journal
 from analysis.language import UNDETERMINED, Detector, language_name
 from analysis.metrics import Z95
 from analysis.outcomes import outcomes_frame, sql_text
+from study.answers import matched_replies
 from study.model import Study
 
-RESPONSE_KINDS = ("public_reply", "direct_message", "redirect")
 SHARE_COLUMNS = ("probes", "answered", "response_rate", "response_rate_low", "response_rate_high")
 
 
 def first_responses(con: duckdb.DuckDBPyConnection, study_dir: Path) -> pd.DataFrame:
-    """probe_id, brand, country, text and stored language of each answered probe's first
-    response (the reply outcomes.sql took: its kind, at its time; ties by reply_id)."""
+    """probe_id, brand, country, text and stored language of the first response of each
+    probe answered by the as-of time (study.answers: the reply the analysis times)."""
     out = outcomes_frame(con)
-    out = out[out["observed"]][["probe_id", "brand", "country", "sent_at",
-                                "first_response_at", "first_response_kind"]]  # fmt: skip
+    out = out[out["observed"]][["probe_id", "brand", "country"]]
     src = open_journal(study_dir)
     try:
+        firsts = [r for r in matched_replies(src) if r.first_response]
         have = {str(r[1]) for r in src.execute("PRAGMA table_info(replies)")}
         # A journal written before replies had a language (opened read-only: not migrated).
-        language = "language" if "language" in have else "NULL"
-        rows = src.execute(
-            f"SELECT probe_id, reply_id, kind, created_at, text, {language} FROM replies"
-            " WHERE probe_id IS NOT NULL AND kind IN (?, ?, ?)",
-            RESPONSE_KINDS,
-        ).fetchall()
+        stored = (
+            {
+                (str(c), str(i)): lang
+                for c, i, lang in src.execute(
+                    "SELECT channel, reply_id, language FROM replies"
+                    " WHERE probe_id IS NOT NULL AND language IS NOT NULL"
+                )
+            }
+            if "language" in have
+            else {}
+        )
     finally:
         src.close()
-    replies = pd.DataFrame.from_records(
-        rows, columns=["probe_id", "reply_id", "kind", "created_at", "text", "language"]
+    replies = pd.DataFrame(
+        {
+            "probe_id": [r.probe_id for r in firsts],
+            "text": [r.reply_text for r in firsts],
+            "language": [stored.get((r.channel, r.reply_id)) for r in firsts],
+        },
+        dtype=object,
     )
-    replies["created_at"] = pd.to_datetime(replies["created_at"], utc=True, format="ISO8601")
-    both = out.merge(replies, on="probe_id")
-    at = both[["created_at", "sent_at"]].max(axis=1)
-    both = both[(both["kind"] == both["first_response_kind"]) & (at == both["first_response_at"])]
-    both = both.sort_values(["probe_id", "reply_id"]).drop_duplicates("probe_id")
-    return both[["probe_id", "brand", "country", "text", "language"]].reset_index(drop=True)
+    return out.merge(replies, on="probe_id").reset_index(drop=True)
 
 
 def answer_languages(

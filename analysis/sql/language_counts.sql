@@ -4,6 +4,7 @@
 -- and per brand and country, `probes` = first responses whose language was determined,
 -- `answered` = those in the inquiry's language. Undetermined ones ('und') are left out of
 -- the share (and counted apart by the caller). km_summary is left empty: no curve here.
+-- The columns are group_counts.sql's (tests/reports/test_answer_language.py notices a change).
 -- Input: table answer_languages(probe_id, brand, country, expected, language).
 CREATE OR REPLACE TEMP TABLE group_counts AS
 SELECT (row_number() OVER (ORDER BY grouping, brand, country))::INTEGER AS group_id, *
@@ -15,7 +16,7 @@ FROM (
            NULL::VARCHAR AS channel, NULL::VARCHAR AS slot, NULL::VARCHAR AS scope,
            count(*) FILTER (WHERE language <> 'und')::BIGINT AS probes,
            count(*) FILTER (WHERE language = expected)::BIGINT AS answered,
-           0::BIGINT AS auto_acks
+           0::BIGINT AS auto_acks, 0::BIGINT AS open
     FROM answer_languages
     GROUP BY GROUPING SETS ((brand), (country), (brand, country))
 );
