@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.import_names import read_names, with_names
 from analysis.journal_tables import TIME_COLUMNS, open_journal, read_table
 from study.answers import matched_replies
 from study.atomic import write_atomic
@@ -38,7 +39,9 @@ def frame(study_dir: Path, table: str) -> pd.DataFrame:
     row per group) at the journal's last observation. Replies carry two more columns:
     `official` (written by an official account of the matched probe's brand; false for a
     stranger and for a reply matched to no probe) and `first_response` (the probe's first
-    response, the one the analysis times; study.answers defines both)."""
+    response, the one the analysis times; study.answers defines both). Probes, outcomes and
+    metrics carry brand_name and sector when an import named the brands."""
+    names = read_names(study_dir)
     if table == "outcomes":
         from analysis.outcomes import outcomes
 
@@ -49,8 +52,11 @@ def frame(study_dir: Path, table: str) -> pd.DataFrame:
         df = metrics(study_dir)
     elif table == "replies":
         return _with_standing(study_dir, read_table(study_dir, table))
+    elif table == "probes":
+        return with_names(read_table(study_dir, table), names)
     else:
         return read_table(study_dir, table)
+    df = with_names(df, names)
     for col in df.columns:
         if isinstance(df[col].dtype, pd.DatetimeTZDtype):
             df[col] = df[col].map(lambda t: None if pd.isna(t) else iso(t.to_pydatetime()))

@@ -1,20 +1,22 @@
 """Hand-collected results: a CSV of probes sent by hand and the replies seen, into a journal.
 
 Columns (header row, any order): `brand, country, channel, sent_at, replied_at` are required;
-`handle, scope, script, slot, reply_kind, reply_text, inquiry_text` are optional. Times are
-ISO 8601 WITH an offset (`2026-03-02T14:05:00+01:00` or `...Z`); an empty `replied_at` means
-no reply was seen. Defaults: handle = brand, scope = local, script = unknown, slot = unknown
-(the country alone does not fix a time zone, so no local slot is computed), reply_kind =
-public_reply, texts ''. `channel` is one of the channel kinds (x, mastodon, bluesky, email,
-manual). Each row becomes a probe `import-{brand}-{country}-{channel}-{t}` (t = sent_at in UTC,
-compact: `20260302T090500Z`, with `.123` milliseconds when there are any): the id is the row's
-whole key, so two probes never share one. Journals imported before this format carry ids
-ending in 8 hex digits of a hash of sent_at; their ids stay as they are, and a row counts as
-imported before when its key (brand, country, channel, sent_at), not its id, is in the journal.
-When replied, the row also gives the reply `{probe_id}-reply` by the handle. A probe is
-`closed` when sent_at + window <= the journal's last observation (the latest time in any
-imported file), else `sent`; `round` numbers a target's probes in sending order. Unknown
-slot occurrences are stored as the send instant (slot_start_at = slot_end_at = sent_at).
+`handle, scope, script, slot, reply_kind, reply_text, inquiry_text, brand_name, sector` are
+optional (`brand_name` and `sector`: the same on every row of a brand, see
+analysis.import_names). Times are ISO 8601 WITH an offset (`2026-03-02T14:05:00+01:00` or
+`...Z`); an empty `replied_at` means no reply was seen. Defaults: handle = brand, scope =
+local, script = unknown, slot = unknown (the country alone does not fix a time zone, so no
+local slot is computed), reply_kind = public_reply, texts ''. `channel` is one of the channel
+kinds (x, mastodon, bluesky, email, manual). Each row becomes a probe
+`import-{brand}-{country}-{channel}-{t}` (t = sent_at in UTC, compact: `20260302T090500Z`, with
+`.123` milliseconds when there are any): the id is the row's whole key, so two probes never
+share one. Journals imported before this format carry ids ending in 8 hex digits of a hash of
+sent_at; their ids stay as they are, and a row counts as imported before when its key (brand,
+country, channel, sent_at), not its id, is in the journal. When replied, the row also gives the
+reply `{probe_id}-reply` by the handle. A probe is `closed` when sent_at + window <= the
+journal's last observation (the latest time in any imported file), else `sent`; `round` numbers
+a target's probes in sending order. Unknown slot occurrences are stored as the send instant
+(slot_start_at = slot_end_at = sent_at).
 """
 
 from __future__ import annotations
@@ -26,7 +28,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from analysis.import_names import (
+    NAME_COLUMNS,
+    BrandName,
+    brand_names,
+    journal_names,
+    name_problems,
+    store_names,
+)
 from analysis.journal_write import event, meta, read_journal, read_rows, set_meta, writing
+from analysis.language import COMMON, Detector
 from study.countries import is_country, suggest_country
 from study.csvrows import check_reply, parse_time, reply_kind, suggest
 from study.errors import Problem, StudyError, StudyProblems, UsageError
@@ -36,7 +47,10 @@ from study.plan_text import CHANNEL_KINDS
 from study.timeutil import iso, parse_iso
 
 REQUIRED = ("brand", "country", "channel", "sent_at", "replied_at")
-OPTIONAL = ("handle", "scope", "script", "slot", "reply_kind", "reply_text", "inquiry_text")
+OPTIONAL = (
+    "handle", "scope", "script", "slot", "reply_kind", "reply_text", "inquiry_text",
+    *NAME_COLUMNS,
+)  # fmt: skip
 SCOPES = (Scope.LOCAL.value, Scope.GLOBAL.value)
 _BRAND = re.compile(r"[a-z0-9_-]+")
 # What people write for a channel kind in a hand-kept sheet (a case slip is found anyway).
@@ -101,6 +115,8 @@ class _Row:
     replied_at: datetime | None
     kind: str
     reply_text: str
+    brand_name: str = ""
+    sector: str = ""
 
     @property
     def key(self) -> Key:
@@ -160,13 +176,17 @@ def import_csv(
     _check_duplicates(str(csv_path), good, problems)
     existing = read_journal(study_dir)
     old_meta: dict[str, str] = {}
+    known: dict[str, BrandName] = {}
     if existing is not None:
         try:
             old_meta = meta(existing)
             _check_journal(path, old_meta, window_hours)
             _check_already_imported(existing, str(csv_path), good, problems)
+            known = journal_names(existing)
         finally:
             existing.close()
+    named = [(r.line, r.brand, r.brand_name, r.sector) for r in good]
+    names = brand_names(str(csv_path), named, known, problems)
     latest = max((max(r.sent_at, r.replied_at or r.sent_at) for r in good), default=None)
     if observed_until is not None and latest is not None and observed_until < latest:
         problems.append(
@@ -189,7 +209,8 @@ def import_csv(
         set_meta(con, "window_hours", repr(float(window_hours)))
         set_meta(con, "source", "import")
         set_meta(con, "last_observation", as_of)
-        _insert(con, good, window)
+        _insert(con, good, window, _languages(good))
+        store_names(con, names)
         closed = _close_windows(con, as_of)
         replied = sum(r.replied_at is not None for r in good)
         event(con, as_of, "imported", f"{csv_path.name}: {len(good)} probes, {replied} replies")
@@ -232,6 +253,7 @@ def _parse(file: str, line: int, v: dict[str, str], out: list[Problem]) -> _Row 
     sent = parse_time("sent_at", v["sent_at"], bad) if v["sent_at"] else None
     replied = parse_time("replied_at", v["replied_at"], bad) if v["replied_at"] else None
     check_reply(v, sent, replied, bad)
+    bad.extend(name_problems(v))
     out.extend(Problem(file, line, message) for message in bad)
     if bad or sent is None:
         return None
@@ -250,6 +272,8 @@ def _parse(file: str, line: int, v: dict[str, str], out: list[Problem]) -> _Row 
         replied_at=replied,
         kind=kind,
         reply_text=v["reply_text"],
+        brand_name=v["brand_name"],
+        sector=v["sector"],
     )
 
 
@@ -307,7 +331,15 @@ def _check_already_imported(
             )
 
 
-def _insert(con: sqlite3.Connection, rows: list[_Row], window: timedelta) -> None:
+def _languages(rows: list[_Row]) -> dict[str, str]:
+    """Each reply text's language (analysis.language), stored with the reply."""
+    texts = [r.reply_text for r in rows if r.replied_at is not None and r.reply_text]
+    return Detector(COMMON).detect_all(texts) if texts else {}
+
+
+def _insert(
+    con: sqlite3.Connection, rows: list[_Row], window: timedelta, languages: dict[str, str]
+) -> None:
     con.executemany(
         "INSERT INTO probes (probe_id, brand, country, channel, handle, scope, script, slot,"
         " round, text, scheduled_at, slot_start_at, slot_end_at, state, sent_at, closes_at)"
@@ -323,11 +355,12 @@ def _insert(con: sqlite3.Connection, rows: list[_Row], window: timedelta) -> Non
     )  # fmt: skip
     con.executemany(
         "INSERT INTO replies (channel, reply_id, probe_id, author, author_id, text, created_at,"
-        " kind, seen_at) VALUES (?,?,?,?,?,?,?,?,?)",
+        " kind, seen_at, language) VALUES (?,?,?,?,?,?,?,?,?,?)",
         [
             (
                 r.channel, f"{r.probe_id}-reply", r.probe_id, r.handle, r.handle,
                 r.reply_text, iso(r.replied_at), r.kind, iso(r.replied_at),
+                languages.get(r.reply_text),
             )
             for r in rows
             if r.replied_at is not None

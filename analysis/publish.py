@@ -8,7 +8,10 @@ time (default: its last observation) and writes, each file whole or not at all:
   comparisons between brands.
 - `breakdowns.json`: the same statistics per brand and slot, brand and scope, brand and
   channel (`brand_slot`, `brand_scope`, `brand_channel`), and the kinds of first response
-  per brand and for the field (`kinds`, `field_kinds`).
+  per brand and for the field (`kinds`, `field_kinds`), and, where targets.csv states
+  service hours, each brand's probes sent inside and outside them (`brand_service_hours`,
+  analysis.service_hours), and the share of answers in the inquiry's language per brand,
+  country and both (`answer_language`, analysis.answer_language).
 - `curves.csv`: the Kaplan-Meier steps of the field and of each brand (publish_curves.sql).
 - `exchanges.json`: up to four example exchanges per brand (publish_exchanges.sql), the
   researchers' probe accounts masked as `[probe account]` in their texts.
@@ -18,6 +21,8 @@ time (default: its last observation) and writes, each file whole or not at all:
 - `design.json`: the design from study.toml (slots, scripts, window, caps, countries,
   brands, targets including those with no account) or, for a study imported from a CSV or
   a TWCS corpus (no study.toml), what the journal shows, with `"known": false`.
+- `manifest.json`: what produced the files above (`analysis.manifest`): versions, the
+  study folder's fingerprint, the as-of time, the bootstrap settings, each file's SHA-256.
 
 The same journal and as-of time give the same bytes: rows in a fixed order, floats rounded
 as `analyze` rounds them, JSON with sorted keys.
@@ -37,12 +42,16 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.analyze import DIGITS, analyze_prepared, groups_json
+from analysis.answer_language import answer_languages
 from analysis.compare import REPLICATES, SEED
+from analysis.import_names import read_names
 from analysis.journal_tables import open_journal
+from analysis.manifest import MANIFEST_FILE, manifest
 from analysis.masking import masker
 from analysis.metrics import create_km_steps, group_metrics
 from analysis.outcomes import OUTCOME_TIMES, outcomes_frame, prepare, sql_text
 from analysis.ratings import quality
+from analysis.service_hours import service_hours_split
 from analysis.waves import compare_waves
 from study.atomic import write_atomic
 from study.countries import COUNTRIES
@@ -57,6 +66,7 @@ FILES = (
     "exchanges.json",
     "quality.json",
     "design.json",
+    MANIFEST_FILE,
 )
 REGROUPINGS = ("slot", "scope", "channel")
 WAVES_FILE = "waves.json"  # for a study with a previous wave: analysis.waves.compare_waves
@@ -92,6 +102,9 @@ def publish_data(
             design = journal_design(con, study_dir, info.name, info.window_hours, labels)
         _count_labels(design, labels)
         broken = breakdowns(con, info.window_hours)
+        if study is not None:
+            broken["brand_service_hours"] = service_hours_split(con, study, info.window_hours)
+            broken["answer_language"] = answer_languages(con, study_dir, study)
     finally:
         con.close()
     broken["kinds"] = _records(kinds[kinds["brand"].notna()])
@@ -106,19 +119,24 @@ def publish_data(
         "quality.json": _json(_rounded(quality(study_dir))),
         "design.json": _json(design),
     }
-    paths = []
-    for name in FILES:
-        path = data_dir / name
-        write_atomic(path, contents[name])
-        paths.append(path)
     previous = None if study is None else study.previous
-    waves = data_dir / WAVES_FILE
     if previous is not None:
         changes = compare_waves(previous, study_dir, replicates=replicates, seed=seed)
-        write_atomic(waves, _json(changes))
-        paths.append(waves)
-    elif waves.is_file():
-        waves.unlink()  # from an earlier publication into this folder
+        contents[WAVES_FILE] = _json(changes)
+    contents[MANIFEST_FILE] = _json(
+        manifest(
+            study_dir, as_of=result["study"]["as_of"], replicates=replicates, seed=seed,
+            contents=contents,
+        )
+    )  # fmt: skip
+    paths = []
+    for name in (*FILES, WAVES_FILE):
+        path = data_dir / name
+        if name in contents:
+            write_atomic(path, contents[name])
+            paths.append(path)
+        elif path.is_file():
+            path.unlink()  # waves.json from an earlier publication into this folder
     return paths
 
 
@@ -227,6 +245,7 @@ def design_json(study: Study, source: str) -> dict[str, Any]:
                 "channel": t.channel,
                 "handle": t.handle,
                 "scope": t.scope.value,
+                "service_hours": t.service_hours,
             }
             for t in study.targets
         ],
@@ -244,6 +263,7 @@ def journal_design(
     slots and scripts its probes name, publish_labels.sql)."""
     targets = con.execute(sql_text("publish_targets")).df()
     brands = sorted(set(targets["brand"]))
+    names = read_names(study_dir)
     countries = sorted(set(targets["country"]))
     return {
         "known": False,
@@ -268,7 +288,12 @@ def journal_design(
             {"code": c, "name": COUNTRIES.get(c, c), "timezone": None, "language": None}
             for c in countries
         ],
-        "brands": [{"brand": b, "name": b, "sector": ""} for b in brands],
+        "brands": [
+            {"brand": b, "name": names[b].name or b, "sector": names[b].sector}
+            if b in names
+            else {"brand": b, "name": b, "sector": ""}
+            for b in brands
+        ],
         "targets": _records(targets.drop(columns="probes")),
     }
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.answer_language import answer_language
 from reports.channels import channel_facts, company_channels
 from reports.charts import OKABE_ITO, ChartSpec, Curve
 from reports.context import Cell, Chart, CompanyPage, Exchange, Fact, Figure, Table
 from reports.findings import Facts, findings
 from reports.fmt import count, duration, hours, pct, weekday_span, when
+from reports.service_hours import stated_hours
 from reports.view import (
     KIND_NAMES,
     SLOT_NAMES,
@@ -51,6 +53,8 @@ def company_page(v: View, brand: str) -> tuple[CompanyPage, list[ChartSpec]]:
         quality_note=_quality_note(v, brand),
         exchanges=_exchanges(v, brand),
         channels=company_channels(v, brand),
+        service_hours=stated_hours(v, brand),
+        answer_language=answer_language(v, brand),
     )
     return page, [curve_spec, countries_spec]
 

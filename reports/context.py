@@ -98,6 +98,26 @@ class SinceLastWave:
 
 
 @dataclass(frozen=True)
+class StatedHours:
+    """A brand's answers inside and outside the service hours it states: the plain sentence
+    ("inside its stated hours: 92%; outside: 31%"), the hours as stated, and the table with
+    the intervals (reports.service_hours)."""
+
+    sentence: str
+    stated: tuple[str, ...]
+    table: Table
+
+
+@dataclass(frozen=True)
+class AnswerLanguage:
+    """A brand's answers in the inquiry's language: a plain sentence and the table by
+    country (reports.answer_language)."""
+
+    sentence: str
+    table: Table
+
+
+@dataclass(frozen=True)
 class IndexPage:
     layout: Layout
     headline: tuple[Fact, ...]
@@ -130,6 +150,8 @@ class CompanyPage:
     quality_note: str
     exchanges: tuple[Exchange, ...]
     channels: Table | None = None  # only for a study on more than one channel
+    service_hours: StatedHours | None = None  # where targets.csv states service hours
+    answer_language: AnswerLanguage | None = None  # where the inquiry's language is known
 
 
 @dataclass(frozen=True)
@@ -159,3 +181,4 @@ class MethodPage:
     quality: str
     downloads: Table
     channels: Table | None = None  # only for a study on more than one channel
+    manifest: Table | None = None  # what produced the figures (data/manifest.json)

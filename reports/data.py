@@ -27,6 +27,7 @@ DATA_FILES: tuple[tuple[str, str], ...] = (
     ("exchanges.json", "the example exchanges shown on the company pages"),
     ("quality.json", "quality ratings per brand and the raters' agreement"),
     ("design.json", "the study design: slots, scripts, window, caps, targets"),
+    ("manifest.json", "what produced these files: versions, inputs, seed, checksums"),
 )
 DESIGN_FILES: tuple[tuple[str, str], ...] = (
     ("targets.csv", "the study's targets as the researchers wrote them"),
@@ -67,6 +68,7 @@ class SiteData:
     exchanges: list[dict[str, Any]]
     quality: dict[str, Any]
     design: dict[str, Any]
+    manifest: dict[str, Any]
     waves: dict[str, Any] | None = None  # the changes since the previous wave, if any
 
 
@@ -91,6 +93,7 @@ def load(data_dir: Path) -> SiteData:
         exchanges=read("exchanges.json"),
         quality=read("quality.json"),
         design=read("design.json"),
+        manifest=read("manifest.json"),
         waves=read(WAVES_FILE[0]) if (data_dir / WAVES_FILE[0]).is_file() else None,
     )
 

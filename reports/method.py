@@ -9,6 +9,7 @@ from reports.channels import method_channels
 from reports.context import Cell, MethodPage, Table
 from reports.data import DATA_FILES, DESIGN_FILES
 from reports.fmt import DASH, count, day, pct, weekday_span, when
+from reports.provenance import manifest_table
 from reports.view import SLOT_NAMES, View
 
 SOURCES = {
@@ -42,6 +43,7 @@ def method_page(v: View, data_dir: Path) -> MethodPage:
         quality=_quality(v),
         downloads=_downloads(v, data_dir),
         channels=method_channels(v),
+        manifest=manifest_table(v.data.manifest),
     )
 
 

@@ -11,7 +11,8 @@ known, the platform's own timestamp and its kind: public_reply, direct_message, 
 auto_ack, other; `time_suspect` holds the platform's own time when it lay far outside the
 probe's window, and `created_at` then the time it was seen: the analysis ignores such a
 reply's time), `cursors` (inbox positions), `ratings` (quality coding: satisfaction 1 = very
-dissatisfied .. 5 = satisfied, answered yes/partly/no), `events` (an append-only log:
+dissatisfied .. 5 = satisfied, answered yes/partly/no), `brands` (names and sectors given
+by an import's brand_name and sector columns), `events` (an append-only log:
 planned, sent, missed, failed, closed, caught_up, and the runner's health: unreachable,
 reachable, outage_exit), `meta` (key/value: study_name, window_hours, plan_sha256,
 schema_version, last_observation = the end of the last completed inbox read, source =
@@ -81,6 +82,9 @@ CREATE TABLE IF NOT EXISTS ratings (
     note TEXT NOT NULL DEFAULT '', imported_at TEXT NOT NULL,
     PRIMARY KEY (probe_id, rater)
 );
+CREATE TABLE IF NOT EXISTS brands (
+    brand TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', sector TEXT NOT NULL DEFAULT ''
+);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL,
     probe_id TEXT, detail TEXT
@@ -96,6 +100,9 @@ ADDED_COLUMNS = (
     ("probes", "caught_up_from", "TEXT"),
     # The platform's own time of a reply when it was not to be believed (probes.journal).
     ("replies", "time_suspect", "TEXT"),
+    # The reply's language (ISO 639-1, or 'und' when it could not be told), written by
+    # `import` (analysis.language); NULL where it was not stored: the analysis detects it.
+    ("replies", "language", "TEXT"),
 )
 
 

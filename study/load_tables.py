@@ -16,10 +16,12 @@ from study.csvrows import name_problem, read_sheet, suggest, suggest_column
 from study.errors import Problem
 from study.lint import lint_text, longest
 from study.model import Scope, Script, Target
+from study.service_hours import parse_service_hours
 
 TARGETS_FILE = "targets.csv"
 SCRIPTS_FILE = "scripts.csv"
 TARGET_COLUMNS = ("brand", "brand_name", "sector", "country", "channel", "handle", "scope")
+TARGET_OPTIONAL = ("service_hours",)  # study.service_hours
 SCRIPT_COLUMNS = ("script", "category", "language", "text")
 
 _BRAND = re.compile(r"[a-z0-9_-]+")
@@ -106,7 +108,12 @@ def handle_problem(channel: str, handle: str) -> str | None:
 
 
 def _check_header(
-    name: str, header: list[str], columns: tuple[str, ...], line: int, out: Problems
+    name: str,
+    header: list[str],
+    columns: tuple[str, ...],
+    line: int,
+    out: Problems,
+    optional: tuple[str, ...] = (),
 ) -> bool:
     """Report missing, unknown and repeated columns; whether the rows can be read."""
     missing = [c for c in columns if c not in header]
@@ -114,7 +121,7 @@ def _check_header(
     for column in dict.fromkeys(header):
         if header.count(column) > 1:
             out.add(name, line, f"has the column '{column}' twice; keep one")
-        if column not in columns:
+        if column not in columns and column not in optional:
             meant = suggest_column(column, missing)
             if meant is not None:
                 missing.remove(meant)
@@ -127,7 +134,11 @@ def _check_header(
 
 
 def _read_csv(
-    folder: Path, name: str, columns: tuple[str, ...], out: Problems
+    folder: Path,
+    name: str,
+    columns: tuple[str, ...],
+    out: Problems,
+    optional: tuple[str, ...] = (),
 ) -> list[tuple[int, dict[str, str]]] | None:
     """The rows of a CSV file with their physical line numbers, or None if unreadable."""
     file = folder / name
@@ -146,8 +157,8 @@ def _read_csv(
     sheet = read_sheet(
         text,
         name,
-        columns,
-        lambda line, header: _check_header(name, header, columns, line, out),
+        columns + optional,
+        lambda line, header: _check_header(name, header, columns, line, out, optional),
         out.items,
     )
     return None if sheet is None else sheet.rows
@@ -158,7 +169,7 @@ def read_targets(
 ) -> tuple[list[Target], set[str]] | None:
     """The valid rows of targets.csv and the country codes named on any row; checks the rows
     against study.toml's countries (code -> language) and channels where they are known."""
-    rows = _read_csv(folder, TARGETS_FILE, TARGET_COLUMNS, out)
+    rows = _read_csv(folder, TARGETS_FILE, TARGET_COLUMNS, out, TARGET_OPTIONAL)
     if rows is None:
         return None
     if not rows:
@@ -223,6 +234,11 @@ def read_targets(
             )
         if handle and (why := handle_problem(channel, handle)):
             bad(f"handle {why}")
+        if row["service_hours"]:
+            try:
+                parse_service_hours(row["service_hours"])
+            except ValueError as e:
+                bad(f"service_hours {e}")
         key = (brand, country, channel)
         if key in seen:
             bad(
@@ -234,8 +250,16 @@ def read_targets(
             scope = Scope(row["scope"])
             targets.append(
                 Target(
-                    brand, row["brand_name"], row["sector"], country, channel, handle, scope, line
-                )
+                    brand,
+                    row["brand_name"],
+                    row["sector"],
+                    country,
+                    channel,
+                    handle,
+                    scope,
+                    line,
+                    row["service_hours"],
+                )  # fmt: skip
             )
     return targets, named
 

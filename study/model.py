@@ -104,6 +104,9 @@ class Target:
     handle: str  # without '@' on X; empty when scope is none
     scope: Scope
     line: int = 0  # line in targets.csv, for messages
+    # The hours the brand states for this account, in the country's local time
+    # (study.service_hours); "" when targets.csv states none.
+    service_hours: str = ""
 
     @property
     def account_key(self) -> tuple[str, str]:

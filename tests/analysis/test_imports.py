@@ -323,7 +323,7 @@ def test_missing_and_misspelt_columns_are_reported_on_line_1(study: Path, tmp_pa
     path = write(tmp_path, "brand,country,chanel,sent_at,notes\nkaito,DE,x,2026-03-02T10:00Z,\n")
     shape = (
         "required: brand, country, channel, sent_at, replied_at; optional: handle, scope, "
-        "script, slot, reply_kind, reply_text, inquiry_text"
+        "script, slot, reply_kind, reply_text, inquiry_text, brand_name, sector"
     )
     assert problems(study, path) == [
         f"{path}:1: has the column 'chanel'; rename it 'channel' ({shape})",
@@ -500,7 +500,7 @@ def test_a_header_with_sent_gets_told_sent_at(study: Path, tmp_path: Path) -> No
     path = write(tmp_path, "brand,country,channel,Sent,Replied\nkaito,DE,x,2026-03-02T10:00Z,\n")
     shape = (
         "required: brand, country, channel, sent_at, replied_at; optional: handle, scope, "
-        "script, slot, reply_kind, reply_text, inquiry_text"
+        "script, slot, reply_kind, reply_text, inquiry_text, brand_name, sector"
     )
     assert problems(study, path) == [
         f"{path}:1: has the column 'Sent'; rename it 'sent_at' ({shape})",

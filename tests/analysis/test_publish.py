@@ -118,8 +118,8 @@ def test_exchanges_show_the_median_reply_of_each_kind_with_its_texts(tmp_path: P
                   "redirect"), probe(5, None)])  # fmt: skip
     con = sqlite3.connect(journal_path(tmp_path))
     con.execute(  # a stranger's earlier reply is never shown
-        "INSERT INTO replies VALUES ('x', 's1', 'p4', 'stranger', 'id', 'spam', ?, 'redirect',"
-        " NULL, NULL, ?, NULL)",
+        "INSERT INTO replies (channel, reply_id, probe_id, author, author_id, text, created_at,"
+        " kind, seen_at) VALUES ('x', 's1', 'p4', 'stranger', 'id', 'spam', ?, 'redirect', ?)",
         ("2026-03-02T13:30:00.000Z", "2026-03-02T13:30:00.000Z"),
     )
     con.commit()
