@@ -39,8 +39,9 @@ from analysis.import_names import (
 from analysis.journal_write import event, meta, read_journal, read_rows, set_meta, writing
 from analysis.language import COMMON, Detector
 from study.countries import is_country, suggest_country
-from study.csvrows import check_reply, parse_time, reply_kind, suggest
+from study.csvrows import check_reply, name_problem, parse_time, reply_kind, suggest
 from study.errors import Problem, StudyError, StudyProblems, UsageError
+from study.load_tables import TARGET_LIMITS
 from study.model import Scope
 from study.paths import journal_path
 from study.plan_text import CHANNEL_KINDS
@@ -53,6 +54,13 @@ OPTIONAL = (
 )  # fmt: skip
 SCOPES = (Scope.LOCAL.value, Scope.GLOBAL.value)
 _BRAND = re.compile(r"[a-z0-9_-]+")
+# The longest value each name-like column may hold (brand and handle as in targets.csv); the
+# rest are short words or codes, whose limit only keeps a pasted page out of the messages.
+NAME_LIMITS = {
+    "brand": TARGET_LIMITS["brand"],
+    "handle": TARGET_LIMITS["handle"],
+    **dict.fromkeys(("country", "channel", "scope", "script", "slot", "reply_kind"), 100),
+}
 # What people write for a channel kind in a hand-kept sheet (a case slip is found anyway).
 CHANNEL_WORDS = {
     "twitter": "x",
@@ -229,6 +237,10 @@ def import_csv(
 
 
 def _parse(file: str, line: int, v: dict[str, str], out: list[Problem]) -> _Row | None:
+    unshowable = [w for c, n in NAME_LIMITS.items() if (w := name_problem(c, v[c], n))]
+    if unshowable:
+        out.extend(Problem(file, line, why) for why in unshowable)
+        return None  # the other checks would quote the value
     bad: list[str] = []
     for column in ("brand", "country", "channel", "sent_at"):
         if not v[column]:

@@ -7,7 +7,8 @@ leading unnamed index column and write `in_response_to_tweet_id` as floats (`3.0
 read. Nobody sent these inquiries on a schedule, so the study design is inferred:
 
 - a brand is an author of non-inbound tweets; `brand` is its author_id in lower case and
-  `handle` the author_id as written;
+  `handle` the author_id as written (names cut to 64 and 254 characters, with direction
+  controls and control characters removed: `SHOWN_NAME`);
 - an inquiry is an inbound tweet that replies to nothing and whose FIRST @mention (an `@`
   not preceded by a letter, digit or `_`, then letters, digits, `_`; compared without case)
   is a brand: it becomes probe `twcs-{tweet_id}` of that brand (country `ZZ` = unknown,
@@ -39,8 +40,10 @@ import duckdb
 
 from analysis.imports import check_window
 from analysis.journal_write import event, read_journal, set_meta, writing
+from study.csvrows import UNSHOWABLE
 from study.errors import Problem, StudyError, StudyProblems
 from study.kinds import AUTO_ACK_PATTERNS, REDIRECT_PATTERNS, classify_public_text
+from study.load_tables import TARGET_LIMITS
 from study.paths import journal_path
 from study.timeutil import parse_iso
 
@@ -98,7 +101,11 @@ slotted AS (
     FROM inquiries AS i
 )
 SELECT
-    s.tweet_id, s.brand, s.handle, s.slot, s.text,
+    -- Names as they may be shown (see SHOWN_NAME): cleaned, not refused, in passive data.
+    s.tweet_id,
+    left(regexp_replace(s.brand, $unshowable, '', 'g'), $brand_chars) AS brand,
+    left(regexp_replace(s.handle, $unshowable, '', 'g'), $handle_chars) AS handle,
+    s.slot, s.text,
     strftime(s.ts, $iso) AS sent_at,
     strftime(s.day + CASE s.slot WHEN 'business' THEN INTERVAL 9 HOUR
         WHEN 'evening' THEN INTERVAL 17 HOUR WHEN 'weekend' THEN INTERVAL 0 HOUR
@@ -109,7 +116,9 @@ SELECT
         ELSE CASE WHEN hour(s.ts) < 9 THEN INTERVAL 9 HOUR ELSE INTERVAL 24 HOUR END
         END, $iso) AS slot_end_at,
     strftime(s.ts + to_microseconds($window_us), $iso) AS closes_at,
-    r.tweet_id AS reply_id, r.author_id, r.text AS reply_text,
+    r.tweet_id AS reply_id,
+    left(regexp_replace(r.author_id, $unshowable, '', 'g'), $handle_chars) AS author_id,
+    r.text AS reply_text,
     strftime(r.ts, $iso) AS replied_at,
     regexp_matches(r.text, $maybe_not_answer) AS maybe_not_answer
 FROM slotted AS s LEFT JOIN responses AS r ON r.inquiry = s.tweet_id
@@ -117,6 +126,16 @@ ORDER BY s.ts, s.tweet_id
 """
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"
+# A name from the corpus (brand, handle and author are author ids) as it may be shown: the
+# direction controls and control characters that study.load_tables refuses in targets.csv are
+# removed and the length is cut to targets.csv's limit. TWCS is third-party passive data of
+# millions of rows, so a name is cleaned rather than the file refused; the parameters of the
+# `left(regexp_replace(...))` expressions in PAIRS_SQL.
+SHOWN_NAME = {
+    "unshowable": UNSHOWABLE,
+    "brand_chars": TARGET_LIMITS["brand"],
+    "handle_chars": TARGET_LIMITS["handle"],
+}
 # Python's `re` takes ~30 us a text for `classify_public_text`'s patterns: too slow for
 # 700,000 responses. DuckDB first runs the same patterns without their `\b` assertions (so
 # they match a superset) on all threads, and only those matches are classified in Python,
@@ -167,7 +186,8 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
             window_us = round(window_hours * 3600e6)
             pairs = con.execute(
                 PAIRS_SQL,
-                {"iso": ISO_FORMAT, "window_us": window_us, "maybe_not_answer": MAYBE_NOT_ANSWER},
+                {"iso": ISO_FORMAT, "window_us": window_us, "maybe_not_answer": MAYBE_NOT_ANSWER}
+                | SHOWN_NAME,
             )
             rows = pairs.fetchall()
             n_tweets, as_of = _counts(con)

@@ -30,7 +30,12 @@ HeaderCheck = Callable[[int, list[str]], bool]
 
 # The embeddings, overrides and isolates of Unicode's bidirectional algorithm (UAX #9): shown
 # as nothing, they reorder the text around them ("Trojan Source", CVE-2021-42574).
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+BIDI = "\u202a-\u202e\u2066-\u2069"
+BIDI_CONTROLS = re.compile(f"[{BIDI}]")
+CONTROLS = "\x00-\x1f\x7f-\x9f"  # Unicode's control characters (category Cc)
+# What a name must not hold, as a character class that Python's re and DuckDB's RE2 both read
+# (for names from passive corpora, which are cleaned of it rather than refused).
+UNSHOWABLE = f"[{BIDI}{CONTROLS}]"
 REPLY_KINDS = ("public_reply", "direct_message", "redirect", "auto_ack")
 EXAMPLE_TIME = "2026-03-02T14:05:00+01:00"
 

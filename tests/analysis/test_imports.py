@@ -519,3 +519,35 @@ def test_an_import_removes_the_temporary_of_one_that_was_killed(study: Path) -> 
     (folder / ".journal.sqlite.k1ll3d.tmp").write_bytes(b"")
     import_csv(study, MORE, 72)
     assert ".journal.sqlite.k1ll3d.tmp" not in [p.name for p in folder.iterdir()]
+
+
+@pytest.mark.parametrize(
+    ("columns", "values", "message"),
+    [
+        ("handle", "Kaito\u202eevil",
+         "handle holds a hidden direction control (U+202E) that reorders the text shown around "
+         "it; delete it (retype the value if you cannot see it)"),
+        ("script", "s\u2067x", "script holds a hidden direction control (U+2067) that reorders "
+         "the text shown around it; delete it (retype the value if you cannot see it)"),
+        ("slot", "day\x1b[2J", "slot holds a control character (U+001B); write it as plain "
+         "text on one line"),
+        ("handle", "k" * 10_000, "handle is 10,000 characters long; shorten it to at most 254"),
+    ],
+)  # fmt: skip
+def test_a_name_that_cannot_be_shown_as_it_is_is_refused(
+    study: Path, tmp_path: Path, columns: str, values: str, message: str
+) -> None:
+    path = write(tmp_path, f"{HEADER},{columns}\nkaito,DE,x,2026-03-02T10:00:00Z,,{values}\n")
+    assert problems(study, path) == [f"{path}:2: {message}"]
+    assert not journal_path(study).exists()
+
+
+def test_a_long_brand_or_country_is_refused_without_quoting_it(study: Path, tmp_path: Path) -> None:
+    brand, country = "k" * 10_000, "D\u202eE"
+    path = write(tmp_path, f"{HEADER}\n{brand},{country},x,2026-03-02T10:00:00Z,\n")
+    lines = problems(study, path)
+    assert lines == [
+        f"{path}:2: brand is 10,000 characters long; shorten it to at most 64",
+        f"{path}:2: country holds a hidden direction control (U+202E) that reorders the text "
+        "shown around it; delete it (retype the value if you cannot see it)",
+    ]

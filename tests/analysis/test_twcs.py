@@ -249,3 +249,36 @@ def test_an_empty_text_is_stored_as_empty(tmp_path: Path) -> None:
     import_twcs(path, tmp_path / "corpus")
     replies = read_table(tmp_path / "corpus", "replies").set_index("reply_id")
     assert (replies.loc["14", "text"], replies.loc["14", "kind"]) == ("", "public_reply")
+
+
+def test_an_over_long_author_id_is_cut_to_the_length_a_name_may_have(tmp_path: Path) -> None:
+    brand = "Acme" + "x" * 296  # a Twitter name has 15 characters; a corrupt file may not
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\n"
+        f"1,115801,True,Mon Oct 30 10:00:00 +0000 2017,@{brand} my order is late,2,\n"
+        f"2,{brand},False,Mon Oct 30 10:20:00 +0000 2017,@115801 Sorry!,,1\n",
+        encoding="utf-8",
+    )
+    import_twcs(path, tmp_path / "corpus")
+    probes = read_table(tmp_path / "corpus", "probes")
+    replies = read_table(tmp_path / "corpus", "replies")
+    assert list(probes["brand"]) == [brand.lower()[:64]]
+    assert list(probes["handle"]) == list(replies["author"]) == [brand[:254]]
+
+
+def test_the_names_sql_removes_direction_controls_and_control_characters() -> None:
+    """The mention a brand is found by cannot carry them today; the cleaning stays in place
+    for any other way of finding brands."""
+    import duckdb
+
+    con = duckdb.connect()
+    [(shown,)] = con.execute(
+        "SELECT left(regexp_replace($name, $unshowable, '', 'g'), $brand_chars)",
+        {
+            "name": "Acme\u202eevil\u2066\x00\x1b[2J\u0085" + "y" * 100,
+            "unshowable": twcs.SHOWN_NAME["unshowable"],
+            "brand_chars": twcs.SHOWN_NAME["brand_chars"],
+        },
+    ).fetchall()
+    assert shown == ("Acmeevil[2J" + "y" * 100)[:64]
