@@ -27,6 +27,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
 
+from reports.fmt import shown
+
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
 LINESTYLES = ("-", "--", ":", "-.")
 FIELD_COLOUR = "#555555"
@@ -179,8 +181,9 @@ def _canvas(spec: ChartSpec) -> tuple[Figure, Axes]:
 
 
 def label(text: str, limit: int = LABEL_CHARS) -> str:
-    """`text` fit for a chart label: at most `limit` characters, no mathtext."""
-    text = " ".join(text.split())
+    """`text` fit for a chart label: at most `limit` characters, no mathtext, no direction
+    controls (`reports.fmt.shown`)."""
+    text = shown(" ".join(text.split()))
     if len(text) > limit:
         text = text[: limit - 1] + "\u2026"
     return text.replace("$", r"\$")

@@ -1,7 +1,13 @@
-"""How numbers read on the site: shares, hours, intervals, counts with their nouns."""
+"""How numbers and outside text read on the site: shares, hours, intervals, counts with their
+nouns, names and replies without direction controls."""
 
 from __future__ import annotations
 
+import re
+
+from markupsafe import Markup
+
+from study.csvrows import BIDI
 from study.timeutil import parse_iso
 
 DASH = "\u2013"
@@ -89,3 +95,28 @@ def weekday_span(days: list[str] | None) -> str:
     if len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
         return f"{names[0]}{DASH}{names[-1]}"
     return ", ".join(names)
+
+
+# Text from outside (brand names, handles, replies) may come from journals written before
+# names were checked, or from a platform. What U+FFFD replaces in it: the direction controls,
+# which reorder the text around them, and the control characters but tab and line ends. Why
+# replace rather than remove or isolate with <bdi>: an override inside <bdi> still reverses
+# the rest of the isolated name ("Kaito\u202eevil" reads "Kaitolive"), and removing it would
+# hide that the text was tampered with; U+FFFD shows where something was.
+REPLACEMENT = "\ufffd"
+_UNSHOWN = re.compile(f"[{BIDI}\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def shown(text: str) -> str:
+    """`text` as the site may show it: its direction controls and control characters (but
+    tab and line ends) replaced by U+FFFD."""
+    return _UNSHOWN.sub(REPLACEMENT, text)
+
+
+def finalize(value: object) -> object:
+    """Every value a template prints, before autoescaping: a string `shown` (markup stays
+    markup, as the replacement holds nothing HTML reads)."""
+    if not isinstance(value, str):
+        return value
+    text = shown(value)
+    return Markup(text) if isinstance(value, Markup) else text

@@ -41,6 +41,7 @@ from reports.charts import ChartSpec, Painter
 from reports.company import company_page
 from reports.context import CompanyPage, CountryPage, IndexPage, MethodPage
 from reports.data import DESIGN_FILES, REQUIRED, WAVES_FILE, load
+from reports.fmt import finalize
 from reports.method import method_page
 from reports.pages import country_page, index_page
 from reports.site_folder import staged_site
@@ -60,12 +61,13 @@ Job = tuple[str, Page, list[ChartSpec]]  # (path relative to the site, page, its
 
 @functools.cache
 def environment() -> Environment:
-    """The templates, autoescaped, with undefined names an error."""
+    """The templates, autoescaped, with undefined names an error and outside text `shown`."""
     return Environment(
         loader=PackageLoader("reports"),
         autoescape=select_autoescape(),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        finalize=finalize,  # every printed value: no direction controls (reports.fmt)
     )
 
 

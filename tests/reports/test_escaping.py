@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from reports.site_folder import MANIFEST
-from tests.reports.conftest import Site
-from tests.reports.studies import HOSTILE
+from tests.reports.conftest import Site, build
+from tests.reports.studies import HOSTILE, KINDS, SLOTS, T0, Row, write_journal
 
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"
 TAGS = {
@@ -80,3 +81,31 @@ def test_file_names_stay_inside_the_site(hostile_site: Site) -> None:
     assert any(n.startswith("etc-passwd-") for n in names)
     assert {"kaito.html"} < set(names)
     assert sorted(p.name for p in hostile_site.root.parent.iterdir()) == ["site", "study"]
+
+
+# The direction controls of UAX #9 and a control character: none may reach a page or chart.
+UNSHOWN = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+           "\u2069", "\x1b"]  # fmt: skip
+
+
+def test_direction_controls_from_a_journal_reach_no_page(tmp_path: Path) -> None:
+    """A journal written before names were checked: its brand name, handle and reply text
+    carry direction controls, shown as U+FFFD (text, still escaped)."""
+    brand = "kaito\u202eevil"
+    rows = [
+        Row(f"p{k}", brand, "DE", "kaito\u202ehelp", "local", SLOTS[k], T0 + timedelta(hours=k),
+            "Where is my order?", reply_after=1.0 + k, kind=KINDS[k],
+            reply="Hi \u2066<b>\u2067ok\u2068</b>\u2069 \x1b[2J & thanks")
+        for k in range(2)
+    ]  # fmt: skip
+    write_journal(tmp_path / "study", rows, name="Study of \u202dkaito")
+    site = build(tmp_path / "study", tmp_path / "site")
+    files = [*pages(site), *sorted((site.root / "charts").glob("*.svg"))]
+    assert len(files) > 5
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert not [c for c in UNSHOWN if c in text], path
+    [company] = (site.root / "companies").iterdir()
+    html = company.read_text(encoding="utf-8")
+    assert "kaito\ufffdevil" in html and "@kaito\ufffdhelp" in html
+    assert "Hi \ufffd&lt;b&gt;\ufffdok\ufffd&lt;/b&gt;\ufffd \ufffd[2J &amp; thanks" in html
