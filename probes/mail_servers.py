@@ -3,7 +3,9 @@
 smtplib and imaplib block: the channel runs each whole exchange (connect, log in, commands,
 log out) in a worker thread with `asyncio.to_thread`, and every socket has a timeout, so a
 silent server raises instead of hanging. The password lives only in `MailServers` (never in
-its repr) and is never put into a message: errors quote the server's answer, not ours.
+its repr) and is never put into a message: errors quote the server's answer, not ours, and
+a server that quotes ours back (as is or in the base64 of AUTH PLAIN) has it scrubbed from
+every error that leaves a connection's block (`study.redact.scrub`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import imaplib
 import re
 import smtplib
 import ssl
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -20,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from probes.channel import AuthError, ChannelError, Rejected, Transient
 from study.errors import StudyError
 from study.load_channels import is_loopback_host as is_loopback
+from study.redact import scrub
 
 SECURITIES = ("starttls", "tls", "plain")
 SENT_NAMES = ("sent", "sent items", "sent messages", "sent mail", "inbox.sent", "inbox/sent")
@@ -68,9 +72,28 @@ class MailServers:
         return self.ssl_context or ssl.create_default_context()
 
     @contextmanager
+    def scrubbed(self) -> Iterator[None]:
+        """Errors leave the block with the password scrubbed from their message (and without
+        the exceptions they were raised from, should those hold it)."""
+        try:
+            yield
+        except (ChannelError, StudyError) as e:
+            e.args = (scrub(str(e), [self.password]), *e.args[1:])
+            chain = "".join(traceback.format_exception(e))
+            if scrub(chain, [self.password]) != chain:
+                e.__cause__, e.__suppress_context__ = None, True
+            raise
+
+    @contextmanager
     def smtp(self) -> Iterator[smtplib.SMTP]:
         """A connection that said EHLO, started TLS as configured and logged in when the
-        server offers AUTH. Network failures inside the block become `Transient`."""
+        server offers AUTH. Network failures inside the block become `Transient`; no error
+        quotes the password (`scrubbed`)."""
+        with self.scrubbed(), self._smtp() as conn:
+            yield conn
+
+    @contextmanager
+    def _smtp(self) -> Iterator[smtplib.SMTP]:
         where = f"the SMTP server {self.smtp_host}:{self.smtp_port}"
         try:
             if self.smtp_security == "tls":
@@ -130,7 +153,13 @@ class MailServers:
     @contextmanager
     def imap(self) -> Iterator[imaplib.IMAP4]:
         """A logged-in connection (TLS as configured). Network failures inside the block
-        become `Transient`; a BAD answer to a command is a bug and stays a `ChannelError`."""
+        become `Transient`; a BAD answer to a command is a bug and stays a `ChannelError`; no
+        error quotes the password (`scrubbed`)."""
+        with self.scrubbed(), self._imap() as conn:
+            yield conn
+
+    @contextmanager
+    def _imap(self) -> Iterator[imaplib.IMAP4]:
         where = f"the IMAP server {self.imap_host}:{self.imap_port}"
         try:
             if self.imap_security == "tls":

@@ -11,11 +11,13 @@ finalizer, every port is a free one, and every wait has a deadline.
 
 from __future__ import annotations
 
+import base64
 import os
 import pwd
 import shutil
 import smtplib
 import socket
+import socketserver
 import ssl
 import subprocess
 import tempfile
@@ -241,6 +243,7 @@ class MailHub:
     outbox: list[Received] = field(default_factory=list)
     delivered: dict[str, datetime] = field(default_factory=dict)  # Message-ID -> INTERNALDATE
     logins: list[tuple[str, bool]] = field(default_factory=list)
+    echo: bool = False  # a refused login is answered quoting the credentials, as is and base64
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
     tls_port: int | None = None
@@ -281,6 +284,10 @@ class MailHub:
         )
         login = data.login.decode() if isinstance(data, LoginPassword) else "?"
         self.logins.append((login, ok))
+        if self.echo and not ok and isinstance(data, LoginPassword):
+            blob = base64.b64encode(b"\0" + data.login + b"\0" + data.password).decode()
+            said = f"535 5.7.8 {mechanism} {blob} = {login}/{data.password.decode()} refused"
+            return AuthResult(success=False, handled=False, message=said)
         return AuthResult(success=ok, handled=False)
 
     def probes(self) -> list[Received]:
@@ -407,3 +414,57 @@ def brand_reply(probe: Received, rule: Rule, when: datetime) -> bytes:
         quoted = ""
     text = "\r\n".join([*head, ctype, "", *(body + quoted).splitlines()]) + "\r\n"
     return text.encode("latin-1" if rule.kind == "bad_date" else "utf-8")
+
+
+# -- an IMAP server that quotes the credentials back ---------------------------------------
+
+
+class _EchoingImap(socketserver.StreamRequestHandler):
+    """Refuses every login, quoting what the client sent: LOGIN's arguments as written, and
+    AUTHENTICATE PLAIN's base64 answer both as sent and decoded (as careless servers do)."""
+
+    server: _EchoingImapServer
+
+    def say(self, *lines: str) -> None:
+        self.wfile.write("".join(f"{line}\r\n" for line in lines).encode())
+
+    def handle(self) -> None:
+        self.say("* OK echoing IMAP ready")
+        while line := self.rfile.readline():
+            tag, _, rest = line.decode().rstrip("\r\n").partition(" ")
+            command, _, args = rest.partition(" ")
+            match command.upper():
+                case "CAPABILITY":
+                    self.say(f"* CAPABILITY IMAP4rev1 {self.server.auth}", f"{tag} OK done")
+                case "AUTHENTICATE":
+                    self.say("+ ")
+                    blob = self.rfile.readline().decode().strip()
+                    plain = base64.b64decode(blob).replace(b"\0", b" ").decode()
+                    self.say(f"{tag} NO [AUTHENTICATIONFAILED] {blob} ({plain}) refused")
+                case "LOGIN":
+                    self.say(f"{tag} NO [AUTHENTICATIONFAILED] LOGIN {args} refused")
+                case "LOGOUT":
+                    self.say("* BYE", f"{tag} OK bye")
+                    return
+                case _:
+                    self.say(f"{tag} BAD {command} is not known here")
+
+
+class _EchoingImapServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    auth = ""
+
+
+@contextmanager
+def echoing_imap(*, plain: bool) -> Iterator[int]:
+    """An IMAP server on a free loopback port (its port) that refuses every login quoting
+    the credentials; it offers AUTH=PLAIN when `plain`, else only LOGIN."""
+    with _EchoingImapServer(("127.0.0.1", 0), _EchoingImap) as server:
+        server.auth = "AUTH=PLAIN" if plain else ""
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield int(server.server_address[1])
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)

@@ -8,6 +8,7 @@ answer by hand, automatically, by subject only, with a broken Date, or not at al
 from __future__ import annotations
 
 import asyncio
+import base64
 import imaplib
 import logging
 import re
@@ -56,6 +57,7 @@ from tests.probes.mailservers import (
     Rule,
     brand_reply,
     dovecot,
+    echoing_imap,
     free_port,
     smtp_server,
 )
@@ -457,6 +459,30 @@ async def test_the_password_never_shows_in_errors_or_logs(
     assert smtp.logins[0] == (USER, False)
     assert caplog.records and all(PASSWORD not in r.getMessage() for r in caplog.records)
     assert PASSWORD not in repr(wrong) + repr(wrong.servers)
+
+
+@pytest.mark.parametrize("plain", [True, False], ids=["AUTHENTICATE PLAIN", "LOGIN"])
+async def test_a_server_that_quotes_the_password_back_has_it_scrubbed(
+    imap_server: Dovecot, smtp: MailHub, clock: BrandClock, plain: bool
+) -> None:
+    wrong = "not-" + PASSWORD
+    blob = base64.b64encode(f"\0{USER}\0{wrong}".encode()).decode()
+    smtp.echo = True
+    with echoing_imap(plain=plain) as echo_port:
+        s = MailServers("127.0.0.1", smtp.port, "127.0.0.1", echo_port, USER, wrong,
+                        smtp_security="plain", imap_security="plain", timeout=10)  # fmt: skip
+        channel = MailChannel(s, from_address=ADDRESS, clock=clock)
+        acorn = probe(1, "care@acorn.test")
+        with pytest.raises(AuthError) as imap_refused:
+            await preflight(channel)
+        with pytest.raises(AuthError) as smtp_refused:
+            await asyncio.to_thread(channel._submit, acorn, channel.compose(acorn)[0])
+    assert smtp.logins and not smtp.logins[-1][1]
+    for e in (smtp_refused.value, imap_refused.value):
+        assert "refused the login of 'probe'" in str(e) and "[redacted]" in str(e)
+        shown = "".join(traceback.format_exception(e))
+        for form in (wrong, wrong.upper(), blob, blob.rstrip("=")):
+            assert form not in shown
 
 
 async def test_tls_and_starttls_against_a_trusted_certificate(clock: BrandClock) -> None:
