@@ -11,6 +11,7 @@ is fresh, and the old one is removed with `shutil.rmtree`, which does not follow
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -20,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from study.errors import StudyError
+
+log = logging.getLogger(__name__)
 
 MANIFEST = ".replybench-site"
 _HEADER = "# Files written by replybench report; it replaces exactly these when run again.\n"
@@ -162,12 +165,23 @@ def _swap(stage: Path, site_dir: Path) -> None:
     except BaseException:
         rename(aside, site_dir)
         raise
-    shutil.rmtree(aside, ignore_errors=True)  # the new site is in place either way
+    remove(aside)  # the new site is in place either way: say what is left, not fail
+    if os.path.lexists(aside):
+        log.warning(
+            "the new site is in %s, but its old copy could not be removed: delete the folder %s",
+            site_dir,
+            aside,
+        )
 
 
 def rename(src: Path, dst: Path) -> None:
     """`os.rename`; a seam for the tests that fail a swap half-way."""
     os.rename(src, dst)
+
+
+def remove(folder: Path) -> None:
+    """`shutil.rmtree`, whatever it meets; a seam for the tests that fail the clean-up."""
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _unwritable(site_dir: Path, e: OSError) -> StudyError:

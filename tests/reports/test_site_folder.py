@@ -127,3 +127,19 @@ def test_a_swap_that_fails_half_way_puts_the_old_site_back(
         render_site(multichannel_site.data, site, multichannel_site.study)
     assert renames[0][0] == renames[1][1] == renames[2][1] == site
     assert snapshot(site) == before and leftovers(site.parent) == []
+
+
+def test_an_old_copy_that_cannot_be_removed_is_named_in_one_warning(
+    multichannel_site: Site,
+    site: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(site_folder, "remove", lambda folder: None)  # e.g. a busy NFS file
+    render_site(multichannel_site.data, site, multichannel_site.study)
+    [old] = [site.parent / name for name in leftovers(site.parent)]
+    assert old.name.startswith(".site.replybench-old-") and (old / "index.html").is_file()
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        f"the new site is in {site}, but its old copy could not be removed: delete the folder {old}"
+    ]
+    assert (site / MANIFEST).is_file()
