@@ -86,6 +86,7 @@ class XrpcSession:
             rng=rng,
             max_retries=max_retries,
             deadline=deadline,
+            secrets=self._secrets,
         )
         self._lock = asyncio.Lock()
 
@@ -132,10 +133,13 @@ class XrpcSession:
 
     def _scrub(self, text: str) -> str:
         """Remove the password and the session's JWTs, should a message ever echo them."""
+        return scrub(text, self._secrets())
+
+    def _secrets(self) -> list[str]:
         secrets = [self._password]
         if self.session is not None:
             secrets += [self.session.access, self.session.refresh]
-        return scrub(text, secrets)
+        return secrets
 
     # -- the session -----------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -131,16 +131,19 @@ def response_json(response: httpx.Response) -> JSON:
 
 
 def status_text(response: httpx.Response) -> str:
-    """E.g. '401 Unauthorized'."""
-    return f"{response.status_code} {response.reason_phrase}".strip()
+    """E.g. '401 Unauthorized': the status's standard phrase, never the server's own, which
+    is free text that may quote the request (its Authorization header) back."""
+    return f"{response.status_code} {httpx.codes.get_reason_phrase(response.status_code)}".strip()
 
 
 class Requester:
     """Sends one adapter's requests: retries GETs, sends POSTs once, tracks rate limits.
 
     `describe` turns an error response into a short text from the platform's error body;
-    `service` names the platform in messages ("X API"). Statuses the adapter must judge
-    itself (2xx, 4xx other than 429, and 401/403 on a POST) come back as the response.
+    `service` names the platform in messages ("X API"); `secrets` gives the credentials that
+    are not in the client's headers (those an `httpx.Auth` adds), to scrub from messages.
+    Statuses the adapter must judge itself (2xx, 4xx other than 429, and 401/403 on a POST)
+    come back as the response.
     """
 
     def __init__(
@@ -157,8 +160,10 @@ class Requester:
         max_rate_wait: float = 16 * 60.0,
         deadline: float = DEADLINE_S,
         max_body: int = MAX_BODY_BYTES,
+        secrets: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         self.client = client
+        self.secrets = secrets
         self.clock = clock
         self.service = service
         self.headers = headers
@@ -348,7 +353,7 @@ class Requester:
     def _scrub(self, text: str) -> str:
         """Remove the credential the client carries, should a message ever echo it."""
         auth = self.client.headers.get("authorization", "")
-        return scrub(text, (auth, auth.partition(" ")[2]))
+        return scrub(text, (auth, auth.partition(" ")[2], *self.secrets()))
 
     # -- rate limits and waiting ---------------------------------------------------------
 

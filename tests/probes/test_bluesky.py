@@ -686,6 +686,23 @@ async def test_no_secret_reaches_a_message(clock: ManualClock) -> None:
     assert PASSWORD not in repr(bsky.xrpc.session) and token not in repr(bsky.xrpc.session)
 
 
+@pytest.mark.parametrize("failure", [httpx.ReadTimeout, httpx.ConnectError])
+async def test_a_network_error_quoting_the_session_is_scrubbed(
+    clock: ManualClock, failure: type[httpx.TransportError]
+) -> None:
+    """The session's JWTs ride on the request (httpx.Auth), not in the client's headers."""
+    token = session_body(BSKYR, ACCOUNT, 1)["accessJwt"]
+
+    def cut(request: httpx.Request) -> httpx.Response:
+        raise failure(f"lost while sending {request.headers['authorization']}")
+
+    fake = Fake(clock, {**RESOLVED, CREATE: [cut]})
+    async with fake.client() as client:
+        with pytest.raises((OutcomeUnknown, Transient)) as e:
+            await channel(client, clock).send(probe("@bskyr.bsky.social hi"))
+    assert token not in str(e.value) and "Bearer [redacted]" in str(e.value)
+
+
 # -- the registry's entry points ------------------------------------------------------------
 
 SETTINGS = ChannelSettings("bluesky", "https://bsky.social", ACCOUNT, "BSKY_PASSWORD")

@@ -171,3 +171,33 @@ async def test_lookup_refuses_what_is_not_a_username(clock: ManualClock) -> None
         with pytest.raises(Rejected, match="not an X username"):
             await XChannel(client, account="Twitter", clock=clock).lookup("../tweets")
     assert fake.calls == []
+
+
+def token_in_reason(status: int) -> Any:
+    """An answer whose HTTP reason phrase (server-chosen text) quotes the request's header."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        reason = f"Bad {request.headers['authorization']}".encode()
+        return httpx.Response(status, json={}, extensions={"reason_phrase": reason})
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "error", "shown"),
+    [
+        ("/2/users/me", 401, AuthError, "X API answered 401 Unauthorized for GET /2/users/me"),
+        ("/2/users/me", 503, Transient, "failed after 1 attempts: 503 Service Unavailable"),
+        ("/2/tweets", 400, Rejected, "brand-NO-x-r1: 400 Bad Request"),
+    ],
+)
+async def test_a_reason_phrase_quoting_the_token_is_not_shown(
+    clock: ManualClock, path: str, status: int, error: type[Exception], shown: str
+) -> None:
+    fake = Fake(clock, {path: [token_in_reason(status)]})
+    async with client_for(fake) as client:
+        x = XChannel(client, account="Twitter", clock=clock, max_retries=0)
+        with pytest.raises(error) as caught:
+            await (x.send(probe()) if path == "/2/tweets" else x.me())
+    assert shown in str(caught.value)
+    assert SECRET_TOKEN not in str(caught.value)
