@@ -63,16 +63,28 @@ class Alerter:
         self.timeout_s = timeout_s
         self.delivered: list[str] = []  # titles of the alerts delivered, for the journal/tests
         self._pending: set[asyncio.Task[bool]] = set()
+        self._last: asyncio.Task[bool] | None = None
 
     def notify(self, kind: str, title: str, body: str) -> None:
         """Send in the background (inside a running event loop); errors are logged."""
         try:
-            task = asyncio.get_running_loop().create_task(self.send(kind, title, body))
+            loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop: the caller is not async; nothing to wait for
             log.warning("alert %r not sent: no event loop", title)
             return
+        # One after another, in the order they were raised: "x reachable again" must not
+        # reach a person before "x unreachable".
+        task = loop.create_task(self._after(self._last, kind, title, body))
+        self._last = task
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    async def _after(
+        self, previous: asyncio.Task[bool] | None, kind: str, title: str, body: str
+    ) -> bool:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        return await self.send(kind, title, body)
 
     async def send(self, kind: str, title: str, body: str) -> bool:
         """Deliver one alert and say whether every URL took it; never raises."""
