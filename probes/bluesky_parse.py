@@ -8,12 +8,15 @@ chat.bsky.convo.getMessages, app.bsky.richtext.facet) and what bsky.social reall
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -104,6 +107,22 @@ def session(body: Mapping[str, Any]) -> Session | None:
         return None
     did, handle, access, refresh = (str(f) for f in fields)
     return Session(did, handle, access, refresh)
+
+
+def token_expiry(jwt: str) -> datetime | None:
+    """When a JWT says it expires (its `exp` claim, read without verifying the signature,
+    as the atproto SDK's `get_jwt_payload` does to decide when to refresh), or None."""
+    parts = jwt.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        exp = claims.get("exp") if isinstance(claims, dict) else None
+        if isinstance(exp, int | float) and not isinstance(exp, bool):
+            return datetime.fromtimestamp(exp, UTC)
+    except (binascii.Error, ValueError, OverflowError, OSError):
+        pass
+    return None
 
 
 # -- text and facets ------------------------------------------------------------------------

@@ -5,8 +5,13 @@ the session's DID and its access and refresh JWTs. When a call says the session 
 good (400 ExpiredToken/InvalidToken from the PDS, 401 from the AppView), the session is
 refreshed (com.atproto.server.refreshSession; a new login if the refresh is refused) and the
 call made once more: a refused session proves the call was not applied, so even a POST may
-be repeated. Retries, backoff and rate limits are probes.http's. Neither the password nor a
-JWT ever reaches a message.
+be repeated. A session whose access JWT is about to expire (its `exp` against the injected
+clock, which follows the simulator's in sim runs) is refreshed before the call, as the atproto
+SDK does. A fresh session refused as *expired* means the PDS's clock ran past the token's
+lifetime during the call (a simulator at high speed on a busy machine: two hours of its time
+are milliseconds): it is renewed again, a few times, since the credentials are fine.
+Retries, backoff and rate limits are probes.http's. Neither the password nor a JWT ever
+reaches a message.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Generator, Mapping
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -29,6 +35,10 @@ BSKY_RATE_LIMIT = RateLimitHeaders("ratelimit-limit", "ratelimit-remaining", "ra
 CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"  # where the PDS forwards chat.bsky.* calls
 LOGIN = "com.atproto.server.createSession"
 REFRESH = "com.atproto.server.refreshSession"
+# Refresh this long before the access JWT's `exp` (bsky.social's live two hours).
+REFRESH_AHEAD = timedelta(minutes=5)
+# Renewals of a session refused as expired even when fresh, before giving up.
+EXPIRED_RENEWALS = 4
 
 
 def make_client(api_base: str, timeout: float = 30) -> httpx.AsyncClient:
@@ -76,6 +86,7 @@ class XrpcSession:
         self.session: bp.Session | None = None
         self._password = password
         self._client = client
+        self._clock = clock
         client.auth = _SessionAuth(self)
         self.http = Requester(
             client,
@@ -146,11 +157,16 @@ class XrpcSession:
     async def _call(
         self, verb: str, method: str, params: Mapping[str, Any] | None, body: Any
     ) -> httpx.Response:
-        await self.login()
+        session = await self.login()
+        expires = bp.token_expiry(session.access)
+        if expires is not None and expires - REFRESH_AHEAD <= self._clock.now():
+            await self._renew(session.access)
         key, path = f"{verb} {method}", f"/xrpc/{method}"
         refused = "401 Unauthorized"
-        for attempt in range(2):
+        renewed = 0
+        while True:
             used = self.session.access if self.session is not None else None
+            expired = False
             try:
                 if verb == "POST":
                     response = await self.http.post(key, path, body)
@@ -162,8 +178,11 @@ class XrpcSession:
                 if not bp.session_refused(response):
                     return response
                 refused = f"{status_text(response)}{self.detail(response)}"
-            if attempt == 0:
-                await self._renew(used)
+                expired = bp.error_name(bp.response_json(response)) == "ExpiredToken"
+            if renewed >= (EXPIRED_RENEWALS if expired else 1):
+                break
+            renewed += 1
+            await self._renew(used)
         raise AuthError(
             f"Bluesky answered {refused} to {key} even with a fresh session of "
             f"@{self.account}; check that the app password is still valid"

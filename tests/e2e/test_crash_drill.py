@@ -14,8 +14,10 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -55,9 +57,40 @@ ENV = {k: v for k, v in os.environ.items() if not k.startswith("REPLYBENCH_")}
 RUN_ENV = {**ENV, "REPLYBENCH_DRILL_CRASH_AFTER_SEND": "0.15"}
 
 
+_STARTED: list[subprocess.Popen[bytes]] = []
+
+
+def spawn(args: list[str], **kw: Any) -> subprocess.Popen[bytes]:
+    """subprocess.Popen, the process killed (and reaped) when the test ends, however it ends:
+    a simulator or runner left behind fails a later test with a ResourceWarning."""
+    proc: subprocess.Popen[bytes] = subprocess.Popen(args, **kw)
+    _STARTED.append(proc)
+    return proc
+
+
+@pytest.fixture(autouse=True)
+def _reap() -> Iterator[None]:
+    yield
+    while _STARTED:
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def stop(sim: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as Ctrl-C in its terminal would; killed if a busy machine keeps it long."""
+    sim.send_signal(signal.SIGTERM)
+    try:
+        sim.wait(30)
+    except subprocess.TimeoutExpired:
+        sim.kill()
+        sim.wait()
+
+
 def start_sim(d: Path, speed: float, faults: float) -> tuple[subprocess.Popen[bytes], str]:
     port_file = sim_dir(d) / "port"
-    proc = subprocess.Popen(
+    proc = spawn(
         [*CLI, "sim", str(d), "--port", "0", "--speed", f"{speed:.2f}", "--faults", str(faults)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV,
     )  # fmt: skip
@@ -81,6 +114,17 @@ def status_json(d: Path) -> dict[str, object]:
     return value
 
 
+def wait_for_journal(d: Path, runner: subprocess.Popen[bytes]) -> bool:
+    """Until the runner has made the journal (it appears complete: study.journal_file links
+    it into place); False when the runner exited first."""
+    deadline = time.monotonic() + 60
+    while runner.poll() is None and time.monotonic() < deadline:
+        if journal_path(d).exists():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 @pytest.mark.slow
 def test_kill_9_at_random_moments_never_posts_twice_and_loses_nothing(tmp_path: Path) -> None:
     d = short_study(tmp_path / "drill", window_hours=3)
@@ -101,7 +145,7 @@ def test_kill_9_at_random_moments_never_posts_twice_and_loses_nothing(tmp_path: 
         while True:
             log = tmp_path / f"run-{kills}.log"
             with log.open("wb") as f:
-                runner = subprocess.Popen(
+                runner = spawn(
                     [*CLI, "run", str(d), "--api-base", url], stdout=f, stderr=f, env=RUN_ENV
                 )
             if kills < 6:
@@ -110,8 +154,9 @@ def test_kill_9_at_random_moments_never_posts_twice_and_loses_nothing(tmp_path: 
                     crashes += 1
                     continue
                 if runner.poll() is None:
-                    if not seen_running and kills >= 1:
-                        # status from another process while run is running
+                    # status from another process while run is running (once the runner
+                    # has made the journal: status on a study without one is an error)
+                    if not seen_running and kills >= 1 and wait_for_journal(d, runner):
                         s = status_json(d)
                         assert s["probes"] == len(plan)
                         seen_running = s["running_pid"] == runner.pid
@@ -126,8 +171,7 @@ def test_kill_9_at_random_moments_never_posts_twice_and_loses_nothing(tmp_path: 
             assert runner.returncode == 0, log.read_text()
             break
     finally:
-        sim.send_signal(signal.SIGTERM)
-        sim.wait(10)
+        stop(sim)
     assert kills >= 3, "the campaign ended before the drill could kill it often enough"
     assert seen_running, "status never saw the runner running"
     assert crashes >= 1, "no run died between acknowledgement and journal"
@@ -176,7 +220,7 @@ def test_ctrl_c_stops_cleanly_and_a_second_start_resumes(tmp_path: Path) -> None
     try:
         # SIGINT as a terminal delivers it: a test run started in the background (as by
         # `make test &` from a script) hands its children SIGINT ignored.
-        first = subprocess.Popen(
+        first = spawn(
             [*CLI, "run", str(d), "--api-base", url],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -203,8 +247,7 @@ def test_ctrl_c_stops_cleanly_and_a_second_start_resumes(tmp_path: Path) -> None
         assert second.returncode == 0, second.stderr.decode()
         assert "campaign over:" in second.stdout.decode()
     finally:
-        sim.send_signal(signal.SIGTERM)
-        sim.wait(10)
+        stop(sim)
     assert audit(study, d).ok
 
 
@@ -245,7 +288,7 @@ def test_an_emptied_journal_is_refused_and_a_restored_backup_posts_nothing_twice
     backup = tmp_path / "backup.sqlite"
     runner: subprocess.Popen[bytes] | None = None
     try:
-        runner = subprocess.Popen([*CLI, "run", str(d), "--api-base", url], env=ENV,
+        runner = spawn([*CLI, "run", str(d), "--api-base", url], env=ENV,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         deadline = time.monotonic() + 60
         while own_posts(d) < 2 and time.monotonic() < deadline:
@@ -283,8 +326,7 @@ def test_an_emptied_journal_is_refused_and_a_restored_backup_posts_nothing_twice
         if runner is not None and runner.poll() is None:
             runner.kill()
             runner.wait()
-        sim.send_signal(signal.SIGTERM)
-        sim.wait(10)
+        stop(sim)
     final = status_json(d)
     states = final["states"]
     assert isinstance(states, dict) and set(states) <= {"closed", "missed"}, states
@@ -307,7 +349,7 @@ def kill_and_restart(
     while True:
         log = logs / f"run-{killed}-{crashes}.log"
         with log.open("wb") as f:
-            runner = subprocess.Popen([*CLI, "run", str(d), "--api-base", url], stdout=f,
+            runner = spawn([*CLI, "run", str(d), "--api-base", url], stdout=f,
                                       stderr=f, env=env)  # fmt: skip
         if killed < kills:
             time.sleep(rng.uniform(0.4, 3.0))
@@ -352,8 +394,7 @@ def test_the_drill_with_email_and_mastodon_targets_never_sends_twice_nor_loses_a
                 env = {**RUN_ENV, MAIL_PASSWORD_ENV: PASSWORD}
                 kills, crashes = kill_and_restart(d, url, env, tmp_path)
         finally:
-            sim.send_signal(signal.SIGTERM)
-            sim.wait(10)
+            stop(sim)
         assert kills >= 3, "the campaign ended before the drill could kill it often enough"
         assert crashes >= 1, "no run died between acknowledgement and journal"
 

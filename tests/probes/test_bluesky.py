@@ -3,6 +3,7 @@ small scripted PDS, on a manual clock."""
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from collections.abc import Callable
@@ -16,7 +17,7 @@ import yaml
 
 from probes import bluesky_parse as bp
 from probes.bluesky import SIM_PASSWORD, BlueskyChannel, build, preflight
-from probes.bluesky_session import CHAT_PROXY
+from probes.bluesky_session import CHAT_PROXY, EXPIRED_RENEWALS
 from probes.channel import AuthError, OutcomeUnknown, RateLimit, Rejected, Transient
 from study.clock import ManualClock
 from study.errors import StudyError
@@ -554,6 +555,52 @@ async def test_a_session_refused_even_when_fresh_is_an_auth_error(clock: ManualC
             await channel(client, clock).send(probe("@bskyr.bsky.social hi"))
     assert len(fake.calls(CREATE)) == 1
     assert PASSWORD not in str(e.value) and "[redacted]" in str(e.value)
+
+
+async def test_a_fresh_session_refused_as_expired_is_renewed_a_few_times(
+    clock: ManualClock,
+) -> None:
+    """A simulator at high speed on a busy machine: the fresh token's two hours pass while
+    the call travels. The credentials are fine, so the session is renewed again."""
+    expired = err(400, "ExpiredToken", "Token has expired")
+    fake = Fake(clock, {**RESOLVED, CREATE: [expired, expired, expired, ok(CREATED)]})
+    async with fake.client() as client:
+        sent = await channel(client, clock).send(probe("@bskyr.bsky.social hi"))
+    assert sent.message_id == CREATED["uri"]
+    assert len(fake.calls(CREATE)) == 4 and len(fake.calls(REFRESH)) == 3
+    # ... but not forever.
+    fake = Fake(clock, {**RESOLVED, CREATE: [expired]})
+    async with fake.client() as client:
+        with pytest.raises(AuthError, match="ExpiredToken.*even with a fresh session"):
+            await channel(client, clock).send(probe("@bskyr.bsky.social hi"))
+    assert len(fake.calls(CREATE)) == 1 + EXPIRED_RENEWALS
+
+
+def jwt(claims: dict[str, Any]) -> str:
+    def b64(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{b64({'typ': 'at+jwt', 'alg': 'ES256K'})}.{b64(claims)}.c2ln"
+
+
+async def test_a_session_about_to_expire_is_refreshed_before_the_call(
+    clock: ManualClock,
+) -> None:
+    body = session_body(BSKYR, ACCOUNT, 1)
+    body["accessJwt"] = jwt({"sub": BSKYR, "exp": int((START + timedelta(hours=2)).timestamp())})
+    fake = Fake(clock, {**RESOLVED, LOGIN: [ok(body)], CREATE: [ok(CREATED)]})
+    async with fake.client() as client:
+        bsky = channel(client, clock)
+        await bsky.send(probe("@bskyr.bsky.social hi"))
+        assert fake.calls(REFRESH) == []  # two hours ahead: nothing to do
+        clock.advance(timedelta(hours=1, minutes=57).total_seconds())
+        await bsky.send(probe("@bskyr.bsky.social hi again", probe_id="kaito-DE-bluesky-r2"))
+    # refreshed before the call (which was never refused), its new token used
+    assert len(fake.calls(REFRESH)) == 1 and len(fake.calls(CREATE)) == 2
+    assert fake.calls(CREATE)[-1].headers["authorization"] == (
+        f"Bearer {session_body(BSKYR, ACCOUNT, 1)['accessJwt']}"  # the refresh's (login: jwt)
+    )
+    assert bp.token_expiry("not-a-jwt") is None and bp.token_expiry("a.b.c") is None
 
 
 # -- rate limits, retries and unknown outcomes ---------------------------------------------
