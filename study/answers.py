@@ -15,6 +15,8 @@ import sqlite3
 from dataclasses import dataclass
 from importlib.resources import files
 
+from study.journal_schema import has_column
+
 _INCLUDE = re.compile(r"^-- include: ([a-z_]+)$", re.MULTILINE)
 
 
@@ -29,9 +31,25 @@ def expand(sql: str) -> str:
     return _INCLUDE.sub(lambda m: sql_text(m.group(1)).rstrip().rstrip(";"), sql)
 
 
+# A reply whose platform time was not to be believed (`time_suspect`, see probes.journal) has
+# no time to count: the analysis leaves it out (analysis.outcomes), and so does every query
+# here. A CTE named `replies` shadows the table in SQLite; a journal made before the column
+# existed (read-only: not migrated yet) has no such replies.
+_TRUSTED = "replies AS (SELECT * FROM main.replies WHERE time_suspect IS NULL),\n"
+_WITH = re.compile(r"^WITH\n", re.MULTILINE)
+
+
+def journal_sql(con: sqlite3.Connection, name: str) -> str:
+    """`sql_text(name)` for the journal on `con`, reading only its trusted replies."""
+    text = sql_text(name)
+    if not has_column(con, "replies", "time_suspect"):
+        return text
+    return _WITH.sub(lambda m: m.group(0) + _TRUSTED, text, count=1)
+
+
 def answered_count(con: sqlite3.Connection) -> int:
     """How many probes of the journal on `con` have a response (study/sql/answered.sql)."""
-    row = con.execute(sql_text("answered")).fetchone()
+    row = con.execute(journal_sql(con, "answered")).fetchone()
     return int(row[0])
 
 
@@ -55,7 +73,7 @@ class MatchedReply:
 
 def matched_replies(con: sqlite3.Connection) -> list[MatchedReply]:
     """Every reply of the journal on `con` matched to a sent probe, oldest first."""
-    rows = con.execute(sql_text("journal_replies")).fetchall()
+    rows = con.execute(journal_sql(con, "journal_replies")).fetchall()
     return [
         MatchedReply(
             channel=str(r[0]),
