@@ -11,7 +11,10 @@ looks for the first occurrence after the same moment.
 
 Within the new occurrence the probe keeps its planned time of day when that is free and not
 yet past; otherwise it gets a jittered instant drawn, like the plan's, from the study seed
-and the probe id. A pure function of its arguments.
+and the probe id. With `separate_windows = true` it keeps the account's windows apart as the
+plan does: the first occurrence where it is `window_hours` from the account's other probes,
+and only when none has room, the first with `min_spacing_hours`. A pure function of its
+arguments.
 """
 
 from __future__ import annotations
@@ -40,16 +43,20 @@ def catch_up(
     slot = study.slot(probe.slot)
     taken = sorted(account)
     earliest = max(now, probe.slot_end_at)
-    day = earliest.astimezone(zone).date()
-    while day <= study.end:
-        occ = occurrence(day, slot, zone, SEND_MARGIN) if day.weekday() in slot.days else None
-        if occ is not None and occ.start_at >= probe.slot_end_at and occ.latest >= earliest:
-            at = _pick(study, probe, occ, day, zone, earliest, taken)
-            if at is not None:
-                return replace(
-                    probe, scheduled_at=at, slot_start_at=occ.start_at, slot_end_at=occ.end_at
-                )
-        day += timedelta(days=1)
+    spacings = [study.min_spacing_hours]
+    if study.separate_windows:  # as study.plan: windows apart if any day has room
+        spacings.insert(0, max(study.min_spacing_hours, study.window_hours))
+    for spacing in spacings:
+        day = earliest.astimezone(zone).date()
+        while day <= study.end:
+            occ = occurrence(day, slot, zone, SEND_MARGIN) if day.weekday() in slot.days else None
+            if occ is not None and occ.start_at >= probe.slot_end_at and occ.latest >= earliest:
+                at = _pick(study, probe, occ, day, zone, earliest, taken, spacing)
+                if at is not None:
+                    return replace(
+                        probe, scheduled_at=at, slot_start_at=occ.start_at, slot_end_at=occ.end_at
+                    )
+            day += timedelta(days=1)
     return None
 
 
@@ -61,14 +68,16 @@ def _pick(
     zone: ZoneInfo,
     earliest: datetime,
     taken: list[datetime],
+    spacing: float,
 ) -> datetime | None:
-    """The planned time of day if it is free, else a seeded draw among the free seconds."""
+    """The planned time of day if it is free, else a seeded draw among the free seconds
+    (`spacing` hours from the account's other probes)."""
     slot = study.slot(probe.slot)
     lo = max(0, math.ceil((earliest - occ.start_at).total_seconds()))
     planned = int((probe.scheduled_at - probe.slot_start_at).total_seconds())
     at = occ.start_at + timedelta(seconds=planned)
-    free = _free(occ, taken, study, lo)
+    free = _free(occ, taken, study, lo, spacing_hours=spacing)
     if any(a <= planned <= b for a, b in free) and is_inside(at, day, slot, zone):
         return at
     rng = _rng(study.seed, "catch-up", probe.probe_id, day.isoformat())
-    return _draw(rng, occ, day, slot, zone, taken, study, lo)
+    return _draw(rng, occ, day, slot, zone, taken, study, lo, spacing_hours=spacing)

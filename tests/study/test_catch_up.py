@@ -162,3 +162,24 @@ def test_the_next_occurrence_without_room_is_skipped_for_the_one_after() -> None
     assert moved is not None
     assert moved.scheduled_at.astimezone(zone).date() > next_day
     assert abs(moved.scheduled_at - busy) >= timedelta(hours=10)
+
+
+def test_separate_windows_keep_a_caught_up_probe_out_of_the_accounts_other_windows() -> None:
+    """As the plan does: `window_hours` from the account's other probes where a later
+    occurrence has room, `min_spacing_hours` only where none has."""
+    study = make_study(targets=[target("b0", "DE", "B0_DE")], rounds=1, start=date(2026, 3, 2))
+    study = replace(study, window_hours=24, separate_windows=True)
+    [p] = make_plan(study)
+    zone = ZoneInfo("Europe/Berlin")
+    next_day = p.scheduled_at.astimezone(zone).date() + timedelta(days=1)
+    while next_day.weekday() >= 5:
+        next_day += timedelta(days=1)
+    busy = datetime.combine(next_day, time(10), zone).astimezone(UTC)
+    moved = catch_up(study, p, p.slot_end_at, [busy])
+    assert moved is not None and abs(moved.scheduled_at - busy) >= timedelta(hours=24)
+    together = catch_up(replace(study, separate_windows=False), p, p.slot_end_at, [busy])
+    assert together is not None and together.scheduled_at.astimezone(zone).date() == next_day
+    # No later occurrence far enough: as close as min_spacing_hours allows.
+    squeezed = catch_up(replace(study, end=next_day), p, p.slot_end_at, [busy])
+    assert squeezed is not None and squeezed.scheduled_at.astimezone(zone).date() == next_day
+    assert abs(squeezed.scheduled_at - busy) >= timedelta(hours=study.min_spacing_hours)
