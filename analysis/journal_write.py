@@ -13,6 +13,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from study.atomic import remove_stale_temporaries, temporary_beside
 from study.csvrows import Rows, check_header, read_sheet
@@ -20,6 +21,9 @@ from study.errors import Problem
 from study.journal_file import connect
 from study.journal_schema import SCHEMA_VERSION, create_schema
 from study.paths import journal_path
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def read_rows(
@@ -88,22 +92,62 @@ def writing(study_dir: Path) -> Iterator[sqlite3.Connection]:
         finally:
             con.close()
         return
+    with creating(study_dir) as tmp:
+        con = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            _bulk_pragmas(con)
+            con.execute("BEGIN")
+            yield con
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+
+@contextlib.contextmanager
+def creating(study_dir: Path) -> Iterator[Path]:
+    """A new journal (schema and `schema_version` included) in a temporary file beside
+    `journal.sqlite`, which the block fills (with `writing`'s connection, or `bulk_insert`)
+    and which is put in place, in WAL mode, only when the block ends without error."""
+    path = journal_path(study_dir)
     with temporary_beside(path) as tmp:
         con = sqlite3.connect(tmp, isolation_level=None)
         try:
-            # A temporary file that is thrown away on any failure needs no rollback journal.
-            con.execute("PRAGMA journal_mode=OFF")
-            con.execute("PRAGMA synchronous=OFF")
-            con.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk loads of a corpus
+            _bulk_pragmas(con)
             con.execute("BEGIN")
             create_schema(con)
             set_meta(con, "schema_version", SCHEMA_VERSION)
-            yield con
             con.execute("COMMIT")
+        finally:
+            con.close()
+        yield tmp
+        con = sqlite3.connect(tmp, isolation_level=None)
+        try:
             con.execute("PRAGMA journal_mode=WAL")  # what the runner and readers expect
         finally:
             con.close()
         os.replace(tmp, path)
+
+
+def bulk_insert(database: Path, tables: dict[str, pa.Table]) -> None:
+    """Append Arrow tables to the tables of the same names (columns by name) of a journal
+    that `creating` is building, without a Python object per row (ADBC's SQLite driver)."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    with adbc.connect(str(database), autocommit=True) as con, con.cursor() as cur:
+        cur.execute("PRAGMA journal_mode=OFF")
+        cur.execute("PRAGMA synchronous=OFF")
+        cur.execute("PRAGMA cache_size=-262144")
+        cur.execute("BEGIN")
+        for name, table in tables.items():
+            cur.adbc_ingest(name, table, mode="append")
+        cur.execute("COMMIT")
+
+
+def _bulk_pragmas(con: sqlite3.Connection) -> None:
+    # A temporary file that is thrown away on any failure needs no rollback journal.
+    con.execute("PRAGMA journal_mode=OFF")
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk loads of a corpus
 
 
 def meta(con: sqlite3.Connection) -> dict[str, str]:

@@ -30,22 +30,25 @@ byte 0x1E (CRLF line ends become LF), which the query turns back into CR.
 from __future__ import annotations
 
 import re
+import sqlite3
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis.imports import check_window
-from analysis.journal_write import event, read_journal, set_meta, writing
+from analysis.journal_write import bulk_insert, creating, event, read_journal, set_meta
+from analysis.sql_kinds import auto_ack_re2, redirect_re2
 from study.csvrows import UNSHOWABLE
 from study.errors import Problem, StudyError, StudyProblems
-from study.kinds import AUTO_ACK_PATTERNS, REDIRECT_PATTERNS, classify_public_text
 from study.load_tables import TARGET_LIMITS
 from study.paths import journal_path
-from study.timeutil import parse_iso
+from study.timeutil import iso, parse_iso
 
 COLUMNS = {
     "tweet_id": "BIGINT",
@@ -105,7 +108,7 @@ SELECT
     s.tweet_id,
     left(regexp_replace(s.brand, $unshowable, '', 'g'), $brand_chars) AS brand,
     left(regexp_replace(s.handle, $unshowable, '', 'g'), $handle_chars) AS handle,
-    s.slot, s.text,
+    s.slot, s.text, s.ts,
     strftime(s.ts, $iso) AS sent_at,
     strftime(s.day + CASE s.slot WHEN 'business' THEN INTERVAL 9 HOUR
         WHEN 'evening' THEN INTERVAL 17 HOUR WHEN 'weekend' THEN INTERVAL 0 HOUR
@@ -115,14 +118,36 @@ SELECT
         WHEN 'evening' THEN INTERVAL 22 HOUR WHEN 'weekend' THEN INTERVAL 24 HOUR
         ELSE CASE WHEN hour(s.ts) < 9 THEN INTERVAL 9 HOUR ELSE INTERVAL 24 HOUR END
         END, $iso) AS slot_end_at,
-    strftime(s.ts + to_microseconds($window_us), $iso) AS closes_at,
+    s.ts + to_microseconds($window_us) AS closes,
     r.tweet_id AS reply_id,
     left(regexp_replace(r.author_id, $unshowable, '', 'g'), $handle_chars) AS author_id,
     r.text AS reply_text,
     strftime(r.ts, $iso) AS replied_at,
-    regexp_matches(r.text, $maybe_not_answer) AS maybe_not_answer
+    CASE WHEN regexp_matches(r.text, $auto_ack) THEN 'auto_ack'
+         WHEN regexp_matches(r.text, $redirect) THEN 'redirect'
+         ELSE 'public_reply' END AS kind
 FROM slotted AS s LEFT JOIN responses AS r ON r.inquiry = s.tweet_id
-ORDER BY s.ts, s.tweet_id
+"""
+
+PROBES_SQL = """
+-- The journal's probes, in the order of sending: closed when the window ended by the as-of
+-- (both as the journal's ISO text, to the millisecond).
+SELECT 'twcs-' || tweet_id AS probe_id, brand, 'ZZ' AS country, 'x' AS channel, handle,
+       'local' AS scope, 'passive' AS script, slot, 1::BIGINT AS round, text,
+       sent_at AS scheduled_at, slot_start_at, slot_end_at,
+       CASE WHEN closes_at <= $as_of THEN 'closed' ELSE 'sent' END AS state, sent_at,
+       tweet_id::VARCHAR AS message_id, closes_at,
+       CASE WHEN closes_at <= $as_of THEN closes_at END AS closed_at
+FROM (SELECT *, strftime(closes, $iso) AS closes_at FROM pairs) ORDER BY ts, tweet_id
+"""
+
+REPLIES_SQL = """
+-- Each probe's response (if any), with the kind its wording gives (study.kinds).
+SELECT 'x' AS channel, reply_id::VARCHAR AS reply_id, 'twcs-' || tweet_id AS probe_id,
+       author_id AS author, author_id, reply_text AS text, replied_at AS created_at, kind,
+       tweet_id::VARCHAR AS in_reply_to, tweet_id::VARCHAR AS conversation_id,
+       replied_at AS seen_at
+FROM pairs WHERE reply_id IS NOT NULL ORDER BY ts, tweet_id
 """
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"
@@ -136,13 +161,6 @@ SHOWN_NAME = {
     "brand_chars": TARGET_LIMITS["brand"],
     "handle_chars": TARGET_LIMITS["handle"],
 }
-# Python's `re` takes ~30 us a text for `classify_public_text`'s patterns: too slow for
-# 700,000 responses. DuckDB first runs the same patterns without their `\b` assertions (so
-# they match a superset) on all threads, and only those matches are classified in Python,
-# which keeps the result exactly `classify_public_text`'s.
-MAYBE_NOT_ANSWER = "(?i)" + "|".join(
-    p.replace(r"\b", "") for p in AUTO_ACK_PATTERNS + REDIRECT_PATTERNS
-)
 
 
 @dataclass(frozen=True)
@@ -183,17 +201,29 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
             except duckdb.Error as e:
                 raise StudyProblems([_read_problem(str(e), csv_path, clean)]) from e
             _check_rows(con, str(csv_path))
+            n_tweets, as_of = _counts(con)
+            if as_of is None:
+                raise StudyError(
+                    f"{csv_path}:2: has no tweets under the header; import a file with rows"
+                )
             window_us = round(window_hours * 3600e6)
-            pairs = con.execute(
-                PAIRS_SQL,
-                {"iso": ISO_FORMAT, "window_us": window_us, "maybe_not_answer": MAYBE_NOT_ANSWER}
+            con.execute(
+                "CREATE TEMP TABLE pairs AS " + PAIRS_SQL,
+                {
+                    "iso": ISO_FORMAT,
+                    "window_us": window_us,
+                    "auto_ack": auto_ack_re2(),
+                    "redirect": redirect_re2(),
+                }
                 | SHOWN_NAME,
             )
-            rows = pairs.fetchall()
-            n_tweets, as_of = _counts(con)
+            con.execute("DROP TABLE tweets")  # its memory, before the journal is written
+            last = iso(as_of.replace(tzinfo=UTC))
+            probes = con.sql(PROBES_SQL, params={"iso": ISO_FORMAT, "as_of": last}).to_arrow_table()
+            replies = con.sql(REPLIES_SQL).to_arrow_table()
         finally:
             con.close()
-    return _write(study_dir, path, rows, n_tweets, as_of, window_hours, csv_path)
+    return _write(study_dir, path, probes, replies, n_tweets, last, window_hours, csv_path)
 
 
 def _names(csv_path: Path) -> list[str]:
@@ -281,70 +311,40 @@ def _check_rows(con: duckdb.DuckDBPyConnection, file: str) -> None:
         raise StudyProblems(problems)
 
 
-def _counts(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
-    row = con.execute("SELECT count(*), strftime(max(ts), $iso) FROM tweets", {"iso": ISO_FORMAT})
-    n, as_of = row.fetchone() or (0, None)
+def _counts(con: duckdb.DuckDBPyConnection) -> tuple[int, datetime | None]:
+    n, as_of = con.execute("SELECT count(*), max(ts) FROM tweets").fetchone() or (0, None)
     return int(n), as_of
 
 
 def _write(
     study_dir: Path,
     path: Path,
-    rows: list[Any],
+    probes: pa.Table,
+    replies: pa.Table,
     n_tweets: int,
-    as_of: str | None,
+    last: str,
     window_hours: float,
     csv_path: Path,
 ) -> TwcsSummary:
-    if as_of is None:
-        raise StudyError(f"{csv_path}:2: has no tweets under the header; import a file with rows")
-    probes = []
-    replies = []
-    for tweet_id, brand, handle, slot, text, sent_at, start, end, closes_at, *reply in rows:
-        state = "closed" if closes_at <= as_of else "sent"
-        probe_id = f"twcs-{tweet_id}"
-        probes.append(
-            (
-                probe_id, brand, handle, slot, text, sent_at, start, end, state, sent_at,
-                str(tweet_id), closes_at, closes_at if state == "closed" else None,
-            )
-        )  # fmt: skip
-        reply_id, author_id, reply_text, replied_at, maybe_not_answer = reply
-        if reply_id is not None:
-            kind = "public_reply"
-            if maybe_not_answer:
-                kind = classify_public_text(reply_text).value
-            replies.append(
-                (
-                    str(reply_id), probe_id, author_id, author_id, reply_text, replied_at,
-                    kind, str(tweet_id), str(tweet_id), replied_at,
-                )
-            )  # fmt: skip
-    with writing(study_dir) as con:
-        set_meta(con, "study_name", study_dir.resolve().name)
-        set_meta(con, "window_hours", repr(float(window_hours)))
-        set_meta(con, "source", "twcs")
-        set_meta(con, "last_observation", as_of)
-        con.executemany(
-            "INSERT INTO probes (probe_id, brand, country, channel, handle, scope, script,"
-            " slot, round, text, scheduled_at, slot_start_at, slot_end_at, state, sent_at,"
-            " message_id, closes_at, closed_at)"
-            " VALUES (?,?,'ZZ','x',?,'local','passive',?,1,?,?,?,?,?,?,?,?,?)",
-            probes,
-        )
-        con.executemany(
-            "INSERT INTO replies (channel, reply_id, probe_id, author, author_id, text,"
-            " created_at, kind, in_reply_to, conversation_id, seen_at)"
-            " VALUES ('x',?,?,?,?,?,?,?,?,?,?)",
-            replies,
-        )
-        event(con, as_of, "imported", f"{csv_path.name}: {len(probes)} inquiries (twcs)")
+    with creating(study_dir) as tmp:
+        bulk_insert(tmp, {"probes": probes, "replies": replies})
+        con = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            con.execute("BEGIN")
+            set_meta(con, "study_name", study_dir.resolve().name)
+            set_meta(con, "window_hours", repr(float(window_hours)))
+            set_meta(con, "source", "twcs")
+            set_meta(con, "last_observation", last)
+            event(con, last, "imported", f"{csv_path.name}: {len(probes)} inquiries (twcs)")
+            con.execute("COMMIT")
+        finally:
+            con.close()
     return TwcsSummary(
         journal=path,
         tweets=n_tweets,
-        brands=len({p[1] for p in probes}),
+        brands=len(pc.unique(probes["brand"])),
         inquiries=len(probes),
         responses=len(replies),
-        closed=sum(p[8] == "closed" for p in probes),
-        last_observation=parse_iso(as_of),
+        closed=pc.sum(pc.equal(probes["state"], "closed")).as_py() or 0,
+        last_observation=parse_iso(last),
     )
