@@ -18,6 +18,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import adbc_driver_manager
 import duckdb
 import pandas as pd
 import pyarrow as pa
@@ -143,22 +144,22 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
     try:
         try:
             meta = {str(k): str(v) for k, v in src.execute("SELECT key, value FROM meta")}
-            probes = _table(src, path, "probes", PROBE_COLUMNS, "")
+            probes = _table(path, "probes", PROBE_COLUMNS, "")
             # A reply whose platform time was not to be believed has no time to count.
             trusted = (
                 " AND time_suspect IS NULL" if has_column(src, "replies", "time_suspect") else ""
             )
             replies = _table(
-                src, path, "replies", REPLY_COLUMNS, f" WHERE probe_id IS NOT NULL{trusted}"
+                path, "replies", REPLY_COLUMNS, f" WHERE probe_id IS NOT NULL{trusted}"
             )
-            observations = _table(src, path, "cursors", OBSERVATION_COLUMNS, "")
+            observations = _table(path, "cursors", OBSERVATION_COLUMNS, "")
             caught_up = src.execute(
                 "SELECT count(DISTINCT probe_id) FROM events WHERE kind = 'caught_up'"
             ).fetchone()[0]
             ambiguous = src.execute(
                 "SELECT count(*) FROM events WHERE kind = ?", (AMBIGUOUS_EVENT,)
             ).fetchone()[0]
-        except sqlite3.DatabaseError as e:
+        except (sqlite3.DatabaseError, adbc_driver_manager.Error) as e:
             raise StudyError(
                 f"{path}: not a readable journal ({e}); restore it from a backup"
             ) from e
@@ -247,18 +248,32 @@ def outcomes(study_dir: Path, as_of: datetime | None = None) -> pd.DataFrame:
         prepared.con.close()
 
 
-def _table(
-    src: sqlite3.Connection, path: Path, name: str, columns: dict[str, Any], where: str
-) -> pa.Table:
-    cur = src.execute(f"SELECT {', '.join(columns)} FROM {name}{where}")
-    values = list(zip(*cur.fetchall(), strict=False)) or [() for _ in columns]
+def _table(path: Path, name: str, columns: dict[str, Any], where: str) -> pa.Table:
+    """A journal table's columns as Arrow, read by ADBC's SQLite driver (no Python object per
+    row: a corpus holds millions), with times parsed as UTC and every column of `columns`' type."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    with adbc.connect(f"file:{path}?mode=ro") as src, src.cursor() as cur:
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute(f"SELECT {', '.join(columns)} FROM {name}{where}")
+        table = cur.fetch_arrow_table()
     arrays = []
-    for (col, kind), raw in zip(columns.items(), values, strict=True):
+    for col, kind in columns.items():
+        raw = table[col]
         if kind == pa.timestamp("us"):
-            arrays.append(pa.array(_times(path, f"{name}.{col}", list(raw)), type=kind))
+            arrays.append(_arrow_times(path, f"{name}.{col}", raw))
         else:
-            arrays.append(pa.array(list(raw), type=kind))
+            arrays.append(raw.cast(kind))
     return pa.Table.from_arrays(arrays, names=list(columns))
+
+
+def _arrow_times(path: Path, column: str, raw: pa.ChunkedArray) -> pa.ChunkedArray:
+    """ISO 8601 text as naive UTC timestamps: Arrow's parser for the journal's own form
+    (with Z or an offset), pandas' for anything else and for the error message."""
+    try:
+        return raw.cast(pa.string()).cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.chunked_array([pa.array(_times(path, column, raw.to_pylist()))])
 
 
 def _times(path: Path, column: str, raw: list[str | None]) -> pd.Series:
