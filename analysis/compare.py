@@ -21,7 +21,9 @@ replicates and over the other brand of a pair.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,19 +138,37 @@ def ranks_of(rmst: Floats, rate: Floats) -> npt.NDArray[np.int64]:
 def bootstrap_ranks(
     samples: Sequence[BrandSample], window_hours: float, replicates: int, seed: int
 ) -> npt.NDArray[np.int64]:
-    """Ranks of every brand in every replicate (replicates x brands)."""
+    """Ranks of every brand in every replicate (replicates x brands).
+
+    One generator draws every resample in order (brand by brand, a batch of replicates at a
+    time), so a seed always gives the same resamples; a second thread measures each batch
+    while the next is drawn (numpy lets go of the GIL in both).
+    """
     rng = np.random.default_rng(seed)
     rmst = np.empty((replicates, len(samples)))
     rate = np.empty((replicates, len(samples)))
-    for k, s in enumerate(samples):
-        n = len(s.durations)
-        cells = Cells.of(s)  # once per brand, however many steps its resamples take
-        step = max(1, _RESAMPLE_CHUNK // n)
-        for lo in range(0, replicates, step):
-            hi = min(replicates, lo + step)
-            idx = rng.integers(0, n, size=(hi - lo, n))
-            rmst[lo:hi, k], rate[lo:hi, k] = resampled(s, idx, window_hours, cells)
+    pending: deque[tuple[int, int, int, Future[tuple[Floats, Floats]]]] = deque()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for k, s in enumerate(samples):
+            n = len(s.durations)
+            cells = Cells.of(s)  # once per brand, however many steps its resamples take
+            step = max(1, _RESAMPLE_CHUNK // n)
+            for lo in range(0, replicates, step):
+                hi = min(replicates, lo + step)
+                idx = rng.integers(0, n, size=(hi - lo, n), dtype=np.uint32)
+                pending.append((k, lo, hi, pool.submit(resampled, s, idx, window_hours, cells)))
+                while len(pending) > 2:  # two batches in flight bound the memory
+                    _store(pending.popleft(), rmst, rate)
+        while pending:
+            _store(pending.popleft(), rmst, rate)
     return ranks_of(rmst, rate)
+
+
+def _store(
+    done: tuple[int, int, int, Future[tuple[Floats, Floats]]], rmst: Floats, rate: Floats
+) -> None:
+    k, lo, hi, future = done
+    rmst[lo:hi, k], rate[lo:hi, k] = future.result()
 
 
 @dataclass(frozen=True)
@@ -158,17 +178,23 @@ class Cells:
     of_row: Ints  # row of the sorted sample -> its cell
     times: Floats  # each cell's duration
     responded: Bools  # whether the cell's rows are responses
+    deaths: Ints  # the cells of responses (where the curve can step down), in order
+    steps: Floats  # time from the previous response cell (or 0) to each of them
 
     @classmethod
     def of(cls, sample: BrandSample) -> Cells:
         t, o = sample.durations, sample.observed
         first = np.r_[True, (t[1:] != t[:-1]) | (o[1:] != o[:-1])] if len(t) else np.ones(0, bool)
-        return cls(np.cumsum(first) - 1, t[first], o[first])
+        times, responded = t[first], o[first]
+        deaths = np.flatnonzero(responded)
+        return cls(
+            np.cumsum(first) - 1, times, responded, deaths, np.diff(times[deaths], prepend=0)
+        )
 
 
 def resampled(
     sample: BrandSample,
-    idx: npt.NDArray[np.int64],
+    idx: npt.NDArray[np.integer[Any]],
     window_hours: float,
     cells: Cells | None = None,
 ) -> tuple[Floats, Floats]:
@@ -178,11 +204,29 @@ def resampled(
     A resample is counted, not sorted: how often it drew each distinct (duration, observed)
     cell of the sorted sample. The Kaplan-Meier curve over the cells, with those counts as
     weights, is the resample's own (responses before censorings at equal times, as the
-    sample is sorted), at the cost of one scatter and one pass over the cells per resample.
+    sample is sorted); it steps down only at the response cells, so after one scatter and
+    one running sum of the counts, the work per resample is over those cells alone.
     """
     c = Cells.of(sample) if cells is None else cells
-    after, deaths = resampled_curves(c, idx)
-    return restricted_areas(c, after, window_hours), deaths.sum(axis=1) / idx.shape[1]
+    rows, n = idx.shape
+    counts = drawn(c, idx)
+    if not len(c.deaths):
+        return np.full(rows, float(window_hours)), np.zeros(rows)
+    deaths = counts[:, c.deaths]
+    at_risk = n - np.cumsum(counts, axis=1)[:, c.deaths] + deaths
+    after = np.cumprod(1 - deaths / np.maximum(at_risk, 1), axis=1)
+    # multiply and add rather than `@`: a BLAS call per batch wakes (and spins) its threads
+    last = window_hours - c.times[c.deaths[-1]]
+    area = c.steps[0] + (after[:, :-1] * c.steps[1:]).sum(axis=1) + after[:, -1] * last
+    return np.asarray(area, dtype=np.float64), deaths.sum(axis=1) / n
+
+
+def drawn(cells: Cells, idx: npt.NDArray[np.integer[Any]]) -> Ints:
+    """How often each resample (a row of indices into the sorted sample) drew each cell."""
+    rows, k = idx.shape[0], len(cells.times)
+    flat = np.take(cells.of_row, idx)
+    flat += (np.arange(rows) * k)[:, None]
+    return np.bincount(flat.ravel(), minlength=rows * k).reshape(rows, k)
 
 
 def restricted_areas(cells: Cells, after: Floats, window_hours: float) -> Floats:
@@ -194,12 +238,11 @@ def restricted_areas(cells: Cells, after: Floats, window_hours: float) -> Floats
 
 
 def resampled_curves(cells: Cells, idx: npt.NDArray[np.int64]) -> tuple[Floats, Floats]:
-    """Each resample's Kaplan-Meier curve over `cells` (see `resampled`): the survival just
-    after each cell, and the responses drawn in it (resamples x cells)."""
-    rows, n = idx.shape
-    k = len(cells.times)
-    flat = (np.arange(rows)[:, None] * k + cells.of_row[idx]).ravel()
-    counts = np.bincount(flat, minlength=rows * k).reshape(rows, k).astype(np.float64)
+    """Each resample's Kaplan-Meier curve over every cell (`resampled` needs only the
+    response cells): the survival just after each cell, and the responses drawn in it
+    (resamples x cells)."""
+    n = idx.shape[1]
+    counts = drawn(cells, idx).astype(np.float64)
     drawn_before = np.cumsum(counts, axis=1) - counts
     deaths = counts * cells.responded
     with np.errstate(divide="ignore", invalid="ignore"):

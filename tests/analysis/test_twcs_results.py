@@ -1,0 +1,86 @@
+"""import-twcs and analyze give the very results of the code before they were made fast.
+
+The digests were computed by the code of commit c5027cc (Python regular expressions and
+`executemany` in import-twcs, the journal read row by row, the bootstrap measured over every
+cell) on the same inputs: every row of the journal's probes, replies, meta and events in
+insertion order, and `analyze`'s JSON (200 bootstrap replicates). The same comparison at full
+size (2.8 million tweets, 1,000 replicates) is reported in benchmarks/RESULTS.md. A deliberate
+change of the import's or the analysis's rules changes them: recompute them then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.analyze import analyze
+from analysis.compare import BrandSample, bootstrap_ranks, ranks_of, restricted_means
+from analysis.twcs import import_twcs
+from benchmarks.twcs_corpus import write_corpus
+
+SMALL = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "analysis" / "twcs_small.csv"
+PINNED = {
+    "twcs_small.csv": (
+        "bfd1ea235737d97f594386712d6bdd71e1884d5e3d500053e9b5f9d16eebc5c8",
+        "0dda7c2230327936865389a5cdf31c6866038e93ee87a3c9d53a1add38cd5cbf",
+    ),
+    "c.csv": (
+        "db5cfaebb24216c6f994cf24ecd900233df9c8f6533fdad56773af3dcfc2113b",
+        "69e204aa974b9c7d08bc4528f692456d974bb0b06ed846dce5e08027cd9dcfa1",
+    ),
+}
+
+
+def journal_digest(journal: Path) -> str:
+    con = sqlite3.connect(journal)
+    try:
+        h = hashlib.sha256()
+        for table in ("probes", "replies", "meta", "events"):
+            for row in con.execute(f"SELECT * FROM {table} ORDER BY rowid"):
+                h.update(repr(row).encode())
+        return h.hexdigest()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_journal_and_analysis_are_those_of_the_old_code(tmp_path: Path, name: str) -> None:
+    csv = tmp_path / name
+    if name == "c.csv":  # the generated corpus
+        write_corpus(csv, 30_000, brands=12, seed=7)
+    else:
+        csv.write_bytes(SMALL.read_bytes())
+    study = tmp_path / name.removesuffix(".csv") / "corpus"  # the study name is "corpus"
+    summary = import_twcs(csv, study)
+    result = json.dumps(analyze(study, replicates=200), sort_keys=True)
+    assert (journal_digest(summary.journal), hashlib.sha256(result.encode()).hexdigest()) == (
+        PINNED[name]
+    )
+
+
+def test_the_bootstrap_is_the_plain_resampling_of_each_brand() -> None:
+    """Brand by brand, batches of index rows from one generator; each resample sorted and
+    measured with `restricted_means` gives the same ranks."""
+    rng = np.random.default_rng(4)
+    samples = []
+    for name, n, scale in (("a", 40, 3.0), ("b", 700, 5.0), ("c", 300_000, 6.0)):
+        d = np.minimum(np.round(rng.exponential(scale, n) * 3600) / 3600, 72.0)
+        o = (d < 72.0) & (rng.random(n) < 0.9)
+        order = np.lexsort((~o, d))
+        samples.append(BrandSample(name, d[order], o[order]))
+    got = bootstrap_ranks(samples, 72.0, 6, seed=8)
+    draw = np.random.default_rng(8)
+    rmst, rate = np.empty((6, 3)), np.empty((6, 3))
+    for k, s in enumerate(samples):
+        n = len(s.durations)
+        step = max(1, 250_000 // n)
+        for lo in range(0, 6, step):
+            idx = np.sort(draw.integers(0, n, size=(min(6, lo + step) - lo, n)), axis=1)
+            rmst[lo : lo + step, k] = restricted_means(s.durations[idx], s.observed[idx], 72.0)
+            rate[lo : lo + step, k] = s.observed[idx].mean(axis=1)
+    assert np.array_equal(got, ranks_of(rmst, rate))
