@@ -128,9 +128,9 @@ def creating(study_dir: Path) -> Iterator[Path]:
         os.replace(tmp, path)
 
 
-def bulk_insert(database: Path, tables: dict[str, pa.Table]) -> None:
-    """Append Arrow tables to the tables of the same names (columns by name) of a journal
-    that `creating` is building, without a Python object per row (ADBC's SQLite driver)."""
+def bulk_insert(database: Path, table: str, rows: pa.RecordBatchReader) -> None:
+    """Append Arrow batches to a table (columns by name) of a journal that `creating` is
+    building, without a Python object per row (ADBC's SQLite driver)."""
     import adbc_driver_sqlite.dbapi as adbc
 
     with adbc.connect(str(database), autocommit=True) as con, con.cursor() as cur:
@@ -138,8 +138,7 @@ def bulk_insert(database: Path, tables: dict[str, pa.Table]) -> None:
         cur.execute("PRAGMA synchronous=OFF")
         cur.execute("PRAGMA cache_size=-262144")
         cur.execute("BEGIN")
-        for name, table in tables.items():
-            cur.adbc_ingest(name, table, mode="append")
+        cur.adbc_ingest(table, rows, mode="append")
         cur.execute("COMMIT")
 
 

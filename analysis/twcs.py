@@ -38,8 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from analysis.imports import check_window
 from analysis.journal_write import bulk_insert, creating, event, read_journal, set_meta
@@ -161,6 +159,7 @@ SHOWN_NAME = {
     "brand_chars": TARGET_LIMITS["brand"],
     "handle_chars": TARGET_LIMITS["handle"],
 }
+_BATCH = 100_000  # rows per batch written to the journal
 
 
 @dataclass(frozen=True)
@@ -219,11 +218,9 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
             )
             con.execute("DROP TABLE tweets")  # its memory, before the journal is written
             last = iso(as_of.replace(tzinfo=UTC))
-            probes = con.sql(PROBES_SQL, params={"iso": ISO_FORMAT, "as_of": last}).to_arrow_table()
-            replies = con.sql(REPLIES_SQL).to_arrow_table()
+            return _write(study_dir, path, con, n_tweets, last, window_hours, csv_path)
         finally:
             con.close()
-    return _write(study_dir, path, probes, replies, n_tweets, last, window_hours, csv_path)
 
 
 def _names(csv_path: Path) -> list[str]:
@@ -319,15 +316,23 @@ def _counts(con: duckdb.DuckDBPyConnection) -> tuple[int, datetime | None]:
 def _write(
     study_dir: Path,
     path: Path,
-    probes: pa.Table,
-    replies: pa.Table,
+    pairs: duckdb.DuckDBPyConnection,
     n_tweets: int,
     last: str,
     window_hours: float,
     csv_path: Path,
 ) -> TwcsSummary:
+    """The journal from the `pairs` table, streamed in batches (never a whole table in memory
+    twice)."""
+    inquiries, brands, responses, closed = pairs.execute(
+        "SELECT count(*), count(DISTINCT brand), count(reply_id),"
+        " count(*) FILTER (WHERE strftime(closes, $iso) <= $as_of) FROM pairs",
+        {"iso": ISO_FORMAT, "as_of": last},
+    ).fetchall()[0]
     with creating(study_dir) as tmp:
-        bulk_insert(tmp, {"probes": probes, "replies": replies})
+        params = {"iso": ISO_FORMAT, "as_of": last}
+        bulk_insert(tmp, "probes", pairs.sql(PROBES_SQL, params=params).to_arrow_reader(_BATCH))
+        bulk_insert(tmp, "replies", pairs.sql(REPLIES_SQL).to_arrow_reader(_BATCH))
         con = sqlite3.connect(tmp, isolation_level=None)
         try:
             con.execute("BEGIN")
@@ -335,16 +340,16 @@ def _write(
             set_meta(con, "window_hours", repr(float(window_hours)))
             set_meta(con, "source", "twcs")
             set_meta(con, "last_observation", last)
-            event(con, last, "imported", f"{csv_path.name}: {len(probes)} inquiries (twcs)")
+            event(con, last, "imported", f"{csv_path.name}: {inquiries} inquiries (twcs)")
             con.execute("COMMIT")
         finally:
             con.close()
     return TwcsSummary(
         journal=path,
         tweets=n_tweets,
-        brands=len(pc.unique(probes["brand"])),
-        inquiries=len(probes),
-        responses=len(replies),
-        closed=pc.sum(pc.equal(probes["state"], "closed")).as_py() or 0,
+        brands=int(brands),
+        inquiries=int(inquiries),
+        responses=int(responses),
+        closed=int(closed),
         last_observation=parse_iso(last),
     )

@@ -1,18 +1,21 @@
-"""How long `import_twcs` takes on a file the size of the real TWCS corpus (2,811,774 rows).
+"""How long `import-twcs` and `analyze` take on a corpus the size of the real TWCS (2,811,774
+rows), and how much memory each needs.
 
-Generates a synthetic TWCS-format file in a temporary folder with the real file's quirks (an
-unnamed index column, `in_response_to_tweet_id` as floats, comma lists in
-`response_tweet_id`, bare carriage returns in unquoted text, quoted multi-line text), times
-the import and then `analysis.analyze` on the imported study (every group's statistics, the
-pairwise log-rank tests and the bootstrap ranks of 100 brands), prints the numbers and
-writes them to benchmarks/RESULTS.md between the `<!-- twcs -->` markers (the rest of that
-file is left as it is).
+Generates the realistic synthetic corpus of benchmarks/twcs_corpus.py in a temporary folder,
+reads it once with DuckDB's `read_csv` (the yardstick: no program reading this file can be
+much faster), then runs `analysis.twcs.import_twcs` and `analysis.analyze` (1,000 bootstrap
+replicates, as `replybench analyze` does) each in a process of its own, so that each one's
+peak memory (max RSS) and CPU time (user + sys, all threads) are its own. Prints the numbers
+and writes them to benchmarks/RESULTS.md between the `<!-- twcs -->` markers.
 
     .venv/bin/python benchmarks/bench_twcs.py [ROWS]
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,106 +25,85 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis import analyze  # noqa: E402
-from analysis.twcs import import_twcs  # noqa: E402
 from benchmarks.common import machine, write_section  # noqa: E402
+from benchmarks.twcs_corpus import ROWS, write_corpus  # noqa: E402
 
-ROWS = 2_811_774
-BRANDS = 100
-
-# Conversations of four tweets: inquiry, the brand's response, a follow-up, a second
-# response. Every fifth inquiry is answered by another brand (so it counts as unanswered);
-# every 100,000th holds bare CRs; every 1,000th response is quoted over two lines; a quarter
-# of the responses are "please DM us" redirects (about the real corpus's share).
-LINES_SQL = """
-WITH c AS (
-    SELECT i, 4 * i + 1 AS id, 100000 + i % 50000 AS customer,
-           'Brand' || (i % $brands) || 'Help' AS brand,
-           'Brand' || ((i + 1) % $brands) || 'Help' AS other,
-           TIMESTAMP '2017-10-01' + to_seconds(i * 7) AS asked,
-           to_seconds(60 + (i * 7919) % 86400) AS delay
-    FROM range($conversations) AS r(i)
-), t AS (
-    SELECT i, 0 AS k, id AS tweet_id, customer::VARCHAR AS author, 'True' AS inbound,
-           asked AS ts,
-           '@' || brand || CASE WHEN i % 100000 = 7 THEN chr(13) || chr(13) ELSE ' ' END
-               || 'my order ' || i || ' has not arrived and nobody answers my emails' AS text,
-           '"' || (id + 1) || ',' || (id + 3) || '"' AS responses, '' AS parent
-    FROM c
-    UNION ALL
-    SELECT i, 1, id + 1, CASE WHEN i % 5 = 0 THEN other ELSE brand END, 'False',
-           asked + delay,
-           CASE WHEN i % 1000 = 3 THEN '"@' || customer || ' Sorry to hear that,' || chr(10)
-                || 'please send us a DM with your order number."'
-                WHEN i % 4 = 1 THEN '@' || customer || ' Please send us a DM with the details.'
-                ELSE '@' || customer || ' We are sorry. Could you tell us your order number?'
-           END,
-           (id + 2)::VARCHAR, id || '.0'
-    FROM c
-    UNION ALL
-    SELECT i, 2, id + 2, customer::VARCHAR, 'True', asked + delay * 2,
-           '@' || brand || ' It is ' || (i * 31 % 99991), (id + 3)::VARCHAR, (id + 1) || '.0'
-    FROM c
-    UNION ALL
-    SELECT i, 3, id + 3, brand, 'False', asked + delay * 3,
-           '@' || customer || ' Thanks. It ships today.', '', (id + 2) || '.0'
-    FROM c
-)
-SELECT concat_ws(',', (row_number() OVER (ORDER BY i, k) - 1)::VARCHAR, tweet_id::VARCHAR,
-                 author, inbound, strftime(ts, '%a %b %d %H:%M:%S +0000 %Y'), text,
-                 responses, parent) AS line
-FROM t ORDER BY i, k
-LIMIT $rows
+ROOT = Path(__file__).resolve().parent.parent
+# One step in a process of its own; prints its result and its own time and peak memory.
+STEP = """
+import json, resource, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+if sys.argv[1] == "import":
+    from analysis.twcs import import_twcs
+    s = import_twcs(Path(sys.argv[2]), Path(sys.argv[3]))
+    out = {"tweets": s.tweets, "inquiries": s.inquiries, "responses": s.responses,
+           "brands": s.brands, "journal_mb": s.journal.stat().st_size / 1e6}
+elif sys.argv[1] == "analyze":
+    from analysis.analyze import analyze
+    r = analyze(Path(sys.argv[3]))
+    out = {"pairs": len(r["comparisons"]["pairwise"])}
+else:
+    import duckdb
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, header = true, all_varchar = true,"
+                " ignore_errors = true, strict_mode = false)", [sys.argv[2]])
+    out = {"rows": con.execute("SELECT count(*) FROM t").fetchone()[0]}
+wall = time.perf_counter() - t0
+use = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({**out, "wall": wall, "cpu": use.ru_utime + use.ru_stime,
+                  "rss_mb": use.ru_maxrss / 1024}))
 """
 
 
-def generate(path: Path, rows: int) -> None:
-    con = duckdb.connect()
-    params = {"brands": BRANDS, "conversations": (rows + 3) // 4, "rows": rows}
-    cur = con.execute(LINES_SQL, params)
-    with path.open("w", encoding="utf-8", newline="") as f:
-        f.write(",tweet_id,author_id,inbound,created_at,text,response_tweet_id,")
-        f.write("in_response_to_tweet_id\n")
-        while batch := cur.fetchmany(200_000):
-            f.write("\n".join(line for (line,) in batch))
-            f.write("\n")
-    con.close()
+def step(kind: str, csv_path: Path, study: Path) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-c", STEP, kind, str(csv_path), str(study)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    result: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
+    return result
 
 
 def run(rows: int) -> str:
     with tempfile.TemporaryDirectory(prefix="bench-twcs-") as tmp:
         csv_path = Path(tmp) / "twcs.csv"
         t0 = time.perf_counter()
-        generate(csv_path, rows)
+        write_corpus(csv_path, rows)
         t_gen = time.perf_counter() - t0
         size_mb = csv_path.stat().st_size / 1e6
-        t0 = time.perf_counter()
-        summary = import_twcs(csv_path, Path(tmp) / "study", window_hours=72)
-        t_import = time.perf_counter() - t0
-        journal_mb = summary.journal.stat().st_size / 1e6
-        t0 = time.perf_counter()
-        analyze(Path(tmp) / "study")
-        t_analyze = time.perf_counter() - t0
+        load_before = os.getloadavg()[0]
+        read = step("read_csv", csv_path, Path(tmp) / "study")
+        imp = step("import", csv_path, Path(tmp) / "study")
+        ana = step("analyze", csv_path, Path(tmp) / "study")
+        load_after = os.getloadavg()[0]
+    total = imp["wall"] + ana["wall"]
     return "\n".join(
         [
-            "## TWCS import (`benchmarks/bench_twcs.py`)",
+            "## TWCS import + analyze (`benchmarks/bench_twcs.py`)",
             "",
-            f"Synthetic TWCS-format file of {rows:,} rows ({size_mb:,.0f} MB; generated in "
-            f"{t_gen:.1f} s), imported with `analysis.twcs.import_twcs`, then analysed with "
-            f"`analysis.analyze` (as `replybench analyze` does), on {machine()}, DuckDB "
-            f"{duckdb.__version__}.",
+            f"Realistic synthetic TWCS file (benchmarks/twcs_corpus.py: {rows:,} rows, "
+            f"{size_mb:,.0f} MB, generated in {t_gen:.1f} s): texts, brand and customer names, "
+            "second-resolution times, conversations, unanswered share and response times "
+            "shaped like the real corpus's. `import_twcs`, then `analyze` with 1,000 bootstrap "
+            f"replicates, each in a process of its own, on {machine()}, DuckDB "
+            f"{duckdb.__version__}. Load average {load_before:.1f} before and {load_after:.1f} "
+            "after (2 cores shared with other work: wall times stretch with the load, CPU "
+            "times much less).",
             "",
-            "| rows | inquiries | responses | brands | import (s) | rows/s | journal (MB) "
-            "| analyze (s) |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|",
-            f"| {summary.tweets:,} | {summary.inquiries:,} | {summary.responses:,} | "
-            f"{summary.brands} | {t_import:.1f} | {summary.tweets / t_import:,.0f} | "
-            f"{journal_mb:,.0f} | {t_analyze:.1f} |",
+            "| step | rows | wall (s) | CPU (s) | peak RSS (MB) |",
+            "|---|---:|---:|---:|---:|",
+            "| yardstick: DuckDB `read_csv` into a table (all text; the few rows with bare "
+            f"carriage returns skipped) | {read['rows']:,} | "
+            f"{read['wall']:.1f} | {read['cpu']:.1f} | {read['rss_mb']:,.0f} |",
+            f"| `import_twcs` ({imp['inquiries']:,} inquiries, {imp['responses']:,} responses, "
+            f"{imp['brands']:.0f} brands; journal {imp['journal_mb']:,.0f} MB) | "
+            f"{imp['tweets']:,} | {imp['wall']:.1f} | {imp['cpu']:.1f} | {imp['rss_mb']:,.0f} |",
+            f"| `analyze` ({ana['pairs']:,} log-rank pairs, 1,000 replicates) | | "
+            f"{ana['wall']:.1f} | {ana['cpu']:.1f} | {ana['rss_mb']:,.0f} |",
+            f"| import + analyze | | {total:.1f} | {imp['cpu'] + ana['cpu']:.1f} | |",
             "",
-            "analyze reads the journal back (about 4 s of it for 700,000 probes), computes "
-            "every group's statistics, tests every pair of brands and ranks them in 1,000 "
-            "bootstrap replicates (about 3 s; 12 s, and 17.8 s for the whole, while resamples "
-            "were sorted rather than counted).",
+            f"import + analyze take {total / read['wall']:.0f} times the yardstick's wall time "
+            f"({(imp['cpu'] + ana['cpu']) / read['cpu']:.0f} times its CPU time).",
         ]
     )
 
