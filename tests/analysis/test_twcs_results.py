@@ -1,8 +1,8 @@
 """import-twcs and analyze give the very results of the code before they were made fast.
 
-The digests were computed by the code of commit c5027cc (Python regular expressions and
-`executemany` in import-twcs, the journal read row by row, the bootstrap measured over every
-cell) on the same inputs: every row of the journal's probes, replies, meta and events in
+The digests were computed by the code of main at 0b46ea4, before this work (Python regular
+expressions and `executemany` in import-twcs, the journal read row by row, the bootstrap
+measured over every cell), on the same inputs: every row of the journal's probes, replies, meta and events in
 insertion order, and `analyze`'s JSON (200 bootstrap replicates). The same comparison at full
 size (2.8 million tweets, 1,000 replicates) is reported in benchmarks/RESULTS.md. A deliberate
 change of the import's or the analysis's rules changes them: recompute them then.
@@ -26,12 +26,12 @@ from benchmarks.twcs_corpus import write_corpus
 SMALL = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "analysis" / "twcs_small.csv"
 PINNED = {
     "twcs_small.csv": (
-        "bfd1ea235737d97f594386712d6bdd71e1884d5e3d500053e9b5f9d16eebc5c8",
-        "0dda7c2230327936865389a5cdf31c6866038e93ee87a3c9d53a1add38cd5cbf",
+        "1967e0494ae8e065db9b4c368a7b4f0f59f2e5e57e4c9524d5b4872a3fa9523f",
+        "ca683067fdfb946898bafcceee6e13e696ded14d0f91e88d57b314d67012f5cb",
     ),
     "c.csv": (
-        "db5cfaebb24216c6f994cf24ecd900233df9c8f6533fdad56773af3dcfc2113b",
-        "69e204aa974b9c7d08bc4528f692456d974bb0b06ed846dce5e08027cd9dcfa1",
+        "f1e827cd895095e5e21f654bb4c7e31e96ce9cc1672c67176cda3e63d0030c35",
+        "ed29b89dbef89da43e083aeb354e81423922071f4cd98244f1e10b5e91c57f81",
     ),
 }
 
