@@ -31,11 +31,13 @@ from benchmarks.twcs_corpus import ROWS, write_corpus  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 # Measured once with /usr/bin/time -v on the same corpus and machine (load average 5-10).
 BEFORE = (
-    "Before (main before this work: Python regular expressions and `executemany` in the import, the "
-    "journal read row by row, the bootstrap measured over every cell): import 38.3 s of CPU "
-    "and 2,393 MB, analyze 23.5 s of CPU and 1,017 MB. Both versions give the same journal "
-    "(every row) and the same `analyze` output, bootstrap intervals included (compared byte "
-    "for byte at this size; tests/analysis/test_twcs_results.py pins it for smaller inputs)."
+    "Before (commit c5027cc, where this work started: Python regular expressions and "
+    "`executemany` in the import, the journal read row by row, the bootstrap measured over "
+    "every cell): import 38.3 s of CPU and 2,393 MB, analyze 23.5 s of CPU and 1,017 MB. Both "
+    "give the same journal (every row) and the same `analyze` output, bootstrap intervals "
+    "included (compared byte for byte at this size with c5027cc; "
+    "tests/analysis/test_twcs_results.py pins it on smaller inputs against main before this "
+    "work, 0b46ea4)."
 )
 # One step in a process of its own; prints its result and its own time and peak memory.
 STEP = """
