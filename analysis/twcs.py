@@ -160,6 +160,7 @@ SHOWN_NAME = {
     "handle_chars": TARGET_LIMITS["handle"],
 }
 _BATCH = 100_000  # rows per batch written to the journal
+_MEMORY = "400MB"  # DuckDB's share; a full TWCS file is 0.35 GB of text
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,8 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
     with tempfile.TemporaryDirectory(prefix="replybench-twcs-") as tmp:
         clean = Path(tmp) / "twcs.csv"
         _copy_without_bare_cr(csv_path, clean)
-        con = duckdb.connect()
+        # Bounded memory: what does not fit goes to the temporary folder.
+        con = duckdb.connect(config={"memory_limit": _MEMORY, "temp_directory": tmp})
         try:
             con.execute("SET TimeZone = 'UTC'")
             types = {n: COLUMNS.get(n, "VARCHAR") for n in names}
