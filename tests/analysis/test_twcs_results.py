@@ -2,10 +2,11 @@
 
 The digests were computed by the code of main at 0b46ea4, before this work (Python regular
 expressions and `executemany` in import-twcs, the journal read row by row, the bootstrap
-measured over every cell), on the same inputs: every row of the journal's probes, replies, meta and events in
-insertion order, and `analyze`'s JSON (200 bootstrap replicates). The same comparison at full
-size (2.8 million tweets, 1,000 replicates) is reported in benchmarks/RESULTS.md. A deliberate
-change of the import's or the analysis's rules changes them: recompute them then.
+measured over every cell), on the same inputs: every row of the journal's probes, replies,
+meta and events in insertion order, and `analyze`'s JSON (200 bootstrap replicates). The
+same comparison at full size (2.8 million tweets, 1,000 replicates) is reported in
+benchmarks/RESULTS.md. A deliberate change of the import's or the analysis's rules changes
+them: recompute them then.
 """
 
 from __future__ import annotations
