@@ -267,13 +267,22 @@ def _table(path: Path, name: str, columns: dict[str, Any], where: str) -> pa.Tab
     return pa.Table.from_arrays(arrays, names=list(columns))
 
 
+_PANDAS_MIN = pd.Timestamp.min.to_datetime64().astype("datetime64[us]")
+_PANDAS_MAX = pd.Timestamp.max.to_datetime64().astype("datetime64[us]")
+
+
 def _arrow_times(path: Path, column: str, raw: pa.ChunkedArray) -> pa.ChunkedArray:
     """ISO 8601 text as naive UTC timestamps: Arrow's parser for the journal's own form
-    (with Z or an offset), pandas' for anything else and for the error message."""
+    (with Z or an offset), pandas' for anything else, and for times pandas cannot hold (before
+    1677 or after 2262), which it refuses as damage with the message."""
     try:
-        return raw.cast(pa.string()).cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
+        parsed = raw.cast(pa.string()).cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
+        values = parsed.to_numpy()
+        if not ((values < _PANDAS_MIN) | (values > _PANDAS_MAX)).any():
+            return parsed
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pa.chunked_array([pa.array(_times(path, column, raw.to_pylist()))])
+        pass
+    return pa.chunked_array([pa.array(_times(path, column, raw.to_pylist()))])
 
 
 def _times(path: Path, column: str, raw: list[str | None]) -> pd.Series:
