@@ -36,8 +36,8 @@ BEFORE = (
     "every cell): import 38.3 s of CPU and 2,393 MB, analyze 23.5 s of CPU and 1,017 MB. Both "
     "give the same journal (every row) and the same `analyze` output, bootstrap intervals "
     "included (compared byte for byte at this size with c5027cc; "
-    "tests/analysis/test_twcs_results.py pins it on smaller inputs against main before this "
-    "work, 0b46ea4)."
+    "tests/analysis/test_twcs_results.py pins it on smaller inputs against main without this "
+    "work, 9b5aaea)."
 )
 # One step in a process of its own; prints its result and its own time and peak memory.
 STEP = """
