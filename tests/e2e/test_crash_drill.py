@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from probes.sim.server import running
 from probes.x import XChannel
 from study.clock import ScaledClock
 from study.load import load_study
+from study.model import PlannedProbe, Study
 from study.paths import journal_path, ledger_path, sim_dir
 from study.plan import make_plan
 from tests.e2e.multichannel import (
@@ -125,16 +126,20 @@ def wait_for_journal(d: Path, runner: subprocess.Popen[bytes]) -> bool:
     return False
 
 
+def campaign_span(study: Study, plan: Sequence[PlannedProbe]) -> timedelta:
+    """From an hour before the first slot opens to an hour after the last window closes."""
+    return (
+        max(p.scheduled_at for p in plan) + timedelta(hours=study.window_hours + 1)
+        - (min(p.slot_start_at for p in plan) - timedelta(hours=1))
+    )  # fmt: skip
+
+
 @pytest.mark.slow
 def test_kill_9_at_random_moments_never_posts_twice_and_loses_nothing(tmp_path: Path) -> None:
     d = short_study(tmp_path / "drill", window_hours=3)
     study = load_study(d)
     plan = make_plan(study)
-    span = (
-        max(p.scheduled_at for p in plan)
-        + timedelta(hours=study.window_hours + 1)
-        - (min(p.slot_start_at for p in plan) - timedelta(hours=1))
-    )
+    span = campaign_span(study, plan)
     speed = span.total_seconds() / 30  # the whole campaign in about 30 real seconds
     sim, url = start_sim(d, speed, faults=0.15)
     rng = random.Random(int(os.environ.get("DRILL_SEED", "2026")))
@@ -211,11 +216,7 @@ def test_ctrl_c_stops_cleanly_and_a_second_start_resumes(tmp_path: Path) -> None
     d = short_study(tmp_path / "s", window_hours=3, brands=4)
     study = load_study(d)
     plan = make_plan(study)
-    span = (
-        max(p.scheduled_at for p in plan)
-        + timedelta(hours=study.window_hours + 1)
-        - (min(p.slot_start_at for p in plan) - timedelta(hours=1))
-    )
+    span = campaign_span(study, plan)
     sim, url = start_sim(d, span.total_seconds() / 12, faults=0.0)
     try:
         # SIGINT as a terminal delivers it: a test run started in the background (as by
@@ -280,10 +281,7 @@ def test_an_emptied_journal_is_refused_and_a_restored_backup_posts_nothing_twice
     d = short_study(tmp_path / "drill", window_hours=3)
     study = load_study(d)
     plan = make_plan(study)
-    span = (
-        max(p.scheduled_at for p in plan) + timedelta(hours=study.window_hours + 1)
-        - (min(p.slot_start_at for p in plan) - timedelta(hours=1))
-    )  # fmt: skip
+    span = campaign_span(study, plan)
     sim, url = start_sim(d, span.total_seconds() / 30, faults=0.15)
     backup = tmp_path / "backup.sqlite"
     runner: subprocess.Popen[bytes] | None = None
@@ -382,10 +380,7 @@ def test_the_drill_with_email_and_mastodon_targets_never_sends_twice_nor_loses_a
                     smtp_port=hub.port, imap_port=imap.port)  # fmt: skip
         study = load_study(d)
         plan = make_plan(study)
-        span = (
-            max(p.scheduled_at for p in plan) + timedelta(hours=study.window_hours + 1)
-            - (min(p.slot_start_at for p in plan) - timedelta(hours=1))
-        )  # fmt: skip
+        span = campaign_span(study, plan)
         sim, url = start_sim(d, span.total_seconds() / 30, faults=0.15)
         # dune's team answers in the thread here: matching by subject alone is another test's
         responder = Responder(hub, mail_rules(brands, {"dune": Rule("answer", after_s=5400)}))
