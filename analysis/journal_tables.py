@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from study.journal_file import connect
+from study.journal.file import connect
 from study.paths import existing_journal
 
 PROBE_COLUMNS = [

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from study.atomic import remove_stale_temporaries, temporary_beside
 from study.csvrows import Rows, check_header, read_sheet
 from study.errors import Problem
-from study.journal_file import connect
-from study.journal_schema import SCHEMA_VERSION, create_schema
+from study.journal.file import connect
+from study.journal.schema import SCHEMA_VERSION, create_schema
 from study.paths import journal_path
 
 if TYPE_CHECKING:

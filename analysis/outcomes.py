@@ -26,7 +26,7 @@ import pyarrow as pa
 from analysis.journal_tables import open_journal
 from study.answers import expand
 from study.errors import StudyError, UsageError
-from study.journal_schema import AMBIGUOUS_EVENT, has_column
+from study.journal.schema import AMBIGUOUS_EVENT, has_column
 from study.paths import journal_path
 from study.timeutil import in_range, iso, parse_iso, range_text, utc
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from analysis.publish import publish_data  # noqa: E402
 from benchmarks.common import machine, write_section  # noqa: E402
 from reports.render import render_site  # noqa: E402
-from study.journal_schema import SCHEMA_VERSION, create_schema  # noqa: E402
+from study.journal.schema import SCHEMA_VERSION, create_schema  # noqa: E402
 from study.paths import journal_path  # noqa: E402
 from study.timeutil import iso  # noqa: E402
 

@@ -25,11 +25,11 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import machine, write_section  # noqa: E402
-from probes.channel import Cursor, Reply  # noqa: E402
+from probes.channels.base import Cursor, Reply  # noqa: E402
+from probes.channels.x.adapter import XChannel  # noqa: E402
 from probes.journal import Journal  # noqa: E402
 from probes.runner import Runner, RunnerConfig  # noqa: E402
 from probes.sim import XPlatform  # noqa: E402
-from probes.x import XChannel  # noqa: E402
 from study.clock import ManualClock  # noqa: E402
 from study.load import load_study  # noqa: E402
 from study.paths import ledger_path  # noqa: E402

@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from probes.channel import AuthError, ChannelError
-from probes.channels import HTTP_KINDS, MANUAL, Closer, api_base_of, module_of, on_loopback
+from probes.channels.base import AuthError, ChannelError
+from probes.channels.registry import HTTP_KINDS, MANUAL, Closer, api_base_of, module_of, on_loopback
 from study.clock import Clock, SystemClock
 from study.errors import StudyError
 from study.load import load_study
@@ -33,9 +33,9 @@ from study.load_tables import handle_problem
 from study.model import Scope, Study, Target
 
 if TYPE_CHECKING:
-    from probes.bluesky import BlueskyChannel
-    from probes.mastodon import MastodonChannel
-    from probes.x import XChannel
+    from probes.channels.bluesky.adapter import BlueskyChannel
+    from probes.channels.mastodon.adapter import MastodonChannel
+    from probes.channels.x.adapter import XChannel
 
 # A finding's status; the first three make `replybench accounts` exit 1.
 MISSING = "missing"

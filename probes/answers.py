@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from probes.channel import Unreadable
+from probes.channels.base import Unreadable
 from study.timeutil import from_epoch, parse_iso
 
 # One page of an inbox is tens to hundreds of kB (100 posts with their authors on X, 80

@@ -65,7 +65,7 @@ class ProbeAccount:
     @classmethod
     def of(cls, settings: ChannelSettings) -> ProbeAccount:
         instance = ""
-        if settings.name == "mastodon":  # as probes.mastodon_parse.instance_of writes it
+        if settings.name == "mastodon":  # as probes.channels.mastodon.parse.instance_of writes it
             parts = urlsplit(settings.api_base)
             instance = (parts.hostname or "").lower() + (f":{parts.port}" if parts.port else "")
         unnamed = cls(settings.name, "", instance)

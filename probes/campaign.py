@@ -2,7 +2,7 @@
 the end.
 
 Everything that could stop the campaign is checked before the journal is written: every
-channel's kind, endpoints and credentials (`probes.channels`), then each channel's
+channel's kind, endpoints and credentials (`probes.channels.registry`), then each channel's
 credentials with its platform (preflight). The runner drives every channel but `manual`,
 whose probes people send: they stay `planned` in the journal.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from probes.alerts import Alerter, alerter_for
-from probes.channels import (
+from probes.channels.registry import (
     HTTP_KINDS,
     api_base_of,
     build_channels,

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Protocol
 
 import httpx
 
-from probes.channel import AuthError, ChannelError, Rejected, Transient
-from probes.channels import (
+from probes.channels.base import AuthError, ChannelError, Rejected, Transient
+from probes.channels.http import read_rate_limit, status_text
+from probes.channels.registry import (
     HTTP_KINDS,
     Closer,
     api_base_of,
@@ -38,7 +39,6 @@ from probes.channels import (
     on_loopback,
     where,
 )
-from probes.http import read_rate_limit, status_text
 from probes.journal import Journal
 from study.clock import Clock, SystemClock
 from study.errors import StudyError
@@ -49,7 +49,7 @@ from study.plan import make_plan
 from study.timeutil import iso, parse_iso
 
 if TYPE_CHECKING:
-    from probes.mastodon import MastodonChannel
+    from probes.channels.mastodon.adapter import MastodonChannel
 
 DELETED = "deleted"  # the events row of a deletion; its detail is the message id
 MAX_FAILURES = 5  # tries of one post that fail for other reasons than a rate limit
@@ -283,8 +283,8 @@ class MastodonPosts:
         api_base: str | None,
         clock: Clock,
     ) -> MastodonPosts:
-        from probes import mastodon as md
-        from probes import mastodon_parse as mp
+        from probes.channels.mastodon import adapter as md
+        from probes.channels.mastodon import parse as mp
 
         base = api_base_of(settings, api_base)
         client = md.make_client(base, credential(settings, env, loopback=is_loopback(base)))
@@ -296,7 +296,7 @@ class MastodonPosts:
 
     async def delete(self, message_id: str) -> bool:
         """True when Mastodon deleted the status now, False when it was already gone."""
-        from probes.mastodon import MASTODON_RATE_LIMIT
+        from probes.channels.mastodon.adapter import MASTODON_RATE_LIMIT
 
         await self.channel.me()  # never delete with a token of another account
         if not message_id.isdigit():

@@ -70,7 +70,7 @@ def start_simulator(out: Path, speed: float, faults: float) -> tuple[subprocess.
         [
             sys.executable,
             "-m",
-            "study.cli",
+            "replybench",
             "sim",
             str(out),
             "--port",

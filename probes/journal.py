@@ -22,11 +22,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from probes.channel import Cursor, Reply, Sent
+from probes.channels.base import Cursor, Reply, Sent
 from study.answers import answered_count
 from study.errors import StudyError
-from study.journal_file import connect, create_new, environment_error, write_error
-from study.journal_schema import AMBIGUOUS_EVENT, LOOK_UP_OWN_POSTS, SCHEMA_VERSION, create_schema
+from study.journal.file import connect, create_new, environment_error, write_error
+from study.journal.schema import AMBIGUOUS_EVENT, LOOK_UP_OWN_POSTS, SCHEMA_VERSION, create_schema
 from study.model import PlannedProbe, ProbeState, ReplyKind, Scope
 from study.paths import existing_journal, journal_path
 from study.plan import plan_json

@@ -29,7 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from probes.channel import Reply
+from probes.channels.base import Reply
 from probes.language import language_of
 from study.model import ReplyKind, Study
 

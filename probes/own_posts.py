@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
-from probes.channel import (
+from probes.channels.base import (
     Channel,
     OutcomeUnknown,
     Rejected,
@@ -26,7 +26,7 @@ from probes.channel import (
     Unresolvable,
 )
 from probes.journal import RECONCILED, Journal
-from study.journal_schema import LOOK_UP_OWN_POSTS
+from study.journal.schema import LOOK_UP_OWN_POSTS
 from study.model import PlannedProbe, ProbeState
 
 RETRY = timedelta(minutes=2)  # after a failed look-up (the platform's clock)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from probes.alerts import Alerter
-from probes.channel import (
+from probes.channels.base import (
     AuthError,
     Channel,
     ChannelError,

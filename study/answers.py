@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from importlib.resources import files
 
-from study.journal_schema import has_column
+from study.journal.schema import has_column
 
 _INCLUDE = re.compile(r"^-- include: ([a-z_]+)$", re.MULTILINE)
 

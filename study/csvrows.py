@@ -3,7 +3,8 @@ suggest a rename, ISO 8601 times that must carry an offset, and the reply column
 
 Shared by the study folder's own tables (`study.load_tables`) and the importers of
 hand-collected results (`analysis.imports`) and of filled-in worksheets
-(`probes.worksheet`), so all of them word a problem the same way. Problems go to a list
+(`probes.channels.manual.worksheet`), so all of them word a problem the same way. Problems go
+to a list
 (`Problem`s for whole-file ones, plain messages for one row's) so every row is checked
 before anything is written.
 """

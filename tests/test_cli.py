@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from study.cli import app
+from replybench.cli import app
 from study.paths import journal_path
 from tests.conftest import EXAMPLE
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from probes.sim import read_ledger
-from study.cli import app
+from replybench.cli import app
 from study.paths import journal_path, ledger_path
 from tests.conftest import EXAMPLE
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from study.cli import app
+from replybench.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-CLI = [sys.executable, "-m", "study.cli"]
+CLI = [sys.executable, "-m", "replybench"]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("REPLYBENCH_")}
 
 

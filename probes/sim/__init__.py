@@ -9,7 +9,6 @@ process: `serve(study_dir, port, speed=..., faults=...)` (`replybench sim`), or
 from probes.sim.brands import probe_index
 from probes.sim.faults import Fault, Faults, faulty
 from probes.sim.ledger import Ledger, read_ledger
-from probes.sim.platform import XPlatform
 from probes.sim.profiles import Profile, ServiceHours, SimSettings, load_settings
 from probes.sim.server import (
     RunningSimulator,
@@ -18,6 +17,7 @@ from probes.sim.server import (
     serve_platform,
     start_background,
 )
+from probes.sim.x.face import XPlatform
 
 __all__ = [
     "Fault",

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from probes.sim.common import plan_index, probe_for, schedule_answers
 from probes.sim.profiles import SimSettings
-from probes.sim.world import Post, World, mentioned_handles
+from probes.sim.x.world import Post, World, mentioned_handles
 from study.model import PlannedProbe, Study, Target
 
 

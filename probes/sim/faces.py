@@ -28,8 +28,8 @@ class Face(Protocol):
 
 # channel -> (path prefix, "module:Class"). The X face is the fallback for any other path.
 FACES: dict[str, tuple[str, str]] = {
-    "mastodon": ("/api/", "probes.sim.mastodon:MastodonPlatform"),
-    "bluesky": ("/xrpc/", "probes.sim.bluesky:BlueskyPlatform"),
+    "mastodon": ("/api/", "probes.sim.mastodon.face:MastodonPlatform"),
+    "bluesky": ("/xrpc/", "probes.sim.bluesky.face:BlueskyPlatform"),
 }
 
 

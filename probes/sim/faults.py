@@ -24,7 +24,7 @@ import httpx
 
 from probes.sim.bots import rng_for
 from probes.sim.faces import Face
-from probes.sim.platform import XPlatform
+from probes.sim.x.face import XPlatform
 
 
 class Fault(StrEnum):

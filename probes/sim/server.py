@@ -29,8 +29,8 @@ import httpx
 from probes.sim.faces import FACES, Dispatch, Face, faces_for
 from probes.sim.faults import HUGE_BYTES, Decision, Fault, Faults, HugeStream, answer
 from probes.sim.ledger import Ledger
-from probes.sim.platform import XPlatform
 from probes.sim.profiles import study_settings
+from probes.sim.x.face import XPlatform
 from study.atomic import write_atomic
 from study.clock import ClockAnchor, HeldClock, SystemClock
 from study.paths import ledger_path, sim_dir

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from analysis.outcomes import PROBE_COLUMNS, REPLY_COLUMNS
-from study.journal_schema import SCHEMA_VERSION, create_schema
+from study.journal.schema import SCHEMA_VERSION, create_schema
 from study.paths import journal_path
 from study.timeutil import iso
 

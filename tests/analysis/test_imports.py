@@ -11,7 +11,7 @@ import pytest
 from analysis.imports import ImportSummary, import_csv
 from analysis.journal_tables import read_table
 from study.errors import StudyError, StudyProblems
-from study.journal_schema import create_schema
+from study.journal.schema import create_schema
 from study.paths import journal_path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "analysis"

@@ -17,13 +17,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from probes.mail import MailChannel
-from probes.mail_servers import MailServers
+from probes.channels.email.adapter import MailChannel
+from probes.channels.email.servers import MailServers
 from probes.sim.faces import Dispatch, Face, faces_for
 from probes.sim.faults import Faults
 from probes.sim.ledger import Ledger
-from probes.sim.platform import XPlatform
 from probes.sim.server import NoFace, RunningSimulator, serve_platform
+from probes.sim.x.face import XPlatform
 from study.clock import ClockAnchor, ManualClock, ScaledClock, SystemClock
 from study.load import load_study
 from study.model import PlannedProbe

@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from probes.audit import audit, read_ledger
-from probes.channel import Cursor, Reply, Sent, Unresolvable
+from probes.channels.base import Cursor, Reply, Sent, Unresolvable
+from probes.channels.x.adapter import XChannel
 from probes.journal import Journal
 from probes.runner import Runner, RunnerConfig
 from probes.sim import Faults, XPlatform, faulty
-from probes.x import XChannel
 from study.clock import ManualClock
 from study.load import load_study
 from study.model import PlannedProbe, Study

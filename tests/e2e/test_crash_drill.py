@@ -24,11 +24,11 @@ import pytest
 
 from probes.audit import audit
 from probes.campaign import run_campaign
+from probes.channels.email.adapter import MailChannel
+from probes.channels.x.adapter import XChannel
 from probes.journal import Journal
-from probes.mail import MailChannel
 from probes.runner import RunnerConfig
 from probes.sim.server import running
-from probes.x import XChannel
 from study.clock import ScaledClock
 from study.load import load_study
 from study.model import PlannedProbe, Study
@@ -51,7 +51,7 @@ from tests.e2e.studies import short_study
 from tests.e2e.test_hostile import Ahead
 from tests.probes.mailservers import ADDRESS, PASSWORD, Responder, Rule, dovecot, smtp_server
 
-CLI = [sys.executable, "-m", "study.cli"]
+CLI = [sys.executable, "-m", "replybench"]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("REPLYBENCH_")}
 # Besides the random kills, runners die at the worst moment: after the platform acknowledged
 # a post, before the journal recorded it.
@@ -116,7 +116,7 @@ def status_json(d: Path) -> dict[str, object]:
 
 
 def wait_for_journal(d: Path, runner: subprocess.Popen[bytes]) -> bool:
-    """Until the runner has made the journal (it appears complete: study.journal_file links
+    """Until the runner has made the journal (it appears complete: study.journal.file links
     it into place); False when the runner exited first."""
     deadline = time.monotonic() + 60
     while runner.poll() is None and time.monotonic() < deadline:

@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from probes.audit import audit
+from probes.channels.x.adapter import XChannel
 from probes.health import OutageExit
 from probes.journal import Journal
 from probes.runner import Runner, RunnerConfig, Snapshot
@@ -25,8 +26,7 @@ from probes.sim import XPlatform
 from probes.sim.faults import HOSTILE, HTML_PAGE, HUGE_BYTES, Fault
 from probes.sim.server import start_background
 from probes.status import read_status
-from probes.x import XChannel
-from study.cli import app
+from replybench.cli import app
 from study.clock import Clock, ManualClock, ScaledClock
 from study.load import load_study
 from study.paths import ledger_path

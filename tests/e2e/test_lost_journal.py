@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from probes.audit import audit
+from probes.channels.x.adapter import XChannel
 from probes.journal import Journal
 from probes.runner import Runner, RunnerConfig, Snapshot
 from probes.sim import XPlatform
-from probes.x import XChannel
 from study.clock import ManualClock
 from study.load import load_study
 from study.paths import journal_path, ledger_path
@@ -82,7 +82,7 @@ async def test_a_probe_whose_look_up_fails_waits_for_it_and_is_not_sent_blind(
 ) -> None:
     from datetime import datetime
 
-    from probes.channel import Sent, Transient
+    from probes.channels.base import Sent, Transient
     from study.model import PlannedProbe
 
     d = short_study(tmp_path / "s", brands=2)

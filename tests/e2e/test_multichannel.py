@@ -22,12 +22,12 @@ from typer.testing import CliRunner
 import analysis
 from probes.audit import audit, read_ledger
 from probes.campaign import run_campaign
-from probes.channel import Reply, Sent
+from probes.channels.base import Reply, Sent
+from probes.channels.manual.worksheet import COLUMNS, WorksheetImport, import_worksheet, worksheet
 from probes.journal import Journal
 from probes.runner import RunnerConfig
 from probes.sim import running
-from probes.worksheet import COLUMNS, WorksheetImport, import_worksheet, worksheet
-from study.cli import app
+from replybench.cli import app
 from study.load import load_study
 from study.model import PlannedProbe, ReplyKind
 from study.paths import journal_path, ledger_path

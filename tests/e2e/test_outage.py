@@ -14,12 +14,12 @@ import pytest
 
 from probes.alerts import Alerter
 from probes.audit import audit
+from probes.channels.x.adapter import XChannel
 from probes.health import OUTAGE_EXIT_CODE, OutageExit
 from probes.journal import Journal
 from probes.runner import Runner, RunnerConfig
 from probes.sim import XPlatform
 from probes.status import read_status
-from probes.x import XChannel
 from study.clock import ManualClock
 from study.load import load_study
 from study.model import Study

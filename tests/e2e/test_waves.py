@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from study.cli import app
+from replybench.cli import app
 from study.waves import new_wave
 from tests.e2e.studies import short_study
 from tests.e2e.test_campaign import campaign

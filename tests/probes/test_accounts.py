@@ -26,10 +26,10 @@ from probes.accounts import (
     mastodon_lookup,
     x_lookup,
 )
-from probes.mastodon import MastodonChannel
+from probes.channels.mastodon.adapter import MastodonChannel
+from probes.channels.x.adapter import XChannel
 from probes.sim import running
-from probes.x import XChannel
-from study.cli import app
+from replybench.cli import app
 from study.clock import ManualClock
 from study.errors import StudyError
 from tests.e2e.studies import short_study

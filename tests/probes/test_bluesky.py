@@ -15,10 +15,10 @@ import httpx
 import pytest
 import yaml
 
-from probes import bluesky_parse as bp
-from probes.bluesky import SIM_PASSWORD, BlueskyChannel, build, preflight
-from probes.bluesky_session import CHAT_PROXY, EXPIRED_RENEWALS
-from probes.channel import AuthError, OutcomeUnknown, RateLimit, Rejected, Transient
+from probes.channels.base import AuthError, OutcomeUnknown, RateLimit, Rejected, Transient
+from probes.channels.bluesky import parse as bp
+from probes.channels.bluesky.adapter import SIM_PASSWORD, BlueskyChannel, build, preflight
+from probes.channels.bluesky.session import CHAT_PROXY, EXPIRED_RENEWALS
 from study.clock import ManualClock
 from study.errors import StudyError
 from study.model import ChannelSettings, PlannedProbe, ReplyKind, Scope

@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
-from probes import channels
 from probes.audit import audit
 from probes.campaign import run_campaign
-from probes.channel import AuthError, Reply, Sent
-from probes.channels import SIM_TOKEN, build_channels, check_channels, credential
+from probes.channels import registry as channels
+from probes.channels.base import AuthError, Reply, Sent
+from probes.channels.registry import SIM_TOKEN, build_channels, check_channels, credential
+from probes.channels.x.adapter import XChannel
 from probes.journal import Journal, open_readonly
 from probes.runner import RunnerConfig
 from probes.sim import running
-from probes.x import XChannel
 from study.clock import Clock, ManualClock
 from study.errors import StudyError
 from study.load import load_study
@@ -149,7 +149,7 @@ def test_an_unknown_kind_names_the_kinds(base: Study) -> None:
     )
 
 
-@pytest.mark.parametrize("module", ["probes.no_such_adapter", "probes.channel"])
+@pytest.mark.parametrize("module", ["probes.no_such_adapter", "probes.channels.base"])
 def test_a_kind_whose_module_is_missing_is_not_available(
     monkeypatch: pytest.MonkeyPatch, module: str, base: Study
 ) -> None:

@@ -12,15 +12,15 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from probes.channel import AuthError, Rejected, Transient
+from probes.channels.base import AuthError, Rejected, Transient
+from probes.channels.mastodon.adapter import MastodonChannel
+from probes.channels.x.adapter import XChannel
 from probes.cleanup import MastodonPosts, cleanup
 from probes.journal import Journal
-from probes.mastodon import MastodonChannel
 from probes.runner import Runner, RunnerConfig, Snapshot
 from probes.sim import Faults, XPlatform, read_ledger, serve_platform
-from probes.sim.ratelimits import RateLimiter
-from probes.x import XChannel
-from study.cli import app
+from probes.sim.x.ratelimits import RateLimiter
+from replybench.cli import app
 from study.clock import ManualClock, anchor_now
 from study.errors import StudyError
 from study.load import load_study

@@ -1,6 +1,6 @@
 """Odd and hostile answers, one at a time, against the adapters and their shared layer
-(probes.http, probes.answers): each is clamped or refused with a clear error, never a crash,
-and an unreadable read is a failed read, never an empty inbox."""
+(probes.channels.http, probes.answers): each is clamped or refused with a clear error, never a
+crash, and an unreadable read is a failed read, never an empty inbox."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ import anyio
 import httpx
 import pytest
 
-from probes import bluesky as bsky
-from probes.bluesky_session import LOGIN
-from probes.channel import Transient, Unreadable
+from probes.channels.base import Transient, Unreadable
+from probes.channels.bluesky import adapter as bsky
+from probes.channels.bluesky.session import LOGIN
+from probes.channels.x.adapter import CREATE_POST, MENTIONS, XChannel
 from probes.sim.faults import HTML_PAGE, HUGE_BYTES, HugeStream
-from probes.x import CREATE_POST, MENTIONS, XChannel
 from study.clock import ManualClock
 from tests.probes import test_bluesky as tb
 from tests.probes import test_mastodon as tm

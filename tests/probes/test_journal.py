@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from probes.channel import Reply, Sent
+from probes.channels.base import Reply, Sent
 from probes.journal import Journal
 from probes.status import read_status
-from study.cli import app
+from replybench.cli import app
 from study.errors import StudyError
 from study.model import PlannedProbe, ProbeState, ReplyKind, Scope
 from study.paths import journal_path

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from probes.channel import AuthError, OutcomeUnknown, Rejected, Transient, Unresolvable
-from probes.channels import build_channels
+from probes.channels.base import AuthError, OutcomeUnknown, Rejected, Transient, Unresolvable
+from probes.channels.email.adapter import PENDING, Filed, MailChannel, answered, build, preflight
+from probes.channels.email.parse import probe_subject, read_mail, subject_key
+from probes.channels.email.servers import MailServers
+from probes.channels.registry import build_channels
 from probes.journal import Journal
-from probes.mail import PENDING, Filed, MailChannel, answered, build, preflight
-from probes.mail_parse import probe_subject, read_mail, subject_key
-from probes.mail_servers import MailServers
 from probes.runner import Runner, RunnerConfig
 from study.clock import ManualClock
 from study.errors import StudyError

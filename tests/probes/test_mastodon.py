@@ -14,9 +14,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from probes import mastodon_parse as mp
-from probes.channel import AuthError, OutcomeUnknown, RateLimit, Rejected, Reply, Transient
-from probes.mastodon import (
+from probes.channels.base import AuthError, OutcomeUnknown, RateLimit, Rejected, Reply, Transient
+from probes.channels.mastodon import parse as mp
+from probes.channels.mastodon.adapter import (
     ACCOUNT_STATUSES,
     CREATE_STATUS,
     NOTIFICATIONS,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from probes.channel import Reply
+from probes.channels.base import Reply
 from probes.language import language_of
 from probes.matching import Match, Matcher
 from probes.sim.texts import TEMPLATES, Say

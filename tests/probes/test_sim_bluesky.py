@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
-from probes.bluesky import BlueskyChannel
+from probes.channels.bluesky.adapter import BlueskyChannel
 from probes.journal import Journal
 from probes.runner import Runner, RunnerConfig
 from probes.sim import Faults
-from probes.sim.bluesky import BlueskyPlatform
-from probes.sim.bluesky_bots import probe_index
-from probes.sim.bluesky_records import graphemes
-from probes.sim.bluesky_world import tid_text, tid_value
+from probes.sim.bluesky.bots import probe_index
+from probes.sim.bluesky.face import BlueskyPlatform
+from probes.sim.bluesky.records import graphemes
+from probes.sim.bluesky.world import tid_text, tid_value
 from probes.sim.faces import Dispatch, faces_for
 from probes.sim.faults import Decision, Fault, answer
 from probes.sim.ledger import Ledger, read_ledger

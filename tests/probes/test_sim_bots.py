@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from probes.sim.bots import Action, Probe, after_service_time, decide, in_service
-from probes.sim.platform import XPlatform
 from probes.sim.profiles import (
     DEFAULT_PROFILE,
     DEFAULT_STRANGER_RATE,
@@ -24,6 +23,7 @@ from probes.sim.profiles import (
     parse_settings,
 )
 from probes.sim.texts import STRANGER, TEMPLATES, Say
+from probes.sim.x.face import XPlatform
 from study.clock import ManualClock
 from study.errors import StudyError
 from study.kinds import classify_private_text, classify_public_text

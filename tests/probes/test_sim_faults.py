@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from probes.sim.faults import HOSTILE, Decision, Fault, Faults, answer, faulty
-from probes.sim.platform import XPlatform
+from probes.sim.x.face import XPlatform
 from study.clock import ManualClock
 from tests.probes.test_sim_platform import START, client_for, me_id, small_study
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from probes.sim.ledger import read_ledger
-from probes.sim.platform import XPlatform
+from probes.sim.x.face import XPlatform
 from study.clock import ManualClock
 from study.timeutil import parse_iso
 from tests.probes.test_sim_platform import START, client_for, small_study

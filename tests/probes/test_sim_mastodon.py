@@ -12,14 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
+from probes.channels.mastodon.adapter import MastodonChannel
 from probes.journal import Journal
-from probes.mastodon import MastodonChannel
 from probes.runner import Runner, RunnerConfig
 from probes.sim import Faults, Ledger, XPlatform, read_ledger
 from probes.sim.faces import Dispatch, faces_for
 from probes.sim.faults import answer
-from probes.sim.mastodon import MastodonPlatform
-from probes.sim.mastodon_json import Budget
+from probes.sim.mastodon.face import MastodonPlatform
+from probes.sim.mastodon.views import Budget
 from probes.sim.profiles import parse_settings
 from probes.sim.texts import TEMPLATES, Say
 from study.clock import ManualClock

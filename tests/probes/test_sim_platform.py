@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from probes.sim.ids import snowflake_time
-from probes.sim.platform import XPlatform
+from probes.sim.x.face import XPlatform
 from study.clock import ManualClock
 from study.model import ChannelSettings, Country, Ethics, Scope, Slot, Study, Target
 from study.timeutil import parse_iso

@@ -17,8 +17,8 @@ import pytest
 
 from probes.sim.faults import Fault, Faults
 from probes.sim.ledger import read_ledger
-from probes.sim.platform import XPlatform
 from probes.sim.server import RunningSimulator, running, serve_platform
+from probes.sim.x.face import XPlatform
 from study.clock import ClockAnchor, ScaledClock, anchor_now
 from tests.probes.test_sim_platform import START, small_study
 

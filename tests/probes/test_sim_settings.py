@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from probes.sim.profiles import settings_problems, study_problems
 from probes.sim.server import start_background
-from study.cli import app
+from replybench.cli import app
 from study.errors import StudyProblems
 from study.load import load_study
 from tests.conftest import EXAMPLE

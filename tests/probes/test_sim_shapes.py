@@ -19,7 +19,7 @@ import httpx
 import pytest
 import yaml  # reads the VCR cassettes
 
-from probes.sim.platform import XPlatform
+from probes.sim.x.face import XPlatform
 from study.clock import ManualClock
 from tests.probes.test_sim_platform import (
     MENTION_FIELDS,

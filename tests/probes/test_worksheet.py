@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from probes.worksheet import COLUMNS, import_worksheet, worksheet
-from study.cli import app
+from probes.channels.manual.worksheet import COLUMNS, import_worksheet, worksheet
+from replybench.cli import app
 from study.errors import StudyError, StudyProblems
 from study.paths import journal_path
 from study.timeutil import iso, parse_iso

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from probes import x_parse as xp
-from probes.channel import AuthError, RateLimit
-from probes.x import CREATE_POST, ME, XChannel, make_client
+from probes.channels.base import AuthError, RateLimit
+from probes.channels.x import parse as xp
+from probes.channels.x.adapter import CREATE_POST, ME, XChannel, make_client
 from study.clock import ManualClock
 from study.model import ReplyKind
 from study.timeutil import from_epoch, parse_iso

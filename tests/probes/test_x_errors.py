@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from probes.channel import AuthError, OutcomeUnknown, RateLimit, Rejected, Transient
-from probes.x import MENTIONS, XChannel
+from probes.channels.base import AuthError, OutcomeUnknown, RateLimit, Rejected, Transient
+from probes.channels.x.adapter import MENTIONS, XChannel
 from study.clock import ManualClock
 from tests.probes.cassette import SECRET_TOKEN, client_for
 from tests.probes.x_fakes import START, TWITTER, Fake, X, json_response, probe

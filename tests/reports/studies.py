@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from study.journal_schema import SCHEMA_VERSION, create_schema
+from study.journal.schema import SCHEMA_VERSION, create_schema
 from study.load import load_study
 from study.model import Scope
 from study.paths import journal_path

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from study.cli import app
+from replybench.cli import app
 from study.load import load_study
 from study.model import PlannedProbe
 from study.plan import make_plan

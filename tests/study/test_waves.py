@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from study.cli import app
+from replybench.cli import app
 from study.errors import StudyError
 from study.load import find_problems, load_study
 from study.scaffold import init_study

@@ -1,0 +1,128 @@
+"""Recording a filled worksheet's rows in the journal, as the runner records a probe it sent
+(see `probes.channels.manual.worksheet`), and undoing a send recorded earlier with a time out
+of range."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from probes.journal import ACKNOWLEDGED, Journal
+from study.timeutil import iso
+
+MANUAL = "manual"
+BY_HAND = "recorded by hand"
+
+
+@dataclass(frozen=True)
+class HandRow:
+    """One filled row of a worksheet, checked."""
+
+    line: int
+    probe_id: str
+    sent_at: datetime
+    replied_at: datetime | None
+    kind: str
+    reply_text: str
+    note: str
+
+
+def record(
+    journal: Journal, sends: list[HandRow], replies: list[HandRow], now: datetime, source: str
+) -> int:
+    """Record the new sends and replies and close the windows that ended by `now`, as the
+    runner would; how many windows closed. Writes nothing when nothing changes."""
+    window = timedelta(hours=float(journal.meta("window_hours") or "nan"))
+    ending = journal.con.execute(
+        "SELECT count(*) FROM probes WHERE channel = ? AND state = 'sent' AND closes_at <= ?",
+        (MANUAL, iso(now)),
+    ).fetchone()[0]
+    if not sends and not replies and not ending:
+        return 0
+    with journal.tx() as con:
+        for r in sends:
+            _forget_send(journal, r.probe_id, now)
+            con.execute(
+                "UPDATE probes SET state = 'sent', sent_at = ?, closes_at = ?, detail = ? "
+                "WHERE probe_id = ? AND state = 'planned'",
+                (iso(r.sent_at), iso(r.sent_at + window), r.note or None, r.probe_id),
+            )
+            con.execute(
+                "INSERT INTO attempts(probe_id, started_at, finished_at, outcome, detail) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (r.probe_id, iso(r.sent_at), iso(r.sent_at), ACKNOWLEDGED, BY_HAND),
+            )
+            detail = f"{BY_HAND} ({source})" + (f": {r.note}" if r.note else "")
+            _event(journal, iso(r.sent_at), "sent", r.probe_id, detail)
+        for r in replies:
+            assert r.replied_at is not None
+            handle = journal.probe(r.probe_id).handle
+            con.execute(
+                "INSERT OR REPLACE INTO replies(channel, reply_id, probe_id, author, author_id, "
+                "text, created_at, kind, seen_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    MANUAL, f"{r.probe_id}-reply", r.probe_id, handle, handle, r.reply_text,
+                    iso(r.replied_at), r.kind, iso(now),
+                ),
+            )  # fmt: skip
+        closing = con.execute(
+            "SELECT probe_id, closes_at FROM probes WHERE channel = ? AND state = 'sent' "
+            "AND closes_at <= ?",
+            (MANUAL, iso(now)),
+        ).fetchall()
+        for c in closing:
+            con.execute(
+                "UPDATE probes SET state = 'closed', closed_at = closes_at WHERE probe_id = ?",
+                (c["probe_id"],),
+            )
+            _event(journal, str(c["closes_at"]), "closed", str(c["probe_id"]), "")
+        _observe(journal, now)
+    return len(closing)
+
+
+def _forget_send(journal: Journal, probe_id: str, now: datetime) -> None:
+    """Undo a send recorded by hand with a time out of range (nothing for a planned probe), so
+    the corrected row is recorded as new; an event keeps what was there."""
+    row = journal.con.execute(
+        "SELECT sent_at FROM probes WHERE probe_id = ? AND state IN ('sent', 'closed')",
+        (probe_id,),
+    ).fetchone()
+    if row is None:
+        return
+    journal.con.execute(
+        "UPDATE probes SET state = 'planned', sent_at = NULL, closes_at = NULL, "
+        "closed_at = NULL WHERE probe_id = ?",
+        (probe_id,),
+    )
+    journal.con.execute(
+        "DELETE FROM attempts WHERE probe_id = ? AND detail = ?", (probe_id, BY_HAND)
+    )
+    journal.con.execute(
+        "DELETE FROM events WHERE probe_id = ? AND kind IN ('sent', 'closed')", (probe_id,)
+    )
+    journal.con.execute(
+        "DELETE FROM replies WHERE channel = ? AND reply_id = ?", (MANUAL, f"{probe_id}-reply")
+    )
+    _event(journal, iso(now), "corrected", probe_id,
+           f"sent_at {row['sent_at']} was out of range")  # fmt: skip
+
+
+def _event(journal: Journal, at: str, kind: str, probe_id: str, detail: str) -> None:
+    journal.con.execute(
+        "INSERT INTO events(at, kind, probe_id, detail) VALUES (?, ?, ?, ?)",
+        (at, kind, probe_id, detail or None),
+    )
+
+
+def _observe(journal: Journal, now: datetime) -> None:
+    """An import says: as of now, these are the by-hand replies seen. That is the manual
+    channel's observation time (its row in `cursors`, as the runner keeps one per inbox it
+    reads), and the journal's as-of time moves on to it: the analysis censors each channel's
+    probes at its own channel's last observation, so the runner's channels are not taken as
+    watched until now."""
+    journal.con.execute(
+        "INSERT INTO cursors(channel, cursor, polled_at) VALUES (?, '{}', ?) "
+        "ON CONFLICT(channel) DO UPDATE SET polled_at = max(polled_at, excluded.polled_at)",
+        (MANUAL, iso(now)),
+    )
+    journal.advance_last_observation(now)

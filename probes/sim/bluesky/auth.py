@@ -1,0 +1,129 @@
+"""Sessions and request budgets of the Bluesky face.
+
+Access JWTs live `ACCESS_LIFETIME` of virtual time and refresh JWTs `REFRESH_LIFETIME`; a
+refresh JWT is spent when used. Refusals are atproto's: 401 AuthMissing without a token,
+400 InvalidToken for an unknown token or the wrong kind, 400 ExpiredToken for an expired
+(or spent) one. Budgets are fixed windows of virtual time, reported in `RateLimit-Limit`,
+`-Remaining`, `-Reset` (epoch seconds) and `-Policy` (`3000;w=300`), as bsky.social does.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from probes.sim.bluesky.views import XrpcError, invalid
+
+ACCESS_LIFETIME = timedelta(hours=2)  # bsky.social's access JWTs
+REFRESH_LIFETIME = timedelta(days=90)
+ACCESS_SCOPE, REFRESH_SCOPE = "com.atproto.appPass", "com.atproto.refresh"
+PDS_DID = "did:web:bsky.social"
+# (limit, window in seconds): every call shares one per-account budget (RateLimit-Policy
+# 3000;w=300 in every recording); logins have their own, as Bluesky documents.
+LIMITS: dict[str, tuple[int, int]] = {"global": (3000, 300), "session": (30, 300)}
+
+
+@dataclass
+class _Token:
+    did: str
+    scope: str
+    expires_at: datetime
+    revoked: bool = False
+
+
+class Sessions:
+    """Access and refresh JWTs (opaque here: the face keeps what each one means)."""
+
+    def __init__(self, access: timedelta, refresh: timedelta) -> None:
+        self.access_lifetime, self.refresh_lifetime = access, refresh
+        self.tokens: dict[str, _Token] = {}
+        self._serial = itertools.count(1)
+
+    def issue(self, did: str, now: datetime) -> tuple[str, str]:
+        access = self._jwt("at+jwt", ACCESS_SCOPE, did, now, now + self.access_lifetime)
+        refresh = self._jwt("refresh+jwt", REFRESH_SCOPE, did, now, now + self.refresh_lifetime)
+        return access, refresh
+
+    def verify(self, request: httpx.Request, now: datetime, mode: str) -> str | None:
+        """The caller's DID; `mode` is none, optional, access or refresh (which spends the
+        refresh token: refresh tokens are single-use)."""
+        if mode == "none":
+            return None
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            if mode == "optional":
+                return None
+            raise XrpcError(401, "AuthMissing", "Authentication Required")
+        found = self.tokens.get(token.strip())
+        if found is None:
+            raise invalid("Token could not be verified", "InvalidToken")
+        if found.scope != (REFRESH_SCOPE if mode == "refresh" else ACCESS_SCOPE):
+            raise invalid("Bad token scope", "InvalidToken")
+        if now >= found.expires_at:
+            raise invalid("Token has expired", "ExpiredToken")
+        if found.revoked:
+            raise invalid("Token has been revoked", "ExpiredToken")
+        if mode == "refresh":
+            found.revoked = True
+        return found.did
+
+    def expire(self, now: datetime) -> None:
+        """End every access token now (tests: the next call must refresh)."""
+        for t in self.tokens.values():
+            if t.scope == ACCESS_SCOPE:
+                t.expires_at = min(t.expires_at, now)
+
+    def _jwt(self, typ: str, scope: str, did: str, now: datetime, expires: datetime) -> str:
+        def b64(data: dict[str, Any]) -> str:
+            raw = json.dumps(data, separators=(",", ":")).encode()
+            return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+        claims: dict[str, Any] = {
+            "scope": scope,
+            "sub": did,
+            "aud": PDS_DID,
+            "jti": str(next(self._serial)),
+        }
+        claims |= {"iat": int(now.timestamp()), "exp": int(expires.timestamp())}
+        head = b64({"typ": typ, "alg": "ES256K"}) + "." + b64(claims)
+        signature = hashlib.sha256(head.encode()).digest() * 2
+        token = head + "." + base64.urlsafe_b64encode(signature).decode().rstrip("=")
+        self.tokens[token] = _Token(did, scope, expires)
+        return token
+
+
+class Limits:
+    """Fixed windows of virtual time, opened by their first request, per budget."""
+
+    def __init__(self, limits: Mapping[str, tuple[int, int]] | None = None) -> None:
+        self.limits = {**LIMITS, **(limits or {})}
+        self._windows: dict[str, tuple[datetime, int]] = {}
+
+    def take(self, bucket: str, now: datetime) -> tuple[bool, dict[str, str]]:
+        limit, seconds = self.limits[bucket]
+        resets, used = self._windows.get(bucket, (now, 0))
+        if now >= resets:
+            resets, used = now + timedelta(seconds=seconds), 0
+        allowed = used < limit
+        self._windows[bucket] = (resets, used + 1 if allowed else used)
+        return allowed, self.headers(bucket, now)
+
+    def headers(self, bucket: str, now: datetime) -> dict[str, str]:
+        limit, seconds = self.limits[bucket]
+        resets, used = self._windows.get(bucket, (now, 0))
+        if now >= resets:
+            resets, used = now + timedelta(seconds=seconds), 0
+        return {
+            "RateLimit-Limit": str(limit),
+            "RateLimit-Remaining": str(limit - used),
+            "RateLimit-Reset": str(int(resets.timestamp())),
+            "RateLimit-Policy": f"{limit};w={seconds}",
+        }

@@ -1,0 +1,398 @@
+"""The Bluesky face of the simulator: the XRPC methods a probe runner uses, with real behaviour.
+
+`BlueskyPlatform.handle` takes an `httpx.Request` for `/xrpc/<method>` and returns what
+bsky.social would answer, so tests use it as `httpx.MockTransport(platform.handle)` and the
+server routes `/xrpc/` to it (probes/sim/faces.py). The probe account (`[channels.bluesky]
+account`) logs in with any non-empty app password (or exactly `password=`); its sessions
+expire after `access_lifetime` of virtual time, so clients must refresh them. Every target
+handle of the study is an account whose brand bot answers as `simulator.toml` says, with the
+same decisions as on the X face. See docs/simulator.md, "Bluesky face".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from probes.sim.bluesky import records as rec
+from probes.sim.bluesky import views
+from probes.sim.bluesky.auth import ACCESS_LIFETIME, REFRESH_LIFETIME, Limits, Sessions
+from probes.sim.bluesky.bots import BlueskyBots
+from probes.sim.bluesky.views import XrpcError, invalid, respond
+from probes.sim.bluesky.world import CHANNEL, POST, Account, BlueskyWorld, Post, cid_for, tid_text
+from probes.sim.bots import Action
+from probes.sim.common import Face, planned
+from probes.sim.ledger import Ledger
+from probes.sim.profiles import SimSettings, default_settings
+from study.clock import Clock
+from study.errors import StudyError
+from study.model import ReplyKind, Study
+
+# (request, now, the caller's DID or None) -> response
+Handler = Callable[[httpx.Request, datetime, str | None], httpx.Response]
+
+
+class BlueskyPlatform(Face[BlueskyWorld]):
+    """A stateful fake Bluesky (PDS, AppView and chat) for one study; thread-safe."""
+
+    def __init__(
+        self,
+        study: Study,
+        clock: Clock,
+        *,
+        settings: SimSettings | None = None,
+        probe_index: Mapping[str, tuple[str, str]] | None = None,
+        ledger: Ledger | Path | None = None,
+        password: str | None = None,
+        bots: bool = True,
+        rate_limits: Mapping[str, tuple[int, int]] | None = None,
+        access_lifetime: timedelta = ACCESS_LIFETIME,
+        refresh_lifetime: timedelta = REFRESH_LIFETIME,
+    ) -> None:
+        try:
+            account = study.channel("bluesky").account
+        except KeyError:
+            raise StudyError(
+                "the study has Bluesky targets but no [channels.bluesky] table in study.toml"
+            ) from None
+        self.study = study
+        self.clock = clock
+        self.settings = settings or default_settings(study.seed)
+        self.ledger = Ledger(ledger) if isinstance(ledger, Path) else ledger
+        self.password = password
+        self.bots_enabled = bots
+        self.limits = Limits(rate_limits)
+        self.sessions = Sessions(access_lifetime, refresh_lifetime)
+        self.world = BlueskyWorld(ledger=self.ledger)
+        self.me = self.world.account(account.lstrip("@"), role="probe")
+        self.bots = BlueskyBots(study, self.settings, probe_index or {}, self.world, self.me.handle)
+        self._lock = threading.RLock()
+        self._routes: dict[str, tuple[str, str, Handler]] = {
+            "com.atproto.server.createSession": ("POST", "none", self._create_session),
+            "com.atproto.server.refreshSession": ("POST", "refresh", self._refresh_session),
+            "com.atproto.identity.resolveHandle": ("GET", "none", self._resolve_handle),
+            "app.bsky.actor.getProfile": ("GET", "optional", self._get_profile),
+            "com.atproto.repo.createRecord": ("POST", "access", self._create_record),
+            "com.atproto.repo.deleteRecord": ("POST", "access", self._delete_record),
+            "com.atproto.repo.listRecords": ("GET", "none", self._list_records),
+            "app.bsky.notification.listNotifications": ("GET", "access", self._notifications),
+            "app.bsky.feed.getPostThread": ("GET", "optional", self._post_thread),
+            "chat.bsky.convo.listConvos": ("GET", "access", self._list_convos),
+            "chat.bsky.convo.getMessages": ("GET", "access", self._get_messages),
+        }
+
+    @classmethod
+    def for_study(
+        cls,
+        study: Study,
+        clock: Clock,
+        *,
+        ledger: Ledger | Path | None = None,
+        password: str | None = None,
+    ) -> BlueskyPlatform:
+        """The face as `replybench sim` builds it: `simulator.toml` from the study's folder
+        and the probe index from the study's plan."""
+        settings, index = planned(study, CHANNEL)
+        return cls(
+            study, clock, settings=settings, probe_index=index, ledger=ledger, password=password
+        )
+
+    # -- the transport ---------------------------------------------------------------------
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one XRPC request as Bluesky would (a `httpx.MockTransport` handler)."""
+        with self._lock:
+            now = self.clock.now()
+            self.world.apply_due(now)
+            method = self.method(request)
+            route = self._routes.get(method or "")
+            if method is None:
+                return XrpcError(404, "NotFound", "Not Found").response()
+            if route is None:
+                return XrpcError(501).response()
+            verb, auth, handler = route
+            allowed, headers = self.limits.take(self._bucket(method), now)
+            try:
+                if not allowed:
+                    raise XrpcError(429)
+                if request.method != verb:
+                    raise invalid(f"Incorrect HTTP method ({request.method}) expected {verb}")
+                did = self.sessions.verify(request, now, auth)
+                response = handler(request, now, did)
+            except XrpcError as refusal:
+                response = refusal.response()
+            response.headers.update(headers)
+            return response
+
+    def refuse(self, request: httpx.Request, status: int) -> httpx.Response:
+        """An injected failure: 429 (the budget's headers, none remaining), 500 or 503."""
+        with self._lock:
+            response = XrpcError(status).response()
+            if status == 429:
+                bucket = self._bucket(self.method(request) or "")
+                response.headers.update(self.limits.headers(bucket, self.clock.now()))
+                response.headers["RateLimit-Remaining"] = "0"
+            return response
+
+    @staticmethod
+    def method(request: httpx.Request) -> str | None:
+        """The XRPC method of a request ('app.bsky.feed.getPostThread'), None if not XRPC."""
+        path = request.url.path
+        return path[len("/xrpc/") :].strip("/") if path.startswith("/xrpc/") else None
+
+    @staticmethod
+    def _bucket(method: str) -> str:
+        return "session" if method == "com.atproto.server.createSession" else "global"
+
+    # -- scripted events, for tests --------------------------------------------------------
+
+    def reply(
+        self,
+        uri: str,
+        text: str,
+        *,
+        after: timedelta = timedelta(0),
+        author: str | None = None,
+        kind: ReplyKind = ReplyKind.PUBLIC_REPLY,
+    ) -> None:
+        """Make `author` (default: the first brand the post mentions) reply `after` from now."""
+        with self._lock:
+            post = self._post(uri)
+            brands = [d for d in sorted(post.mentions) if d in self.bots.targets]
+            who = author or (self.world.by_did[brands[0]].handle if brands else "maria_k_83")
+            at = self.clock.now() + after
+            self.world.schedule(Action(at, who, kind, text, post.number, False, post.number))
+
+    def probe_address(self) -> str:
+        return self.me.handle  # a chat message goes to the probe account's handle
+
+    def account(self, handle: str) -> Account:
+        with self._lock:
+            return self.world.account(handle)
+
+    def expire_sessions(self) -> None:
+        """End every access token now: the next call gets 400 ExpiredToken."""
+        with self._lock:
+            self.sessions.expire(self.clock.now())
+
+    # -- sessions and identities -----------------------------------------------------------
+
+    def _create_session(
+        self, request: httpx.Request, now: datetime, _: str | None
+    ) -> httpx.Response:
+        body = rec.input_object(request, "identifier", "password")
+        identifier, password = str(body["identifier"]).lower().lstrip("@"), body["password"]
+        good = isinstance(password, str) and password and self.password in (None, password)
+        if identifier not in (self.me.handle, self.me.did) or not good:
+            raise XrpcError(401, "AuthenticationRequired", "Invalid identifier or password")
+        return respond(200, self._session(request, now))
+
+    def _refresh_session(
+        self, request: httpx.Request, now: datetime, did: str | None
+    ) -> httpx.Response:
+        return respond(200, self._session(request, now))
+
+    def _session(self, request: httpx.Request, now: datetime) -> dict[str, Any]:
+        access, refresh = self.sessions.issue(self.me.did, now)
+        me, origin = self.me, f"{request.url.scheme}://{request.url.netloc.decode()}"
+        did_doc = {
+            "@context": [
+                "https://www.w3.org/ns/did/v1",
+                "https://w3id.org/security/multikey/v1",
+                "https://w3id.org/security/suites/secp256k1-2019/v1",
+            ],
+            "id": me.did,
+            "alsoKnownAs": [f"at://{me.handle}"],
+            "verificationMethod": [
+                {
+                    "id": f"{me.did}#atproto",
+                    "type": "Multikey",
+                    "controller": me.did,
+                    "publicKeyMultibase": "zQ3sh" + cid_for(me.did)[7:51],
+                }
+            ],
+            "service": [
+                {
+                    "id": "#atproto_pds",
+                    "type": "AtprotoPersonalDataServer",
+                    "serviceEndpoint": origin,
+                }
+            ],
+        }
+        return {
+            "did": me.did,
+            "didDoc": did_doc,
+            "handle": me.handle,
+            "emailConfirmed": True,
+            "emailAuthFactor": False,
+            "accessJwt": access,
+            "refreshJwt": refresh,
+            "active": True,
+        }
+
+    def _resolve_handle(
+        self, request: httpx.Request, now: datetime, _: str | None
+    ) -> httpx.Response:
+        handle = rec.required(request.url.params, "handle").lower()
+        if not rec.is_handle(handle):
+            raise invalid("Error: handle must be a valid handle")
+        account = self.world.accounts.get(handle)
+        if account is None:
+            raise invalid("Unable to resolve handle")
+        return respond(200, {"did": account.did})
+
+    def _get_profile(self, request: httpx.Request, now: datetime, _: str | None) -> httpx.Response:
+        account = self._actor(rec.required(request.url.params, "actor"))
+        if account is None:
+            raise invalid("Profile not found")
+        posts = sum(1 for p in self.world.posts.values() if p.author is account and not p.deleted)
+        return respond(200, views.profile_detailed(account, posts))
+
+    def _actor(self, actor: str) -> Account | None:
+        actor = actor.lstrip("@")
+        return self.world.by_did.get(actor) or self.world.accounts.get(actor.lower())
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _repo(self, body: Mapping[str, Any], did: str | None) -> Account:
+        account = self._actor(str(body["repo"]))
+        if account is None:
+            raise invalid(f"Could not find repo: {body['repo']}")
+        if account.did != did:
+            raise XrpcError(401)
+        if body["collection"] != POST:
+            raise invalid(f"the simulator keeps only {POST} records, not {body['collection']}")
+        return account
+
+    def _create_record(
+        self, request: httpx.Request, now: datetime, did: str | None
+    ) -> httpx.Response:
+        body = rec.input_object(request, "repo", "collection", "record")
+        account = self._repo(body, did)
+        record = body["record"]
+        if not isinstance(record, dict) or record.get("$type") != POST:
+            got = record.get("$type") if isinstance(record, dict) else record
+            raise invalid(f"Invalid $type: expected {POST}, got {got}")
+        rec.check_post(record)
+        post = self.world.post(account, dict(record), now, {"role": account.role})
+        if self.bots_enabled and account is self.me:
+            self.bots.probe_posted(post)
+        body = {"uri": post.uri, "cid": post.cid, **self._commit(now), "validationStatus": "valid"}
+        return respond(200, body)
+
+    def _delete_record(
+        self, request: httpx.Request, now: datetime, did: str | None
+    ) -> httpx.Response:
+        body = rec.input_object(request, "repo", "collection", "rkey")
+        account = self._repo(body, did)
+        post = self.world.by_uri(f"at://{account.did}/{POST}/{body['rkey']}")
+        if post is None or post.deleted:
+            return respond(200, {})
+        self.world.delete(post, now)
+        return respond(200, self._commit(now))
+
+    def _commit(self, now: datetime) -> dict[str, Any]:
+        rev = tid_text(self.world.tids.make(now))
+        return {"commit": {"cid": cid_for(rev), "rev": rev}}
+
+    def _list_records(self, request: httpx.Request, now: datetime, _: str | None) -> httpx.Response:
+        params = request.url.params
+        repo, collection = rec.required(params, "repo"), rec.required(params, "collection")
+        account = self._actor(repo)
+        if account is None:
+            raise invalid(f"Could not find repo: {repo}")
+        size, cursor = rec.limit(params), params.get("cursor")
+        reverse = params.get("reverse") == "true"
+        mine = [
+            p
+            for p in self.world.posts.values()
+            if p.author is account and not p.deleted and collection == POST
+        ]
+        mine = mine if reverse else mine[::-1]
+        if cursor:
+            mine = [p for p in mine if (p.rkey > cursor if reverse else p.rkey < cursor)]
+        page = mine[:size]
+        body: dict[str, Any] = {
+            "records": [{"uri": p.uri, "cid": p.cid, "value": p.record} for p in page]
+        }
+        if page:
+            body["cursor"] = page[-1].rkey
+        return respond(200, body)
+
+    def _post(self, uri: str) -> Post:
+        post = self.world.by_uri(uri)
+        if post is None or post.deleted:
+            raise XrpcError(400, "NotFound", f"Post not found: {uri}")
+        return post
+
+    def _post_thread(self, request: httpx.Request, now: datetime, _: str | None) -> httpx.Response:
+        params = request.url.params
+        post = self._post(rec.required(params, "uri"))
+        depth = rec.limit(params.merge({"limit": params.get("depth", "6")}), high=1000)
+        parents = rec.limit(params.merge({"limit": params.get("parentHeight", "80")}), high=1000)
+        children: dict[int, list[Post]] = {}
+        for p in self.world.posts.values():
+            if p.parent is not None and not p.deleted:
+                children.setdefault(p.parent.number, []).append(p)
+        return respond(
+            200, {"thread": views.thread_view(post, children, depth=depth, parents=parents)}
+        )
+
+    # -- the inbox -------------------------------------------------------------------------
+
+    def _notifications(
+        self, request: httpx.Request, now: datetime, did: str | None
+    ) -> httpx.Response:
+        params = request.url.params
+        size, before = rec.limit(params), rec.time_cursor(params)
+        reasons = set(params.get_list("reasons"))
+        chosen = [
+            n
+            for n in reversed(self.world.notifications)
+            if n.recipient == did
+            and not n.post.deleted
+            and (not reasons or n.reason in reasons)
+            and (before is None or n.indexed_at < before)
+        ][:size]
+        body: dict[str, Any] = {"notifications": [views.notification(n) for n in chosen]}
+        if chosen:
+            body["cursor"] = body["notifications"][-1]["indexedAt"]
+        body["priority"] = False
+        return respond(200, body)
+
+    def _list_convos(
+        self, request: httpx.Request, now: datetime, did: str | None
+    ) -> httpx.Response:
+        params = request.url.params
+        size, before = rec.limit(params), params.get("cursor")
+        mine = [c for c in self.world.convos.values() if did in {m.did for m in c.members}]
+        mine.sort(key=lambda c: (len(c.rev), c.rev), reverse=True)
+        if before:
+            mine = [c for c in mine if (len(c.rev), c.rev) < (len(before), before)]
+        page = mine[:size]
+        body: dict[str, Any] = {"convos": [views.convo_view(c, self.me) for c in page]}
+        if len(page) == size:  # as recorded: a short page of convos has no cursor
+            body["cursor"] = page[-1].rev
+        return respond(200, body)
+
+    def _get_messages(
+        self, request: httpx.Request, now: datetime, did: str | None
+    ) -> httpx.Response:
+        params = request.url.params
+        convo = self.world.convos.get(rec.required(params, "convoId"))
+        if convo is None or did not in {m.did for m in convo.members}:
+            raise XrpcError(400, "InvalidConvo", "Convo not found")
+        size, before = rec.limit(params), params.get("cursor")
+        messages = convo.messages[::-1]
+        if before:
+            messages = [m for m in messages if (len(m.rev), m.rev) < (len(before), before)]
+        page = messages[:size]
+        body: dict[str, Any] = {"messages": [views.message_view(m) for m in page]}
+        if page:  # as recorded: any page of messages has a cursor
+            body["cursor"] = page[-1].rev
+        return respond(200, body)

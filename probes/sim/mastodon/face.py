@@ -1,0 +1,370 @@
+"""The Mastodon face of the simulator: the part of the Mastodon API a probe runner uses.
+
+`MastodonPlatform.handle` takes an `httpx.Request` and returns the `httpx.Response` a
+Mastodon 4.x server would give (same JSON, status codes, `{"error": ...}` bodies and
+`X-RateLimit-*` headers as the recordings in the shared fixtures), so tests use it as
+`httpx.MockTransport(platform.handle)` and `probes.sim.faces` routes `/api/` to it. The
+authenticated account is the study's `[channels.mastodon]` probe account; every Mastodon
+target handle (`user@instance`) is an account whose brand bot answers as `simulator.toml`
+says, with the X face's decisions (see `probes.sim.mastodon.world`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+
+from probes.channels.mastodon.parse import instance_of
+from probes.sim.bots import Action
+from probes.sim.common import Face, bearer_ok, limited, planned, route_pattern
+from probes.sim.ledger import Ledger
+from probes.sim.mastodon import views as mj
+from probes.sim.mastodon.world import (
+    CHANNEL,
+    Account,
+    MastodonBrands,
+    MastodonWorld,
+    Status,
+)
+from probes.sim.profiles import SimSettings, default_settings
+from study.clock import Clock
+from study.errors import StudyError
+from study.model import ChannelSettings, ReplyKind, Study
+
+# (request, path arguments, now) -> response
+Endpoint = Callable[[httpx.Request, dict[str, str], datetime], httpx.Response]
+
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+IDEMPOTENCY = timedelta(hours=1)  # how long Mastodon remembers an Idempotency-Key
+UNAVAILABLE = "There was a temporary problem serving your request, please try again"
+STATUSES_KEPT = ("exclude_replies", "limit", "only_media")  # kept in Link headers
+NOTIFICATIONS_KEPT = ("account_id", "exclude_types[]", "include_filtered", "limit", "types[]")
+
+
+class MastodonPlatform(Face[MastodonWorld]):
+    """A stateful fake Mastodon instance for one study; `handle` is thread-safe.
+
+    `probe_index` maps a planned probe's text to its (brand, country); `ledger` records every
+    status; `token`, when given, is the only bearer token accepted (else any non-empty one
+    is); `bots=False` leaves answering to the test (`reply`, `send_dm`).
+    """
+
+    def __init__(
+        self,
+        study: Study,
+        clock: Clock,
+        *,
+        settings: SimSettings | None = None,
+        probe_index: Mapping[str, tuple[str, str]] | None = None,
+        ledger: Ledger | Path | None = None,
+        token: str | None = None,
+        bots: bool = True,
+        budgets: Mapping[str, mj.Budget] | None = None,
+    ) -> None:
+        channel = _channel(study)
+        self.study = study
+        self.clock = clock
+        self.settings = settings or default_settings(study.seed)
+        self.ledger = Ledger(ledger) if isinstance(ledger, Path) else ledger
+        self.token = token
+        self.bots_enabled = bots
+        self.limits = mj.RateLimiter(budgets)
+        self.instance = instance_of(channel.api_base) or "mastodon.test"
+        self.world = MastodonWorld(self.instance, ledger=self.ledger)
+        self.world.languages = {c.code: c.language for c in study.countries}
+        username = channel.account.lstrip("@").split("@")[0]
+        self.me = self.world.account(username, role="probe")
+        self.world.me = self.me
+        self.brands = MastodonBrands(study, self.settings, probe_index or {}, self.world)
+        self._idempotent: dict[str, tuple[int, datetime]] = {}  # key -> (status id, when)
+        self._lock = threading.RLock()
+        endpoints: dict[str, tuple[str, Endpoint]] = {
+            "GET /api/v1/accounts/verify_credentials": (
+                "api",
+                lambda r, a, now: mj.respond(
+                    200, mj.render_account(self.world, self.me, credentials=True)
+                ),
+            ),
+            "GET /api/v1/accounts/lookup": ("api", lambda r, a, now: self._lookup(r)),
+            "GET /api/v2/search": ("api", lambda r, a, now: self._search(r)),
+            "GET /api/v1/accounts/:id/statuses": (
+                "api",
+                lambda r, a, now: self._account_statuses(r, a["id"]),
+            ),
+            "POST /api/v1/statuses": ("statuses", lambda r, a, now: self._create(r, now)),
+            "GET /api/v1/statuses/:id": ("api", lambda r, a, now: self._get_status(a["id"])),
+            "DELETE /api/v1/statuses/:id": (
+                "delete_statuses",
+                lambda r, a, now: self._delete(a["id"], now),
+            ),
+            "GET /api/v1/notifications": ("api", lambda r, a, now: self._notifications(r)),
+        }
+        self._routes = [
+            (*route_pattern(key), key, family, fn) for key, (family, fn) in endpoints.items()
+        ]
+
+    @classmethod
+    def for_study(
+        cls,
+        study: Study,
+        clock: Clock,
+        *,
+        ledger: Ledger | Path | None = None,
+        token: str | None = None,
+    ) -> MastodonPlatform:
+        """The face as `replybench sim` builds it: `simulator.toml` from the study's folder
+        and the probe index from the study's plan (its Mastodon probes)."""
+        settings, index = planned(study, CHANNEL)
+        return cls(study, clock, settings=settings, probe_index=index, ledger=ledger, token=token)
+
+    # -- the transport -------------------------------------------------------------------------
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request as Mastodon would (a `httpx.MockTransport` handler)."""
+        with self._lock:
+            now = self.clock.now()
+            self.world.apply_due(now)
+            found = self._route(request)
+            if found is None:
+                return mj.error(404, mj.NOT_FOUND)
+            _, family, fn, args = found
+            if not bearer_ok(request, self.token):
+                response = mj.error(401, mj.INVALID_TOKEN)
+                response.headers.update(self.limits.headers("api", now))
+                return response
+            return limited(
+                self.limits, family, now, lambda: fn(request, args, now),
+                lambda: mj.error(429, mj.TOO_MANY),
+            )  # fmt: skip
+
+    def endpoint(self, request: httpx.Request) -> str | None:
+        """The endpoint of a request ("GET /api/v1/notifications"), None if unknown."""
+        found = self._route(request)
+        return found[0] if found else None
+
+    def refuse(self, request: httpx.Request, status: int) -> httpx.Response:
+        """An injected failure: 429 (the API budget's headers, none remaining), 500 or 503.
+
+        A 429 is Rack::Attack's per-token throttle, which answers before any controller:
+        its 5-minute window, even for a POST (whose own budget spans 3 hours)."""
+        with self._lock:
+            if status == 429:
+                response = mj.error(429, mj.TOO_MANY)
+                response.headers.update(self.limits.headers("api", self.clock.now(), spent=True))
+                return response
+            if status == 503:
+                return mj.error(503, UNAVAILABLE)
+            return mj.error(500, "Internal Server Error")
+
+    # -- scripted events, for tests ------------------------------------------------------------
+
+    def reply(
+        self,
+        status_id: str | int,
+        text: str,
+        *,
+        after: timedelta = timedelta(0),
+        author: str | None = None,
+        kind: ReplyKind = ReplyKind.PUBLIC_REPLY,
+    ) -> None:
+        """Make `author` (default: the first brand the status mentions) reply publicly
+        `after` from now, mentioning the status's author."""
+        with self._lock:
+            status = self.world.statuses[int(status_id)]
+            brands = self.brands.brands_in(status)
+            who = author or (brands[0].full if brands else "maria_k_83")
+            at = self.clock.now() + after
+            text = f"@{status.account.full} {text}"
+            self.world.schedule(Action(at, who, kind, text, status.id, False, status.id))
+
+    def probe_address(self) -> str:
+        return self.me.full  # a direct status mentions the probe account as user@instance
+
+    def account(self, handle: str) -> Account:
+        """The account with this handle (made on first sight, as a stranger)."""
+        with self._lock:
+            return self.world.account(handle)
+
+    # -- routing and auth ----------------------------------------------------------------------
+
+    def _route(self, request: httpx.Request) -> tuple[str, str, Endpoint, dict[str, str]] | None:
+        path = request.url.path.rstrip("/")
+        for method, pattern, key, family, fn in self._routes:
+            m = pattern.fullmatch(path)
+            if m is not None and request.method == method:
+                return key, family, fn, m.groupdict()
+        return None
+
+    # -- endpoints -----------------------------------------------------------------------------
+
+    def _lookup(self, request: httpx.Request) -> httpx.Response:
+        acct = request.url.params.get("acct", "").strip()
+        if not acct:
+            raise mj.refusal(400, "param is missing or the value is empty: acct")
+        account = self.world.accounts.get(self.world.full(acct))
+        if account is None or not self.world.knows(account):
+            raise mj.refusal(404, mj.RECORD_NOT_FOUND)
+        return mj.respond(200, mj.render_account(self.world, account))
+
+    def _search(self, request: httpx.Request) -> httpx.Response:
+        """Accounts only: the one a `[@]user[@domain]` query names, if this instance knows it
+        or, with resolve=true, if it exists anywhere (WebFinger); statuses and hashtags are
+        never found."""
+        params = request.url.params
+        query = params.get("q", "").strip()
+        if not query:
+            raise mj.refusal(400, "param is missing or the value is empty: q")
+        found = []
+        account = self.world.accounts.get(self.world.full(query))
+        resolve = params.get("resolve") in ("true", "1")
+        wanted = params.get("type", "accounts") == "accounts"
+        if wanted and account is not None and (resolve or self.world.knows(account)):
+            self.world.known.add(account.full)
+            found.append(mj.render_account(self.world, account))
+        return mj.respond(200, {"accounts": found, "statuses": [], "hashtags": []})
+
+    def _visible(self, status: Status) -> bool:
+        return not status.deleted and (
+            status.account is self.me
+            or status.visibility in ("public", "unlisted")
+            or self.me in status.mentions
+        )
+
+    def _account_statuses(self, request: httpx.Request, raw_id: str) -> httpx.Response:
+        account = self.world.by_id.get(raw_id)
+        if account is None:
+            raise mj.refusal(404, mj.RECORD_NOT_FOUND)
+        params = request.url.params
+        items = [s for s in self.world.statuses.values() if s.account is account]
+        items = [s for s in items if self._visible(s)]
+        if params.get("exclude_replies") in ("true", "1"):
+            items = [s for s in items if s.in_reply_to is None]
+        if params.get("pinned") in ("true", "1") or params.get("only_media") in ("true", "1"):
+            items = []  # nothing is pinned, nothing has media
+        chosen, headers = mj.page(
+            items,
+            params,
+            default=20,
+            origin=_origin(request),
+            path=request.url.path,
+            kept=STATUSES_KEPT,
+        )
+        body = [mj.render_status(self.world, s, self.me) for s in chosen]
+        return mj.respond(200, body, headers)
+
+    def _create(self, request: httpx.Request, now: datetime) -> httpx.Response:
+        key = request.headers.get("idempotency-key")
+        if key:
+            earlier = self._idempotent.get(key)
+            if earlier is not None and now - earlier[1] < IDEMPOTENCY:
+                status = self.world.statuses.get(earlier[0])
+                if status is not None and not status.deleted:
+                    # The status the first request made, not a second one (Mastodon's
+                    # PostStatusService checks the key before anything else).
+                    return mj.respond(200, mj.render_status(self.world, status, self.me))
+        params = _form(request)
+        text = str(params.get("status") or "")
+        visibility = str(params.get("visibility") or "public")
+        if not text.strip():
+            raise mj.refusal(422, "Validation failed: Text can't be blank")
+        if visibility not in VISIBILITIES:
+            raise mj.refusal(422, f"Validation failed: Visibility '{visibility}' is not valid")
+        if mj.length(text) > mj.MAX_CHARS:
+            raise mj.refusal(
+                422, f"Validation failed: Text character limit of {mj.MAX_CHARS} exceeded"
+            )
+        parent: Status | None = None
+        raw_parent = params.get("in_reply_to_id")
+        if raw_parent:
+            parent = self.world.statuses.get(int(raw_parent)) if raw_parent.isdigit() else None
+            if parent is None or not self._visible(parent):
+                raise mj.refusal(404, mj.RECORD_NOT_FOUND)
+        language = params.get("language") or None
+        status = self.world.post(
+            self.me,
+            text,
+            now,
+            visibility=visibility,
+            in_reply_to=parent,
+            language=language,
+            extra={"role": self.me.role},
+        )
+        if key:
+            self._idempotent[key] = (status.id, now)
+        if self.bots_enabled:
+            self.brands.probe_posted(status, self.me.full)
+        return mj.respond(200, mj.render_status(self.world, status, self.me))
+
+    def _status(self, raw_id: str) -> Status | None:
+        status = self.world.statuses.get(int(raw_id)) if raw_id.isdigit() else None
+        return status if status is not None and self._visible(status) else None
+
+    def _get_status(self, raw_id: str) -> httpx.Response:
+        status = self._status(raw_id)
+        if status is None:
+            raise mj.refusal(404, mj.NOT_FOUND)
+        return mj.respond(200, mj.render_status(self.world, status, self.me))
+
+    def _delete(self, raw_id: str, now: datetime) -> httpx.Response:
+        status = self._status(raw_id)
+        if status is None or status.account is not self.me:
+            raise mj.refusal(404, mj.RECORD_NOT_FOUND)
+        self.world.delete(status, now)
+        return mj.respond(200, mj.render_status(self.world, status, self.me, source=True))
+
+    def _notifications(self, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        types, excluded = params.get_list("types[]"), params.get_list("exclude_types[]")
+        items = [n for n in self.world.notifications if not n.status.deleted]
+        if (types and "mention" not in types) or "mention" in excluded:
+            items = []  # mentions are the only notifications this instance makes
+        if params.get("account_id"):
+            items = [n for n in items if n.status.account.id == params["account_id"]]
+        chosen, headers = mj.page(
+            items,
+            params,
+            default=40,
+            origin=_origin(request),
+            path=request.url.path,
+            kept=NOTIFICATIONS_KEPT,
+        )
+        body = [mj.render_notification(self.world, n, self.me) for n in chosen]
+        return mj.respond(200, body, headers)
+
+
+def _channel(study: Study) -> ChannelSettings:
+    try:
+        return study.channel(CHANNEL)
+    except KeyError:
+        raise StudyError(
+            "study.toml has no [channels.mastodon] table: the simulator's Mastodon face needs "
+            "its api_base (the probe account's instance) and account"
+        ) from None
+
+
+def _form(request: httpx.Request) -> dict[str, str]:
+    """The parameters of a POST: a JSON object or a form, as Mastodon accepts either."""
+    content_type = request.headers.get("content-type", "")
+    raw = request.content
+    if "json" in content_type:
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            raise mj.refusal(400, "Error occurred while parsing request parameters") from None
+        if not isinstance(body, dict):
+            raise mj.refusal(400, "Error occurred while parsing request parameters")
+        return {k: "" if v is None else str(v) for k, v in body.items()}
+    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def _origin(request: httpx.Request) -> str:
+    url = request.url
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}"
