@@ -60,8 +60,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 # The files a wheel is built from: the packages and what pyproject.toml names.
-WHEEL_SOURCES = ("study", "probes", "analysis", "reports", "data", "pyproject.toml", "README.md",
-                 "LICENSE", "tests/fixtures/NOTICE.md")  # fmt: skip
+WHEEL_SOURCES = ("replybench", "study", "probes", "analysis", "reports", "data", "pyproject.toml",
+                 "README.md", "LICENSE", "tests/fixtures/NOTICE.md")  # fmt: skip
 
 
 @pytest.fixture(scope="session")

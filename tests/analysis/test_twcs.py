@@ -90,7 +90,7 @@ def test_the_small_file_gives_the_hand_checked_pairs(tmp_path: Path) -> None:
     assert probes.loc["twcs-7", "text"] == "@BetaCare\r\rmy phone broke"
     assert probes.loc["twcs-17", "text"] == '@BetaCare, my bill has a "mystery" fee'
     assert set(probes.country) == {"ZZ"}
-    assert set(probes.channels.base) == {"x"}
+    assert set(probes.channel) == {"x"}
     assert set(probes.script) == {"passive"}
     assert set(probes.scope) == {"local"}
     assert probes.loc["twcs-4", "closes_at"] == "2017-11-07T12:00:00.000Z"
