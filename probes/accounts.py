@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from probes.channels.base import AuthError, ChannelError
-from probes.channels.registry import HTTP_KINDS, MANUAL, Closer, api_base_of, module_of, on_loopback
+from probes.channels.base import AuthError, ChannelError, Closer, Wiring
+from probes.channels.registry import HTTP_KINDS, MANUAL, api_base_of, module_of, on_loopback
 from study.clock import Clock, SystemClock
 from study.errors import StudyError
 from study.load import load_study
@@ -175,7 +175,7 @@ def _lookups(
         if not live and not on_loopback(settings, api_base):
             continue
         module = module_of(name)
-        channel, close = module.build(settings, env=env, clock=clock, api_base=api_base, live=live)
+        channel, close = module.build(settings, Wiring(env, clock, api_base, live))
         closers.append(close)
         lookups[name] = _LOOKUPS[name](channel, api_base_of(settings, api_base))
     return lookups, closers

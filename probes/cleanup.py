@@ -27,11 +27,10 @@ from typing import TYPE_CHECKING, Protocol
 
 import httpx
 
-from probes.channels.base import AuthError, ChannelError, Rejected, Transient
+from probes.channels.base import AuthError, ChannelError, Closer, Rejected, Transient, Wiring
 from probes.channels.http import read_rate_limit, status_text
 from probes.channels.registry import (
     HTTP_KINDS,
-    Closer,
     api_base_of,
     credential,
     is_loopback,
@@ -233,9 +232,7 @@ def _deleters(
             posts = MastodonPosts.build(settings, env=env, api_base=api_base, clock=clock)
             deleters[name], close = posts, posts.client.aclose
         else:
-            channel, close = module_of(name).build(
-                settings, env=env, clock=clock, api_base=api_base, live=True
-            )
+            channel, close = module_of(name).build(settings, Wiring(env, clock, api_base, True))
             deleters[name] = channel
         closers.append(close)
     return deleters, closers
@@ -283,11 +280,12 @@ class MastodonPosts:
         api_base: str | None,
         clock: Clock,
     ) -> MastodonPosts:
+        from probes.channels.common import make_client
         from probes.channels.mastodon import adapter as md
         from probes.channels.mastodon import parse as mp
 
         base = api_base_of(settings, api_base)
-        client = md.make_client(base, credential(settings, env, loopback=is_loopback(base)))
+        client = make_client(base, credential(settings, env, loopback=is_loopback(base)))
         instance = mp.instance_of(settings.api_base or base)
         channel = md.MastodonChannel(
             client, account=settings.account, instance=instance, clock=clock

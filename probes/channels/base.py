@@ -7,10 +7,12 @@ the runner matches each item to its probe.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from study.clock import Clock
 from study.model import PlannedProbe, ReplyKind
 
 
@@ -70,6 +72,21 @@ class Channel(Protocol):
     async def inbox(self, since: Cursor | None) -> tuple[list[Reply], Cursor]:
         """Everything new in the probe account's inbox since the cursor, oldest first."""
         ...
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What every adapter's `build(settings, wiring)` gets besides its settings (the
+    registry's contract, probes/channels/registry.py)."""
+
+    env: Mapping[str, str]  # where the credential named by the settings' `token_env` is
+    clock: Clock
+    api_base: str | None = None  # `--api-base`: overrides the HTTP channels' API base
+    live: bool = False  # without `--live`, every endpoint must be on this machine
+
+
+# How to close what `build` opened (its client, its connections).
+Closer = Callable[[], Awaitable[None]]
 
 
 class ChannelError(Exception):

@@ -51,6 +51,7 @@ from probes.channels.base import (
     Transient,
     Unreadable,
 )
+from probes.channels.common import Api
 from study.clock import Clock
 from study.redact import scrub
 
@@ -146,9 +147,9 @@ def status_text(response: httpx.Response) -> str:
 class Requester:
     """Sends one adapter's requests: retries GETs, sends POSTs once, tracks rate limits.
 
-    `describe` turns an error response into a short text from the platform's error body;
-    `service` names the platform in messages ("X API"); `secrets` gives the credentials that
-    are not in the client's headers (those an `httpx.Auth` adds), to scrub from messages.
+    `api` names the platform in messages ("X API"), its rate-limit headers, and how to turn
+    an error response into a short text; `secrets` gives the credentials that are not in
+    the client's headers (those an `httpx.Auth` adds), to scrub from messages.
     Statuses the adapter must judge itself (2xx, 4xx other than 429, and 401/403 on a POST)
     come back as the response.
     """
@@ -158,9 +159,7 @@ class Requester:
         client: httpx.AsyncClient,
         *,
         clock: Clock,
-        service: str,
-        headers: RateLimitHeaders,
-        describe: Callable[[httpx.Response], str],
+        api: Api,
         rng: random.Random | None = None,
         max_retries: int = 5,
         backoff: Backoff | None = None,
@@ -172,9 +171,9 @@ class Requester:
         self.client = client
         self.secrets = secrets
         self.clock = clock
-        self.service = service
-        self.headers = headers
-        self.describe = describe
+        self.service = api.name
+        self.headers = api.headers
+        self.describe = api.describe
         self.rng = rng if rng is not None else random.Random()
         self.max_retries = max_retries
         self.backoff = backoff if backoff is not None else Backoff()

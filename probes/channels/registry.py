@@ -2,8 +2,8 @@
 
 Each kind lives in its own package, imported only when a study uses it
 (`probes.channels.KIND.adapter` for x, mastodon, bluesky and email), which exposes
-`build(settings, *, env, clock, api_base, live) -> (channel, aclose)` and
-`async preflight(channel)` (docs/channels.md).
+`build(settings, wiring) -> (channel, aclose)` (`Wiring`: environment, clock, `--api-base`,
+`--live`) and `async preflight(channel)` (docs/channels.md).
 Before any is built, `check_channels` makes sure the study can run at all: every kind is
 available, every network endpoint is on this machine unless `--live`, and every credential is
 in the environment. `manual` channels get no adapter: people send those probes.
@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from urllib.parse import urlsplit
 
-from probes.channels.base import AuthError, Channel, ChannelError, OutcomeUnknown, Transient
+from probes.channels.base import (
+    AuthError,
+    Channel,
+    ChannelError,
+    Closer,
+    OutcomeUnknown,
+    Transient,
+    Wiring,
+)
 from study.clock import Clock
 from study.errors import StudyError
 from study.load_channels import CHANNEL_KINDS, is_loopback_host
@@ -43,8 +51,6 @@ _SECRET = {
     "bluesky": ("app password", "the probe account's"),
     "email": ("password", "the probe mailbox's"),
 }
-
-Closer = Callable[[], Awaitable[None]]
 
 
 def is_loopback(url: str) -> bool:
@@ -124,6 +130,14 @@ def credential(settings: ChannelSettings, env: Mapping[str, str], *, loopback: b
         f"study.toml [channels.{settings.name}]: environment variable {settings.token_env} is "
         f"not set; export {whose} {noun} in it (credentials never go in the study folder)"
     )
+
+
+def http_access(settings: ChannelSettings, wiring: Wiring) -> tuple[str, str]:
+    """The API base an HTTP channel talks to and its credential, checked as `check_channels`
+    checks them (an adapter's `build` may be called without it)."""
+    base = api_base_of(settings, wiring.api_base)
+    check_api_base(base, live=wiring.live, channel=settings.name)
+    return base, credential(settings, wiring.env, loopback=is_loopback(base))
 
 
 def driven(study: Study) -> list[str]:
@@ -225,10 +239,11 @@ def build_channels(
     `StudyError` before building anything if a channel cannot run.
     """
     modules = check_channels(study, env=env, api_base=api_base, live=live)
+    wiring = Wiring(env, clock, api_base, live)
     built = Built()
     for name, module in modules.items():
         settings = study.channel(name)
-        channel, close = module.build(settings, env=env, clock=clock, api_base=api_base, live=live)
+        channel, close = module.build(settings, wiring)
         built.channels[name] = channel
         built.closers.append(close)
         built._checks.append((settings, where(settings, api_base), module.preflight))

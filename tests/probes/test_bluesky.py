@@ -15,10 +15,11 @@ import httpx
 import pytest
 import yaml
 
-from probes.channels.base import AuthError, OutcomeUnknown, RateLimit, Rejected, Transient
+from probes.channels.base import AuthError, OutcomeUnknown, RateLimit, Rejected, Transient, Wiring
 from probes.channels.bluesky import parse as bp
-from probes.channels.bluesky.adapter import SIM_PASSWORD, BlueskyChannel, build, preflight
+from probes.channels.bluesky.adapter import BlueskyChannel, build, preflight
 from probes.channels.bluesky.session import CHAT_PROXY, EXPIRED_RENEWALS
+from probes.channels.registry import SIM_TOKEN
 from study.clock import ManualClock
 from study.errors import StudyError
 from study.model import ChannelSettings, PlannedProbe, ReplyKind, Scope
@@ -757,25 +758,18 @@ SETTINGS = ChannelSettings("bluesky", "https://bsky.social", ACCOUNT, "BSKY_PASS
 
 async def test_build_refuses_a_real_pds_without_live(clock: ManualClock) -> None:
     with pytest.raises(StudyError, match="refusing to send to https://bsky.social without --live"):
-        build(SETTINGS, env={"BSKY_PASSWORD": PASSWORD}, clock=clock, api_base=None, live=False)
+        build(SETTINGS, Wiring({"BSKY_PASSWORD": PASSWORD}, clock, None, False))
     with pytest.raises(StudyError, match="environment variable BSKY_PASSWORD is not set"):
-        build(SETTINGS, env={}, clock=clock, api_base=None, live=True)
+        build(SETTINGS, Wiring({}, clock, None, True))
     with pytest.raises(StudyError, match="is not an http"):
-        build(SETTINGS, env={}, clock=clock, api_base="bsky.social", live=True)
+        build(SETTINGS, Wiring({}, clock, "bsky.social", True))
     bsky, close = build(
-        SETTINGS,
-        env={},
-        clock=clock,
-        api_base="http://127.0.0.1:8765/",
-        live=False,
-        languages={"DE": "de"},
+        SETTINGS, Wiring({}, clock, "http://127.0.0.1:8765/", False), languages={"DE": "de"}
     )
-    assert bsky.xrpc._password == SIM_PASSWORD and bsky.languages == {"DE": "de"}
+    assert bsky.xrpc._password == SIM_TOKEN and bsky.languages == {"DE": "de"}
     assert bsky.xrpc.http.client.base_url == httpx.URL("http://127.0.0.1:8765")
     await close()
-    live, close = build(
-        SETTINGS, env={"BSKY_PASSWORD": PASSWORD}, clock=clock, api_base=None, live=True
-    )
+    live, close = build(SETTINGS, Wiring({"BSKY_PASSWORD": PASSWORD}, clock, None, True))
     assert live.xrpc._password == PASSWORD and live.name == "bluesky"
     await close()
 

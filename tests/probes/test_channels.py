@@ -4,7 +4,6 @@ and a campaign through it that leaves the manual probes to people."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -15,13 +14,13 @@ import pytest
 from probes.audit import audit
 from probes.campaign import run_campaign
 from probes.channels import registry as channels
-from probes.channels.base import AuthError, Reply, Sent
+from probes.channels.base import AuthError, Closer, Reply, Sent, Wiring
 from probes.channels.registry import SIM_TOKEN, build_channels, check_channels, credential
 from probes.channels.x.adapter import XChannel
 from probes.journal import Journal, open_readonly
 from probes.runner import RunnerConfig
 from probes.sim import running
-from study.clock import Clock, ManualClock
+from study.clock import ManualClock
 from study.errors import StudyError
 from study.load import load_study
 from study.model import ChannelSettings, ReplyKind, Scope, Study, Target
@@ -72,15 +71,8 @@ class FakeChannel:
         self.closed = False
 
 
-def build(
-    settings: ChannelSettings,
-    *,
-    env: Mapping[str, str],
-    clock: Clock,
-    api_base: str | None,
-    live: bool,
-) -> tuple[FakeChannel, Callable[[], Awaitable[None]]]:
-    channel = FakeChannel(settings, env.get(settings.token_env, ""))
+def build(settings: ChannelSettings, wiring: Wiring) -> tuple[FakeChannel, Closer]:
+    channel = FakeChannel(settings, wiring.env.get(settings.token_env, ""))
 
     async def close() -> None:
         channel.closed = True

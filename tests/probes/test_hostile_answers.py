@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from probes.channels.base import Transient, Unreadable
-from probes.channels.bluesky import adapter as bsky
+from probes.channels.bluesky import inbox as bsky
 from probes.channels.bluesky.session import LOGIN
 from probes.channels.x.adapter import CREATE_POST, MENTIONS, XChannel
 from probes.sim.faults import HTML_PAGE, HUGE_BYTES, HugeStream

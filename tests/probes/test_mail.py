@@ -22,8 +22,17 @@ from pathlib import Path
 
 import pytest
 
-from probes.channels.base import AuthError, OutcomeUnknown, Rejected, Transient, Unresolvable
-from probes.channels.email.adapter import PENDING, Filed, MailChannel, answered, build, preflight
+from probes.channels.base import (
+    AuthError,
+    OutcomeUnknown,
+    Rejected,
+    Transient,
+    Unresolvable,
+    Wiring,
+)
+from probes.channels.email.adapter import MailChannel, build, preflight
+from probes.channels.email.inbox import Filed, answered
+from probes.channels.email.outbox import PENDING
 from probes.channels.email.parse import probe_subject, read_mail, subject_key
 from probes.channels.email.servers import MailServers
 from probes.channels.registry import build_channels
@@ -616,18 +625,16 @@ def test_build_reads_the_settings_and_refuses_what_is_unsafe(clock: BrandClock) 
         return ChannelSettings("email", "", ADDRESS, "RB_MAIL_PASSWORD", tuple(opts.items()))
 
     env = {"RB_MAIL_PASSWORD": PASSWORD}
-    channel, _ = build(settings(), env=env, clock=clock, api_base=None, live=False)
+    channel, _ = build(settings(), Wiring(env, clock, None, False))
     assert isinstance(channel, MailChannel) and channel.name == "email"
     assert channel.folder == "INBOX" and channel.servers.imap_port == 1143
     with pytest.raises(StudyError, match="RB_MAIL_PASSWORD is not set"):
-        build(settings(), env={}, clock=clock, api_base=None, live=False)
+        build(settings(), Wiring({}, clock, None, False))
     with pytest.raises(StudyError, match="without --live"):
-        build(settings(smtp_host="smtp.example.com"), env=env, clock=clock, api_base=None,
-              live=False)  # fmt: skip
+        build(settings(smtp_host="smtp.example.com"), Wiring(env, clock, None, False))
     with pytest.raises(StudyError, match="allowed only for a server on this machine"):
-        build(settings(imap_host="imap.example.com"), env=env, clock=clock, api_base=None,
-              live=True)  # fmt: skip
+        build(settings(imap_host="imap.example.com"), Wiring(env, clock, None, True))
     with pytest.raises(StudyError, match="not a port number"):
-        build(settings(smtp_port="smtp"), env=env, clock=clock, api_base=None, live=False)
+        build(settings(smtp_port="smtp"), Wiring(env, clock, None, False))
     with pytest.raises(StudyError, match="use one of starttls, tls, plain"):
-        build(settings(smtp_security="ssl"), env=env, clock=clock, api_base=None, live=False)
+        build(settings(smtp_security="ssl"), Wiring(env, clock, None, False))

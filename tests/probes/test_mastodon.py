@@ -14,7 +14,15 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from probes.channels.base import AuthError, OutcomeUnknown, RateLimit, Rejected, Reply, Transient
+from probes.channels.base import (
+    AuthError,
+    OutcomeUnknown,
+    RateLimit,
+    Rejected,
+    Reply,
+    Transient,
+    Wiring,
+)
 from probes.channels.mastodon import parse as mp
 from probes.channels.mastodon.adapter import (
     ACCOUNT_STATUSES,
@@ -476,13 +484,11 @@ SETTINGS = ChannelSettings(
 
 async def test_build_refuses_a_real_instance_without_live(clock: ManualClock) -> None:
     with pytest.raises(StudyError, match="without --live"):
-        build(SETTINGS, env={"MASTODON_TOKEN": "t0k3n"}, clock=clock, api_base=None, live=False)
+        build(SETTINGS, Wiring({"MASTODON_TOKEN": "t0k3n"}, clock, None, False))
 
 
 async def test_build_on_the_simulator_keeps_the_study_instance(clock: ManualClock) -> None:
-    built, close = build(
-        SETTINGS, env={}, clock=clock, api_base="http://127.0.0.1:8765", live=False
-    )
+    built, close = build(SETTINGS, Wiring({}, clock, "http://127.0.0.1:8765", False))
     try:
         assert isinstance(built, MastodonChannel)
         assert built.instance == "mastodon.social"  # local handles are still @mastodon.social
@@ -495,10 +501,8 @@ async def test_build_on_the_simulator_keeps_the_study_instance(clock: ManualCloc
 
 async def test_build_live_needs_the_token_and_never_shows_it(clock: ManualClock) -> None:
     with pytest.raises(StudyError, match="MASTODON_TOKEN is not set"):
-        build(SETTINGS, env={}, clock=clock, api_base=None, live=True)
-    built, close = build(
-        SETTINGS, env={"MASTODON_TOKEN": SECRET_TOKEN}, clock=clock, api_base=None, live=True
-    )
+        build(SETTINGS, Wiring({}, clock, None, True))
+    built, close = build(SETTINGS, Wiring({"MASTODON_TOKEN": SECRET_TOKEN}, clock, None, True))
     assert built._http.client.headers["authorization"] == f"Bearer {SECRET_TOKEN}"
     await close()
 
@@ -506,4 +510,4 @@ async def test_build_live_needs_the_token_and_never_shows_it(clock: ManualClock)
 async def test_build_refuses_an_unknown_visibility(clock: ManualClock) -> None:
     bad = replace(SETTINGS, options=(("visibility", "followers"),))
     with pytest.raises(StudyError, match="visibility 'followers'"):
-        build(bad, env={}, clock=clock, api_base="http://127.0.0.1:1", live=False)
+        build(bad, Wiring({}, clock, "http://127.0.0.1:1", False))

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from probes.channels.base import AuthError, RateLimit
+from probes.channels.common import make_client
 from probes.channels.x import parse as xp
-from probes.channels.x.adapter import CREATE_POST, ME, XChannel, make_client
+from probes.channels.x.adapter import CREATE_POST, ME, XChannel
 from study.clock import ManualClock
 from study.model import ReplyKind
 from study.timeutil import from_epoch, parse_iso
@@ -292,7 +293,7 @@ def test_make_client_carries_base_and_token() -> None:
     assert client.base_url == httpx.URL("https://api.x.test")
     assert client.headers["authorization"] == "Bearer tok-123456"
     assert client.timeout.read == 5
-    with pytest.raises(AuthError, match="no X bearer token"):
+    with pytest.raises(AuthError, match="no bearer token"):
         make_client("https://api.x.test", "  ")
 
 

@@ -9,18 +9,17 @@ Endpoints as documented at https://docs.bsky.app/docs/api.
 
 from __future__ import annotations
 
-import random
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from contextlib import aclosing
 from datetime import datetime
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Unpack
 
 import httpx
 
 from probes.answers import platform_id
 from probes.channels.base import (
     AuthError,
+    Closer,
     Cursor,
     OutcomeUnknown,
     RateLimit,
@@ -28,18 +27,17 @@ from probes.channels.base import (
     Reply,
     Sent,
     Transient,
-    Unreadable,
+    Wiring,
 )
 from probes.channels.bluesky import parse as bp
-from probes.channels.bluesky.session import XrpcSession, make_client
-from probes.channels.http import DEADLINE_S, status_text
+from probes.channels.bluesky.inbox import Inbox
+from probes.channels.bluesky.session import XrpcSession, paged
+from probes.channels.common import Retries, make_client, oldest_first
+from probes.channels.http import status_text
+from probes.channels.registry import http_access
 from study.clock import Clock
-from study.errors import StudyError
-from study.load_channels import is_loopback_host
 from study.model import ChannelSettings, PlannedProbe
 from study.timeutil import iso, parse_iso
-
-SIM_PASSWORD = "replybench-simulator"  # what the simulator accepts when none is exported
 
 # XRPC methods the channel calls; `rate_limits` is keyed "VERB method".
 RESOLVE = "com.atproto.identity.resolveHandle"
@@ -47,10 +45,6 @@ PROFILE = "app.bsky.actor.getProfile"
 CREATE_RECORD = "com.atproto.repo.createRecord"
 DELETE_RECORD = "com.atproto.repo.deleteRecord"
 LIST_RECORDS = "com.atproto.repo.listRecords"
-NOTIFICATIONS = "app.bsky.notification.listNotifications"
-CONVOS = "chat.bsky.convo.listConvos"
-MESSAGES = "chat.bsky.convo.getMessages"
-MAX_PAGES = 1000  # a guard against a service that never stops handing out cursors
 
 
 class BlueskyChannel:
@@ -71,24 +65,15 @@ class BlueskyChannel:
         clock: Clock,
         languages: Mapping[str, str] | None = None,
         read_dms: bool = True,
-        rng: random.Random | None = None,
-        max_retries: int = 5,
-        deadline: float = DEADLINE_S,
+        **retries: Unpack[Retries],
     ) -> None:
         self.clock = clock
         self.languages = dict(languages or {})
         self.read_dms = read_dms
-        self.xrpc = XrpcSession(
-            client,
-            account=account,
-            password=password,
-            clock=clock,
-            rng=rng,
-            max_retries=max_retries,
-            deadline=deadline,
-        )
+        self.xrpc = XrpcSession(client, account=account, password=password, clock=clock, **retries)
         self.account = self.xrpc.account
         self._dids: dict[str, str] = {}
+        self._inbox = Inbox(self.xrpc)
 
     @property
     def rate_limits(self) -> dict[str, RateLimit]:
@@ -168,7 +153,7 @@ class BlueskyChannel:
         params = {"repo": me.did, "collection": bp.POST, "limit": "100"}
         wanted = bp.comparable(probe.text)
         found: list[tuple[datetime, str]] = []
-        pages = self._pages(LIST_RECORDS, params, "records")
+        pages = paged(self.xrpc.get_json, LIST_RECORDS, params, "records")
         async with aclosing(pages) as records:
             async for page in records:
                 older = False
@@ -194,10 +179,10 @@ class BlueskyChannel:
         and the newest chat revision seen (`dm_rev`)."""
         me = await self.xrpc.login()
         cursor: Cursor = dict(since or {})
-        replies = await self._notifications(me.did, cursor)
+        replies = await self._inbox.notifications(me.did, cursor)
         if self.read_dms:
-            replies += await self._dms(me.did, cursor)
-        return bp.oldest_first(replies), cursor
+            replies += await self._inbox.dms(me.did, cursor)
+        return oldest_first(replies), cursor
 
     async def lookup_account(self, handle: str) -> tuple[dict[str, Any] | None, str]:
         """The profile of the account `handle` names (resolveHandle, then getProfile of its
@@ -242,181 +227,26 @@ class BlueskyChannel:
 
     async def check_dms(self) -> None:
         """Raise AuthError unless the session may read the account's direct messages."""
-        await self._read_chat(CONVOS, {"limit": "1"})
-
-    # -- the two inbox reads ---------------------------------------------------------------
-
-    async def _notifications(self, me: str, cursor: Cursor) -> list[Reply]:
-        """Notifications newer than the cursor's, newest first page by page (updates it)."""
-        seen_at = bp.timestamp(cursor.get("seen_indexed_at"))
-        seen = set(cursor.get("seen_uris", "").split())
-        newest_text, newest_at, newest_uris = cursor.get("seen_indexed_at"), seen_at, set(seen)
-        fresh: list[Reply] = []
-        params = {"limit": "100", "reasons": list(bp.INBOX_REASONS)}
-        async with aclosing(self._pages(NOTIFICATIONS, params, "notifications")) as pages:
-            async for page in pages:
-                older = False
-                for item in bp.items(page, "notifications"):
-                    at, uri = bp.timestamp(item.get("indexedAt")), str(item.get("uri", ""))
-                    if at is None:
-                        continue
-                    if seen_at is not None and (at < seen_at or (at == seen_at and uri in seen)):
-                        older = older or at < seen_at
-                        continue
-                    if newest_at is None or at > newest_at:
-                        newest_text, newest_at, newest_uris = item["indexedAt"], at, {uri}
-                    elif at == newest_at:
-                        newest_uris.add(uri)
-                    reply = bp.notification_reply(item, me)
-                    if reply is not None:
-                        fresh.append(reply)
-                if older:
-                    break
-        if newest_text is not None:
-            cursor["seen_indexed_at"] = str(newest_text)
-            cursor["seen_uris"] = " ".join(sorted(newest_uris))
-        return fresh
-
-    async def _dms(self, me: str, cursor: Cursor) -> list[Reply]:
-        """Chat messages newer than the cursor's revision: conversations come most recently
-        active first, so only those with new messages are opened (updates the cursor)."""
-        mark = cursor.get("dm_rev")
-        newest = mark
-        fresh: list[Reply] = []
-        async with aclosing(self._chat_pages(CONVOS, {"limit": "100"}, "convos")) as pages:
-            async for page in pages:
-                convos = bp.items(page, "convos")
-                new = [c for c in convos if _after(c.get("rev"), mark)]
-                for convo in new:
-                    messages, rev = await self._messages(convo, me, mark)
-                    fresh += messages
-                    newest = max(newest or "", rev or "", str(convo["rev"]), key=_rev_key)
-                if len(new) < len(convos):
-                    break
-        if newest:
-            cursor["dm_rev"] = newest
-        return fresh
-
-    async def _messages(
-        self, convo: Mapping[str, Any], me: str, mark: str | None
-    ) -> tuple[list[Reply], str | None]:
-        convo_id = str(convo.get("id", ""))
-        handles = bp.member_handles(convo)
-        fresh: list[Reply] = []
-        newest: str | None = None
-        params = {"convoId": convo_id, "limit": "100"}
-        async with aclosing(self._chat_pages(MESSAGES, params, "messages")) as pages:
-            async for page in pages:
-                messages = bp.items(page, "messages")
-                new = [m for m in messages if _after(m.get("rev"), mark)]
-                for m in new:
-                    newest = max(newest or "", str(m["rev"]), key=_rev_key)
-                    reply = bp.message_reply(m, convo_id, handles, me)
-                    if reply is not None:
-                        fresh.append(reply)
-                if len(new) < len(messages):
-                    break
-        return fresh, newest
-
-    # -- plumbing --------------------------------------------------------------------------
-
-    async def _read_chat(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return await self.xrpc.get_json(method, params)
-        except AuthError as e:
-            raise AuthError(
-                f"Bluesky refused to read the direct messages of @{self.account} ({e}); "
-                "create an app password with access to direct messages (Settings > Privacy "
-                "and security > App passwords > 'Allow access to your direct messages')"
-            ) from e
-
-    async def _pages(
-        self, method: str, params: dict[str, Any], key: str
-    ) -> AsyncGenerator[dict[str, Any], None]:
-        """Pages of a paginated read, following `cursor` until a page is empty or has none."""
-        async for page in _paged(self.xrpc.get_json, method, params, key):
-            yield page
-
-    async def _chat_pages(
-        self, method: str, params: dict[str, Any], key: str
-    ) -> AsyncGenerator[dict[str, Any], None]:
-        async for page in _paged(self._read_chat, method, params, key):
-            yield page
-
-
-async def _paged(
-    read: Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]],
-    method: str,
-    params: dict[str, Any],
-    key: str,
-) -> AsyncGenerator[dict[str, Any], None]:
-    token: str | None = None
-    for _ in range(MAX_PAGES):
-        query = dict(params)
-        if token is not None:
-            query["cursor"] = token
-        body = await read(method, query)
-        yield body
-        following = bp.next_cursor(body)
-        if following is None or following == token or not bp.items(body, key):
-            return
-        token = following
-    raise Unreadable(f"Bluesky GET /xrpc/{method} kept paginating past {MAX_PAGES} pages")
-
-
-def _rev_key(rev: str) -> tuple[int, str]:
-    # Revisions are TIDs: base32-sortable, so longer is later and equal lengths sort as text.
-    return (len(rev), rev)
-
-
-def _after(rev: object, mark: str | None) -> bool:
-    return isinstance(rev, str) and (mark is None or _rev_key(rev) > _rev_key(mark))
+        await self._inbox.check_dms()
 
 
 # -- the registry's two entry points -------------------------------------------------------
 
 
 def build(
-    settings: ChannelSettings,
-    *,
-    env: Mapping[str, str],
-    clock: Clock,
-    api_base: str | None,
-    live: bool,
-    languages: Mapping[str, str] | None = None,
-) -> tuple[BlueskyChannel, Callable[[], Awaitable[None]]]:
+    settings: ChannelSettings, wiring: Wiring, *, languages: Mapping[str, str] | None = None
+) -> tuple[BlueskyChannel, Closer]:
     """The channel for `[channels.bluesky]` and how to close it (docs/channels.md).
 
-    `api_base` (the `--api-base` option) overrides the settings' PDS; without `live` it must
-    be on loopback (the simulator). On loopback an unset password variable means the
-    simulator's password. `languages` (country -> ISO 639-1) fills each post's `langs`.
+    `--api-base` overrides the settings' PDS; without `--live` it must be on loopback (the
+    simulator), where an unset password variable means the simulator's password.
+    `languages` (country -> ISO 639-1) fills each post's `langs`.
     """
-    base = (api_base or settings.api_base).rstrip("/")
-    parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise StudyError(
-            f"study.toml [channels.{settings.name}]: api_base {base!r} is not an http(s) URL; "
-            "e.g. https://bsky.social"
-        )
-    loopback = is_loopback_host(parts.hostname)
-    if not live and not loopback:
-        raise StudyError(
-            f"refusing to send to {base} without --live: that would post real inquiries to "
-            "real brands. Point --api-base at the simulator (replybench sim DIR --port 8765, "
-            "then --api-base http://127.0.0.1:8765), or add --live when the study is ready"
-        )
-    password = env.get(settings.token_env, "").strip()
-    if not password:
-        if not loopback:
-            raise StudyError(
-                f"study.toml [channels.{settings.name}]: environment variable "
-                f"{settings.token_env} is not set; export the probe account's app password in "
-                "it (credentials never go in the study folder)"
-            )
-        password = SIM_PASSWORD
+    base, password = http_access(settings, wiring)
     client = make_client(base)
+    account, clock = settings.account, wiring.clock
     channel = BlueskyChannel(
-        client, account=settings.account, password=password, clock=clock, languages=languages
+        client, account=account, password=password, clock=clock, languages=languages
     )
     return channel, client.aclose
 

@@ -23,6 +23,7 @@ import httpx
 
 from probes.answers import instant
 from probes.channels.base import Reply
+from probes.channels.common import first_line
 from probes.channels.http import JSON as JSON
 from probes.channels.http import as_object as as_object
 from probes.channels.http import response_json as response_json
@@ -68,11 +69,7 @@ def problem_text(body: Mapping[str, Any]) -> str:
 
 def describe(response: httpx.Response) -> str:
     """`problem_text` of a response, or the first line of a body that is not JSON."""
-    text = problem_text(response_json(response))
-    if text:
-        return text
-    raw = response.text.strip().splitlines()
-    return raw[0][:200] if raw else ""
+    return problem_text(response_json(response)) or first_line(response)
 
 
 def session_refused(response: httpx.Response) -> bool:
@@ -271,9 +268,3 @@ def message_reply(
         in_reply_to=None,
         conversation_id=convo_id,
     )
-
-
-def oldest_first(replies: Iterable[Reply]) -> list[Reply]:
-    """Replies by time, each id once (a page boundary must not report an item twice)."""
-    unique = {r.reply_id: r for r in replies}
-    return sorted(unique.values(), key=lambda r: (r.created_at, r.reply_id))

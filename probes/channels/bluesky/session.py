@@ -17,17 +17,17 @@ reaches a message.
 from __future__ import annotations
 
 import asyncio
-import random
-from collections.abc import Generator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from probes.answers import BodyTooLarge
 from probes.channels.base import AuthError, RateLimit, Rejected, Transient, Unreadable
 from probes.channels.bluesky import parse as bp
-from probes.channels.http import DEADLINE_S, RateLimitHeaders, Requester, status_text
+from probes.channels.common import Api, Retries
+from probes.channels.http import RateLimitHeaders, Requester, status_text
 from study.clock import Clock
 from study.redact import scrub
 
@@ -39,14 +39,7 @@ REFRESH = "com.atproto.server.refreshSession"
 REFRESH_AHEAD = timedelta(minutes=5)
 # Renewals of a session refused as expired even when fresh, before giving up.
 EXPIRED_RENEWALS = 4
-
-
-def make_client(api_base: str, timeout: float = 30) -> httpx.AsyncClient:
-    """The client the registry hands to `BlueskyChannel`: the PDS's base URL, nothing secret
-    (the session sets its own token on each request)."""
-    return httpx.AsyncClient(
-        base_url=api_base, headers={"User-Agent": "replybench"}, timeout=timeout
-    )
+MAX_PAGES = 1000  # a guard against a service that never stops handing out cursors
 
 
 class _SessionAuth(httpx.Auth):
@@ -78,9 +71,7 @@ class XrpcSession:
         account: str,
         password: str,
         clock: Clock,
-        rng: random.Random | None = None,
-        max_retries: int = 5,
-        deadline: float = DEADLINE_S,
+        **retries: Unpack[Retries],
     ) -> None:
         self.account = account.lstrip("@").lower()
         self.session: bp.Session | None = None
@@ -88,17 +79,8 @@ class XrpcSession:
         self._client = client
         self._clock = clock
         client.auth = _SessionAuth(self)
-        self.http = Requester(
-            client,
-            clock=clock,
-            service="Bluesky",
-            headers=BSKY_RATE_LIMIT,
-            describe=self.describe,
-            rng=rng,
-            max_retries=max_retries,
-            deadline=deadline,
-            secrets=self._secrets,
-        )
+        api = Api("Bluesky", BSKY_RATE_LIMIT, self.describe)
+        self.http = Requester(client, clock=clock, api=api, secrets=self._secrets, **retries)
         self._lock = asyncio.Lock()
 
     @property
@@ -238,3 +220,25 @@ class XrpcSession:
                 retry_at=limit.reset_at if response.status_code == 429 and limit else None,
             )
         return response
+
+
+async def paged(
+    read: Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]],
+    method: str,
+    params: dict[str, Any],
+    key: str,
+) -> AsyncGenerator[dict[str, Any], None]:
+    """Pages of a paginated XRPC read (`read` is `XrpcSession.get_json` or a wrapper of it),
+    following `cursor` until a page has no `key` items or no new cursor."""
+    token: str | None = None
+    for _ in range(MAX_PAGES):
+        query = dict(params)
+        if token is not None:
+            query["cursor"] = token
+        body = await read(method, query)
+        yield body
+        following = bp.next_cursor(body)
+        if following is None or following == token or not bp.items(body, key):
+            return
+        token = following
+    raise Unreadable(f"Bluesky GET /xrpc/{method} kept paginating past {MAX_PAGES} pages")

@@ -324,6 +324,14 @@ def sent_folder(conn: imaplib.IMAP4) -> str | None:
     return named[0] if named else None
 
 
+def open_sent(conn: imaplib.IMAP4, *, readonly: bool = True) -> str | None:
+    """Open the Sent folder (`sent_folder`); its name, or None when the server has none."""
+    folder = sent_folder(conn)
+    if folder is not None:
+        examine(conn, folder, readonly=readonly)
+    return folder
+
+
 def append(conn: imaplib.IMAP4, folder: str, raw: bytes, when: datetime) -> None:
     typ, data = conn.append(quote(folder), "(\\Seen)", imaplib.Time2Internaldate(when), raw)
     if typ != "OK":

@@ -8,28 +8,30 @@ search, statuses, accounts/:id/statuses, notifications).
 
 from __future__ import annotations
 
-import random
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from probes.answers import platform_id
 from probes.channels.base import (
     AuthError,
+    Closer,
     Cursor,
     OutcomeUnknown,
     RateLimit,
     Reply,
     Sent,
     Unreadable,
+    Wiring,
 )
-from probes.channels.http import DEADLINE_S, RateLimitHeaders, Requester, status_text
+from probes.channels.common import Api, Retries, make_client, newer, newest_id, oldest_first
+from probes.channels.http import RateLimitHeaders, Requester, status_text
 from probes.channels.mastodon import parse as mp
-from probes.channels.registry import api_base_of, check_api_base, credential, is_loopback
+from probes.channels.registry import http_access
 from study.clock import Clock
 from study.errors import StudyError
 from study.model import ChannelSettings, PlannedProbe
@@ -38,6 +40,7 @@ from study.timeutil import utc
 MASTODON_RATE_LIMIT = RateLimitHeaders(
     "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"
 )
+MASTODON_API = Api("Mastodon API", MASTODON_RATE_LIMIT, mp.describe)
 
 # Keys of `MastodonChannel.rate_limits`.
 VERIFY = "GET /api/v1/accounts/verify_credentials"
@@ -52,17 +55,6 @@ NOTIFICATIONS_LIMIT = "80"  # Mastodon's maximum page (twice its default of 40)
 STATUSES_LIMIT = "40"  # ... and for account statuses (twice 20)
 MAX_PAGES = 1000  # a guard against a server that never stops handing out `next` links
 ROOTS_KEPT = 10_000  # thread roots remembered, for replies to replies
-
-
-def make_client(api_base: str, token: str, timeout: float = 30) -> httpx.AsyncClient:
-    """The client `MastodonChannel` gets: the instance's base URL and the access token."""
-    if not token.strip():
-        raise AuthError("no Mastodon access token was given")
-    return httpx.AsyncClient(
-        base_url=api_base,
-        headers={"Authorization": f"Bearer {token.strip()}", "User-Agent": "replybench"},
-        timeout=timeout,
-    )
 
 
 class _Requester(Requester):
@@ -96,9 +88,7 @@ class MastodonChannel:
         instance: str,
         clock: Clock,
         visibility: str = "public",
-        rng: random.Random | None = None,
-        max_retries: int = 5,
-        deadline: float = DEADLINE_S,
+        **retries: Unpack[Retries],
     ) -> None:
         if visibility not in VISIBILITIES:
             raise ValueError(f"visibility {visibility!r} is not one of {VISIBILITIES}")
@@ -106,16 +96,7 @@ class MastodonChannel:
         self.instance = instance.lower()
         self.clock = clock
         self.visibility = visibility
-        self._http = _Requester(
-            client,
-            clock=clock,
-            service="Mastodon API",
-            headers=MASTODON_RATE_LIMIT,
-            describe=mp.describe,
-            rng=rng,
-            max_retries=max_retries,
-            deadline=deadline,
-        )
+        self._http = _Requester(client, clock=clock, api=MASTODON_API, **retries)
         self._me: str | None = None
         # reply id -> its thread's root (a probe), for replies to replies seen in this run
         self._roots: dict[str, str] = {}
@@ -243,17 +224,15 @@ class MastodonChannel:
         async with aclosing(pages):
             async for page in pages:
                 items = mp.as_list(page)
-                fresh = [
-                    n for n in items if since_id is None or not mp.older(str(n.get("id")), since_id)
-                ]
+                fresh = [n for n in items if since_id is None or newer(str(n.get("id")), since_id)]
                 statuses += mp.mention_statuses(fresh, me)
-                newest = mp.newest_id((str(n.get("id", "")) for n in fresh), newest)
+                newest = newest_id((str(n.get("id", "")) for n in fresh), newest)
                 if len(fresh) < len(items):
                     break  # reached what an earlier poll read
         replies = [r for r in (self._reply(s) for s in mp.oldest_first_statuses(statuses)) if r]
         if newest is not None:
             cursor["notifications_since_id"] = newest
-        return mp.oldest_first(replies), cursor
+        return oldest_first(replies), cursor
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -318,34 +297,26 @@ class MastodonChannel:
         raise Unreadable(f"Mastodon API GET {path} kept paginating past {MAX_PAGES} pages")
 
 
-def build(
-    settings: ChannelSettings,
-    *,
-    env: Mapping[str, str],
-    clock: Clock,
-    api_base: str | None,
-    live: bool,
-) -> tuple[MastodonChannel, Callable[[], Awaitable[None]]]:
+def build(settings: ChannelSettings, wiring: Wiring) -> tuple[MastodonChannel, Closer]:
     """The channel of a study's `[channels.mastodon]` settings, and how to close its client
     (the registry's contract, probes/channels/registry.py).
 
     `api_base` (`--api-base`) overrides the instance's URL; the instance's domain, which
     completes local accounts' handles, stays the one study.toml names.
     """
-    base = api_base_of(settings, api_base)
-    check_api_base(base, live=live, channel=settings.name)
+    base, token = http_access(settings, wiring)
     visibility = dict(settings.options).get("visibility", "public")
     if visibility not in VISIBILITIES:
         raise StudyError(
             f"study.toml [channels.{settings.name}]: visibility {visibility!r} is not one of "
             f"{', '.join(VISIBILITIES)}"
         )
-    client = make_client(base, credential(settings, env, loopback=is_loopback(base)))
+    client = make_client(base, token)
     channel = MastodonChannel(
         client,
         account=settings.account,
         instance=mp.instance_of(settings.api_base or base),
-        clock=clock,
+        clock=wiring.clock,
         visibility=visibility,
     )
     return channel, client.aclose

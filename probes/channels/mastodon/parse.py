@@ -22,6 +22,7 @@ import httpx
 
 from probes.answers import instant, platform_id
 from probes.channels.base import Reply
+from probes.channels.common import first_line
 from probes.channels.http import JSON as JSON
 from probes.channels.http import as_object as as_object
 from study.kinds import classify_private_text, classify_public_text
@@ -55,8 +56,8 @@ def describe(response: httpx.Response) -> str:
     parts = [str(body[k]) for k in ("error", "error_description") if body.get(k)]
     if parts:
         return ": ".join(dict.fromkeys(parts))
-    raw = response.text.strip().splitlines() if response.content else []
-    return raw[0][:200] if raw and not raw[0].lstrip().startswith("<") else ""
+    line = first_line(response)
+    return "" if line.lstrip().startswith("<") else line
 
 
 # -- text -----------------------------------------------------------------------------------
@@ -128,22 +129,6 @@ def created_at(item: Mapping[str, Any]) -> datetime | None:
     return instant(item.get("created_at"))
 
 
-def newest_id(ids: Iterable[str], current: str | None) -> str | None:
-    """The largest of the ids (Mastodon's are integers as text: larger is newer)."""
-    best = current
-    for i in ids:
-        if i.isdigit() and (best is None or int(i) > int(best)):
-            best = i
-    return best
-
-
-def older(item_id: str, than: str) -> bool:
-    """Whether `item_id` is not newer than `than` (both numeric ids as text)."""
-    if item_id.isdigit() and than.isdigit():
-        return int(item_id) <= int(than)
-    return item_id == than
-
-
 def status_reply(
     status: Mapping[str, Any], instance: str, conversation_id: str | None = None
 ) -> Reply | None:
@@ -198,12 +183,3 @@ def oldest_first_statuses(statuses: Iterable[Mapping[str, Any]]) -> list[Mapping
         return (when.isoformat() if when else "", int(sid) if sid.isdigit() else 0)
 
     return sorted(unique.values(), key=key)
-
-
-def oldest_first(replies: Iterable[Reply]) -> list[Reply]:
-    """Replies by time, each id once (a page boundary must not report an item twice)."""
-    unique = {r.reply_id: r for r in replies}
-    return sorted(
-        unique.values(),
-        key=lambda r: (r.created_at, int(r.reply_id) if r.reply_id.isdigit() else 0),
-    )

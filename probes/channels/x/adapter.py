@@ -8,18 +8,18 @@ users/:id/tweets, users/:id/mentions, dm_events).
 
 from __future__ import annotations
 
-import random
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from probes.answers import BodyTooLarge, platform_id
 from probes.channels.base import (
     AuthError,
+    Closer,
     Cursor,
     DuplicateContent,
     OutcomeUnknown,
@@ -29,9 +29,11 @@ from probes.channels.base import (
     Sent,
     Transient,
     Unreadable,
+    Wiring,
 )
-from probes.channels.http import DEADLINE_S, RateLimitHeaders, Requester, status_text
-from probes.channels.registry import api_base_of, check_api_base, credential, is_loopback
+from probes.channels.common import Api, Retries, make_client, newer, newest_id, oldest_first
+from probes.channels.http import RateLimitHeaders, Requester, status_text
+from probes.channels.registry import http_access
 from probes.channels.x import parse as xp
 from study.clock import Clock
 from study.model import ChannelSettings, PlannedProbe
@@ -40,6 +42,7 @@ from study.timeutil import iso, utc
 X_RATE_LIMIT = RateLimitHeaders(
     "x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset"
 )
+X_API = Api("X API", X_RATE_LIMIT, xp.describe)
 
 # Keys of `XChannel.rate_limits`: X budgets each endpoint separately.
 ME = "GET /2/users/me"
@@ -56,31 +59,11 @@ USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 MAX_PAGES = 1000  # a guard against a platform that never stops handing out next_tokens
 
 
-def make_client(api_base: str, token: str, timeout: float = 30) -> httpx.AsyncClient:
-    """The client the CLI hands to `XChannel`: base URL and bearer token, nothing else."""
-    if not token.strip():
-        raise AuthError("no X bearer token was given")
-    return httpx.AsyncClient(
-        base_url=api_base,
-        headers={"Authorization": f"Bearer {token.strip()}", "User-Agent": "replybench"},
-        timeout=timeout,
-    )
-
-
-def build(
-    settings: ChannelSettings,
-    *,
-    env: Mapping[str, str],
-    clock: Clock,
-    api_base: str | None,
-    live: bool,
-) -> tuple[XChannel, Callable[[], Awaitable[None]]]:
+def build(settings: ChannelSettings, wiring: Wiring) -> tuple[XChannel, Closer]:
     """The X channel of a study's `[channels.x]` settings, and how to close its client
     (the registry's contract, probes/channels/registry.py)."""
-    base = api_base_of(settings, api_base)
-    check_api_base(base, live=live, channel=settings.name)
-    client = make_client(base, credential(settings, env, loopback=is_loopback(base)))
-    return XChannel(client, account=settings.account, clock=clock), client.aclose
+    client = make_client(*http_access(settings, wiring))
+    return XChannel(client, account=settings.account, clock=wiring.clock), client.aclose
 
 
 async def preflight(channel: XChannel) -> None:
@@ -99,22 +82,11 @@ class XChannel:
         *,
         account: str,
         clock: Clock,
-        rng: random.Random | None = None,
-        max_retries: int = 5,
-        deadline: float = DEADLINE_S,
+        **retries: Unpack[Retries],
     ) -> None:
         self.account = account.lstrip("@")
         self.clock = clock
-        self._http = Requester(
-            client,
-            clock=clock,
-            service="X API",
-            headers=X_RATE_LIMIT,
-            describe=xp.describe,
-            rng=rng,
-            max_retries=max_retries,
-            deadline=deadline,
-        )
+        self._http = Requester(client, clock=clock, api=X_API, **retries)
         self._me: str | None = None
 
     @property
@@ -262,7 +234,7 @@ class XChannel:
             cursor["mentions_since_id"] = newest_mention
         if newest_dm is not None:
             cursor["dm_since_id"] = newest_dm
-        return xp.oldest_first(mentions + dms), cursor
+        return oldest_first(mentions + dms), cursor
 
     # -- the two inbox reads ---------------------------------------------------------------
 
@@ -278,7 +250,7 @@ class XChannel:
         newest = since_id
         async for page in self._pages(MENTIONS, f"/2/users/{me}/mentions", params):
             replies += xp.mention_replies(page, me)
-            newest = xp.newest_id((p["id"] for p in xp.page_items(page)), newest)
+            newest = newest_id((p["id"] for p in xp.page_items(page)), newest)
         return replies, newest
 
     async def _dms(self, me: str, since_id: str | None) -> tuple[list[Reply], str | None]:
@@ -297,9 +269,9 @@ class XChannel:
             async for page in pages:
                 names.update(xp.users_by_id(page))
                 events = xp.page_items(page)
-                new = [e for e in events if since_id is None or _newer(str(e["id"]), since_id)]
+                new = [e for e in events if since_id is None or newer(str(e["id"]), since_id)]
                 fresh += new
-                newest = xp.newest_id((str(e["id"]) for e in new), newest)
+                newest = newest_id((str(e["id"]) for e in new), newest)
                 if len(new) < len(events):
                     break
         return xp.dm_replies(fresh, names, me), newest
@@ -330,9 +302,3 @@ class XChannel:
                 return
             token = following
         raise Unreadable(f"X API GET {path} kept paginating past {MAX_PAGES} pages")
-
-
-def _newer(event_id: str, since_id: str) -> bool:
-    if event_id.isdigit() and since_id.isdigit():
-        return int(event_id) > int(since_id)
-    return event_id != since_id

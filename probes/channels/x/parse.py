@@ -20,6 +20,7 @@ import httpx
 
 from probes.answers import epoch_ms, instant, platform_id
 from probes.channels.base import Reply
+from probes.channels.common import first_line
 from probes.channels.http import JSON as JSON
 from probes.channels.http import as_object as as_object
 from probes.channels.http import response_json as response_json
@@ -67,11 +68,7 @@ def problem_text(body: Mapping[str, Any]) -> str:
 
 def describe(response: httpx.Response) -> str:
     """`problem_text` of a response, or the first line of a body that is not JSON."""
-    text = problem_text(response_json(response))
-    if text:
-        return text
-    raw = response.text.strip().splitlines()
-    return raw[0][:200] if raw else ""
+    return problem_text(response_json(response)) or first_line(response)
 
 
 def is_duplicate(body: Mapping[str, Any]) -> bool:
@@ -153,15 +150,6 @@ def next_token(body: Mapping[str, Any]) -> str | None:
     return platform_id(as_object(body.get("meta")).get("next_token"))
 
 
-def newest_id(ids: Iterable[str], current: str | None) -> str | None:
-    """The largest of the post/event ids (X ids are snowflakes: larger is newer)."""
-    best = current
-    for i in ids:
-        if i.isdigit() and (best is None or int(i) > int(best)):
-            best = i
-    return best
-
-
 def _partial_errors(body: Mapping[str, Any], what: str) -> None:
     # A 200 page may carry errors[] about things it refers to (a suspended user mentioned,
     # a deleted post quoted); the page's own items are still good.
@@ -232,12 +220,3 @@ def dm_replies(
             )
         )
     return replies
-
-
-def oldest_first(replies: Iterable[Reply]) -> list[Reply]:
-    """Replies by time, each id once (a page boundary must not report an item twice)."""
-    unique = {r.reply_id: r for r in replies}
-    return sorted(
-        unique.values(),
-        key=lambda r: (r.created_at, int(r.reply_id) if r.reply_id.isdigit() else 0),
-    )
