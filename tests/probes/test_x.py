@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from probes.channels.base import AuthError, RateLimit
-from probes.channels.common import make_client
 from probes.channels.x import parse as xp
 from probes.channels.x.adapter import CREATE_POST, ME, XChannel
 from study.clock import ManualClock
@@ -286,15 +285,6 @@ async def test_find_sent_matches_escaped_text_across_pages(clock: ManualClock) -
     assert reads[0]["tweet.fields"] == "created_at"
     assert reads[1]["pagination_token"] == "page2token"
     assert missing is None
-
-
-def test_make_client_carries_base_and_token() -> None:
-    client = make_client("https://api.x.test", " tok-123456 ", timeout=5)
-    assert client.base_url == httpx.URL("https://api.x.test")
-    assert client.headers["authorization"] == "Bearer tok-123456"
-    assert client.timeout.read == 5
-    with pytest.raises(AuthError, match="no bearer token"):
-        make_client("https://api.x.test", "  ")
 
 
 def test_problem_text_of_recorded_error() -> None:
