@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from probes.sim.common import Refusal as Refusal  # raised by the handlers as mj.Refusal
+from probes.sim.face import Refusal as Refusal  # raised by the handlers as mj.Refusal
 from probes.sim.mastodon.world import MENTION, Account, MastodonWorld, Notification, Status
 from study.timeutil import iso, utc
 
