@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import ClassVar, Generic, Protocol, Self, TypeVar
+from typing import ClassVar, Generic, Protocol, Self, TypedDict, TypeVar
 
 import httpx
 
@@ -31,12 +31,22 @@ from study.model import ReplyKind, Study
 W = TypeVar("W", bound=DueActions)
 
 
+class FaceOptions(TypedDict, total=False):
+    """What every face is built with beside the study and the clock (see `Face`)."""
+
+    settings: SimSettings | None
+    probe_index: Mapping[str, tuple[str, str]] | None
+    ledger: Ledger | Path | None
+    bots: bool
+
+
 class Face(Generic[W]):
     """One simulated platform for one study; `handle` and `refuse` are thread-safe.
 
     `probe_index` maps a planned probe's text to its (brand, country); `ledger` records every
     accepted post and DM; `bots=False` leaves answering to the test (`reply`, `send_dm`).
-    A subclass names its `CHANNEL`, builds its `world` and answers in `_answer` and `_refusal`.
+    A subclass names its `CHANNEL`, takes its own options beside `**FaceOptions`, builds its
+    `world` and answers in `_answer` and `_refusal`.
     """
 
     CHANNEL: ClassVar[str]

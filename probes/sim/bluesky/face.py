@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
@@ -33,9 +32,7 @@ from probes.sim.bluesky.world import (
     stranger_handle,
     tid_text,
 )
-from probes.sim.face import Face
-from probes.sim.ledger import Ledger
-from probes.sim.profiles import SimSettings
+from probes.sim.face import Face, FaceOptions
 from probes.sim.texts import STRANGER_HANDLES
 from study.clock import Clock
 from study.errors import StudyError
@@ -56,14 +53,11 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         study: Study,
         clock: Clock,
         *,
-        settings: SimSettings | None = None,
-        probe_index: Mapping[str, tuple[str, str]] | None = None,
-        ledger: Ledger | Path | None = None,
         password: str | None = None,
-        bots: bool = True,
         rate_limits: Mapping[str, tuple[int, int]] | None = None,
         access_lifetime: timedelta = ACCESS_LIFETIME,
         refresh_lifetime: timedelta = REFRESH_LIFETIME,
+        **options: Unpack[FaceOptions],
     ) -> None:
         try:
             account = study.channel(CHANNEL).account
@@ -71,9 +65,7 @@ class BlueskyPlatform(Face[BlueskyWorld]):
             raise StudyError(
                 "the study has Bluesky targets but no [channels.bluesky] table in study.toml"
             ) from None
-        super().__init__(
-            study, clock, settings=settings, probe_index=probe_index, ledger=ledger, bots=bots
-        )
+        super().__init__(study, clock, **options)
         self.password = password
         self.limits = Limits(rate_limits)
         self.sessions = Sessions(access_lifetime, refresh_lifetime)

@@ -14,19 +14,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qsl
 
 import httpx
 
 from probes.channels.mastodon.parse import instance_of
-from probes.sim.face import Face, Routes, bearer_ok, limited
-from probes.sim.ledger import Ledger
+from probes.sim.face import Face, FaceOptions, Routes, bearer_ok, limited
 from probes.sim.mastodon import views as mj
 from probes.sim.mastodon.brands import MastodonBrands
 from probes.sim.mastodon.world import CHANNEL, Account, MastodonWorld, Status
-from probes.sim.profiles import SimSettings
 from probes.sim.texts import STRANGER_HANDLES
 from study.clock import Clock
 from study.errors import StudyError
@@ -54,16 +51,11 @@ class MastodonPlatform(Face[MastodonWorld]):
         study: Study,
         clock: Clock,
         *,
-        settings: SimSettings | None = None,
-        probe_index: Mapping[str, tuple[str, str]] | None = None,
-        ledger: Ledger | Path | None = None,
         token: str | None = None,
-        bots: bool = True,
         budgets: Mapping[str, mj.Budget] | None = None,
+        **options: Unpack[FaceOptions],
     ) -> None:
-        super().__init__(
-            study, clock, settings=settings, probe_index=probe_index, ledger=ledger, bots=bots
-        )
+        super().__init__(study, clock, **options)
         channel = _channel(study)
         self.token = token
         self.limits = mj.RateLimiter(budgets)
@@ -190,14 +182,7 @@ class MastodonPlatform(Face[MastodonWorld]):
             items = [s for s in items if s.in_reply_to is None]
         if params.get("pinned") in ("true", "1") or params.get("only_media") in ("true", "1"):
             items = []  # nothing is pinned, nothing has media
-        chosen, headers = mj.page(
-            items,
-            params,
-            default=20,
-            origin=_origin(request),
-            path=request.url.path,
-            kept=STATUSES_KEPT,
-        )
+        chosen, headers = mj.page(items, request, default=20, kept=STATUSES_KEPT)
         body = [mj.render_status(self.world, s, self.me) for s in chosen]
         return mj.respond(200, body, headers)
 
@@ -269,14 +254,7 @@ class MastodonPlatform(Face[MastodonWorld]):
             items = []  # mentions are the only notifications this instance makes
         if params.get("account_id"):
             items = [n for n in items if n.status.account.id == params["account_id"]]
-        chosen, headers = mj.page(
-            items,
-            params,
-            default=40,
-            origin=_origin(request),
-            path=request.url.path,
-            kept=NOTIFICATIONS_KEPT,
-        )
+        chosen, headers = mj.page(items, request, default=40, kept=NOTIFICATIONS_KEPT)
         body = [mj.render_notification(self.world, n, self.me) for n in chosen]
         return mj.respond(200, body, headers)
 
@@ -304,9 +282,3 @@ def _form(request: httpx.Request) -> dict[str, str]:
             raise mj.refusal(400, "Error occurred while parsing request parameters")
         return {k: "" if v is None else str(v) for k, v in body.items()}
     return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-
-
-def _origin(request: httpx.Request) -> str:
-    url = request.url
-    port = f":{url.port}" if url.port else ""
-    return f"{url.scheme}://{url.host}{port}"

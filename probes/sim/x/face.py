@@ -12,13 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from pathlib import Path
+from typing import Unpack
 
 import httpx
 
-from probes.sim.face import Face, Routes, bearer_ok, limited
-from probes.sim.ledger import Ledger
-from probes.sim.profiles import SimSettings
+from probes.sim.face import Face, FaceOptions, Routes, bearer_ok, limited
 from probes.sim.texts import STRANGER_HANDLES
 from probes.sim.x import dms, posts
 from probes.sim.x import views as xj
@@ -43,16 +41,11 @@ class XPlatform(Face[World]):
         study: Study,
         clock: Clock,
         *,
-        settings: SimSettings | None = None,
-        probe_index: Mapping[str, tuple[str, str]] | None = None,
-        ledger: Ledger | Path | None = None,
         token: str | None = None,
-        bots: bool = True,
         rate_limits: Mapping[str, int] | None = None,
+        **options: Unpack[FaceOptions],
     ) -> None:
-        super().__init__(
-            study, clock, settings=settings, probe_index=probe_index, ledger=ledger, bots=bots
-        )
+        super().__init__(study, clock, **options)
         self.token = token
         self.limits = RateLimiter(rate_limits)
         self.world = World(ledger=self.ledger)
