@@ -2,7 +2,7 @@
 
 `BlueskyPlatform.handle` takes an `httpx.Request` for `/xrpc/<method>` and returns what
 bsky.social would answer, so tests use it as `httpx.MockTransport(platform.handle)` and the
-server routes `/xrpc/` to it (probes/sim/faces.py). The probe account (`[channels.bluesky]
+server routes `/xrpc/` to it (probes/sim/dispatch.py). The probe account (`[channels.bluesky]
 account`) logs in with any non-empty app password (or exactly `password=`); its sessions
 expire after `access_lifetime` of virtual time, so clients must refresh them. Every target
 handle of the study is an account whose brand bot answers as `simulator.toml` says, with the

@@ -3,7 +3,7 @@
 `MastodonPlatform.handle` takes an `httpx.Request` and returns the `httpx.Response` a
 Mastodon 4.x server would give (same JSON, status codes, `{"error": ...}` bodies and
 `X-RateLimit-*` headers as the recordings in the shared fixtures), so tests use it as
-`httpx.MockTransport(platform.handle)` and `probes.sim.faces` routes `/api/` to it. The
+`httpx.MockTransport(platform.handle)` and `probes.sim.dispatch` routes `/api/` to it. The
 authenticated account is the study's `[channels.mastodon]` probe account; every Mastodon
 target handle (`user@instance`) is an account whose brand bot answers as `simulator.toml`
 says, with the X face's decisions (see `probes.sim.mastodon.world`).
