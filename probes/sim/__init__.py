@@ -6,7 +6,6 @@ process: `serve(study_dir, port, speed=..., faults=...)` (`replybench sim`), or
 `start_background(...)` / `running(...)` in tests. See docs/simulator.md.
 """
 
-from probes.sim.brands import probe_index
 from probes.sim.faults import Fault, Faults, faulty
 from probes.sim.ledger import Ledger, read_ledger
 from probes.sim.profiles import Profile, ServiceHours, SimSettings, load_settings
@@ -17,6 +16,7 @@ from probes.sim.server import (
     serve_platform,
     start_background,
 )
+from probes.sim.x.brands import probe_index
 from probes.sim.x.face import XPlatform
 
 __all__ = [

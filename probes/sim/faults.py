@@ -19,12 +19,13 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import httpx
 
 from probes.sim.bots import rng_for
-from probes.sim.faces import Face
-from probes.sim.x.face import XPlatform
+from probes.sim.dispatch import Dispatch
+from probes.sim.face import Face
 
 
 class Fault(StrEnum):
@@ -127,7 +128,7 @@ def _pick(u: float, weights: Mapping[Fault, float]) -> Fault:
     return last  # rounding
 
 
-def faulty(platform: XPlatform, faults: Faults) -> Callable[[httpx.Request], httpx.Response]:
+def faulty(platform: Face[Any], faults: Faults) -> Callable[[httpx.Request], httpx.Response]:
     """A `httpx.MockTransport` handler: the platform with faults, without real waiting.
 
     Drops raise `httpx.RemoteProtocolError` (after applying the request for DROP_AFTER), as
@@ -135,9 +136,11 @@ def faulty(platform: XPlatform, faults: Faults) -> Callable[[httpx.Request], htt
     at once; HUGE streams its body, so a client that stops reading never makes all of it.
     """
 
+    routes = Dispatch(platform)
+
     def handle(request: httpx.Request) -> httpx.Response:
         decision = faults.next(request.method)
-        response = answer(platform, request, decision, sleep=None)
+        response = answer(routes, request, decision, sleep=None)
         if decision.fault is Fault.HUGE:
             return httpx.Response(200, headers=response.headers, stream=HugeStream())
         return response
@@ -162,7 +165,7 @@ class HugeStream(httpx.AsyncByteStream):
 
 
 def answer(
-    platform: Face,
+    platform: Dispatch,
     request: httpx.Request,
     decision: Decision,
     *,

@@ -1,7 +1,7 @@
 """The simulator as a real HTTP server, for a runner in another process.
 
 `serve` loads the study, plans it and serves its faces on 127.0.0.1 (X, and Mastodon and
-Bluesky when its targets use them; `probes.sim.faces`), writing `DIR/sim/port`. A study
+Bluesky when its targets use them; `probes.sim.dispatch`), writing `DIR/sim/port`. A study
 without `[channels.x]` gets no X face: paths no face owns are answered 404.
 Its clock is held at the start time until the first request arrives; from then on virtual
 time runs `speed` times faster than real time. The clock's anchor is written to
@@ -26,7 +26,7 @@ from types import FrameType
 
 import httpx
 
-from probes.sim.faces import FACES, Dispatch, Face, faces_for
+from probes.sim.dispatch import Dispatch, dispatch_for
 from probes.sim.faults import HUGE_BYTES, Decision, Fault, Faults, HugeStream, answer
 from probes.sim.ledger import Ledger
 from probes.sim.profiles import study_settings
@@ -138,44 +138,33 @@ def start_background(
     # the seconds a runner takes to start cost no virtual hours. clock.json appears then.
     clock = HeldClock(start, speed, lambda a: write_atomic(folder / "clock.json", a.to_json()))
     ledger = Ledger(ledger_path(study_dir))
-    platform: XPlatform | None = None
-    fallback: Face = NoFace()
-    if any(c.name == "x" for c in study.channels):
-        platform = XPlatform.for_study(study, clock, ledger=ledger)
-        fallback = platform
-    routes = Dispatch(fallback, faces_for(study, clock, ledger))
+    routes = dispatch_for(study, clock, ledger)
     injected = Faults(faults, seed, weights=fault_weights)
-    sim = serve_platform(platform, clock, injected, port=port, routes=routes)
+    sim = serve_platform(routes, clock, injected, port=port)
     write_atomic(folder / "port", f"{sim.port}\n")
     return sim
 
 
 def serve_platform(
-    platform: XPlatform | None,
+    platform: XPlatform | Dispatch,
     clock: HeldClock | ClockAnchor,
     faults: Faults,
     *,
     port: int = 0,
-    routes: Dispatch | None = None,
 ) -> RunningSimulator:
-    """Serve an already built platform on 127.0.0.1 from a background thread. `clock` is the
-    platform's held clock (released by the first request) or the anchor of a running one;
-    `routes` adds other platforms' faces (Mastodon, Bluesky) beside the X one (and is
-    required when there is no X face)."""
+    """Serve an already built X face, or the faces of `probes.sim.dispatch.dispatch_for`, on
+    127.0.0.1 from a background thread. `clock` is the faces' held clock (released by the
+    first request) or the anchor of a running one."""
     if isinstance(clock, ClockAnchor):
         clock = HeldClock.running(clock)
-    if routes is None:
-        if platform is None:
-            raise ValueError("serve_platform: no X platform and no routes: nothing to serve")
-        routes = Dispatch(platform)
+    routes = platform if isinstance(platform, Dispatch) else Dispatch(platform)
+    x = routes.fallback if isinstance(routes.fallback, XPlatform) else None
     server = _Server(("127.0.0.1", port), routes, clock, faults)
     thread = threading.Thread(
         target=server.serve_forever, args=(0.05,), name="simulator", daemon=True
     )
     thread.start()
-    return RunningSimulator(
-        server.server_address[1], platform, clock, faults, server, thread, routes
-    )
+    return RunningSimulator(server.server_address[1], x, clock, faults, server, thread, routes)
 
 
 @contextlib.contextmanager
@@ -193,27 +182,6 @@ def running(
         yield sim
     finally:
         sim.stop()
-
-
-class NoFace:
-    """The fallback of a simulator without an X face: every path no face owns is a 404 that
-    says why (a runner pointed at the wrong place sees it in the error)."""
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        served = " and ".join(f"{name} under {prefix}" for name, (prefix, _) in FACES.items())
-        return httpx.Response(
-            404,
-            json={
-                "error": f"Not Found: {request.url.path}; the study has no [channels.x], so "
-                f"this simulator serves no X API (it serves {served} when targets use them)"
-            },
-        )
-
-    def refuse(self, request: httpx.Request, status: int) -> httpx.Response:
-        return httpx.Response(status, json={"error": f"injected fault ({status})"})
-
-    def close(self) -> None:
-        pass
 
 
 class _Server(ThreadingHTTPServer):

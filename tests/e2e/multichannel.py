@@ -19,11 +19,10 @@ from pathlib import Path
 
 from probes.channels.email.adapter import MailChannel
 from probes.channels.email.servers import MailServers
-from probes.sim.faces import Dispatch, Face, faces_for
+from probes.sim.dispatch import dispatch_for
 from probes.sim.faults import Faults
 from probes.sim.ledger import Ledger
-from probes.sim.server import NoFace, RunningSimulator, serve_platform
-from probes.sim.x.face import XPlatform
+from probes.sim.server import RunningSimulator, serve_platform
 from study.clock import ClockAnchor, ManualClock, ScaledClock, SystemClock
 from study.load import load_study
 from study.model import PlannedProbe
@@ -61,14 +60,9 @@ def serve_on(study_dir: Path, clock: SharedClock) -> RunningSimulator:
     use, one ledger), served over real HTTP but on the test's clock instead of a scaled one."""
     study = load_study(study_dir)
     ledger = Ledger(ledger_path(study_dir))
-    platform = None
-    fallback: Face = NoFace()
-    if any(c.name == "x" for c in study.channels):
-        platform = XPlatform.for_study(study, clock, ledger=ledger)
-        fallback = platform
-    routes = Dispatch(fallback, faces_for(study, clock, ledger))
+    routes = dispatch_for(study, clock, ledger)
     # The server asks its clock only for `release()` and `now()`: SharedClock has both.
-    return serve_platform(platform, clock, Faults(0.0, study.seed), routes=routes)
+    return serve_platform(routes, clock, Faults(0.0, study.seed))
 
 
 class VirtualNow:

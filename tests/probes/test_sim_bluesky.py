@@ -22,7 +22,7 @@ from probes.sim.bluesky.bots import probe_index
 from probes.sim.bluesky.face import BlueskyPlatform
 from probes.sim.bluesky.records import graphemes
 from probes.sim.bluesky.world import tid_text, tid_value
-from probes.sim.faces import Dispatch, faces_for
+from probes.sim.dispatch import Dispatch, faces_for
 from probes.sim.faults import Decision, Fault, answer
 from probes.sim.ledger import Ledger, read_ledger
 from probes.sim.profiles import SimSettings, parse_settings

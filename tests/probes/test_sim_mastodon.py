@@ -16,7 +16,7 @@ from probes.channels.mastodon.adapter import MastodonChannel
 from probes.journal import Journal
 from probes.runner import Runner, RunnerConfig
 from probes.sim import Faults, Ledger, XPlatform, read_ledger
-from probes.sim.faces import Dispatch, faces_for
+from probes.sim.dispatch import Dispatch, faces_for
 from probes.sim.faults import answer
 from probes.sim.mastodon.face import MastodonPlatform
 from probes.sim.mastodon.views import Budget

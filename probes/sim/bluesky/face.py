@@ -2,7 +2,7 @@
 
 `BlueskyPlatform.handle` takes an `httpx.Request` for `/xrpc/<method>` and returns what
 bsky.social would answer, so tests use it as `httpx.MockTransport(platform.handle)` and the
-server routes `/xrpc/` to it (probes/sim/faces.py). The probe account (`[channels.bluesky]
+server routes `/xrpc/` to it (probes/sim/dispatch.py). The probe account (`[channels.bluesky]
 account`) logs in with any non-empty app password (or exactly `password=`); its sessions
 expire after `access_lifetime` of virtual time, so clients must refresh them. Every target
 handle of the study is an account whose brand bot answers as `simulator.toml` says, with the
@@ -11,11 +11,9 @@ same decisions as on the X face. See docs/simulator.md, "Bluesky face".
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
@@ -24,54 +22,58 @@ from probes.sim.bluesky import views
 from probes.sim.bluesky.auth import ACCESS_LIFETIME, REFRESH_LIFETIME, Limits, Sessions
 from probes.sim.bluesky.bots import BlueskyBots
 from probes.sim.bluesky.views import XrpcError, invalid, respond
-from probes.sim.bluesky.world import CHANNEL, POST, Account, BlueskyWorld, Post, cid_for, tid_text
-from probes.sim.bots import Action
-from probes.sim.common import Face, planned
-from probes.sim.ledger import Ledger
-from probes.sim.profiles import SimSettings, default_settings
+from probes.sim.bluesky.world import (
+    CHANNEL,
+    POST,
+    Account,
+    BlueskyWorld,
+    Post,
+    cid_for,
+    stranger_handle,
+    tid_text,
+)
+from probes.sim.face import Face, FaceOptions
+from probes.sim.texts import STRANGER_HANDLES
 from study.clock import Clock
 from study.errors import StudyError
-from study.model import ReplyKind, Study
+from study.model import Study
 
 # (request, now, the caller's DID or None) -> response
 Handler = Callable[[httpx.Request, datetime, str | None], httpx.Response]
 
 
 class BlueskyPlatform(Face[BlueskyWorld]):
-    """A stateful fake Bluesky (PDS, AppView and chat) for one study; thread-safe."""
+    """A stateful fake Bluesky (PDS, AppView and chat) for one study (see `Face`); the probe
+    account logs in with `password` when given (else any non-empty one)."""
+
+    CHANNEL = CHANNEL
 
     def __init__(
         self,
         study: Study,
         clock: Clock,
         *,
-        settings: SimSettings | None = None,
-        probe_index: Mapping[str, tuple[str, str]] | None = None,
-        ledger: Ledger | Path | None = None,
         password: str | None = None,
-        bots: bool = True,
         rate_limits: Mapping[str, tuple[int, int]] | None = None,
         access_lifetime: timedelta = ACCESS_LIFETIME,
         refresh_lifetime: timedelta = REFRESH_LIFETIME,
+        **options: Unpack[FaceOptions],
     ) -> None:
         try:
-            account = study.channel("bluesky").account
+            account = study.channel(CHANNEL).account
         except KeyError:
             raise StudyError(
                 "the study has Bluesky targets but no [channels.bluesky] table in study.toml"
             ) from None
-        self.study = study
-        self.clock = clock
-        self.settings = settings or default_settings(study.seed)
-        self.ledger = Ledger(ledger) if isinstance(ledger, Path) else ledger
+        super().__init__(study, clock, **options)
         self.password = password
-        self.bots_enabled = bots
         self.limits = Limits(rate_limits)
         self.sessions = Sessions(access_lifetime, refresh_lifetime)
         self.world = BlueskyWorld(ledger=self.ledger)
         self.me = self.world.account(account.lstrip("@"), role="probe")
-        self.bots = BlueskyBots(study, self.settings, probe_index or {}, self.world, self.me.handle)
-        self._lock = threading.RLock()
+        self.bots = BlueskyBots(study, self.settings, self.probe_index, self.world, self.me.handle)
+        for name in STRANGER_HANDLES:
+            self.world.account(stranger_handle(name))
         self._routes: dict[str, tuple[str, str, Handler]] = {
             "com.atproto.server.createSession": ("POST", "none", self._create_session),
             "com.atproto.server.refreshSession": ("POST", "refresh", self._refresh_session),
@@ -86,58 +88,34 @@ class BlueskyPlatform(Face[BlueskyWorld]):
             "chat.bsky.convo.getMessages": ("GET", "access", self._get_messages),
         }
 
-    @classmethod
-    def for_study(
-        cls,
-        study: Study,
-        clock: Clock,
-        *,
-        ledger: Ledger | Path | None = None,
-        password: str | None = None,
-    ) -> BlueskyPlatform:
-        """The face as `replybench sim` builds it: `simulator.toml` from the study's folder
-        and the probe index from the study's plan."""
-        settings, index = planned(study, CHANNEL)
-        return cls(
-            study, clock, settings=settings, probe_index=index, ledger=ledger, password=password
-        )
+    def _answer(self, request: httpx.Request, now: datetime) -> httpx.Response:
+        method = self.method(request)
+        route = self._routes.get(method or "")
+        if method is None:
+            return XrpcError(404, "NotFound", "Not Found").response()
+        if route is None:
+            return XrpcError(501).response()
+        verb, auth, handler = route
+        allowed, headers = self.limits.take(self._bucket(method), now)
+        try:
+            if not allowed:
+                raise XrpcError(429)
+            if request.method != verb:
+                raise invalid(f"Incorrect HTTP method ({request.method}) expected {verb}")
+            did = self.sessions.verify(request, now, auth)
+            response = handler(request, now, did)
+        except XrpcError as refusal:
+            response = refusal.response()
+        response.headers.update(headers)
+        return response
 
-    # -- the transport ---------------------------------------------------------------------
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one XRPC request as Bluesky would (a `httpx.MockTransport` handler)."""
-        with self._lock:
-            now = self.clock.now()
-            self.world.apply_due(now)
-            method = self.method(request)
-            route = self._routes.get(method or "")
-            if method is None:
-                return XrpcError(404, "NotFound", "Not Found").response()
-            if route is None:
-                return XrpcError(501).response()
-            verb, auth, handler = route
-            allowed, headers = self.limits.take(self._bucket(method), now)
-            try:
-                if not allowed:
-                    raise XrpcError(429)
-                if request.method != verb:
-                    raise invalid(f"Incorrect HTTP method ({request.method}) expected {verb}")
-                did = self.sessions.verify(request, now, auth)
-                response = handler(request, now, did)
-            except XrpcError as refusal:
-                response = refusal.response()
-            response.headers.update(headers)
-            return response
-
-    def refuse(self, request: httpx.Request, status: int) -> httpx.Response:
-        """An injected failure: 429 (the budget's headers, none remaining), 500 or 503."""
-        with self._lock:
-            response = XrpcError(status).response()
-            if status == 429:
-                bucket = self._bucket(self.method(request) or "")
-                response.headers.update(self.limits.headers(bucket, self.clock.now()))
-                response.headers["RateLimit-Remaining"] = "0"
-            return response
+    def _refusal(self, request: httpx.Request, status: int, now: datetime) -> httpx.Response:
+        response = XrpcError(status).response()
+        if status == 429:
+            bucket = self._bucket(self.method(request) or "")
+            response.headers.update(self.limits.headers(bucket, now))
+            response.headers["RateLimit-Remaining"] = "0"
+        return response
 
     @staticmethod
     def method(request: httpx.Request) -> str | None:
@@ -151,27 +129,18 @@ class BlueskyPlatform(Face[BlueskyWorld]):
 
     # -- scripted events, for tests --------------------------------------------------------
 
-    def reply(
-        self,
-        uri: str,
-        text: str,
-        *,
-        after: timedelta = timedelta(0),
-        author: str | None = None,
-        kind: ReplyKind = ReplyKind.PUBLIC_REPLY,
-    ) -> None:
-        """Make `author` (default: the first brand the post mentions) reply `after` from now."""
-        with self._lock:
-            post = self._post(uri)
-            brands = [d for d in sorted(post.mentions) if d in self.bots.targets]
-            who = author or (self.world.by_did[brands[0]].handle if brands else "maria_k_83")
-            at = self.clock.now() + after
-            self.world.schedule(Action(at, who, kind, text, post.number, False, post.number))
+    def _reply_to(self, post_id: str | int, text: str) -> tuple[int, str, str]:
+        """A reply to the post at URI `post_id` (it notifies the post's author: no @mention)."""
+        post = self._post(str(post_id))
+        brands = [d for d in sorted(post.mentions) if d in self.bots.targets]
+        who = self.world.by_did[brands[0]].handle if brands else STRANGER_HANDLES[0]
+        return post.number, who, text
 
     def probe_address(self) -> str:
         return self.me.handle  # a chat message goes to the probe account's handle
 
     def account(self, handle: str) -> Account:
+        """The account with this handle (made on first sight, as a stranger)."""
         with self._lock:
             return self.world.account(handle)
 

@@ -19,8 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from probes.sim.bots import Action
-from probes.sim.common import DueActions, action_extra
-from probes.sim.ledger import Ledger
+from probes.sim.world import DueActions, action_extra
 from study.timeutil import iso, utc
 
 CHANNEL = "bluesky"
@@ -152,7 +151,8 @@ class Convo:
 class BlueskyWorld(DueActions):
     """Accounts, posts, notifications and chat, and the heap of scheduled bot actions."""
 
-    ledger: Ledger | None = None
+    LEDGER_CHANNEL = CHANNEL
+
     accounts: dict[str, Account] = field(default_factory=dict)  # lower-case handle -> account
     by_did: dict[str, Account] = field(default_factory=dict)
     posts: dict[int, Post] = field(default_factory=dict)  # in record-key order
@@ -199,10 +199,10 @@ class BlueskyWorld(DueActions):
         )
         self.posts[post.number] = post
         self._notify(post)
-        self._log(
+        self.write_ledger(
             "post",
             post.uri,
-            author,
+            (author.handle, author.did),
             str(record.get("text", "")),
             at,
             in_reply_to_id=parent.uri if parent else None,
@@ -213,10 +213,10 @@ class BlueskyWorld(DueActions):
 
     def delete(self, post: Post, at: datetime) -> None:
         post.deleted = True
-        self._log(
+        self.write_ledger(
             "deleted",
             post.uri,
-            post.author,
+            (post.author.handle, post.author.did),
             str(post.record.get("text", "")),
             post.indexed_at,
             in_reply_to_id=post.parent.uri if post.parent else None,
@@ -231,10 +231,10 @@ class BlueskyWorld(DueActions):
         number = self.tids.make(at)
         message = Message(tid_text(number), tid_text(number), sender, text, at)
         convo.messages.append(message)
-        self._log(
+        self.write_ledger(
             "dm",
             message.id,
-            sender,
+            (sender.handle, sender.did),
             text,
             at,
             in_reply_to_id=None,
@@ -336,31 +336,3 @@ class BlueskyWorld(DueActions):
         for did, (reason, subject) in reasons.items():
             if did != post.author.did:
                 self.notifications.append(Notification(did, reason, post, post.indexed_at, subject))
-
-    def _log(
-        self,
-        kind: str,
-        item_id: str,
-        author: Account,
-        text: str,
-        at: datetime,
-        *,
-        in_reply_to_id: str | None,
-        conversation_id: str,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        if self.ledger is None:
-            return
-        entry: dict[str, Any] = {
-            "kind": kind,
-            "channel": CHANNEL,
-            "id": item_id,
-            "author": author.handle,
-            "author_id": author.did,
-            "text": text,
-            "created_at": iso(at),
-            "in_reply_to_id": in_reply_to_id,
-            "conversation_id": conversation_id,
-        }
-        entry.update(extra or {})
-        self.ledger.write(entry)

@@ -3,7 +3,7 @@
 `MastodonPlatform.handle` takes an `httpx.Request` and returns the `httpx.Response` a
 Mastodon 4.x server would give (same JSON, status codes, `{"error": ...}` bodies and
 `X-RateLimit-*` headers as the recordings in the shared fixtures), so tests use it as
-`httpx.MockTransport(platform.handle)` and `probes.sim.faces` routes `/api/` to it. The
+`httpx.MockTransport(platform.handle)` and `probes.sim.dispatch` routes `/api/` to it. The
 authenticated account is the study's `[channels.mastodon]` probe account; every Mastodon
 target handle (`user@instance`) is an account whose brand bot answers as `simulator.toml`
 says, with the X face's decisions (see `probes.sim.mastodon.world`).
@@ -12,31 +12,22 @@ says, with the X face's decisions (see `probes.sim.mastodon.world`).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qsl
 
 import httpx
 
 from probes.channels.mastodon.parse import instance_of
-from probes.sim.bots import Action
-from probes.sim.common import Face, bearer_ok, limited, planned, route_pattern
-from probes.sim.ledger import Ledger
+from probes.sim.face import Face, FaceOptions, Routes, bearer_ok, limited
 from probes.sim.mastodon import views as mj
-from probes.sim.mastodon.world import (
-    CHANNEL,
-    Account,
-    MastodonBrands,
-    MastodonWorld,
-    Status,
-)
-from probes.sim.profiles import SimSettings, default_settings
+from probes.sim.mastodon.brands import MastodonBrands
+from probes.sim.mastodon.world import CHANNEL, Account, MastodonWorld, Status
+from probes.sim.texts import STRANGER_HANDLES
 from study.clock import Clock
 from study.errors import StudyError
-from study.model import ChannelSettings, ReplyKind, Study
+from study.model import ChannelSettings, Study
 
 # (request, path arguments, now) -> response
 Endpoint = Callable[[httpx.Request, dict[str, str], datetime], httpx.Response]
@@ -49,32 +40,24 @@ NOTIFICATIONS_KEPT = ("account_id", "exclude_types[]", "include_filtered", "limi
 
 
 class MastodonPlatform(Face[MastodonWorld]):
-    """A stateful fake Mastodon instance for one study; `handle` is thread-safe.
+    """A stateful fake Mastodon instance for one study (see `Face`); `token`, when given, is
+    the only bearer token accepted (else any non-empty one is); `budgets` overrides the
+    instance's rate limits."""
 
-    `probe_index` maps a planned probe's text to its (brand, country); `ledger` records every
-    status; `token`, when given, is the only bearer token accepted (else any non-empty one
-    is); `bots=False` leaves answering to the test (`reply`, `send_dm`).
-    """
+    CHANNEL = CHANNEL
 
     def __init__(
         self,
         study: Study,
         clock: Clock,
         *,
-        settings: SimSettings | None = None,
-        probe_index: Mapping[str, tuple[str, str]] | None = None,
-        ledger: Ledger | Path | None = None,
         token: str | None = None,
-        bots: bool = True,
         budgets: Mapping[str, mj.Budget] | None = None,
+        **options: Unpack[FaceOptions],
     ) -> None:
+        super().__init__(study, clock, **options)
         channel = _channel(study)
-        self.study = study
-        self.clock = clock
-        self.settings = settings or default_settings(study.seed)
-        self.ledger = Ledger(ledger) if isinstance(ledger, Path) else ledger
         self.token = token
-        self.bots_enabled = bots
         self.limits = mj.RateLimiter(budgets)
         self.instance = instance_of(channel.api_base) or "mastodon.test"
         self.world = MastodonWorld(self.instance, ledger=self.ledger)
@@ -82,107 +65,63 @@ class MastodonPlatform(Face[MastodonWorld]):
         username = channel.account.lstrip("@").split("@")[0]
         self.me = self.world.account(username, role="probe")
         self.world.me = self.me
-        self.brands = MastodonBrands(study, self.settings, probe_index or {}, self.world)
+        self.brands = MastodonBrands(
+            study, self.settings, self.probe_index, self.world, self.me.full
+        )
+        for handle in STRANGER_HANDLES:
+            self.world.account(handle)
         self._idempotent: dict[str, tuple[int, datetime]] = {}  # key -> (status id, when)
-        self._lock = threading.RLock()
-        endpoints: dict[str, tuple[str, Endpoint]] = {
-            "GET /api/v1/accounts/verify_credentials": (
-                "api",
-                lambda r, a, now: mj.respond(
-                    200, mj.render_account(self.world, self.me, credentials=True)
+        # endpoint -> (its rate-limit family, what answers it)
+        self.routes = Routes[tuple[str, Endpoint]](
+            {
+                "GET /api/v1/accounts/verify_credentials": ("api", self._verify_credentials),
+                "GET /api/v1/accounts/lookup": ("api", lambda r, a, now: self._lookup(r)),
+                "GET /api/v2/search": ("api", lambda r, a, now: self._search(r)),
+                "GET /api/v1/accounts/:id/statuses": (
+                    "api",
+                    lambda r, a, now: self._account_statuses(r, a["id"]),
                 ),
-            ),
-            "GET /api/v1/accounts/lookup": ("api", lambda r, a, now: self._lookup(r)),
-            "GET /api/v2/search": ("api", lambda r, a, now: self._search(r)),
-            "GET /api/v1/accounts/:id/statuses": (
-                "api",
-                lambda r, a, now: self._account_statuses(r, a["id"]),
-            ),
-            "POST /api/v1/statuses": ("statuses", lambda r, a, now: self._create(r, now)),
-            "GET /api/v1/statuses/:id": ("api", lambda r, a, now: self._get_status(a["id"])),
-            "DELETE /api/v1/statuses/:id": (
-                "delete_statuses",
-                lambda r, a, now: self._delete(a["id"], now),
-            ),
-            "GET /api/v1/notifications": ("api", lambda r, a, now: self._notifications(r)),
-        }
-        self._routes = [
-            (*route_pattern(key), key, family, fn) for key, (family, fn) in endpoints.items()
-        ]
+                "POST /api/v1/statuses": ("statuses", lambda r, a, now: self._create(r, now)),
+                "GET /api/v1/statuses/:id": ("api", lambda r, a, now: self._get_status(a["id"])),
+                "DELETE /api/v1/statuses/:id": (
+                    "delete_statuses",
+                    lambda r, a, now: self._delete(a["id"], now),
+                ),
+                "GET /api/v1/notifications": ("api", lambda r, a, now: self._notifications(r)),
+            }
+        )
 
-    @classmethod
-    def for_study(
-        cls,
-        study: Study,
-        clock: Clock,
-        *,
-        ledger: Ledger | Path | None = None,
-        token: str | None = None,
-    ) -> MastodonPlatform:
-        """The face as `replybench sim` builds it: `simulator.toml` from the study's folder
-        and the probe index from the study's plan (its Mastodon probes)."""
-        settings, index = planned(study, CHANNEL)
-        return cls(study, clock, settings=settings, probe_index=index, ledger=ledger, token=token)
+    def _answer(self, request: httpx.Request, now: datetime) -> httpx.Response:
+        found = self.routes.find(request)
+        if found is None:
+            return mj.error(404, mj.NOT_FOUND)
+        _, (family, fn), args = found
+        if not bearer_ok(request, self.token):
+            response = mj.error(401, mj.INVALID_TOKEN)
+            response.headers.update(self.limits.headers("api", now))
+            return response
+        return limited(
+            self.limits, family, now, lambda: fn(request, args, now),
+            lambda: mj.error(429, mj.TOO_MANY),
+        )  # fmt: skip
 
-    # -- the transport -------------------------------------------------------------------------
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request as Mastodon would (a `httpx.MockTransport` handler)."""
-        with self._lock:
-            now = self.clock.now()
-            self.world.apply_due(now)
-            found = self._route(request)
-            if found is None:
-                return mj.error(404, mj.NOT_FOUND)
-            _, family, fn, args = found
-            if not bearer_ok(request, self.token):
-                response = mj.error(401, mj.INVALID_TOKEN)
-                response.headers.update(self.limits.headers("api", now))
-                return response
-            return limited(
-                self.limits, family, now, lambda: fn(request, args, now),
-                lambda: mj.error(429, mj.TOO_MANY),
-            )  # fmt: skip
-
-    def endpoint(self, request: httpx.Request) -> str | None:
-        """The endpoint of a request ("GET /api/v1/notifications"), None if unknown."""
-        found = self._route(request)
-        return found[0] if found else None
-
-    def refuse(self, request: httpx.Request, status: int) -> httpx.Response:
-        """An injected failure: 429 (the API budget's headers, none remaining), 500 or 503.
-
-        A 429 is Rack::Attack's per-token throttle, which answers before any controller:
+    def _refusal(self, request: httpx.Request, status: int, now: datetime) -> httpx.Response:
+        """A 429 is Rack::Attack's per-token throttle, which answers before any controller:
         its 5-minute window, even for a POST (whose own budget spans 3 hours)."""
-        with self._lock:
-            if status == 429:
-                response = mj.error(429, mj.TOO_MANY)
-                response.headers.update(self.limits.headers("api", self.clock.now(), spent=True))
-                return response
-            if status == 503:
-                return mj.error(503, UNAVAILABLE)
-            return mj.error(500, "Internal Server Error")
+        if status == 429:
+            response = mj.error(429, mj.TOO_MANY)
+            response.headers.update(self.limits.headers("api", now, spent=True))
+            return response
+        if status == 503:
+            return mj.error(503, UNAVAILABLE)
+        return mj.error(500, "Internal Server Error")
 
-    # -- scripted events, for tests ------------------------------------------------------------
-
-    def reply(
-        self,
-        status_id: str | int,
-        text: str,
-        *,
-        after: timedelta = timedelta(0),
-        author: str | None = None,
-        kind: ReplyKind = ReplyKind.PUBLIC_REPLY,
-    ) -> None:
-        """Make `author` (default: the first brand the status mentions) reply publicly
-        `after` from now, mentioning the status's author."""
-        with self._lock:
-            status = self.world.statuses[int(status_id)]
-            brands = self.brands.brands_in(status)
-            who = author or (brands[0].full if brands else "maria_k_83")
-            at = self.clock.now() + after
-            text = f"@{status.account.full} {text}"
-            self.world.schedule(Action(at, who, kind, text, status.id, False, status.id))
+    def _reply_to(self, post_id: str | int, text: str) -> tuple[int, str, str]:
+        """A public reply, mentioning the status's author."""
+        status = self.world.statuses[int(post_id)]
+        brands = self.brands.brands_in(status)
+        who = brands[0].full if brands else STRANGER_HANDLES[0]
+        return status.id, who, f"@{status.account.full} {text}"
 
     def probe_address(self) -> str:
         return self.me.full  # a direct status mentions the probe account as user@instance
@@ -192,17 +131,12 @@ class MastodonPlatform(Face[MastodonWorld]):
         with self._lock:
             return self.world.account(handle)
 
-    # -- routing and auth ----------------------------------------------------------------------
-
-    def _route(self, request: httpx.Request) -> tuple[str, str, Endpoint, dict[str, str]] | None:
-        path = request.url.path.rstrip("/")
-        for method, pattern, key, family, fn in self._routes:
-            m = pattern.fullmatch(path)
-            if m is not None and request.method == method:
-                return key, family, fn, m.groupdict()
-        return None
-
     # -- endpoints -----------------------------------------------------------------------------
+
+    def _verify_credentials(
+        self, request: httpx.Request, args: dict[str, str], now: datetime
+    ) -> httpx.Response:
+        return mj.respond(200, mj.render_account(self.world, self.me, credentials=True))
 
     def _lookup(self, request: httpx.Request) -> httpx.Response:
         acct = request.url.params.get("acct", "").strip()
@@ -248,14 +182,7 @@ class MastodonPlatform(Face[MastodonWorld]):
             items = [s for s in items if s.in_reply_to is None]
         if params.get("pinned") in ("true", "1") or params.get("only_media") in ("true", "1"):
             items = []  # nothing is pinned, nothing has media
-        chosen, headers = mj.page(
-            items,
-            params,
-            default=20,
-            origin=_origin(request),
-            path=request.url.path,
-            kept=STATUSES_KEPT,
-        )
+        chosen, headers = mj.page(items, request, default=20, kept=STATUSES_KEPT)
         body = [mj.render_status(self.world, s, self.me) for s in chosen]
         return mj.respond(200, body, headers)
 
@@ -299,7 +226,7 @@ class MastodonPlatform(Face[MastodonWorld]):
         if key:
             self._idempotent[key] = (status.id, now)
         if self.bots_enabled:
-            self.brands.probe_posted(status, self.me.full)
+            self.brands.probe_posted(status)
         return mj.respond(200, mj.render_status(self.world, status, self.me))
 
     def _status(self, raw_id: str) -> Status | None:
@@ -327,14 +254,7 @@ class MastodonPlatform(Face[MastodonWorld]):
             items = []  # mentions are the only notifications this instance makes
         if params.get("account_id"):
             items = [n for n in items if n.status.account.id == params["account_id"]]
-        chosen, headers = mj.page(
-            items,
-            params,
-            default=40,
-            origin=_origin(request),
-            path=request.url.path,
-            kept=NOTIFICATIONS_KEPT,
-        )
+        chosen, headers = mj.page(items, request, default=40, kept=NOTIFICATIONS_KEPT)
         body = [mj.render_notification(self.world, n, self.me) for n in chosen]
         return mj.respond(200, body, headers)
 
@@ -362,9 +282,3 @@ def _form(request: httpx.Request) -> dict[str, str]:
             raise mj.refusal(400, "Error occurred while parsing request parameters")
         return {k: "" if v is None else str(v) for k, v in body.items()}
     return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-
-
-def _origin(request: httpx.Request) -> str:
-    url = request.url
-    port = f":{url.port}" if url.port else ""
-    return f"{url.scheme}://{url.host}{port}"

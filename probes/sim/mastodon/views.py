@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from probes.sim.common import Refusal as Refusal  # raised by the handlers as mj.Refusal
+from probes.sim.face import Refusal as Refusal  # raised by the handlers as mj.Refusal
 from probes.sim.mastodon.world import MENTION, Account, MastodonWorld, Notification, Status
 from study.timeutil import iso, utc
 
@@ -269,21 +269,18 @@ def int_param(params: httpx.QueryParams, key: str) -> int | None:
 
 
 def page(
-    items: Sequence[Any],
-    params: httpx.QueryParams,
-    *,
-    default: int,
-    origin: str,
-    path: str,
-    kept: Sequence[str],
+    items: Sequence[Any], request: httpx.Request, *, default: int, kept: Sequence[str]
 ) -> tuple[list[Any], dict[str, str]]:
-    """One newest-first page of `items` (given oldest first, each with an int `id`) and its
-    `Link` header, as Mastodon's `paginate_by_max_id`/`paginate_by_min_id` cut them.
+    """One newest-first page of `items` (given oldest first, each with an int `id`) for the
+    request's query, and its `Link` header (to the request's URL), as Mastodon's
+    `paginate_by_max_id`/`paginate_by_min_id` cut them.
 
     `max_id` and `since_id` are exclusive bounds; `min_id` asks for the oldest items after
     it. `limit` is clamped to 1..twice the default, as Mastodon does. `next` leads to older
     items (`max_id`), `prev` to newer ones (`min_id`); both carry the `kept` parameters.
     """
+    params, url_ = request.url.params, request.url
+    origin = f"{url_.scheme}://{url_.host}" + (f":{url_.port}" if url_.port else "")
     limit = int_param(params, "limit") or default
     limit = max(1, min(limit, 2 * default))
     max_id, since_id, min_id = (int_param(params, k) for k in ("max_id", "since_id", "min_id"))
@@ -301,7 +298,7 @@ def page(
 
     def url(key: str, value: int) -> str:
         query = urlencode(sorted([*base, (key, str(value))]))
-        return f"<{origin}{path}?{query}>"
+        return f"<{origin}{url_.path}?{query}>"
 
     link = f'{url("max_id", chosen[-1].id)}; rel="next", {url("min_id", chosen[0].id)}; rel="prev"'
     return chosen, {"link": link}

@@ -12,24 +12,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from probes.sim.bots import Action
-from probes.sim.common import (
-    DueActions,
-    action_extra,
-    plan_index,
-    probe_for,
-    schedule_answers,
-)
 from probes.sim.ids import IdMaker
-from probes.sim.ledger import Ledger
-from probes.sim.profiles import SimSettings
-from probes.sim.texts import STRANGER_HANDLES
-from study.model import PlannedProbe, Study, Target
+from probes.sim.world import DueActions, action_extra
 from study.timeutil import iso, utc
 
 CHANNEL = "mastodon"
@@ -99,8 +89,9 @@ class Notification:
 class MastodonWorld(DueActions):
     """Accounts, statuses and the probe account's notifications; not thread-safe by itself."""
 
+    LEDGER_CHANNEL = CHANNEL
+
     instance: str  # the probe account's instance: its accounts are local
-    ledger: Ledger | None = None
     accounts: dict[str, Account] = field(default_factory=dict)  # lower-case user@domain
     by_id: dict[str, Account] = field(default_factory=dict)
     statuses: dict[int, Status] = field(default_factory=dict)  # in id order
@@ -206,69 +197,15 @@ class MastodonWorld(DueActions):
         )
 
     def _log(self, kind: str, status: Status, at: datetime, extra: Mapping[str, Any]) -> None:
-        if self.ledger is None:
-            return
-        parent = status.in_reply_to
-        entry: dict[str, Any] = {
-            "kind": kind,
-            "channel": CHANNEL,
-            "id": str(status.id),
-            "author": status.account.full,
-            "author_id": status.account.id,
-            "text": status.text,
-            "created_at": iso(at),
-            "in_reply_to_id": str(parent.id) if parent is not None else None,
-            "conversation_id": str(status.root),
-        }
-        entry.update(extra)
-        self.ledger.write(entry)
-
-
-def probe_index(plan: Iterable[PlannedProbe]) -> dict[str, tuple[str, str]]:
-    """Status text -> (brand, country) for every planned probe on Mastodon."""
-    return plan_index(plan, CHANNEL)
-
-
-class MastodonBrands:
-    """Every brand account of the study on Mastodon, and what its bot does about a probe."""
-
-    def __init__(
-        self,
-        study: Study,
-        settings: SimSettings,
-        probe_index: Mapping[str, tuple[str, str]],
-        world: MastodonWorld,
-    ) -> None:
-        self.study = study
-        self.settings = settings
-        self.probe_index = dict(probe_index)
-        self.world = world
-        self.targets: dict[str, list[Target]] = {}  # lower-case user@domain -> its targets
-        for t in study.targets:
-            if t.channel == CHANNEL and t.handle:
-                account = world.account(t.handle, name=t.brand_name, role="brand")
-                self.targets.setdefault(account.full.lower(), []).append(t)
-        for handle in STRANGER_HANDLES:
-            world.account(handle)
-
-    def brands_in(self, status: Status) -> list[Account]:
-        return [a for a in status.mentions if a.full.lower() in self.targets]
-
-    def probe_posted(self, status: Status, probe_account: str) -> None:
-        """Schedule what the mentioned brands' bots (and maybe a stranger) will do."""
-        probes = []
-        for account in self.brands_in(status):
-            targets = self.targets[account.full.lower()]
-            handle = targets[0].handle.lstrip("@")
-            probes.append(
-                probe_for(
-                    self.study,
-                    self.probe_index,
-                    targets,
-                    status.id,
-                    status.text,
-                    status.created_at,
-                    handle,
-                )
-            )
-        schedule_answers(self.world.schedule, self.settings, probes, probe_account, "mastodon")
+        parent = str(status.in_reply_to.id) if status.in_reply_to is not None else None
+        author = (status.account.full, status.account.id)
+        self.write_ledger(
+            kind,
+            str(status.id),
+            author,
+            status.text,
+            at,
+            in_reply_to_id=parent,
+            conversation_id=str(status.root),
+            extra=extra,
+        )

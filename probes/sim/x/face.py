@@ -10,154 +10,99 @@ Before each request, every bot action due by the clock's now is applied, oldest 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
+from typing import Unpack
 
 import httpx
 
-from probes.sim.bots import Action
-from probes.sim.brands import BrandBots
-from probes.sim.common import Face, bearer_ok, limited, planned, route_pattern
-from probes.sim.ledger import Ledger
-from probes.sim.profiles import SimSettings, default_settings
+from probes.sim.face import Face, FaceOptions, Routes, bearer_ok, limited
 from probes.sim.texts import STRANGER_HANDLES
 from probes.sim.x import dms, posts
 from probes.sim.x import views as xj
+from probes.sim.x.brands import XBrands
 from probes.sim.x.ratelimits import RateLimiter
 from probes.sim.x.world import User, World
 from study.clock import Clock
-from study.model import ReplyKind, Study
-
-CHANNEL = "x"
+from study.model import Study
 
 # (request, path arguments, now) -> response
 Endpoint = Callable[[httpx.Request, dict[str, str], datetime], httpx.Response]
 
 
 class XPlatform(Face[World]):
-    """A stateful fake X for one study; `handle` is thread-safe.
+    """A stateful fake X for one study (see `Face`); `token`, when given, is the only bearer
+    token accepted (else any non-empty one is); `rate_limits` overrides X's budgets."""
 
-    `probe_index` maps a planned probe's text to its (brand, country); `ledger` records every
-    accepted post and DM; `token`, when given, is the only bearer token accepted (else any
-    non-empty one is); `bots=False` leaves answering to the test (`reply`, `send_dm`).
-    """
+    CHANNEL = "x"
 
     def __init__(
         self,
         study: Study,
         clock: Clock,
         *,
-        settings: SimSettings | None = None,
-        probe_index: Mapping[str, tuple[str, str]] | None = None,
-        ledger: Ledger | Path | None = None,
         token: str | None = None,
-        bots: bool = True,
         rate_limits: Mapping[str, int] | None = None,
+        **options: Unpack[FaceOptions],
     ) -> None:
-        self.study = study
-        self.clock = clock
-        self.settings = settings or default_settings(study.seed)
-        self.ledger = Ledger(ledger) if isinstance(ledger, Path) else ledger
+        super().__init__(study, clock, **options)
         self.token = token
-        self.bots_enabled = bots
         self.limits = RateLimiter(rate_limits)
         self.world = World(ledger=self.ledger)
-        self.me = self.world.user(study.channel(CHANNEL).account, role="probe")
-        self.brands = BrandBots(
-            study, self.settings, probe_index or {}, self.world, self.me.username
-        )
-        for handle in STRANGER_HANDLES:
-            self.world.user(handle)
-        self._lock = threading.RLock()
+        self.me = self.world.user(study.channel(self.CHANNEL).account, role="probe")
         w, me = self.world, self.me
-        endpoints: dict[str, Endpoint] = {
-            "GET /2/users/me": lambda r, a, now: self._user(r, me),
-            "GET /2/users/by/username/:username": lambda r, a, now: self._user_named(r, a),
-            "POST /2/tweets": lambda r, a, now: self._create_post(r, now),
-            "GET /2/tweets/:id": lambda r, a, now: posts.get_post(w, r, a["id"]),
-            "DELETE /2/tweets/:id": lambda r, a, now: posts.delete_post(w, me, a["id"], now),
-            "GET /2/users/:id/mentions": lambda r, a, now: posts.mentions(w, r, a["id"]),
-            "GET /2/users/:id/tweets": lambda r, a, now: posts.user_posts(w, r, a["id"]),
-            "GET /2/dm_events": lambda r, a, now: dms.dm_events(w, me, r),
-            "GET /2/dm_conversations/with/:participant_id/dm_events": (
-                lambda r, a, now: dms.dm_events(w, me, r, a["participant_id"])
-            ),
-            "POST /2/dm_conversations/with/:participant_id/messages": (
-                lambda r, a, now: dms.send_dm(w, me, r, a["participant_id"], now)
-            ),
-        }
-        self._routes = [(*route_pattern(key), key, fn) for key, fn in endpoints.items()]
+        self.brands = XBrands(study, self.settings, self.probe_index, w, me.username)
+        for handle in STRANGER_HANDLES:
+            w.user(handle)
+        self.routes = Routes[Endpoint](
+            {
+                "GET /2/users/me": lambda r, a, now: self._user(r, me),
+                "GET /2/users/by/username/:username": lambda r, a, now: self._user_named(r, a),
+                "POST /2/tweets": lambda r, a, now: self._create_post(r, now),
+                "GET /2/tweets/:id": lambda r, a, now: posts.get_post(w, r, a["id"]),
+                "DELETE /2/tweets/:id": lambda r, a, now: posts.delete_post(w, me, a["id"], now),
+                "GET /2/users/:id/mentions": lambda r, a, now: posts.mentions(w, r, a["id"]),
+                "GET /2/users/:id/tweets": lambda r, a, now: posts.user_posts(w, r, a["id"]),
+                "GET /2/dm_events": lambda r, a, now: dms.dm_events(w, me, r),
+                "GET /2/dm_conversations/with/:participant_id/dm_events": (
+                    lambda r, a, now: dms.dm_events(w, me, r, a["participant_id"])
+                ),
+                "POST /2/dm_conversations/with/:participant_id/messages": (
+                    lambda r, a, now: dms.send_dm(w, me, r, a["participant_id"], now)
+                ),
+            }
+        )
 
-    @classmethod
-    def for_study(
-        cls,
-        study: Study,
-        clock: Clock,
-        *,
-        ledger: Ledger | Path | None = None,
-        token: str | None = None,
-    ) -> XPlatform:
-        """The platform as `replybench sim` builds it: `simulator.toml` from the study's
-        folder (`study.path`) and the probe index from the study's plan."""
-        settings, index = planned(study, CHANNEL)
-        return cls(study, clock, settings=settings, probe_index=index, ledger=ledger, token=token)
+    def _answer(self, request: httpx.Request, now: datetime) -> httpx.Response:
+        found = self.routes.find(request)
+        if found is None:
+            return xj.page_not_found()
+        endpoint, fn, args = found
+        if not bearer_ok(request, self.token):
+            return xj.unauthorized()
+        return limited(
+            self.limits, endpoint, now, lambda: fn(request, args, now), xj.too_many_requests
+        )
 
-    # -- the transport -------------------------------------------------------------------------
+    def _refusal(self, request: httpx.Request, status: int, now: datetime) -> httpx.Response:
+        if status == 429:
+            response = xj.too_many_requests()
+            endpoint = self.routes.key(request)
+            if endpoint is not None:
+                response.headers.update(self.limits.headers(endpoint, now))
+                response.headers["x-rate-limit-remaining"] = "0"
+            return response
+        title = {500: "Internal Server Error", 503: "Service Unavailable"}[status]
+        return xj.about_blank(status, title)
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request as X would (a `httpx.MockTransport` handler)."""
-        with self._lock:
-            now = self.clock.now()
-            self.world.apply_due(now)
-            found = self._route(request)
-            if found is None:
-                return xj.page_not_found()
-            endpoint, fn, args = found
-            if not bearer_ok(request, self.token):
-                return xj.unauthorized()
-            return limited(
-                self.limits, endpoint, now, lambda: fn(request, args, now), xj.too_many_requests
-            )
-
-    def endpoint(self, request: httpx.Request) -> str | None:
-        """The rate-limit key of a request ("GET /2/users/:id/mentions"), None if unknown."""
-        found = self._route(request)
-        return found[0] if found else None
-
-    def refuse(self, request: httpx.Request, status: int) -> httpx.Response:
-        """An injected failure: 429 (the endpoint's headers, none remaining), 500 or 503."""
-        with self._lock:
-            if status == 429:
-                response = xj.too_many_requests()
-                endpoint = self.endpoint(request)
-                if endpoint is not None:
-                    response.headers.update(self.limits.headers(endpoint, self.clock.now()))
-                    response.headers["x-rate-limit-remaining"] = "0"
-                return response
-            title = {500: "Internal Server Error", 503: "Service Unavailable"}[status]
-            return xj.about_blank(status, title)
-
-    # -- scripted events, for tests ------------------------------------------------------------
-
-    def reply(
-        self,
-        post_id: str | int,
-        text: str,
-        *,
-        after: timedelta = timedelta(0),
-        author: str | None = None,
-        kind: ReplyKind = ReplyKind.PUBLIC_REPLY,
-    ) -> None:
-        """Make `author` (default: the first brand the post mentions) reply `after` from now."""
-        with self._lock:
-            post = self.world.posts[int(post_id)]
-            brands = self.brands.handles_in(post.text)
-            who = author or (brands[0] if brands else STRANGER_HANDLES[0])
-            text = f"@{post.author.username} {text}"
-            at = self.clock.now() + after
-            self.world.schedule(Action(at, who, kind, text, post.id, False, post.id))
+    def _reply_to(self, post_id: str | int, text: str) -> tuple[int, str, str]:
+        post = self.world.posts[int(post_id)]
+        brands = self.brands.handles_in(post.text)
+        return (
+            post.id,
+            brands[0] if brands else STRANGER_HANDLES[0],
+            f"@{post.author.username} {text}",
+        )
 
     def probe_address(self) -> str:
         return self.me.username  # DM events name the probe account by username
@@ -167,15 +112,7 @@ class XPlatform(Face[World]):
         with self._lock:
             return self.world.user(handle)
 
-    # -- routing, auth, users ------------------------------------------------------------------
-
-    def _route(self, request: httpx.Request) -> tuple[str, Endpoint, dict[str, str]] | None:
-        path = request.url.path.rstrip("/")
-        for method, pattern, key, fn in self._routes:
-            m = pattern.fullmatch(path)
-            if m is not None and request.method == method:
-                return key, fn, m.groupdict()
-        return None
+    # -- users and posts ------------------------------------------------------------------------
 
     def _user(self, request: httpx.Request, user: User) -> httpx.Response:
         xj.check_params(request.url.params, posts.LOOKUP_PARAMS)

@@ -9,7 +9,7 @@ pages reached with a token, `meta.previous_token` back to newer ones.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -31,40 +31,43 @@ class Item(Protocol):
 
 
 T = TypeVar("T", bound=Item)
+V = TypeVar("V")
 
 
-def int_param(params: httpx.QueryParams, key: str, low: int, high: int, default: int) -> int:
-    raw = params.get(key)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise invalid_request(
-            key, raw, f"The `{key}` query parameter value [{raw}] is not between {low} and {high}"
-        )
-    return int(raw)
-
-
-def id_param(params: httpx.QueryParams, key: str) -> int | None:
-    raw = params.get(key)
-    if raw is None:
-        return None
-    if not _ID.match(raw):
-        raise invalid_request(
-            key, raw, f"The `{key}` query parameter value [{raw}] does not match ^[0-9]{{1,19}}$"
-        )
-    return int(raw)
-
-
-def time_param(params: httpx.QueryParams, key: str) -> datetime | None:
+def _param(
+    params: httpx.QueryParams, key: str, parse: Callable[[str], V | None], must: str
+) -> V | None:
+    """The query parameter `key` as `parse` reads it, None when absent; X's 400 naming what
+    the value `must` be when `parse` gives None or raises ValueError."""
     raw = params.get(key)
     if raw is None:
         return None
     try:
-        return parse_iso(raw)
+        value = parse(raw)
     except ValueError:
-        raise invalid_request(
-            key, raw, f"The `{key}` query parameter value [{raw}] is not a valid RFC 3339 time"
-        ) from None
+        value = None
+    if value is None:
+        raise invalid_request(key, raw, f"The `{key}` query parameter value [{raw}] {must}")
+    return value
+
+
+def int_param(params: httpx.QueryParams, key: str, low: int, high: int, default: int) -> int:
+    def parse(raw: str) -> int | None:
+        return int(raw) if raw.isdigit() and low <= int(raw) <= high else None
+
+    value = _param(params, key, parse, f"is not between {low} and {high}")
+    return default if value is None else value
+
+
+def id_param(params: httpx.QueryParams, key: str) -> int | None:
+    def parse(raw: str) -> int | None:
+        return int(raw) if _ID.match(raw) else None
+
+    return _param(params, key, parse, "does not match ^[0-9]{1,19}$")
+
+
+def time_param(params: httpx.QueryParams, key: str) -> datetime | None:
+    return _param(params, key, parse_iso, "is not a valid RFC 3339 time")
 
 
 def token_param(params: httpx.QueryParams) -> tuple[str, int] | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from probes.sim.common import Refusal as Refusal  # raised by the handlers as xj.Refusal
+from probes.sim.face import Refusal as Refusal  # raised by the handlers as xj.Refusal
 from probes.sim.x.world import DmEvent, Post, User
 from study.timeutil import utc
 

@@ -13,9 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from probes.sim.bots import Action
-from probes.sim.common import DueActions, action_extra
 from probes.sim.ids import IdMaker, user_id
-from probes.sim.ledger import Ledger
+from probes.sim.world import DueActions, action_extra
 from study.timeutil import iso
 
 _MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
@@ -66,7 +65,6 @@ class DmEvent:
 class World(DueActions):
     """Users, posts and DMs, and the heap of scheduled actions; not thread-safe by itself."""
 
-    ledger: Ledger | None = None
     users: dict[str, User] = field(default_factory=dict)  # lower-case username -> user
     by_id: dict[str, User] = field(default_factory=dict)
     posts: dict[int, Post] = field(default_factory=dict)  # in id order (insertion order)
@@ -109,10 +107,10 @@ class World(DueActions):
             mentions=frozenset(mentioned),
         )
         self.posts[post_id] = post
-        self._log(
+        self.write_ledger(
             "post",
-            post_id,
-            author,
+            str(post_id),
+            (author.username, author.id),
             text,
             at,
             in_reply_to_id=str(post.in_reply_to) if post.in_reply_to else None,
@@ -132,10 +130,10 @@ class World(DueActions):
     ) -> DmEvent:
         event = DmEvent(self.ids.make(at), sender, recipient, text, at)
         self.dms.append(event)
-        self._log(
+        self.write_ledger(
             "dm",
-            event.id,
-            sender,
+            str(event.id),
+            (sender.username, sender.id),
             text,
             at,
             in_reply_to_id=None,
@@ -146,10 +144,10 @@ class World(DueActions):
 
     def delete(self, post: Post, at: datetime) -> None:
         post.deleted = True
-        self._log(
+        self.write_ledger(
             "deleted",
-            post.id,
-            post.author,
+            str(post.id),
+            (post.author.username, post.author.id),
             post.text,
             post.created_at,
             in_reply_to_id=str(post.in_reply_to) if post.in_reply_to else None,
@@ -171,30 +169,3 @@ class World(DueActions):
         if parent is not None and parent.deleted:
             return  # nobody can reply to a deleted post
         self.post(author, action.text, action.at, in_reply_to=parent, extra=extra)
-
-    def _log(
-        self,
-        kind: str,
-        item_id: int,
-        author: User,
-        text: str,
-        at: datetime,
-        *,
-        in_reply_to_id: str | None,
-        conversation_id: str,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        if self.ledger is None:
-            return
-        entry: dict[str, Any] = {
-            "kind": kind,
-            "id": str(item_id),
-            "author": author.username,
-            "author_id": author.id,
-            "text": text,
-            "created_at": iso(at),
-            "in_reply_to_id": in_reply_to_id,
-            "conversation_id": conversation_id,
-        }
-        entry.update(extra or {})
-        self.ledger.write(entry)
