@@ -1,7 +1,7 @@
 """Whether brands answered in the language of the inquiry: per brand, country and both.
 
 A probe's inquiry language is its country's in study.toml (the script text sent there).
-Its first response (study.answers: the reply the analysis times) has the language stored
+Its first response (study.journal.answers: the reply the analysis times) has the language stored
 with it (`replies.language`, written by `import`) or, where none is stored (replies
 recorded by the runner), the one detected here from its text (analysis.language), each
 distinct text once. The share in the inquiry's language and its Wilson 95% interval come
@@ -25,7 +25,7 @@ from analysis.journal_tables import open_journal
 from analysis.language import UNDETERMINED, Detector, language_name
 from analysis.metrics import Z95
 from analysis.outcomes import outcomes_frame, sql_text
-from study.answers import matched_replies
+from study.journal.answers import matched_replies
 from study.model import Study
 
 SHARE_COLUMNS = ("probes", "answered", "response_rate", "response_rate_low", "response_rate_high")
@@ -33,7 +33,7 @@ SHARE_COLUMNS = ("probes", "answered", "response_rate", "response_rate_low", "re
 
 def first_responses(con: duckdb.DuckDBPyConnection, study_dir: Path) -> pd.DataFrame:
     """probe_id, brand, country, text and stored language of the first response of each
-    probe answered by the as-of time (study.answers: the reply the analysis times)."""
+    probe answered by the as-of time (study.journal.answers: the reply the analysis times)."""
     out = outcomes_frame(con)
     out = out[out["observed"]][["probe_id", "brand", "country"]]
     src = open_journal(study_dir)

@@ -9,9 +9,9 @@ import pandas as pd
 
 from analysis.import_names import read_names, with_names
 from analysis.journal_tables import TIME_COLUMNS, open_journal, read_table
-from study.answers import matched_replies
 from study.atomic import write_atomic
 from study.errors import UsageError
+from study.journal.answers import matched_replies
 from study.timeutil import iso
 
 TABLES = ("probes", "replies", "outcomes", "metrics")
@@ -39,7 +39,7 @@ def frame(study_dir: Path, table: str) -> pd.DataFrame:
     row per group) at the journal's last observation. Replies carry two more columns:
     `official` (written by an official account of the matched probe's brand; false for a
     stranger and for a reply matched to no probe) and `first_response` (the probe's first
-    response, the one the analysis times; study.answers defines both). Probes, outcomes and
+    response, the one the analysis times; study.journal.answers defines both). Probes, outcomes and
     metrics carry brand_name and sector when an import named the brands."""
     names = read_names(study_dir)
     if table == "outcomes":

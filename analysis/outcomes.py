@@ -24,8 +24,8 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.journal_tables import open_journal
-from study.answers import expand
 from study.errors import StudyError, UsageError
+from study.journal.queries import expand
 from study.journal.schema import AMBIGUOUS_EVENT, has_column
 from study.paths import journal_path
 from study.timeutil import in_range, iso, parse_iso, range_text, utc
@@ -57,7 +57,7 @@ OUTCOME_TIMES = ("sent_at", "first_response_at", "auto_ack_at", "censored_at", "
 
 def sql_text(name: str) -> str:
     """The text of `analysis/sql/{name}.sql`, its `-- include: NAME` lines replaced by
-    `study/sql/NAME.sql` (the definition of a response is study's, shared with the journal)."""
+    `study/journal/sql/NAME.sql` (the definition of a response is the journal's)."""
     return expand(files("analysis").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8"))
 
 

@@ -5,7 +5,7 @@ satisfied, 3 = so-so, 2 = dissatisfied, 1 = very dissatisfied (a sheet may hold 
 or the words, in any case), and whether the reply answered the question: yes, partly or no.
 
 A sheet has one row per answered probe (its inquiry and its first response: a public reply,
-direct message or redirect by the brand within the window, as `study.answers` defines it)
+direct message or redirect by the brand within the window, as `study.journal.answers` defines it)
 and no brand, handle, country or author: @mentions become `@[account]`; the brand's
 identifier, handle and author, each 4+ letter part of the identifier, and any 4+ letter word
 that begins a handle (`Spotify` for `SpotifyCares`) become `[brand]`. Brand names spelled
@@ -35,9 +35,9 @@ import numpy as np
 
 from analysis.journal_tables import open_journal
 from analysis.journal_write import read_rows, writing
-from study.answers import matched_replies
 from study.atomic import write_atomic
 from study.errors import Problem, StudyError, StudyProblems, UsageError
+from study.journal.answers import matched_replies
 from study.timeutil import iso
 
 SATISFACTION = {
@@ -216,7 +216,7 @@ def import_ratings(study_dir: Path, csv_path: Path, *, now: datetime | None = No
 def quality(study_dir: Path) -> dict[str, Any]:
     """Mean satisfaction and answered shares per brand, and the raters' agreement.
 
-    Only the ratings of answered probes count (their first response, as `study.answers`
+    Only the ratings of answered probes count (their first response, as `study.journal.answers`
     defines it and the rating sheets carry it): a sheet made before may have carried a
     stranger's reply. Each probe's ratings are averaged over its raters first, so a probe
     rated twice counts once. `satisfaction_low/high` is the 95% percentile bootstrap interval

@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import machine, write_section  # noqa: E402
 from probes.channels.base import Cursor, Reply  # noqa: E402
 from probes.channels.x.adapter import XChannel  # noqa: E402
-from probes.journal import Journal  # noqa: E402
 from probes.runner import Runner, RunnerConfig  # noqa: E402
 from probes.sim import XPlatform  # noqa: E402
 from study.clock import ManualClock  # noqa: E402
+from study.journal.campaign import Journal  # noqa: E402
 from study.load import load_study  # noqa: E402
 from study.paths import ledger_path  # noqa: E402
 from study.plan import make_plan  # noqa: E402
@@ -137,7 +137,7 @@ async def campaign(d: Path) -> dict[str, float]:
             study, journal, {"x": channel}, clock,
             config=RunnerConfig(reconcile_after_real_s=0), seed=1,
         )  # fmt: skip
-        original = runner._poll
+        original = runner.polls.read
 
         async def poll(name: str) -> None:
             nonlocal peak_open
@@ -147,7 +147,7 @@ async def campaign(d: Path) -> dict[str, float]:
             await original(name)
             poll_costs.append((open_now, time.perf_counter() - t))
 
-        runner._poll = poll  # type: ignore[method-assign]
+        runner.polls.read = poll  # type: ignore[method-assign]
         t0 = time.perf_counter()
         summary = await runner.run()
         t_run = time.perf_counter() - t0

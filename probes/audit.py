@@ -10,15 +10,17 @@ each channel has its own probe account (`[channels.NAME] account`) and its own i
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from study.model import ChannelSettings, Study
-from study.paths import journal_path, ledger_path
+from study.journal.campaign import Journal
+from study.journal.probes import ProbeRecord
+from study.journal.sends import RECONCILED
+from study.model import ChannelSettings, ProbeState, Reply, Study
+from study.paths import ledger_path
 from study.timeutil import parse_iso
 
 SIMULATED = ("x", "mastodon", "bluesky")  # the channels the simulator serves
@@ -109,31 +111,23 @@ def audit(study: Study, study_dir: Path) -> AuditReport:
         if t.channel in accounts
     }
     ledger = [i for i in read_ledger(ledger_path(study_dir)) if _channel(i) in accounts]
-    con = sqlite3.connect(f"file:{journal_path(study_dir)}?mode=ro", uri=True)
-    con.row_factory = sqlite3.Row
+    journal = Journal.read_only(study_dir)
     try:
-        probes = con.execute("SELECT * FROM probes").fetchall()
-        replies = con.execute("SELECT * FROM replies").fetchall()
-        last_read_row = con.execute(
-            "SELECT value FROM meta WHERE key = 'last_observation'"
-        ).fetchone()
-        reconciled = con.execute(
-            "SELECT count(*) FROM attempts WHERE outcome = 'reconciled'"
-        ).fetchone()[0]
-        cursor_rows = con.execute("SELECT channel, polled_at FROM cursors").fetchall()
+        probes = journal.records()
+        replies = journal.replies()
+        last_observation = journal.meta("last_observation")
+        reconciled = journal.attempts_ending(RECONCILED)
+        # Each channel's inbox was last read at its own time (a worksheet import, for one,
+        # may have moved the journal's last_observation past the runner's last read).
+        read_at = {c: parse_iso(at) for c, at in journal.inbox_reads().items()}
     finally:
-        con.close()
-    last_read = parse_iso(last_read_row[0]) if last_read_row else None
-    # Each channel's inbox was last read at its own time (a worksheet import, for one, may
-    # have moved the journal's last_observation past the runner's last read).
-    read_at = {str(c): parse_iso(str(at)) for c, at in cursor_rows}
+        journal.close()
+    last_read = parse_iso(last_observation) if last_observation else None
     problems: list[str] = []
 
     # Ids are the platform's: the same id on two channels names two different things.
     by_message = {
-        (p["channel"], p["message_id"]): p
-        for p in probes
-        if p["message_id"] and p["channel"] in accounts
+        (p.channel, p.message_id): p for p in probes if p.message_id and p.channel in accounts
     }
     deleted = {(_channel(i), str(i.get("id"))) for i in ledger if i.get("kind") == "deleted"}
     own_posts = [
@@ -152,16 +146,16 @@ def audit(study: Study, study_dir: Path) -> AuditReport:
         if p is None:
             problems.append(f"ledger post {i['id']} is not in the journal (acknowledgement lost)")
         else:
-            ledger_posts[p["brand"]] += 1
+            ledger_posts[p.brand] += 1
     ledger_ids = {(_channel(i), str(i["id"])) for i in own_posts}
     for key, p in by_message.items():
         if key not in ledger_ids | deleted:
             problems.append(
-                f"{p['probe_id']}: journal says posted as {p['message_id']}, "
+                f"{p.probe_id}: journal says posted as {p.message_id}, "
                 "but the platform never accepted it"
             )
 
-    seen = {(r["channel"], r["reply_id"]) for r in replies}
+    seen = {(r.channel, r.reply_id) for r, _ in replies}
     ledger_replies: Counter[str] = Counter()
     after = 0
     for i in ledger:
@@ -190,15 +184,15 @@ def audit(study: Study, study_dir: Path) -> AuditReport:
             ledger_replies[brand_of[channel, author]] += 1
 
     journal_replies: Counter[str] = Counter()
-    for r in replies:
-        me_on = accounts.get(r["channel"])
-        b = brand_of.get((r["channel"], me_on.norm(r["author"]))) if me_on else None
-        limit = read_at.get(r["channel"], last_read)
-        if b is not None and (limit is None or parse_iso(r["created_at"]) <= limit):
+    for r, _ in replies:
+        me_on = accounts.get(r.channel)
+        b = brand_of.get((r.channel, me_on.norm(r.author))) if me_on else None
+        limit = read_at.get(r.channel, last_read)
+        if b is not None and (limit is None or r.created_at <= limit):
             journal_replies[b] += 1
     # Only the simulated channels' probes: e-mail and manual ones have no ledger to match.
-    planned: Counter[str] = Counter(p["brand"] for p in probes if p["channel"] in accounts)
-    sent: Counter[str] = Counter(p["brand"] for p in by_message.values())
+    planned: Counter[str] = Counter(p.brand for p in probes if p.channel in accounts)
+    sent: Counter[str] = Counter(p.brand for p in by_message.values())
     answered = _answered(probes, replies, accounts, brand_of)
     rows = [
         BrandRow(
@@ -212,27 +206,27 @@ def audit(study: Study, study_dir: Path) -> AuditReport:
         )
         for b in sorted(planned)
     ]
-    missed = sum(1 for p in probes if p["state"] == "missed")
-    return AuditReport(rows, problems, after, int(reconciled), missed)
+    missed = sum(1 for p in probes if p.state == ProbeState.MISSED.value)
+    return AuditReport(rows, problems, after, reconciled, missed)
 
 
 def _answered(
-    probes: list[sqlite3.Row],
-    replies: list[sqlite3.Row],
+    probes: list[ProbeRecord],
+    replies: list[tuple[Reply, str | None]],
     accounts: dict[str, ProbeAccount],
     brand_of: dict[tuple[str, str], str],
 ) -> Counter[str]:
     """Probes of the simulated channels with a response (a public reply, DM or redirect) from
     one of their brand's own accounts, by brand. A stranger's reply to a probe is matched to
     it in the journal but answers nothing, as in the analysis (analysis/sql/outcomes.sql)."""
-    brand = {p["probe_id"]: p["brand"] for p in probes if p["channel"] in accounts}
+    brand = {p.probe_id: p.brand for p in probes if p.channel in accounts}
     done: set[str] = set()
-    for r in replies:
-        me = accounts.get(r["channel"])
-        if me is None or r["probe_id"] not in brand or r["kind"] not in ANSWERS:
+    for r, probe_id in replies:
+        me = accounts.get(r.channel)
+        if me is None or probe_id not in brand or r.kind.value not in ANSWERS:
             continue
-        if brand_of.get((r["channel"], me.norm(r["author"]))) == brand[r["probe_id"]]:
-            done.add(r["probe_id"])
+        if brand_of.get((r.channel, me.norm(r.author))) == brand[probe_id]:
+            done.add(probe_id)
     return Counter(brand[pid] for pid in done)
 
 

@@ -27,11 +27,12 @@ from probes.channels.registry import (
     driven,
     is_loopback,
 )
-from probes.journal import Journal
-from probes.lock import PID, RunLock
-from probes.runner import Runner, RunnerConfig, RunSummary, Snapshot
+from probes.runner import Runner, RunnerConfig, RunSummary
+from probes.snapshot import Snapshot
 from study.clock import Clock, ClockAnchor, ScaledClock, SystemClock
 from study.errors import StudyError
+from study.journal.campaign import Journal
+from study.journal.lock import PID, RunLock
 from study.load import load_study
 from study.model import Study
 from study.plan import make_plan
@@ -119,7 +120,7 @@ async def run_campaign(
             return await run_and_tell(runner, alerter, study.name)
         finally:
             journal.close()
-            lock.release()  # after the journal: see probes.lock
+            lock.release()  # after the journal: see study.journal.lock
     finally:
         await built.aclose()
 

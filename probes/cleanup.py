@@ -38,14 +38,14 @@ from probes.channels.registry import (
     on_loopback,
     where,
 )
-from probes.journal import Journal
 from study.clock import Clock, SystemClock
 from study.errors import StudyError
+from study.journal.campaign import Journal
 from study.load import load_study
-from study.model import ChannelSettings, Study
-from study.paths import journal_path
+from study.model import ChannelSettings, ProbeState, Study
+from study.paths import existing_journal
 from study.plan import make_plan
-from study.timeutil import iso, parse_iso
+from study.timeutil import iso
 
 if TYPE_CHECKING:
     from probes.channels.mastodon.adapter import MastodonChannel
@@ -102,10 +102,7 @@ async def cleanup(
     anything is deleted when a channel cannot be used, and when a platform refuses the
     credentials (what was deleted until then stays recorded)."""
     study = load_study(study_dir)
-    if not journal_path(study_dir).exists():
-        raise StudyError(
-            f"{journal_path(study_dir)}: no journal yet, so no probe was sent; nothing to clean up"
-        )
+    existing_journal(study_dir)  # no journal: nothing was sent, nothing to delete
     if clock is None:
         clock = await _clock(study, api_base)
     cut = now or clock.now()
@@ -184,25 +181,18 @@ def _platforms(study: Study) -> list[ChannelSettings]:
 def _sort(journal: Journal, cut: datetime) -> tuple[list[_Post], tuple[int, int, int]]:
     """The posts to delete now, and how many probes were deleted earlier, are still open,
     and left nothing to delete."""
-    done = {
-        str(r[0])
-        for r in journal.con.execute("SELECT probe_id FROM events WHERE kind = ?", (DELETED,))
-    }
+    done = journal.probes_with_event(DELETED)
     todo: list[_Post] = []
     earlier = still_open = nothing = 0
-    rows = journal.con.execute(
-        "SELECT probe_id, channel, message_id, state, closes_at FROM probes "
-        "WHERE sent_at IS NOT NULL ORDER BY sent_at, probe_id"
-    )
-    for r in rows:
-        if r["channel"] not in HTTP_KINDS or r["message_id"] is None:
+    for r in journal.records(sent=True):
+        if r.channel not in HTTP_KINDS or r.message_id is None:
             nothing += 1
-        elif r["probe_id"] in done:
+        elif r.probe_id in done:
             earlier += 1
-        elif r["state"] != "closed" or parse_iso(r["closes_at"]) > cut:
+        elif r.state != ProbeState.CLOSED.value or r.closes_at is None or r.closes_at > cut:
             still_open += 1
         else:
-            todo.append(_Post(str(r["probe_id"]), str(r["channel"]), str(r["message_id"])))
+            todo.append(_Post(r.probe_id, r.channel, r.message_id))
     return todo, (earlier, still_open, nothing)
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from probes.audit import AuditReport, audit
 from probes.campaign import run_campaign
-from probes.runner import RunnerConfig, Snapshot
+from probes.runner import RunnerConfig
+from probes.snapshot import Snapshot
 from study.errors import StudyError
 from study.load import load_study
 from study.paths import sim_dir

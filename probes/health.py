@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from probes.alerts import Alerter
-from probes.journal import Journal
+from probes.channels.base import ChannelError, Rejected, Transient
 from study.errors import StudyError
+from study.journal.campaign import Journal
 from study.timeutil import iso
 
 OUTAGE_EXIT_CODE = 75  # EX_TEMPFAIL (sysexits.h): a temporary failure; run again later
@@ -124,6 +125,15 @@ class Health:
                 f"{_span(at - s.since)} out of reach; the runner carries on.",
             )
         self._save(at)
+
+    def unanswered(self, channel: str, at: datetime, e: ChannelError) -> None:
+        """A request to `channel` raised `e`: a platform that names a time to come back (a
+        429) or refuses the request did answer; any other such error (no connection, a
+        timeout, an answer that cannot be read) means it could not be reached."""
+        if isinstance(e, Rejected) or (isinstance(e, Transient) and e.retry_at is not None):
+            self.reached(channel, at)
+        else:
+            self.failed(channel, at, str(e))
 
     def check(self, now: datetime) -> None:
         """Raise OutageExit when a channel has failed for max_outage (the journal is whole)."""

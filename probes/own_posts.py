@@ -25,8 +25,9 @@ from probes.channels.base import (
     Unreadable,
     Unresolvable,
 )
-from probes.journal import RECONCILED, Journal
+from study.journal.campaign import Journal
 from study.journal.schema import LOOK_UP_OWN_POSTS
+from study.journal.sends import RECONCILED
 from study.model import PlannedProbe, ProbeState
 
 RETRY = timedelta(minutes=2)  # after a failed look-up (the platform's clock)

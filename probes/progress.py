@@ -10,7 +10,7 @@ from typing import IO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from probes.runner import Snapshot
+from probes.snapshot import Snapshot
 from study.timeutil import iso
 
 

@@ -271,8 +271,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """Show a campaign's progress; safe to run while `replybench run` is running."""
-    from probes.status import health_lines, read_status
     from study.clock import SystemClock
+    from study.journal.status import health_lines, read_status
 
     s = read_status(study_dir)
     if as_json:

@@ -200,3 +200,32 @@ class PlannedProbe:
     scheduled_at: datetime  # UTC, inside [slot_start_at, slot_end_at)
     slot_start_at: datetime  # UTC start of the slot occurrence
     slot_end_at: datetime  # UTC end of the slot occurrence: sending later breaks the design
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The platform acknowledged a probe: its id there and when it was posted."""
+
+    probe_id: str
+    message_id: str
+    sent_at: datetime  # the platform's timestamp when it gives one, else our clock at the ack
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One item from the probe account's inbox, as the platform reported it."""
+
+    reply_id: str  # the platform's id (a post id, a DM event id, ...)
+    channel: str
+    author: str  # handle, without '@'
+    author_id: str
+    text: str
+    created_at: datetime  # the platform's own timestamp, UTC
+    kind: ReplyKind  # public reply, DM, redirect, ... as far as the adapter can tell
+    in_reply_to: str | None  # the message id it answers (post replied to), when known
+    conversation_id: str | None = None  # thread root, when the platform has one
+
+
+# An opaque, JSON-serialisable position in the inbox: the runner stores it in the journal in
+# the same transaction as the replies it covers, so a crash re-reads, never skips.
+Cursor = dict[str, str]

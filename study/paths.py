@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from study.errors import StudyError
+from study.journal.errors import no_folder, no_journal
 
 
 def journal_path(study_dir: Path) -> Path:
@@ -20,12 +20,8 @@ def existing_journal(study_dir: Path) -> Path:
     if path.exists():
         return path
     if not study_dir.is_dir():
-        what = "is not a folder" if study_dir.exists() else "does not exist"
-        raise StudyError(
-            f"{study_dir}: {what}; check the path: give the study folder (the one that holds "
-            "study.toml, or journal/ after an import)"
-        )
-    raise StudyError(f"{path}: no journal yet; run the campaign first (replybench run {study_dir})")
+        raise no_folder(study_dir)
+    raise no_journal(path, study_dir)
 
 
 def sim_dir(study_dir: Path) -> Path:

@@ -122,15 +122,28 @@ def test_run_with_a_token_the_api_refuses_writes_nothing_and_never_shows_it(
     assert not journal_path(d).exists()
 
 
-def test_status_and_export_without_a_journal_are_one_clear_line(tmp_path: Path) -> None:
+# Every command that reads a journal, with what else it needs ({d}: the study folder).
+READERS = [
+    ("status",), ("export", "probes"), ("export", "replies"), ("export", "outcomes"),
+    ("analyze",), ("report", "--out", "{d}/site"), ("backup", "--out", "{d}/copy.sqlite"),
+    ("cleanup",), ("import-ratings", "{d}/ratings.csv"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("reader", READERS, ids=" ".join)
+def test_every_reader_without_a_journal_says_the_same_one_line(
+    tmp_path: Path, reader: tuple[str, ...]
+) -> None:
+    """One wording for a study whose campaign has not started (status and export once said
+    it differently, and backup and cleanup still did)."""
     d = tmp_path / "s"
     invoke("init", str(d))
-    for args in (("status", str(d)), ("export", str(d), "probes")):
-        code, _, err = invoke(*args)
-        assert code == 1
-        assert err.strip() == (
-            f"Error: {journal_path(d)}: no journal yet; run the campaign first (replybench run {d})"
-        )
+    command, *rest = reader
+    code, _, err = invoke(command, str(d), *(a.format(d=d) for a in rest))
+    assert code == 1
+    assert err.strip() == (
+        f"Error: {journal_path(d)}: no journal yet; run the campaign first (replybench run {d})"
+    )
 
 
 BAD_USAGE = [

@@ -2,9 +2,9 @@
 -- One row per probe sent by the as-of time: its first response from the brand within the
 -- observation window or, when it has none, the instant its observation was censored at.
 --
--- A probe's first response is its earliest response (study/sql/responses.sql: a public reply,
--- direct message or redirect by an official account of the probe's brand, never a
--- stranger, within the probe's observation), ties going to the kind first by name. An
+-- A probe's first response is its earliest response (study/journal/sql/responses.sql: a
+-- public reply, direct message or redirect by an official account of the probe's brand,
+-- never a stranger, within the probe's observation), ties going to the kind first by name. An
 -- auto_ack is not a response: the first one from an official account is kept as
 -- auto_ack_at. first_answer_at is the first substantive answer: a public reply or direct
 -- message (neither a redirect nor an auto-acknowledgement); answer_hours and answer_observed
@@ -19,7 +19,7 @@
 -- until as_of; a probe sent after its channel's last read is censored at once. A channel
 -- without any recorded read (imported studies) is observed until as_of. A reply time-stamped
 -- before its probe (clock skew) counts as an immediate response. Probes sent after as_of are
--- left out. (study/sql/journal_sent.sql observes the journal's probes the same way in
+-- left out. (study/journal/sql/journal_sent.sql observes the journal's probes the same way in
 -- SQLite, for status and the run log.)
 --
 -- Input: tables probes and replies with UTC TIMESTAMP columns and observations(channel,

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from study.errors import StudyError
-from study.journal.schema import BACKUP_HINT, LOOK_UP_OWN_POSTS, check_complete
-from study.paths import journal_path
+from study.journal import errors
+from study.journal.schema import LOOK_UP_OWN_POSTS, check_complete
+from study.paths import existing_journal
 
 # What a failed write says about the machine, not the program: said as an `Error:` line.
 ENVIRONMENT = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
@@ -29,10 +30,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """A connection to the whole journal at `path` (read-only: safe while `run` writes);
     StudyError when it is unreadable, incomplete, or read-only but opened for writing."""
     if not readonly and not _writable(path):
-        raise StudyError(
-            f"{path}: the journal is read-only (the file or its folder cannot be written); "
-            "give your user write access to both, then run the same command again"
-        )
+        raise errors.read_only(path)
     if readonly:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     else:
@@ -48,8 +46,8 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     except sqlite3.DatabaseError as e:
         con.close()
         if environment_error(e):
-            raise write_error(path, e) from e
-        raise StudyError(f"{path}: not a readable journal ({e}); {BACKUP_HINT}") from e
+            raise errors.not_written(path, e) from e
+        raise errors.unreadable(path, e) from e
     except BaseException:
         con.close()
         raise
@@ -84,18 +82,10 @@ def create_new(path: Path, build: Callable[[sqlite3.Connection], None]) -> bool:
             return False
         return True
     except OSError as e:
-        raise write_error(path, e) from e
+        raise errors.not_written(path, e) from e
     finally:
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             leftover.unlink(missing_ok=True)
-
-
-def write_error(path: Path, e: OSError | sqlite3.Error) -> StudyError:
-    """The `Error:` line for a journal write the machine refused (disk full, read-only)."""
-    return StudyError(
-        f"{path}: the journal could not be written ({e}); free some disk space or fix the "
-        "permissions, then run the same command again: what was recorded before is intact"
-    )
 
 
 def environment_error(e: BaseException) -> bool:
@@ -113,9 +103,7 @@ def backup(study_dir: Path, out: Path) -> int:
     how many probes it holds. The copy is marked so that a runner started on it, once it is
     restored, first looks the due probes up on the platforms: a backup is behind the journal
     it was taken from, and the probes sent since must not be sent again."""
-    src = journal_path(study_dir)
-    if not src.exists():
-        raise StudyError(f"{src}: no journal yet; nothing to back up")
+    src = existing_journal(study_dir)
     if out.exists():
         raise StudyError(f"{out}: already exists; choose another --out, or move it away first")
     out.parent.mkdir(parents=True, exist_ok=True)

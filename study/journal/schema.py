@@ -1,7 +1,7 @@
 """The journal's tables: the file format shared by the runner, the importers and the analysis.
 
-`probes.journal` writes it during a campaign; `analysis` imports hand-collected results and
-passive corpora into the same tables, and reads them all. Times are ISO 8601 UTC text
+`study.journal.campaign` writes it during a campaign; `analysis` imports hand-collected
+results and passive corpora into the same tables, and reads them all. Times are ISO 8601 UTC text
 (`study.timeutil.iso`), so they sort as text and read as time.
 
 Tables: `probes` (one row per probe: the plan, its state, when it was sent and its platform
@@ -32,7 +32,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from study.errors import StudyError
+from study.journal import errors
 
 SCHEMA_VERSION = "1"
 
@@ -98,7 +98,7 @@ ADDED_COLUMNS = (
     # The scheduled_at the plan gave a probe that catch-up moved to a later occurrence of
     # its slot (study.catch_up); NULL for a probe sent as planned.
     ("probes", "caught_up_from", "TEXT"),
-    # The platform's own time of a reply when it was not to be believed (probes.journal).
+    # The platform's own time of a reply when it was not to be believed (study.journal.inbox).
     ("replies", "time_suspect", "TEXT"),
     # The reply's language (ISO 639-1, or 'und' when it could not be told), written by
     # `import` (analysis.language); NULL where it was not stored: the analysis detects it.
@@ -120,10 +120,6 @@ def create_schema(con: sqlite3.Connection) -> None:
 # Every journal has these (the others are added by create_schema on the next write).
 TABLES = ("meta", "probes", "replies", "cursors")
 LOOK_UP_OWN_POSTS = "look_up_own_posts"  # the meta key: see the module docstring
-BACKUP_HINT = (
-    "restore it from a backup (replybench backup STUDY --out FILE makes one safely, even "
-    "while the campaign runs)"
-)
 
 
 def has_column(con: sqlite3.Connection, table: str, column: str) -> bool:
@@ -146,9 +142,4 @@ def check_complete(con: sqlite3.Connection, path: Path) -> None:
     """Refuse a journal file that is not whole, before anything reads or writes it."""
     why = incomplete(con)
     if why is not None:
-        raise StudyError(
-            f"{path}: not a complete journal ({why}): the file was truncated, or copied "
-            f"without its {path.name}-wal file. Nothing was done: starting afresh would plan "
-            f"the campaign again and post its probes a second time. {BACKUP_HINT[0].upper()}"
-            f"{BACKUP_HINT[1:]}, or copy it again together with its -wal file"
-        )
+        raise errors.incomplete(path, why)

@@ -1,5 +1,6 @@
 """One "answered" everywhere: status, the run log, the replies export, the rating sheets and
-the analysis count the same probes (study.answers; issue 9: status said 65, the analysis 63).
+the analysis count the same probes (study.journal.answers; issue 9: status said 65, the
+analysis 63).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from hypothesis import strategies as st
 
 from analysis import outcomes
 from analysis.export import frame
-from probes.journal import Journal
-from probes.status import read_status
-from study.answers import matched_replies
+from study.journal.answers import matched_replies
+from study.journal.campaign import Journal
+from study.journal.status import read_status
 from study.paths import journal_path
 from study.timeutil import iso
 from tests.analysis.journals import T0, P, R, hours, write_journal

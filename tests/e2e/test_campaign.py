@@ -14,10 +14,10 @@ import pytest
 from probes.audit import audit, read_ledger
 from probes.channels.base import Cursor, Reply, Sent, Unresolvable
 from probes.channels.x.adapter import XChannel
-from probes.journal import Journal
 from probes.runner import Runner, RunnerConfig
 from probes.sim import Faults, XPlatform, faulty
 from study.clock import ManualClock
+from study.journal.campaign import Journal
 from study.load import load_study
 from study.model import PlannedProbe, Study
 from study.paths import ledger_path

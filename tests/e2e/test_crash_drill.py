@@ -26,10 +26,10 @@ from probes.audit import audit
 from probes.campaign import run_campaign
 from probes.channels.email.adapter import MailChannel
 from probes.channels.x.adapter import XChannel
-from probes.journal import Journal
 from probes.runner import RunnerConfig
 from probes.sim.server import running
 from study.clock import ScaledClock
+from study.journal.campaign import Journal
 from study.load import load_study
 from study.model import PlannedProbe, Study
 from study.paths import journal_path, ledger_path, sim_dir

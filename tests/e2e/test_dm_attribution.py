@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from probes.campaign import run_campaign
-from probes.journal import AMBIGUOUS
 from probes.runner import RunnerConfig
 from probes.sim.ledger import read_ledger
-from probes.status import read_status
+from study.journal.schema import AMBIGUOUS_EVENT
+from study.journal.status import read_status
 from study.load import load_study
 from study.paths import journal_path, ledger_path
 from study.plan import make_plan
@@ -116,7 +116,7 @@ async def test_every_dm_is_credited_to_the_probe_the_ledger_says_it_answers(
         unmatched_dms = con.execute(
             "SELECT count(*) FROM replies WHERE probe_id IS NULL AND kind = 'direct_message'"
         ).fetchone()[0]
-        events = con.execute("SELECT count(*) FROM events WHERE kind = ?", (AMBIGUOUS,))
+        events = con.execute("SELECT count(*) FROM events WHERE kind = ?", (AMBIGUOUS_EVENT,))
         assert unmatched_dms == events.fetchone()[0] == read_status(d).ambiguous_dms
         # And a reply is never seen before it was written.
         early = con.execute("SELECT count(*) FROM replies WHERE seen_at < created_at")

@@ -20,14 +20,15 @@ from typer.testing import CliRunner
 from probes.audit import audit
 from probes.channels.x.adapter import XChannel
 from probes.health import OutageExit
-from probes.journal import Journal
-from probes.runner import Runner, RunnerConfig, Snapshot
+from probes.runner import Runner, RunnerConfig
 from probes.sim import XPlatform
 from probes.sim.faults import HOSTILE, HTML_PAGE, HUGE_BYTES, Fault
 from probes.sim.server import start_background
-from probes.status import read_status
+from probes.snapshot import Snapshot
 from replybench.cli import app
 from study.clock import Clock, ManualClock, ScaledClock
+from study.journal.campaign import Journal
+from study.journal.status import read_status
 from study.load import load_study
 from study.paths import ledger_path
 from study.plan import make_plan

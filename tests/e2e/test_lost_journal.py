@@ -13,10 +13,11 @@ import pytest
 
 from probes.audit import audit
 from probes.channels.x.adapter import XChannel
-from probes.journal import Journal
-from probes.runner import Runner, RunnerConfig, Snapshot
+from probes.runner import Runner, RunnerConfig
 from probes.sim import XPlatform
+from probes.snapshot import Snapshot
 from study.clock import ManualClock
+from study.journal.campaign import Journal
 from study.load import load_study
 from study.paths import journal_path, ledger_path
 from study.plan import make_plan

@@ -24,10 +24,10 @@ from probes.audit import audit, read_ledger
 from probes.campaign import run_campaign
 from probes.channels.base import Reply, Sent
 from probes.channels.manual.worksheet import COLUMNS, WorksheetImport, import_worksheet, worksheet
-from probes.journal import Journal
 from probes.runner import RunnerConfig
 from probes.sim import running
 from replybench.cli import app
+from study.journal.campaign import Journal
 from study.load import load_study
 from study.model import PlannedProbe, ReplyKind
 from study.paths import journal_path, ledger_path

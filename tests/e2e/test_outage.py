@@ -16,11 +16,11 @@ from probes.alerts import Alerter
 from probes.audit import audit
 from probes.channels.x.adapter import XChannel
 from probes.health import OUTAGE_EXIT_CODE, OutageExit
-from probes.journal import Journal
 from probes.runner import Runner, RunnerConfig
 from probes.sim import XPlatform
-from probes.status import read_status
 from study.clock import ManualClock
+from study.journal.campaign import Journal
+from study.journal.status import read_status
 from study.load import load_study
 from study.model import Study
 from study.paths import ledger_path

@@ -13,9 +13,9 @@ import pytest
 from probes.alerts import Alerter, alerter_for, shown
 from probes.campaign import run_and_tell
 from probes.health import Health, OutageExit
-from probes.journal import Journal
 from probes.runner import RunSummary
 from study.errors import StudyError
+from study.journal.campaign import Journal
 from study.load import load_study
 from study.model import Alerts
 from study.plan import make_plan

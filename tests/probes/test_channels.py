@@ -17,11 +17,11 @@ from probes.channels import registry as channels
 from probes.channels.base import AuthError, Closer, Reply, Sent, Wiring
 from probes.channels.registry import SIM_TOKEN, build_channels, check_channels, credential
 from probes.channels.x.adapter import XChannel
-from probes.journal import Journal, open_readonly
 from probes.runner import RunnerConfig
 from probes.sim import running
 from study.clock import ManualClock
 from study.errors import StudyError
+from study.journal.campaign import Journal
 from study.load import load_study
 from study.model import ChannelSettings, ReplyKind, Scope, Study, Target
 from study.paths import journal_path, ledger_path
@@ -338,11 +338,13 @@ async def test_run_campaign_drives_x_and_leaves_manual_probes_planned(tmp_path: 
             d, api_base=sim.url, env={}, config=RunnerConfig(poll_min_s=60, poll_max_s=900)
         )
     assert summary.counts == {"closed": 4, "planned": 2}
-    con = open_readonly(d)
+    journal = Journal.read_only(d)
     try:
-        rows = con.execute("SELECT channel, state, count(*) FROM probes GROUP BY 1, 2").fetchall()
+        rows = journal.con.execute(
+            "SELECT channel, state, count(*) FROM probes GROUP BY 1, 2"
+        ).fetchall()
     finally:
-        con.close()
+        journal.close()
     assert [tuple(r) for r in rows] == [("manual", "planned", 2), ("x", "closed", 4)]
     assert audit(load_study(d), d).ok
 

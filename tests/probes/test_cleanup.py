@@ -16,13 +16,14 @@ from probes.channels.base import AuthError, Rejected, Transient
 from probes.channels.mastodon.adapter import MastodonChannel
 from probes.channels.x.adapter import XChannel
 from probes.cleanup import MastodonPosts, cleanup
-from probes.journal import Journal
-from probes.runner import Runner, RunnerConfig, Snapshot
+from probes.runner import Runner, RunnerConfig
 from probes.sim import Faults, XPlatform, read_ledger, serve_platform
 from probes.sim.x.ratelimits import RateLimiter
+from probes.snapshot import Snapshot
 from replybench.cli import app
 from study.clock import ManualClock, anchor_now
 from study.errors import StudyError
+from study.journal.campaign import Journal
 from study.load import load_study
 from study.paths import journal_path, ledger_path
 from study.plan import make_plan
@@ -182,8 +183,11 @@ async def test_refusals_come_before_anything_is_deleted(tmp_path: Path) -> None:
     assert "s3cr3t-never-shown" not in str(e.value)
     assert deleted_on_platform(d) == []
     empty = short_study(tmp_path / "fresh", brands=1)
-    with pytest.raises(StudyError, match="no journal yet, so no probe was sent"):
+    with pytest.raises(StudyError) as e:
         await cleanup(empty, env={}, clock=clock)
+    assert str(e.value) == (
+        f"{journal_path(empty)}: no journal yet; run the campaign first (replybench run {empty})"
+    )
 
 
 async def test_an_unreachable_platform_fails_fast_after_a_few_posts(tmp_path: Path) -> None:

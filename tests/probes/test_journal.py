@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from probes.channels.base import Reply, Sent
-from probes.journal import Journal
-from probes.status import read_status
 from replybench.cli import app
 from study.errors import StudyError
+from study.journal.campaign import Journal
+from study.journal.status import read_status
 from study.model import PlannedProbe, ProbeState, ReplyKind, Scope
 from study.paths import journal_path
 

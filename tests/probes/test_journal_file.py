@@ -16,12 +16,12 @@ import pytest
 from typer.testing import CliRunner
 
 from probes.channels.base import Reply, Sent
-from probes.lock import RunLock, running_pid
-from probes.status import read_status
 from replybench.cli import app
 from study.errors import StudyError
 from study.journal.file import backup
+from study.journal.lock import RunLock, running_pid
 from study.journal.schema import LOOK_UP_OWN_POSTS, create_schema
+from study.journal.status import read_status
 from study.model import ReplyKind
 from study.paths import journal_path
 from tests.probes.test_journal import PLAN, T0, open_journal

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from probes.journal import Journal
 from study.errors import StudyError
+from study.journal.campaign import Journal
 from study.model import PlannedProbe
 from tests.probes.test_journal import PLAN, T0, probe
 

@@ -36,10 +36,10 @@ from probes.channels.email.outbox import PENDING
 from probes.channels.email.parse import probe_subject, read_mail, subject_key
 from probes.channels.email.servers import MailServers
 from probes.channels.registry import build_channels
-from probes.journal import Journal
 from probes.runner import Runner, RunnerConfig
 from study.clock import ManualClock
 from study.errors import StudyError
+from study.journal.campaign import Journal
 from study.model import (
     ChannelSettings,
     Country,

@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from probes.channels.bluesky.adapter import BlueskyChannel
-from probes.journal import Journal
 from probes.runner import Runner, RunnerConfig
 from probes.sim import Faults
 from probes.sim.bluesky.bots import probe_index
@@ -27,6 +26,7 @@ from probes.sim.faults import Decision, Fault, answer
 from probes.sim.ledger import Ledger, read_ledger
 from probes.sim.profiles import SimSettings, parse_settings
 from study.clock import ManualClock
+from study.journal.campaign import Journal
 from study.model import (
     ChannelSettings,
     Country,

@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from probes.channels.mastodon.adapter import MastodonChannel
-from probes.journal import Journal
 from probes.runner import Runner, RunnerConfig
 from probes.sim import Faults, Ledger, XPlatform, read_ledger
 from probes.sim.dispatch import Dispatch, faces_for
@@ -23,6 +22,7 @@ from probes.sim.mastodon.views import Budget
 from probes.sim.profiles import parse_settings
 from probes.sim.texts import TEMPLATES, Say
 from study.clock import ManualClock
+from study.journal.campaign import Journal
 from study.load import load_study
 from study.model import ChannelSettings, Country, Ethics, Scope, Slot, Study, Target
 from study.paths import ledger_path

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from analysis.imports import import_csv
 from analysis.twcs import import_twcs
-from study.answers import matched_replies
+from study.journal.answers import matched_replies
 from study.paths import journal_path
 from tests.reports.conftest import Site, build
 
@@ -165,7 +165,8 @@ def test_coded_quality_shows_on_the_company_and_method_pages(
     study = tmp_path / "study"
     shutil.copytree(example_site.study, study)
     con = sqlite3.connect(journal_path(study))
-    # Ratings count for answered probes only (study.answers), as the rating sheets carry them.
+    # Ratings count for answered probes only (study.journal.answers), as the rating sheets
+    # carry them.
     ids = [m.probe_id for m in matched_replies(con) if m.first_response and m.brand == "kaito"]
     assert len(ids) >= 10
     con.executemany(

@@ -25,8 +25,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from probes.channels.manual.record import MANUAL, HandRow, record
-from probes.journal import Journal
 from study.atomic import write_atomic
 from study.clock import SystemClock
 from study.csvrows import (
@@ -39,6 +37,8 @@ from study.csvrows import (
     suggest,
 )
 from study.errors import Problem, StudyError, StudyProblems
+from study.journal.by_hand import MANUAL, HandProbe, HandRow, hand_probes, record_by_hand
+from study.journal.campaign import Journal
 from study.load import load_study
 from study.model import ProbeState, Study
 from study.plan import make_plan
@@ -122,7 +122,7 @@ def import_worksheet(
     records = _read_sheet(csv_path, problems)
     journal = _open(study_dir, study, now)
     try:
-        known = _known(journal)
+        known = hand_probes(journal)
         rows: list[HandRow] = []
         warnings: list[str] = []
         first: dict[str, int] = {}
@@ -162,7 +162,7 @@ def import_worksheet(
                 or not _valid(known[r.probe_id].reply_at)
             )
         ]
-        closed = record(journal, sends, replies, now, csv_path.name)
+        closed = record_by_hand(journal, sends, replies, now, csv_path.name)
     finally:
         journal.close()
     unchanged = len(rows) - len({r.probe_id for r in sends + replies})
@@ -195,20 +195,6 @@ def _read_sheet(path: Path, out: list[Problem]) -> Rows:
     return sheet.rows
 
 
-@dataclass(frozen=True)
-class _Known:
-    """A probe as the journal has it, with its reply recorded by hand if any."""
-
-    channel: str
-    state: str
-    sent_at: str | None
-    reply: tuple[str, str, str] | None  # created_at, kind, text
-
-    @property
-    def reply_at(self) -> str | None:
-        return None if self.reply is None else self.reply[0]
-
-
 def _valid(stored: str | None) -> bool:
     """Whether a time read from the journal is one (None, no time, counts as valid): an
     older version recorded any year, and such a row is replaced by the corrected one."""
@@ -220,12 +206,12 @@ def _valid(stored: str | None) -> bool:
         return False
 
 
-def _to_send(probe: _Known) -> bool:
+def _to_send(probe: HandProbe) -> bool:
     """Whether the row records the probe's send: it is planned, or recorded with a bad time."""
     return probe.state == "planned" or not _valid(probe.sent_at)
 
 
-def _replaced(probe: _Known, row: HandRow) -> str:
+def _replaced(probe: HandProbe, row: HandRow) -> str:
     """The warning for a recorded time out of range that the row replaces, or ''."""
     for column, stored in (("sent_at", probe.sent_at), ("replied_at", probe.reply_at)):
         if not _valid(stored):
@@ -234,23 +220,6 @@ def _replaced(probe: _Known, row: HandRow) -> str:
                 "years; replaced by this row"
             )
     return ""
-
-
-def _known(journal: Journal) -> dict[str, _Known]:
-    replies = {
-        str(r["probe_id"]): (str(r["created_at"]), str(r["kind"]), str(r["text"]))
-        for r in journal.con.execute(
-            "SELECT probe_id, created_at, kind, text FROM replies WHERE channel = ? "
-            "AND reply_id = probe_id || '-reply'",
-            (MANUAL,),
-        )
-    }
-    return {
-        str(r["probe_id"]): _Known(
-            str(r["channel"]), str(r["state"]), r["sent_at"], replies.get(str(r["probe_id"]))
-        )
-        for r in journal.con.execute("SELECT probe_id, channel, state, sent_at FROM probes")
-    }
 
 
 def _time(name: str, value: str, now: datetime, bad: list[str]) -> datetime | None:
@@ -266,7 +235,7 @@ def _time(name: str, value: str, now: datetime, bad: list[str]) -> datetime | No
 
 
 def _parse(
-    line: int, v: dict[str, str], known: dict[str, _Known], now: datetime, bad: list[str]
+    line: int, v: dict[str, str], known: dict[str, HandProbe], now: datetime, bad: list[str]
 ) -> HandRow | None:
     pid = v["probe_id"]
     probe = known.get(pid)
@@ -299,7 +268,7 @@ def _parse(
     return None if bad else row
 
 
-def _check_recorded(row: HandRow, probe: _Known, v: dict[str, str], bad: list[str]) -> None:
+def _check_recorded(row: HandRow, probe: HandProbe, v: dict[str, str], bad: list[str]) -> None:
     """A probe recorded before must be given the same values again (a reply may be added)."""
     if _to_send(probe):
         return

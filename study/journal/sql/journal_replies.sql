@@ -1,8 +1,8 @@
--- study/sql/journal_replies.sql
+-- study/journal/sql/journal_replies.sql
 -- Every reply of the journal matched to a sent probe, with the probe's brand, handle and
 -- text, whether an official account of the brand wrote it (official) and whether it is the
 -- probe's first response, the one the analysis times (first_response; see
--- study/sql/responses.sql for both). For the replies export and the rating sheets.
+-- study/journal/sql/responses.sql for both). For the replies export and the rating sheets.
 WITH
 -- include: journal_sent
 ,

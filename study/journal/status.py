@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from probes.journal import AMBIGUOUS, open_readonly
-from probes.lock import running_pid
-from study.answers import answered_count
+from study.journal.campaign import Journal
+from study.journal.lock import running_pid
+from study.journal.schema import AMBIGUOUS_EVENT
+from study.journal.sends import RECONCILED
+from study.model import ProbeState
 from study.timeutil import parse_iso
 
 
@@ -21,7 +22,7 @@ class Status:
     running_pid: int | None
     probes: int
     states: dict[str, int]
-    answered: int  # probes with a response so far (study.answers: the brand's, in the window)
+    answered: int  # probes with a response so far (study.journal.answers: the brand's, in time)
     replies: int  # inbox items recorded, matched or not
     unmatched_replies: int
     ambiguous_dms: int  # unmatched private messages that several probes fit (probes.matching)
@@ -55,17 +56,15 @@ class Status:
 
 
 def read_status(study_dir: Path) -> Status:
-    pid = running_pid(study_dir)  # before connecting: see probes.lock
-    con = open_readonly(study_dir)
+    pid = running_pid(study_dir)  # before connecting: see study.journal.lock
+    journal = Journal.read_only(study_dir)
+    con = journal.con
     try:
         meta = {str(r[0]): str(r[1]) for r in con.execute("SELECT key, value FROM meta")}
-        states = {
-            str(r[0]): int(r[1])
-            for r in con.execute("SELECT state, count(*) FROM probes GROUP BY state ORDER BY state")
-        }
+        states = dict(sorted(journal.counts().items()))
 
-        def one(sql: str) -> int:
-            return int(con.execute(sql).fetchone()[0])
+        def one(sql: str, *values: str) -> int:
+            return int(con.execute(sql, values).fetchone()[0])
 
         nxt = con.execute(
             "SELECT min(max(scheduled_at, coalesce(retry_at, ''))) FROM probes "
@@ -77,32 +76,25 @@ def read_status(study_dir: Path) -> Status:
             running_pid=pid,
             probes=sum(states.values()),
             states=states,
-            answered=answered_count(con),
+            answered=journal.answered_count(),
             replies=one("SELECT count(*) FROM replies"),
             unmatched_replies=one("SELECT count(*) FROM replies WHERE probe_id IS NULL"),
-            ambiguous_dms=int(
-                con.execute("SELECT count(*) FROM events WHERE kind = ?", (AMBIGUOUS,)).fetchone()[
-                    0
-                ]
-            ),
+            ambiguous_dms=one("SELECT count(*) FROM events WHERE kind = ?", AMBIGUOUS_EVENT),
             attempts=one("SELECT count(*) FROM attempts"),
-            unknown_outcomes=one("SELECT count(*) FROM probes WHERE state = 'sending'"),
-            reconciled=one("SELECT count(*) FROM attempts WHERE outcome = 'reconciled'"),
+            unknown_outcomes=states.get(ProbeState.SENDING.value, 0),
+            reconciled=journal.attempts_ending(RECONCILED),
             next_send_at=None if nxt is None else str(nxt),
             last_observation=meta.get("last_observation"),
-            inbox_reads={
-                str(c): str(at)
-                for c, at in con.execute("SELECT channel, polled_at FROM cursors ORDER BY channel")
-            },
+            inbox_reads=journal.inbox_reads(),
             progress=json.loads(meta.get("progress", "{}")),
             planned_until=con.execute(
                 "SELECT max(slot_end_at) FROM probes WHERE state = 'planned'"
             ).fetchone()[0],
             health=json.loads(meta.get("health", "{}")),
-            inbox_failures=_inbox_failures(con),
+            inbox_failures=journal.inbox_failures(),
         )
     finally:
-        con.close()
+        journal.close()
 
 
 def health_lines(s: Status) -> list[str]:
@@ -134,18 +126,3 @@ def _hm(at: object) -> str:
     """An ISO time as 'YYYY-MM-DD HH:MM UTC'."""
     text = str(at)
     return f"{text[:10]} {text[11:16]} UTC" if len(text) >= 16 else text
-
-
-def _inbox_failures(con: sqlite3.Connection) -> dict[str, str]:
-    """Channels whose inbox reads failed after their last good read (runner's
-    `inbox_failed` events, detail "channel: reason"), with since when and the last reason."""
-    good = {str(c): str(at) for c, at in con.execute("SELECT channel, polled_at FROM cursors")}
-    failing: dict[str, tuple[str, str]] = {}
-    rows = con.execute("SELECT at, detail FROM events WHERE kind = 'inbox_failed' ORDER BY seq")
-    for at, detail in rows:
-        channel, _, reason = str(detail).partition(": ")
-        if str(at) <= good.get(channel, ""):
-            continue  # a good read came after it
-        since = failing.get(channel, (str(at), ""))[0]
-        failing[channel] = (since, reason)
-    return {c: f"since {since}: {reason}" for c, (since, reason) in sorted(failing.items())}

@@ -20,16 +20,16 @@ import sqlite3
 from pathlib import Path
 from types import TracebackType
 
-from study.errors import StudyError
+from study.journal import errors
 from study.paths import journal_path
 
 PID = "runner_pid"  # the meta key
 
 
 class RunLock:
-    """Hold the study's journal for this runner: `acquire`, or StudyError; `release` after the
-    runner's journal connection is closed (closing a descriptor of the journal drops the
-    process's SQLite locks on it)."""
+    """Hold the study's journal for this runner: `acquire`, or StudyError (`errors.locked`);
+    `release` after the runner's journal connection is closed (closing a descriptor of the
+    journal drops the process's SQLite locks on it)."""
 
     def __init__(self, study_dir: Path) -> None:
         self.path = journal_path(study_dir)
@@ -40,10 +40,7 @@ class RunLock:
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StudyError(
-                f"{self.path}: another runner (pid {_pid_of(self.path) or '?'}) is running this "
-                "study; wait for it to finish, or stop it first"
-            ) from None
+            raise errors.locked(self.path, _pid_of(self.path)) from None
 
     def release(self) -> None:
         if self._fd is not None:

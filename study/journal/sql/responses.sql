@@ -1,7 +1,7 @@
--- study/sql/responses.sql
+-- study/journal/sql/responses.sql
 -- What counts as a brand's response to a probe: the one definition behind every "answered"
 -- (status, the run log, exports, rating sheets, the analysis and the site). SQLite runs it
--- on the journal (study/sql/journal_sent.sql before it), DuckDB in the analysis
+-- on the journal (study/journal/sql/journal_sent.sql before it), DuckDB in the analysis
 -- (analysis/sql/outcomes.sql), so it keeps to SQL both speak.
 --
 -- official: the accounts that speak for a brand: the handle of every probe of that brand in

@@ -1,13 +1,18 @@
-"""Recording a filled worksheet's rows in the journal, as the runner records a probe it sent
-(see `probes.channels.manual.worksheet`), and undoing a send recorded earlier with a time out
-of range."""
+"""Probes sent by hand in the journal: a filled worksheet's rows recorded as the runner records
+a probe it sent (see `probes.channels.manual.worksheet`), and a send recorded earlier with a
+time out of range undone.
+
+An import is the manual channel's inbox read: its time goes into `cursors` (the analysis
+censors manual probes there) and moves the journal's `last_observation` on.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from probes.journal import ACKNOWLEDGED, Journal
+from study.journal.campaign import Journal
+from study.journal.sends import ACKNOWLEDGED
 from study.timeutil import iso
 
 MANUAL = "manual"
@@ -27,7 +32,39 @@ class HandRow:
     note: str
 
 
-def record(
+@dataclass(frozen=True)
+class HandProbe:
+    """A probe as the journal has it, with its reply recorded by hand if any."""
+
+    channel: str
+    state: str
+    sent_at: str | None
+    reply: tuple[str, str, str] | None  # created_at, kind, text
+
+    @property
+    def reply_at(self) -> str | None:
+        return None if self.reply is None else self.reply[0]
+
+
+def hand_probes(journal: Journal) -> dict[str, HandProbe]:
+    """Every probe of the journal (any channel: a worksheet row may name any), by id."""
+    replies = {
+        str(r["probe_id"]): (str(r["created_at"]), str(r["kind"]), str(r["text"]))
+        for r in journal.con.execute(
+            "SELECT probe_id, created_at, kind, text FROM replies WHERE channel = ? "
+            "AND reply_id = probe_id || '-reply'",
+            (MANUAL,),
+        )
+    }
+    return {
+        str(r["probe_id"]): HandProbe(
+            str(r["channel"]), str(r["state"]), r["sent_at"], replies.get(str(r["probe_id"]))
+        )
+        for r in journal.con.execute("SELECT probe_id, channel, state, sent_at FROM probes")
+    }
+
+
+def record_by_hand(
     journal: Journal, sends: list[HandRow], replies: list[HandRow], now: datetime, source: str
 ) -> int:
     """Record the new sends and replies and close the windows that ended by `now`, as the
@@ -53,7 +90,7 @@ def record(
                 (r.probe_id, iso(r.sent_at), iso(r.sent_at), ACKNOWLEDGED, BY_HAND),
             )
             detail = f"{BY_HAND} ({source})" + (f": {r.note}" if r.note else "")
-            _event(journal, iso(r.sent_at), "sent", r.probe_id, detail)
+            journal._event("sent", r.probe_id, detail, iso(r.sent_at))
         for r in replies:
             assert r.replied_at is not None
             handle = journal.probe(r.probe_id).handle
@@ -75,7 +112,7 @@ def record(
                 "UPDATE probes SET state = 'closed', closed_at = closes_at WHERE probe_id = ?",
                 (c["probe_id"],),
             )
-            _event(journal, str(c["closes_at"]), "closed", str(c["probe_id"]), "")
+            journal._event("closed", str(c["probe_id"]), None, str(c["closes_at"]))
         _observe(journal, now)
     return len(closing)
 
@@ -103,15 +140,7 @@ def _forget_send(journal: Journal, probe_id: str, now: datetime) -> None:
     journal.con.execute(
         "DELETE FROM replies WHERE channel = ? AND reply_id = ?", (MANUAL, f"{probe_id}-reply")
     )
-    _event(journal, iso(now), "corrected", probe_id,
-           f"sent_at {row['sent_at']} was out of range")  # fmt: skip
-
-
-def _event(journal: Journal, at: str, kind: str, probe_id: str, detail: str) -> None:
-    journal.con.execute(
-        "INSERT INTO events(at, kind, probe_id, detail) VALUES (?, ?, ?, ?)",
-        (at, kind, probe_id, detail or None),
-    )
+    journal._event("corrected", probe_id, f"sent_at {row['sent_at']} was out of range", iso(now))
 
 
 def _observe(journal: Journal, now: datetime) -> None:

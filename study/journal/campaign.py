@@ -1,0 +1,116 @@
+"""The campaign journal: everything planned, attempted, acknowledged, seen and closed.
+
+SQLite in WAL mode inside the study folder (`journal/journal.sqlite`), so `replybench status`
+and the analysis can read while `replybench run` writes. Each state change is one transaction;
+the send protocol (`study.journal.sends`) is what makes a `kill -9` harmless. `Journal` is
+the one class the runner and the worksheet write through: its probes
+(`study.journal.probes`), its sends and its inbox (`study.journal.inbox`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from study.journal import errors
+from study.journal.file import connect, create_new
+from study.journal.inbox import InboxLog
+from study.journal.probes import ProbeLog
+from study.journal.schema import LOOK_UP_OWN_POSTS, SCHEMA_VERSION, create_schema
+from study.journal.sends import SendLog
+from study.model import PlannedProbe
+from study.paths import existing_journal, journal_path
+from study.plan import plan_json
+from study.timeutil import iso
+
+
+def plan_digest(plan: list[PlannedProbe]) -> str:
+    return hashlib.sha256(plan_json(plan).encode("utf-8")).hexdigest()
+
+
+def _digest_as_started(con: sqlite3.Connection, plan: list[PlannedProbe]) -> str:
+    """The digest of `plan` with the texts of its manual probes as the journal holds them.
+
+    A manual probe's text once began with its handle (a phone number, say) and no longer
+    does: a campaign started with such texts carries on with them, its plan otherwise equal."""
+    texts = dict(con.execute("SELECT probe_id, text FROM probes WHERE channel = 'manual'"))
+    return plan_digest(
+        [
+            replace(p, text=texts.get(p.probe_id, p.text)) if p.channel == "manual" else p
+            for p in plan
+        ]
+    )
+
+
+class Journal(ProbeLog, SendLog, InboxLog):
+    """Access to a study's journal: read-write for one runner at a time
+    (`study.journal.lock`), or read-only (`read_only`) for any reader meanwhile."""
+
+    @classmethod
+    def create_or_open(
+        cls,
+        study_dir: Path,
+        plan: list[PlannedProbe],
+        *,
+        study_name: str,
+        window_hours: float,
+        now: datetime,
+    ) -> Journal:
+        """Open the journal, creating it from the plan on first use.
+
+        Refuses a journal made from a different plan: the study files changed after the
+        campaign started, and mixing two designs in one journal would corrupt the study.
+        """
+        path = journal_path(study_dir)
+        digest = plan_digest(plan)
+
+        def build(con: sqlite3.Connection) -> None:
+            create_schema(con)
+            new = cls(con, path)
+            new._set_meta("schema_version", SCHEMA_VERSION)
+            new._set_meta("study_name", study_name)
+            new._set_meta("window_hours", repr(float(window_hours)))
+            new._set_meta("plan_sha256", digest)
+            new._set_meta("source", "campaign")
+            # An earlier journal of this study may have been lost: look before sending.
+            new._set_meta(LOOK_UP_OWN_POSTS, "yes")
+            con.executemany(
+                "INSERT INTO probes (probe_id, brand, country, channel, handle, scope,"
+                " script, slot, round, text, scheduled_at, slot_start_at, slot_end_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        p.probe_id, p.brand, p.country, p.channel, p.handle, p.scope.value,
+                        p.script, p.slot, p.round, p.text, iso(p.scheduled_at),
+                        iso(p.slot_start_at), iso(p.slot_end_at),
+                    )
+                    for p in plan
+                ],
+            )  # fmt: skip
+            new._event("planned", None, f"{len(plan)} probes", iso(now))
+
+        if not path.exists():
+            create_new(path, build)  # False: another process created it meanwhile
+        con = connect(path)
+        j = cls(con, path)
+        try:
+            with j.tx():
+                create_schema(con)  # an older journal gains the newer columns
+            stored = j.meta("plan_sha256")
+            if stored is None:
+                raise errors.imported(path, j.meta("source"))
+            if stored not in (digest, _digest_as_started(con, plan)):
+                raise errors.other_plan(path)
+        except BaseException:
+            con.close()
+            raise
+        return j
+
+    @classmethod
+    def read_only(cls, study_dir: Path) -> Journal:
+        """The study's journal for reading, safe while `run` writes (writes fail)."""
+        path = existing_journal(study_dir)
+        return cls(connect(path, readonly=True), path)

@@ -1,0 +1,45 @@
+"""The journal's SQL files (`study/journal/sql/*.sql`), read once and with their includes.
+
+A file may include another with a line `-- include: NAME`: `responses.sql`, what counts as a
+brand's response, is included by the journal's own queries (run by SQLite here) and by the
+analysis' (`analysis/sql/outcomes.sql`, run by DuckDB), which expands its files with `expand`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+from importlib.resources import files
+
+from study.journal.schema import has_column
+
+_INCLUDE = re.compile(r"^-- include: ([a-z_]+)$", re.MULTILINE)
+
+
+@functools.cache
+def sql_text(name: str) -> str:
+    """The text of `study/journal/sql/{name}.sql`, its `-- include: NAME` lines expanded."""
+    sql = files("study.journal").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    return expand(sql)
+
+
+def expand(sql: str) -> str:
+    """`sql` with each line `-- include: NAME` replaced by `study/journal/sql/NAME.sql`."""
+    return _INCLUDE.sub(lambda m: sql_text(m.group(1)).rstrip().rstrip(";"), sql)
+
+
+# A reply whose platform time was not to be believed (`time_suspect`, see
+# study.journal.inbox) has no time to count: the analysis leaves it out (analysis.outcomes),
+# and so does every query here. A CTE named `replies` shadows the table in SQLite; a journal
+# made before the column existed (read-only: not migrated yet) has no such replies.
+_TRUSTED = "replies AS (SELECT * FROM main.replies WHERE time_suspect IS NULL),\n"
+_WITH = re.compile(r"^WITH\n", re.MULTILINE)
+
+
+def journal_sql(con: sqlite3.Connection, name: str) -> str:
+    """`sql_text(name)` for the journal on `con`, reading only its trusted replies."""
+    text = sql_text(name)
+    if not has_column(con, "replies", "time_suspect"):
+        return text
+    return _WITH.sub(lambda m: m.group(0) + _TRUSTED, text, count=1)
