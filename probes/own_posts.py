@@ -76,7 +76,7 @@ class OwnPosts:
                 self.journal.postpone(probe.probe_id, now + RETRY, f"looking it up first: {e}")
                 continue
             except Unresolvable as e:
-                self.journal.record_failed_open(probe.probe_id, now, str(e))
+                self.journal.record_failed(None, probe.probe_id, now, str(e))
             else:
                 if sent is not None:
                     attempt = self.journal.begin_attempt(probe.probe_id, now)

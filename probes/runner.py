@@ -328,7 +328,7 @@ class Runner:
                 found = await channel.find_sent(probe, since)
             except Unresolvable as e:
                 # Excluded from the analysis: neither unanswered nor risked a second time.
-                self.journal.record_failed_open(probe.probe_id, now, str(e))
+                self.journal.record_failed(None, probe.probe_id, now, str(e))
                 self._note(f"{probe.probe_id}: {e}")
                 continue
             except AuthError as e:
@@ -350,7 +350,7 @@ class Runner:
                     "the platform refuses this text as a duplicate of an earlier post of the "
                     "probe account; make each account's texts unique (e.g. with {country})"
                 )
-                self.journal.record_failed_open(probe.probe_id, now, reason)
+                self.journal.record_failed(None, probe.probe_id, now, reason)
                 self._note(f"{probe.probe_id}: {reason}")
             else:
                 self._retry(None, probe, "looked up: not posted", now, outcome=ABSENT)

@@ -70,11 +70,8 @@ def record_by_hand(
     """Record the new sends and replies and close the windows that ended by `now`, as the
     runner would; how many windows closed. Writes nothing when nothing changes."""
     window = timedelta(hours=float(journal.meta("window_hours") or "nan"))
-    ending = journal.con.execute(
-        "SELECT count(*) FROM probes WHERE channel = ? AND state = 'sent' AND closes_at <= ?",
-        (MANUAL, iso(now)),
-    ).fetchone()[0]
-    if not sends and not replies and not ending:
+    closes = journal.next_close(MANUAL)
+    if not sends and not replies and (closes is None or closes > now):
         return 0
     with journal.tx() as con:
         for r in sends:
@@ -102,19 +99,9 @@ def record_by_hand(
                     iso(r.replied_at), r.kind, iso(now),
                 ),
             )  # fmt: skip
-        closing = con.execute(
-            "SELECT probe_id, closes_at FROM probes WHERE channel = ? AND state = 'sent' "
-            "AND closes_at <= ?",
-            (MANUAL, iso(now)),
-        ).fetchall()
-        for c in closing:
-            con.execute(
-                "UPDATE probes SET state = 'closed', closed_at = closes_at WHERE probe_id = ?",
-                (c["probe_id"],),
-            )
-            journal._event("closed", str(c["probe_id"]), None, str(c["closes_at"]))
+        closed = journal._close_windows(MANUAL, now)
         _observe(journal, now)
-    return len(closing)
+    return closed
 
 
 def _forget_send(journal: Journal, probe_id: str, now: datetime) -> None:

@@ -153,18 +153,22 @@ class InboxLog(JournalStore):
 
     def close_windows(self, channel: str, observed_until: datetime) -> int:
         """Close every sent probe whose window ended before the last completed poll."""
-        with self.tx() as con:
-            rows = con.execute(
-                "SELECT probe_id, closes_at FROM probes WHERE state = 'sent' AND channel = ? "
-                "AND closes_at <= ?",
-                (channel, iso(observed_until)),
-            ).fetchall()
-            for r in rows:
-                con.execute(
-                    "UPDATE probes SET state = 'closed', closed_at = closes_at WHERE probe_id = ?",
-                    (r["probe_id"],),
-                )
-                self._event("closed", r["probe_id"], None, r["closes_at"])
+        with self.tx():
+            return self._close_windows(channel, observed_until)
+
+    def _close_windows(self, channel: str, observed_until: datetime) -> int:
+        """`close_windows` inside the caller's transaction."""
+        rows = self.con.execute(
+            "SELECT probe_id, closes_at FROM probes WHERE state = 'sent' AND channel = ? "
+            "AND closes_at <= ?",
+            (channel, iso(observed_until)),
+        ).fetchall()
+        for r in rows:
+            self.con.execute(
+                "UPDATE probes SET state = 'closed', closed_at = closes_at WHERE probe_id = ?",
+                (r["probe_id"],),
+            )
+            self._event("closed", r["probe_id"], None, r["closes_at"])
         return len(rows)
 
     def record_inbox_failure(self, channel: str, at: datetime, why: str) -> None:

@@ -57,16 +57,13 @@ class SendLog(JournalStore):
                 "detail = NULL WHERE probe_id = ? AND state IN ('sending', 'planned')",
                 (sent.message_id, iso(sent.sent_at), iso(sent.sent_at + window), sent.probe_id),
             )
-            if attempt_id is not None:
-                self._finish(attempt_id, outcome, sent.message_id, sent.sent_at)
-            else:
-                self._finish_open(sent.probe_id, outcome, sent.message_id, sent.sent_at)
+            self._finish(attempt_id, sent.probe_id, outcome, sent.message_id, sent.sent_at)
             self._event("sent", sent.probe_id, sent.message_id, iso(sent.sent_at))
 
     def record_unknown(self, attempt_id: int, now: datetime, detail: str) -> None:
         """Maybe posted: the probe stays `sending` until reconciled."""
         with self.tx():
-            self._finish(attempt_id, UNKNOWN, detail, now)
+            self._end(attempt_id, UNKNOWN, detail, now)
 
     def record_retry(
         self,
@@ -85,10 +82,7 @@ class SendLog(JournalStore):
                 "WHERE probe_id = ? AND state = 'sending'",
                 (iso(ceil_ms(retry_at)), detail, probe_id),
             )
-            if attempt_id is not None:
-                self._finish(attempt_id, outcome, detail, now)
-            else:
-                self._finish_open(probe_id, outcome, detail, now)
+            self._finish(attempt_id, probe_id, outcome, detail, now)
 
     def retry_at(self, probe_id: str) -> datetime | None:
         row = self.con.execute(
@@ -105,24 +99,17 @@ class SendLog(JournalStore):
                 (iso(ceil_ms(retry_at)), detail, probe_id),
             )
 
-    def record_failed(self, attempt_id: int, probe_id: str, now: datetime, detail: str) -> None:
-        """Refused for good: the probe is `failed` and reported, never retried."""
+    def record_failed(
+        self, attempt_id: int | None, probe_id: str, now: datetime, detail: str
+    ) -> None:
+        """Refused for good, or (`attempt_id` None: a probe in `sending`) looked up and found
+        never to be postable: the probe is `failed` and reported, never retried."""
         with self.tx() as con:
             con.execute(
                 "UPDATE probes SET state = 'failed', detail = ? WHERE probe_id = ?",
                 (detail, probe_id),
             )
-            self._finish(attempt_id, REJECTED, detail, now)
-            self._event("failed", probe_id, detail, iso(now))
-
-    def record_failed_open(self, probe_id: str, now: datetime, detail: str) -> None:
-        """A probe in `sending` whose lookup shows it can never be posted: `failed`."""
-        with self.tx() as con:
-            con.execute(
-                "UPDATE probes SET state = 'failed', detail = ? WHERE probe_id = ?",
-                (detail, probe_id),
-            )
-            self._finish_open(probe_id, REJECTED, detail, now)
+            self._finish(attempt_id, probe_id, REJECTED, detail, now)
             self._event("failed", probe_id, detail, iso(now))
 
     # -- what the attempts say -----------------------------------------------------------
@@ -169,18 +156,24 @@ class SendLog(JournalStore):
         ).fetchone()
         return int(row[0])
 
-    def _finish(self, attempt_id: int, outcome: str, detail: str | None, at: datetime) -> None:
-        self.con.execute(
-            "UPDATE attempts SET outcome = ?, detail = ?, finished_at = ? WHERE attempt_id = ?",
-            (outcome, detail, iso(at), attempt_id),
-        )
-
-    def _finish_open(self, probe_id: str, outcome: str, detail: str | None, at: datetime) -> None:
-        """Close the probe's unfinished attempts (pending or unknown) after reconciliation."""
+    def _finish(
+        self, attempt_id: int | None, probe_id: str, outcome: str, detail: str | None, at: datetime
+    ) -> None:
+        """End attempt `attempt_id`, or (None, after a lookup) every unfinished attempt of the
+        probe, pending or unknown."""
+        if attempt_id is not None:
+            self._end(attempt_id, outcome, detail, at)
+            return
         self.con.execute(
             "UPDATE attempts SET outcome = ?, detail = ?, finished_at = ? "
             "WHERE probe_id = ? AND outcome IN ('pending', 'unknown')",
             (outcome, detail, iso(at), probe_id),
+        )
+
+    def _end(self, attempt_id: int, outcome: str, detail: str | None, at: datetime) -> None:
+        self.con.execute(
+            "UPDATE attempts SET outcome = ?, detail = ?, finished_at = ? WHERE attempt_id = ?",
+            (outcome, detail, iso(at), attempt_id),
         )
 
 

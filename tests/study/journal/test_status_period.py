@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from replybench.cli import app
 from study.journal.status import read_status
-from tests.probes.test_journal import T0, open_journal
+from tests.study.journal.test_journal import T0, open_journal
 
 LAST_SLOT_END = T0 + timedelta(hours=5)  # probe 3's slot: T0 + 3 h + 2 h
 

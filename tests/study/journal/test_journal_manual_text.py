@@ -11,7 +11,7 @@ import pytest
 from study.errors import StudyError
 from study.journal.campaign import Journal
 from study.model import PlannedProbe
-from tests.probes.test_journal import PLAN, T0, probe
+from tests.study.journal.test_journal import PLAN, T0, probe
 
 MANUAL = replace(probe(4), probe_id="kaito-DE-manual-r4", channel="manual", handle="+49 30 1234")
 NOW = replace(MANUAL, text="Hallo 4")  # what the plan says today

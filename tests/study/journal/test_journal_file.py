@@ -24,7 +24,7 @@ from study.journal.schema import LOOK_UP_OWN_POSTS, create_schema
 from study.journal.status import read_status
 from study.model import ReplyKind
 from study.paths import journal_path
-from tests.probes.test_journal import PLAN, T0, open_journal
+from tests.study.journal.test_journal import PLAN, T0, open_journal
 
 
 def truncated(study_dir: Path) -> None:
