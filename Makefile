@@ -1,6 +1,6 @@
 # make demo: set up and run the example study on the built-in simulator.
 # make test: set up, install the programs the tests run (Dovecot, Chromium: scripts/system-deps),
-#            then run the checks CI runs (ruff, mypy, pytest).
+#            then run the checks CI runs (ruff, lint-imports, mypy, pytest).
 # The set-up installs exactly the versions uv.lock pins, with uv; `make lock` updates uv.lock
 # after a change to pyproject.toml's dependencies.
 PYTHON ?= python3
@@ -39,6 +39,7 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -50,4 +51,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) replybench-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) replybench-demo .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

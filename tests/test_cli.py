@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from typer.core import TyperGroup
+from typer.main import get_command
 from typer.testing import CliRunner
 
 from replybench.cli import app
@@ -25,8 +27,15 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str
 COMMANDS = [
     "init", "validate", "plan", "run", "status", "export", "sim", "demo", "analyze", "import",
     "import-twcs", "rating-sheet", "import-ratings", "power", "report", "serve",
-    "worksheet", "import-worksheet", "accounts", "cleanup", "backup",
+    "worksheet", "import-worksheet", "accounts", "cleanup", "backup", "new-wave", "compare",
 ]  # fmt: skip
+
+
+def test_the_command_line_has_every_command_once() -> None:
+    """The command modules (replybench/cmd_*.py) together register exactly these commands."""
+    group = get_command(app)
+    assert isinstance(group, TyperGroup)
+    assert sorted(group.commands) == sorted(COMMANDS)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
