@@ -83,9 +83,9 @@ def named_paths(doc: Path) -> list[tuple[int, str, Path]]:
 
 
 def exists(path: str, base: Path) -> bool:
-    """A placeholder (`<kind>`, `{x,y}`) stands for folders below the part before it; a glob
-    must match something."""
-    fixed = re.split(r"[<{]", path)[0]
+    """A placeholder (`<kind>`, `KIND`, `{x,y}`) stands for folders below the part before it;
+    a glob must match something."""
+    fixed = re.split(r"[<{]|(?<=/)[A-Z][A-Z_]*(?=/)", path)[0]
     if fixed != path:
         return (base / fixed).exists()
     return any(base.glob(path)) if "*" in path else (base / path).exists()
