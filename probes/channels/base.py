@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from probes.channels.tokens import TokenStore
 from study.clock import Clock
 
 # Sent, Reply and Cursor are study's nouns (the journal stores them); the adapters speak them.
@@ -59,6 +60,9 @@ class Wiring:
     clock: Clock
     api_base: str | None = None  # `--api-base`: overrides the HTTP channels' API base
     live: bool = False  # without `--live`, every endpoint must be on this machine
+    # The study's token store (probes.channels.tokens): credentials replybench obtained
+    # itself (an X OAuth 2.0 pair); None where nothing needs it.
+    store: TokenStore | None = None
 
 
 # How to close what `build` opened (its client, its connections).

@@ -28,6 +28,7 @@ from probes.channels.base import (
     Transient,
     Wiring,
 )
+from probes.channels.tokens import TokenStore
 from study.clock import Clock
 from study.errors import StudyError
 from study.load_channels import CHANNEL_KINDS, is_loopback_host
@@ -120,6 +121,11 @@ def credential(settings: ChannelSettings, env: Mapping[str, str], *, loopback: b
     On this machine an HTTP channel without one gets the simulator's token (the simulator
     accepts any); an e-mail channel always needs its password.
     """
+    if settings.name == "x":
+        from probes.channels.x.credentials import x_credential
+
+        x_credential(settings, env, loopback=loopback)  # raises naming the missing variable
+        return ""
     value = env.get(settings.token_env, "")
     if value.strip():
         return value.strip()
@@ -239,7 +245,7 @@ def build_channels(
     `StudyError` before building anything if a channel cannot run.
     """
     modules = check_channels(study, env=env, api_base=api_base, live=live)
-    wiring = Wiring(env, clock, api_base, live)
+    wiring = Wiring(env, clock, api_base, live, TokenStore.for_study(study.path, env))
     built = Built()
     for name, module in modules.items():
         settings = study.channel(name)

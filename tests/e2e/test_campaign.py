@@ -14,6 +14,7 @@ import pytest
 from probes.audit import audit, read_ledger
 from probes.channels.base import Cursor, Reply, Sent, Unresolvable
 from probes.channels.x.adapter import XChannel
+from probes.channels.x.credentials import sim_auth
 from probes.runner import Runner, RunnerConfig
 from probes.sim import Faults, XPlatform, faulty
 from study.clock import ManualClock
@@ -25,6 +26,7 @@ from study.plan import make_plan
 from study.timeutil import parse_iso
 from tests.conftest import EXAMPLE
 from tests.e2e.studies import BRANDS, short_study
+from tests.probes.x_fakes import sim_signed
 
 pytestmark = pytest.mark.anyio
 
@@ -52,7 +54,7 @@ async def campaign(
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(handler),
         base_url="https://api.x.test",
-        headers={"Authorization": "Bearer test-token"},
+        auth=sim_auth(),
     ) as client:
         channel = XChannel(client, account=study.channel("x").account, clock=clock)
         # In-process, the platform applies a request before answering it: no real-time grace
@@ -155,7 +157,7 @@ async def test_a_send_whose_outcome_cannot_be_learned_is_given_up_not_repeated(
     platform = XPlatform.for_study(study, clock, ledger=ledger_path(d))
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(platform.handle), base_url="https://api.x.test",
-        headers={"Authorization": "Bearer test-token"},
+        auth=sim_auth(),
     ) as client:  # fmt: skip
         channel = Unknowable(XChannel(client, account=study.channel("x").account, clock=clock))
         config = RunnerConfig(reconcile_after_real_s=0)
@@ -201,7 +203,7 @@ async def test_a_reply_is_never_seen_before_it_was_written(tmp_path: Path) -> No
     journal = Journal.create_or_open(d, plan, study_name="s", window_hours=6, now=clock.now())
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(platform.handle), base_url="https://api.x.test",
-        headers={"Authorization": "Bearer test-token"},
+        auth=sim_auth(),
     ) as client:  # fmt: skip
         channel = SlowInbox(XChannel(client, account=study.channel("x").account, clock=clock),
                             clock)  # fmt: skip
@@ -226,11 +228,10 @@ async def test_a_text_refused_as_a_duplicate_fails_once_instead_of_retrying(
     platform = XPlatform.for_study(study, clock, ledger=ledger_path(d))
     # The probe account posted the very same text before (a pilot, say).
     pilot = platform.handle(
-        httpx.Request(
-            "POST", "https://api.x.test/2/tweets", json={"text": plan[0].text},
-            headers={"Authorization": "Bearer t"},
+        sim_signed(
+            httpx.Request("POST", "https://api.x.test/2/tweets", json={"text": plan[0].text})
         )
-    )  # fmt: skip
+    )
     assert pilot.status_code == 201
     _, journal, _ = await campaign(d, clock=clock, platform=platform)
     state, detail = journal.con.execute(

@@ -26,6 +26,7 @@ from probes.audit import audit
 from probes.campaign import run_campaign
 from probes.channels.email.adapter import MailChannel
 from probes.channels.x.adapter import XChannel
+from probes.channels.x.credentials import sim_auth
 from probes.runner import RunnerConfig
 from probes.sim.server import running
 from study.clock import ScaledClock
@@ -494,7 +495,7 @@ async def test_a_runner_clock_10_minutes_ahead_finds_the_post_a_crash_lost(
         journal = Journal.create_or_open(
             d, plan, study_name=study.name, window_hours=study.window_hours, now=clock.now()
         )
-        async with httpx.AsyncClient(base_url=sim.url, headers={"Authorization": "Bearer t"}) as c:
+        async with httpx.AsyncClient(base_url=sim.url, auth=sim_auth()) as c:
             x = XChannel(c, account=study.channel("x").account, clock=clock)
             await x.me()
             # Only the POST's own latency (a minute or so of virtual time) between the two:

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from probes.audit import audit
 from probes.channels.x.adapter import XChannel
+from probes.channels.x.credentials import sim_auth
 from probes.health import OutageExit
 from probes.runner import Runner, RunnerConfig
 from probes.sim import XPlatform
@@ -116,7 +117,7 @@ async def campaign(
     end = None if stop_after is None else runner_clock.now() + stop_after
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(wrap(platform, clock)),
-        base_url="https://api.x.test", headers={"Authorization": "Bearer test-token"},
+        base_url="https://api.x.test", auth=sim_auth(),
     ) as client:  # fmt: skip
         channel = XChannel(client, account=study.channel("x").account, clock=runner_clock)
         runner = Runner(
@@ -353,9 +354,7 @@ async def test_a_hostile_server_ends_every_campaign_clearly(
         journal = Journal.create_or_open(
             d, plan, study_name=study.name, window_hours=study.window_hours, now=clock.now()
         )
-        async with httpx.AsyncClient(
-            base_url=sim.url, headers={"Authorization": "Bearer t"}, timeout=10
-        ) as client:
+        async with httpx.AsyncClient(base_url=sim.url, auth=sim_auth(), timeout=10) as client:
             channel = XChannel(client, account=study.channel("x").account, clock=clock,
                                deadline=1.0)  # fmt: skip
             runner = Runner(study, journal, {"x": channel}, clock, seed=study.seed, drive={"x"})

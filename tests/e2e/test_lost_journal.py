@@ -13,6 +13,7 @@ import pytest
 
 from probes.audit import audit
 from probes.channels.x.adapter import XChannel
+from probes.channels.x.credentials import sim_auth
 from probes.runner import Runner, RunnerConfig
 from probes.sim import XPlatform
 from probes.snapshot import Snapshot
@@ -42,7 +43,7 @@ async def test_a_journal_started_afresh_mid_campaign_posts_nothing_twice(tmp_pat
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(platform.handle),
         base_url="https://api.x.test",
-        headers={"Authorization": "Bearer test-token"},
+        auth=sim_auth(),
     ) as client:
         channel = XChannel(client, account=study.channel("x").account, clock=clock)
         first = journal()
@@ -110,7 +111,7 @@ async def test_a_probe_whose_look_up_fails_waits_for_it_and_is_not_sent_blind(
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(platform.handle),
         base_url="https://api.x.test",
-        headers={"Authorization": "Bearer test-token"},
+        auth=sim_auth(),
     ) as client:
         channel = Flaky(client, account=study.channel("x").account, clock=clock)
         j = Journal.create_or_open(

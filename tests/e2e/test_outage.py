@@ -15,6 +15,7 @@ import pytest
 from probes.alerts import Alerter
 from probes.audit import audit
 from probes.channels.x.adapter import XChannel
+from probes.channels.x.credentials import sim_auth
 from probes.health import OUTAGE_EXIT_CODE, OutageExit
 from probes.runner import Runner, RunnerConfig
 from probes.sim import XPlatform
@@ -68,7 +69,7 @@ async def run(
     )
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(outage.handle), base_url="https://api.x.test",
-        headers={"Authorization": "Bearer test-token"},
+        auth=sim_auth(),
     ) as client:  # fmt: skip
         channel = XChannel(client, account=study.channel("x").account, clock=clock)
         config = RunnerConfig(reconcile_after_real_s=0)

@@ -17,6 +17,7 @@ from probes.channels import registry as channels
 from probes.channels.base import AuthError, Closer, Reply, Sent, Wiring
 from probes.channels.registry import SIM_TOKEN, build_channels, check_channels, credential
 from probes.channels.x.adapter import XChannel
+from probes.channels.x.credentials import x_credential
 from probes.runner import RunnerConfig
 from probes.sim import running
 from study.clock import ManualClock
@@ -193,7 +194,9 @@ def test_e_mail_needs_its_password_even_on_this_machine(base: Study) -> None:
 
 
 def test_on_this_machine_http_channels_use_the_simulator_token(base: Study) -> None:
-    assert credential(X, {}, loopback=True) == SIM_TOKEN
+    # X signs with the simulator's built-in OAuth 1.0a app (the simulator checks signatures).
+    assert x_credential(X, {}, loopback=True).kind == "sim"
+    assert credential(MASTODON, {}, loopback=True) == SIM_TOKEN
     assert credential(BLUESKY, {"REPLYBENCH_BLUESKY_PASSWORD": " pw "}, loopback=True) == "pw"
     assert check_channels(
         study_on(base, X, MASTODON, BLUESKY, MANUAL), env={}, api_base=LOCAL

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from probes.channels.base import AuthError, Rejected, Transient
 from probes.channels.mastodon.adapter import MastodonChannel
 from probes.channels.x.adapter import XChannel
+from probes.channels.x.credentials import sim_auth
 from probes.cleanup import MastodonPosts, cleanup
 from probes.runner import Runner, RunnerConfig
 from probes.sim import Faults, XPlatform, read_ledger, serve_platform
@@ -31,7 +32,7 @@ from tests.e2e.studies import short_study
 from tests.e2e.test_campaign import campaign
 from tests.probes.cassette import FIXTURES, Recorded, Replay, client_for, load_cassette, recorded
 from tests.probes.test_bluesky import BSKYR, Fake, bluesky_cassette, channel, err, ok
-from tests.probes.x_fakes import START, cassette
+from tests.probes.x_fakes import START, cassette, sim_signed
 
 pytestmark = pytest.mark.anyio
 
@@ -102,9 +103,8 @@ async def test_a_post_already_gone_counts_as_deleted(tmp_path: Path) -> None:
     journal.close()
     # The researcher deleted one by hand on the platform.
     gone = platform.handle(
-        httpx.Request("DELETE", f"https://api.x.test/2/tweets/{first}",
-                      headers={"Authorization": "Bearer t"})
-    )  # fmt: skip
+        sim_signed(httpx.Request("DELETE", f"https://api.x.test/2/tweets/{first}"))
+    )
     assert gone.status_code == 200
     with served(platform, clock) as url:
         s = await cleanup(d, env={}, api_base=url, clock=clock)
@@ -130,7 +130,7 @@ async def test_a_probe_whose_window_is_open_keeps_its_post(tmp_path: Path) -> No
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(platform.handle),
         base_url="https://api.x.test",
-        headers={"Authorization": "Bearer t"},
+        auth=sim_auth(),
     ) as client:
         x = XChannel(client, account=study.channel("x").account, clock=clock)
         config = RunnerConfig(reconcile_after_real_s=0)

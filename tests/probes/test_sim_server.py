@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from probes.channels.x.credentials import sim_auth
 from probes.sim.faults import Fault, Faults
 from probes.sim.ledger import read_ledger
 from probes.sim.server import RunningSimulator, running, serve_platform
@@ -22,7 +23,7 @@ from probes.sim.x.face import XPlatform
 from study.clock import ClockAnchor, ScaledClock, anchor_now
 from tests.probes.test_sim_platform import START, small_study
 
-AUTH = {"Authorization": "Bearer sim-token"}
+AUTH = sim_auth()  # the enforcing simulator checks OAuth 1.0a signatures
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def sim() -> Iterator[RunningSimulator]:
 
 
 def test_a_real_request_on_loopback(sim: RunningSimulator) -> None:
-    with httpx.Client(base_url=sim.url, headers=AUTH, timeout=5) as c:
+    with httpx.Client(base_url=sim.url, auth=AUTH, timeout=5) as c:
         me = c.get("/2/users/me")
         assert me.status_code == 200 and me.json()["data"]["username"] == "probe_acct"
         assert me.headers["x-rate-limit-limit"] == "75"
@@ -43,7 +44,7 @@ def test_a_real_request_on_loopback(sim: RunningSimulator) -> None:
         assert created.status_code == 201
         assert created.json()["data"]["text"] == "@Acme_DE über alles?"
         assert created.headers["location"].startswith(sim.url)
-        assert c.get("/2/users/me", headers={"Authorization": ""}).status_code == 401
+        assert c.get("/2/users/me", auth=None).status_code == 401
 
 
 def test_the_clock_endpoint_gives_the_anchor(sim: RunningSimulator) -> None:
@@ -59,7 +60,7 @@ def test_a_dropped_connection_is_a_protocol_error(sim: RunningSimulator) -> None
     first_drop = next(i for i in range(1000) if probe.next("GET").fault is Fault.DROP)
     sim.faults.rate = 1.0
     sim.faults.count = first_drop
-    with httpx.Client(base_url=sim.url, headers=AUTH, timeout=5) as c:
+    with httpx.Client(base_url=sim.url, auth=AUTH, timeout=5) as c:
         with pytest.raises(httpx.RemoteProtocolError):
             c.get("/2/users/me")
         sim.faults.rate = 0.0
@@ -82,7 +83,7 @@ def test_running_a_study_folder_writes_what_a_runner_reads(example_copy: Path) -
         anchor = ClockAnchor.read(folder / "clock.json")
         assert anchor == sim.anchor == served
         assert anchor.virtual_start == min(p.slot_start_at for p in plan) - timedelta(hours=1)
-        with httpx.Client(base_url=sim.url, headers=AUTH, timeout=5) as c:
+        with httpx.Client(base_url=sim.url, auth=AUTH, timeout=5) as c:
             assert c.post("/2/tweets", json={"text": plan[0].text}).status_code == 201
     [entry] = read_ledger(folder / "ledger.jsonl")
     assert entry["text"] == plan[0].text and entry["role"] == "probe"

@@ -18,8 +18,12 @@ from probes.channels.x.oauth1 import (
 from study.clock import ManualClock
 
 
-def _signed(request: httpx.Request, credentials: OAuth1Credentials, at: int, nonce: str) -> dict[str, str]:
-    auth = OAuth1Auth(credentials, clock=ManualClock(datetime.fromtimestamp(at, UTC)), nonce=lambda: nonce)
+def _signed(
+    request: httpx.Request, credentials: OAuth1Credentials, at: int, nonce: str
+) -> dict[str, str]:
+    auth = OAuth1Auth(
+        credentials, clock=ManualClock(datetime.fromtimestamp(at, UTC)), nonce=lambda: nonce
+    )
     flow = auth.sync_auth_flow(request)
     signed = next(flow)
     fields = parse_authorization(signed.headers["authorization"])
@@ -63,7 +67,9 @@ def test_rfc5849_section_1_2_photos_example() -> None:
         ("oauth_timestamp", "137131202"),
         ("oauth_nonce", "chapoH"),
     ]
-    sig = signature("GET", "http://photos.example.net/photos", params, "kd94hf93k423kf44", "pfkkdhi9sl3r4s00")
+    sig = signature(
+        "GET", "http://photos.example.net/photos", params, "kd94hf93k423kf44", "pfkkdhi9sl3r4s00"
+    )
     assert sig == "MdpQcU8iPSUjWoN/UDMsK2sui9I="
 
 
@@ -97,7 +103,13 @@ def test_a_json_body_is_sent_whole_and_not_signed() -> None:
     request = httpx.Request("POST", "https://api.x.com/2/tweets", json={"text": "hello"})
     fields = _signed(request, X_EXAMPLE, 1318622958, "n0nce")
     oauth = [(k, v) for k, v in fields.items() if k != "oauth_signature"]
-    expected = signature("POST", "https://api.x.com/2/tweets", oauth, X_EXAMPLE.consumer_secret, X_EXAMPLE.access_token_secret)
+    expected = signature(
+        "POST",
+        "https://api.x.com/2/tweets",
+        oauth,
+        X_EXAMPLE.consumer_secret,
+        X_EXAMPLE.access_token_secret,
+    )
     assert fields["oauth_signature"] == expected
     assert request.content == b'{"text":"hello"}'
 

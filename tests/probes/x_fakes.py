@@ -66,3 +66,10 @@ class Fake:
 
     def params(self, path: str) -> list[dict[str, str]]:
         return [dict(r.url.params) for r, _ in self.calls if r.url.path == path]
+
+
+def sim_signed(request: httpx.Request) -> httpx.Request:
+    """`request` signed as the simulator's built-in X app (the enforcing face checks it)."""
+    from probes.channels.x.credentials import sim_auth
+
+    return next(sim_auth().sync_auth_flow(request))

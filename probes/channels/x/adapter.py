@@ -8,8 +8,9 @@ users/:id/tweets, users/:id/mentions, dm_events).
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from datetime import datetime
 from typing import Any, Unpack
@@ -33,8 +34,12 @@ from probes.channels.base import (
 )
 from probes.channels.common import Api, Retries, make_client, newer, newest_id, oldest_first
 from probes.channels.http import RateLimitHeaders, Requester, status_text
-from probes.channels.registry import http_access
+from probes.channels.registry import api_base_of, check_api_base, is_loopback
+from probes.channels.tokens import TokenStore
 from probes.channels.x import parse as xp
+from probes.channels.x.credentials import APP_ONLY_FIX, XCredential, sim_oauth1, x_credential
+from probes.channels.x.oauth1 import OAuth1Auth
+from probes.channels.x.oauth2 import CrashHook, XTokens, XTokensAuth
 from study.clock import Clock
 from study.model import ChannelSettings, PlannedProbe
 from study.timeutil import iso, utc
@@ -59,15 +64,75 @@ USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 MAX_PAGES = 1000  # a guard against a platform that never stops handing out next_tokens
 
 
+def make_signed_client(
+    api_base: str,
+    credential: XCredential,
+    *,
+    account: str,
+    clock: Clock,
+    store: TokenStore | None = None,
+    crash: CrashHook | None = None,
+    timeout: float = 30,
+) -> httpx.AsyncClient:
+    """The client for `credential` (probes.channels.x.credentials): OAuth 1.0a signing, the
+    stored OAuth 2.0 pair renewed before expiry, or a static bearer token."""
+    if credential.kind == "bearer":
+        return make_client(api_base, credential.bearer, timeout)
+    auth: httpx.Auth
+    if credential.kind == "oauth2":
+        if store is None or credential.client is None:
+            raise AuthError("OAuth 2.0 on X needs the study's token store")
+        tokens = XTokens(
+            store, account, credential.client, api_base=api_base, clock=clock, crash=crash
+        )
+        auth = XTokensAuth(tokens)
+    elif credential.kind == "sim":
+        auth = OAuth1Auth(sim_oauth1(), clock=clock)
+    else:
+        assert credential.oauth1 is not None
+        auth = OAuth1Auth(credential.oauth1, clock=clock)
+    client = make_client(api_base, None, timeout)
+    client.auth = auth
+    return client
+
+
 def build(settings: ChannelSettings, wiring: Wiring) -> tuple[XChannel, Closer]:
     """The X channel of a study's `[channels.x]` settings, and how to close its client
-    (the registry's contract, probes/channels/registry.py)."""
-    client = make_client(*http_access(settings, wiring))
-    return XChannel(client, account=settings.account, clock=wiring.clock), client.aclose
+    (the registry's contract, probes/channels/registry.py); `wiring.store` holds an OAuth 2.0
+    pair."""
+    base = api_base_of(settings, wiring.api_base)
+    check_api_base(base, live=wiring.live, channel=settings.name)
+    credential = x_credential(settings, wiring.env, loopback=is_loopback(base))
+    client = make_signed_client(
+        base,
+        credential,
+        account=settings.account,
+        clock=wiring.clock,
+        store=wiring.store,
+        crash=_drill_crash(wiring.env),
+    )
+    channel = XChannel(client, account=settings.account, clock=wiring.clock)
+    channel.credential_var = settings.token_env
+    return channel, client.aclose
+
+
+def _drill_crash(env: Mapping[str, str]) -> CrashHook | None:
+    """The crash drill's kill inside a token refresh (REPLYBENCH_DRILL_CRASH_IN_REFRESH=point),
+    as kill -9 would: no cleanup, no flush."""
+    point = env.get("REPLYBENCH_DRILL_CRASH_IN_REFRESH", "")
+    if not point:
+        return None
+
+    def crash(at: str) -> None:
+        if at == point:
+            os._exit(137)
+
+    return crash
 
 
 async def preflight(channel: XChannel) -> None:
-    """Check the token before anything is written: it must belong to the probe account."""
+    """Check the credential before anything is written: it must be a user's (an app-only
+    bearer token cannot post) and belong to the probe account."""
     await channel.me()
 
 
@@ -88,6 +153,7 @@ class XChannel:
         self.clock = clock
         self._http = Requester(client, clock=clock, api=X_API, **retries)
         self._me: str | None = None
+        self.credential_var = ""  # the variable of a static bearer token, for messages
 
     @property
     def rate_limits(self) -> dict[str, RateLimit]:
@@ -97,7 +163,13 @@ class XChannel:
     async def me(self) -> str:
         """The probe account's user id; checks that the token belongs to `account`."""
         if self._me is None:
-            body = await self._get(ME, "/2/users/me")
+            try:
+                body = await self._get(ME, "/2/users/me")
+            except AuthError as e:
+                if "unsupported-authentication" in str(e) or "Unsupported Authentication" in str(e):
+                    var = self.credential_var or "the token variable"
+                    raise AuthError(APP_ONLY_FIX.format(var=var)) from None
+                raise
             user = xp.as_object(body.get("data"))
             username = str(user.get("username", ""))
             if "id" not in user:

@@ -47,7 +47,12 @@ class OAuth1Credentials:
 
     def secrets(self) -> tuple[str, ...]:
         """Every value to keep out of messages."""
-        return (self.consumer_key, self.consumer_secret, self.access_token, self.access_token_secret)
+        return (
+            self.consumer_key,
+            self.consumer_secret,
+            self.access_token,
+            self.access_token_secret,
+        )
 
     def user_id(self) -> str:
         """The user id X puts before the dash of an access token ("12345-abc..."), or ''."""
@@ -81,7 +86,9 @@ def signature(
     return str(hmac_sha1_signature(base, consumer_secret, token_secret))
 
 
-def oauth_params(credentials: OAuth1Credentials, *, nonce: str, timestamp: int) -> list[tuple[str, str]]:
+def oauth_params(
+    credentials: OAuth1Credentials, *, nonce: str, timestamp: int
+) -> list[tuple[str, str]]:
     return [
         ("oauth_consumer_key", credentials.consumer_key),
         ("oauth_nonce", nonce),

@@ -12,14 +12,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Unpack
 
 import httpx
 
 from probes.sim.face import Face, FaceOptions, Routes, bearer_ok, limited
+from probes.sim.ledger import Ledger
 from probes.sim.texts import STRANGER_HANDLES
 from probes.sim.x import dms, posts
 from probes.sim.x import views as xj
+from probes.sim.x.auth import XAuth
 from probes.sim.x.brands import XBrands
 from probes.sim.x.ratelimits import RateLimiter
 from probes.sim.x.world import User, World
@@ -32,7 +35,9 @@ Endpoint = Callable[[httpx.Request, dict[str, str], datetime], httpx.Response]
 
 class XPlatform(Face[World]):
     """A stateful fake X for one study (see `Face`); `token`, when given, is the only bearer
-    token accepted (else any non-empty one is); `rate_limits` overrides X's budgets."""
+    token accepted (else any non-empty one is); `rate_limits` overrides X's budgets; `auth`
+    checks credentials as X does (probes.sim.x.auth; True: with the built-in app), as the
+    face `for_study` builds (what `replybench sim` serves) does."""
 
     CHANNEL = "x"
 
@@ -43,10 +48,12 @@ class XPlatform(Face[World]):
         *,
         token: str | None = None,
         rate_limits: Mapping[str, int] | None = None,
+        auth: XAuth | bool = False,
         **options: Unpack[FaceOptions],
     ) -> None:
         super().__init__(study, clock, **options)
         self.token = token
+        self.auth = XAuth() if auth is True else auth or None
         self.limits = RateLimiter(rate_limits)
         self.world = World(ledger=self.ledger)
         self.me = self.world.user(study.channel(self.CHANNEL).account, role="probe")
@@ -73,12 +80,28 @@ class XPlatform(Face[World]):
             }
         )
 
+    @classmethod
+    def for_study(
+        cls, study: Study, clock: Clock, *, ledger: Ledger | Path | None = None
+    ) -> XPlatform:
+        """The face `replybench sim` serves, checking credentials as X does."""
+        face = super().for_study(study, clock, ledger=ledger)
+        face.auth = XAuth()
+        return face
+
     def _answer(self, request: httpx.Request, now: datetime) -> httpx.Response:
+        oauth2 = self._oauth2(request, now)
+        if oauth2 is not None:
+            return oauth2
         found = self.routes.find(request)
         if found is None:
             return xj.page_not_found()
         endpoint, fn, args = found
-        if not bearer_ok(request, self.token):
+        if self.auth is not None:
+            refused = self.auth.refusal(request, endpoint, now)
+            if refused is not None:
+                return refused
+        elif not (bearer_ok(request, self.token) or self._signed_leniently(request)):
             return xj.unauthorized()
         return limited(
             self.limits, endpoint, now, lambda: fn(request, args, now), xj.too_many_requests
@@ -111,6 +134,24 @@ class XPlatform(Face[World]):
         """The user with this handle (made on first sight, as a stranger)."""
         with self._lock:
             return self.world.user(handle)
+
+    # -- credentials ----------------------------------------------------------------------------
+
+    def _signed_leniently(self, request: httpx.Request) -> bool:
+        """Without X's checks, any OAuth 1.0a header will do (unless a `token` is required)."""
+        header = request.headers.get("authorization", "")
+        return self.token is None and header.lower().startswith("oauth ")
+
+    def _oauth2(self, request: httpx.Request, now: datetime) -> httpx.Response | None:
+        """The consent page and the token endpoint, when the face checks credentials."""
+        if self.auth is None:
+            return None
+        path = request.url.path.rstrip("/")
+        if request.method == "GET" and path == "/i/oauth2/authorize":
+            return self.auth.authorize(request, now)
+        if request.method == "POST" and path == "/2/oauth2/token":
+            return self.auth.token(request, now)
+        return None
 
     # -- users and posts ------------------------------------------------------------------------
 
