@@ -83,7 +83,7 @@ class TokenStore:
         """Replace the stored object durably (see the module's docstring); on return it is on
         disk and survives a crash of this process or of the machine."""
         path = self.path(platform, account)
-        _make_private_dirs(path.parent, self.root.parent)
+        _make_private_dirs(path.parent)
         payload = json.dumps(dict(data), sort_keys=True).encode("utf-8")
         with _temporary(path) as (fd, tmp):
             view = memoryview(payload)
@@ -100,17 +100,16 @@ class TokenStore:
             _fsync_dir(self.path(platform, account).parent)
 
 
-def _make_private_dirs(folder: Path, top: Path) -> None:
-    """Create `folder` and its missing parents up to `top`, each 0700."""
+def _make_private_dirs(folder: Path) -> None:
+    """Create `folder` and its missing parents, each 0700 (existing ones are left alone)."""
     missing: list[Path] = []
     at = folder
-    while not at.exists() and at != top and at != at.parent:
+    while not at.exists() and at != at.parent:
         missing.append(at)
         at = at.parent
     for made in reversed(missing):
         with contextlib.suppress(FileExistsError):
             made.mkdir(mode=_DIR_MODE)
-    folder.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
 
 
 @contextlib.contextmanager
