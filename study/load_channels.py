@@ -91,12 +91,13 @@ def _url(example: str) -> Rule:
     )
 
 
-def _env(example: str, what: str) -> Rule:
+def _env(example: str, what: str, *, optional: bool = False) -> Rule:
     return Rule(
         "the name of an environment variable",
         f'e.g. "{example}"; the {what} itself never goes in the folder',
         lambda v: isinstance(v, str) and _ENV_NAME.fullmatch(v) is not None,
         secret=True,
+        optional=optional,
     )
 
 
@@ -132,7 +133,21 @@ CHANNEL_RULES: dict[str, dict[str, Rule]] = {
             'e.g. "replybenchprobe"',
             lambda v: isinstance(v, str) and _X_ACCOUNT.fullmatch(v) is not None,
         ),
-        "token_env": _env("REPLYBENCH_X_TOKEN", "token"),
+        # OAuth 1.0a user context (all four), OAuth 2.0 (client_id_env, `replybench login x`)
+        # or a bearer token (token_env); probes/channels/x/credentials.py, docs/going-live.md.
+        "consumer_key_env": _env("REPLYBENCH_X_CONSUMER_KEY", "API key", optional=True),
+        "consumer_secret_env": _env(
+            "REPLYBENCH_X_CONSUMER_SECRET", "API key secret", optional=True
+        ),
+        "access_token_env": _env("REPLYBENCH_X_ACCESS_TOKEN", "access token", optional=True),
+        "access_token_secret_env": _env(
+            "REPLYBENCH_X_ACCESS_TOKEN_SECRET", "access token secret", optional=True
+        ),
+        "client_id_env": _env("REPLYBENCH_X_CLIENT_ID", "OAuth 2.0 client id", optional=True),
+        "client_secret_env": _env(
+            "REPLYBENCH_X_CLIENT_SECRET", "OAuth 2.0 client secret", optional=True
+        ),
+        "token_env": _env("REPLYBENCH_X_TOKEN", "token", optional=True),
     },
     "mastodon": {
         "api_base": _url("https://mastodon.social"),
@@ -196,11 +211,11 @@ CREDENTIAL_KEYS = {
 
 def channel_problems(name: str, values: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(key, message) for what a table whose every key is of its type still gets wrong."""
-    key = CREDENTIAL_KEYS.get(name, "")
-    if looks_like_token(str(values.get(key, ""))):
+    for key, rule in CHANNEL_RULES.get(name, {}).items():
+        if not rule.secret or not looks_like_token(str(values.get(key, ""))):
+            continue
         # Shaped like the credential itself, not a variable's name: never shown, not even
         # in the messages of `run` and `accounts` that name the variable.
-        rule = CHANNEL_RULES[name][key]
         yield (
             key,
             f"{key} looks like a credential itself (not shown), not the name of an environment "

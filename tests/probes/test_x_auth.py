@@ -229,3 +229,28 @@ def test_the_store_lives_in_the_state_dir_and_its_files_are_private(tmp_path: Pa
         tmp_path / "elsewhere" / "study", {STATE_ENV: str(tmp_path / "state")}
     )
     assert other.study != store.study  # same folder name, another study
+
+
+def test_study_toml_names_four_oauth1_variables_and_a_partial_set_is_refused() -> None:
+    from probes.channels.x.credentials import x_credential
+    from study.errors import StudyError
+    from study.load_channels import channel_settings
+
+    keys = {
+        "api_base": "https://api.x.com", "account": "probe_acct",
+        "consumer_key_env": "CK", "consumer_secret_env": "CS",
+        "access_token_env": "AT", "access_token_secret_env": "ATS",
+    }  # fmt: skip
+    settings = channel_settings("x", keys)
+    env = {"CK": "key", "CS": "consumer-secret-1", "AT": "1-token", "ATS": "token-secret-1"}
+    found = x_credential(settings, env, loopback=False)
+    assert found.kind == "oauth1" and found.oauth1 is not None
+    assert found.oauth1.consumer_secret == "consumer-secret-1"
+    with pytest.raises(StudyError) as unset:
+        x_credential(settings, {**env, "ATS": ""}, loopback=False)
+    assert "environment variable ATS is not set" in str(unset.value)
+    assert "consumer-secret-1" not in str(unset.value)
+    partial = channel_settings("x", {k: v for k, v in keys.items() if k != "access_token_env"})
+    with pytest.raises(StudyError, match="access_token_env is missing"):
+        x_credential(partial, env, loopback=False)
+    assert x_credential(settings, {}, loopback=True).kind == "sim"  # the simulator's own app
