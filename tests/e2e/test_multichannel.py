@@ -24,7 +24,6 @@ from probes.audit import audit, read_ledger
 from probes.campaign import run_campaign
 from probes.channels.base import Reply, Sent
 from probes.channels.manual.worksheet import COLUMNS, WorksheetImport, import_worksheet, worksheet
-from probes.channels.x.credentials import sim_auth
 from probes.runner import RunnerConfig
 from probes.sim import running
 from replybench.cli import app
@@ -247,7 +246,7 @@ def test_the_simulator_serves_a_study_without_x(tmp_path: Path) -> None:
     d = mixed_study(tmp_path / "m", channels=("mastodon",), brands=["acorn"])
     with running(d) as sim:
         assert sim.platform is None
-        with httpx.Client(base_url=sim.url, auth=sim_auth()) as c:
+        with httpx.Client(base_url=sim.url, headers={"Authorization": "Bearer t"}) as c:
             me = c.get("/api/v1/accounts/verify_credentials")
             x = c.get("/2/users/me")
     assert me.status_code == 200 and me.json()["username"] == "replybench"
