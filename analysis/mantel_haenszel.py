@@ -9,14 +9,18 @@ Mantel-Haenszel (Cochran) weights w = n1 n0 / N:
 - its variance by Sato (1989), var = (d sum(P) + sum(Q)) / sum(w)^2 with
   P = (n1^2 c - n0^2 a + n1 n0 (n0 - n1) / 2) / N^2 and Q = (a (n0 - c) + c (n1 - a)) / (2 N),
   which stays consistent both with a few large strata and with many small ones (a few
-  probes per brand: the sparse-data case of an audit design, where Greenland and Robins'
-  1985 variance is not); the 95% interval is d -/+ 1.96 sqrt(var). This is what SAS PROC
-  FREQ reports as the Mantel-Haenszel common risk difference (COMMONRISKDIFF; "Common Risk
-  Difference" in its documentation) and epiR as "MH risk difference, Sato";
+  probes per brand: the sparse-data case of an audit design, where the large-strata
+  variance of Greenland and Robins 1985 gives half the true variance at two probes per brand
+  and level; tests/analysis/test_persona_effect.py); the 95% interval is d -/+ 1.96
+  sqrt(var). This is what SAS PROC FREQ reports as the Mantel-Haenszel common risk
+  difference (COMMONRISKDIFF; "Common Risk Difference", support.sas.com/documentation/cdl/
+  en/statug/66859/HTML/default/statug_freq_details59.htm) and epiR as "MH risk difference,
+  Sato";
 - the Cochran-Mantel-Haenszel test that the strata's tables show no association, without
   continuity correction: sum(a - n1 m1 / N)^2 / sum(n1 n0 m1 m0 / (N^2 (N - 1))), m1 = a + c
   answered and m0 = N - m1 unanswered, chi-square with 1 degree of freedom (the test
-  statsmodels' StratifiedTable.test_null_odds computes). Its numerator's root is d's.
+  statsmodels' StratifiedTable.test_null_odds computes); a - n1 m1 / N = (a n0 - c n1) / N,
+  so the test's numerator is the square of d's.
 
 Zero margins. A stratum with no probes of one of the two levels (n1 = 0 or n0 = 0) has weight
 0 and drops out of every sum: a brand asked by one level only says nothing about the

@@ -13,7 +13,14 @@ same number of probes, normal quantiles from `statistics.NormalDist`:
   lifelines' `sample_size_necessary_under_cph` uses; it asks ~8% more at HR = 2). A probe
   is answered within the window w with probability a (1 - 2^(-w / m)), a = the share of
   probes ever answered (`answer_rate`, default 1; the medians are those of the answered
-  probes), so n = d / (P1 + P2) per brand.
+  probes), so n = d / (P1 + P2) per brand;
+- the persona effect (analysis.persona_effect): inquiries per persona to tell a difference
+  of `difference` (e.g. 0.05, 5 points) from none at a base response rate, the first
+  question with p1 = base rate and p2 = base rate + difference. It is the number for the
+  brand-stratified comparison too when each brand is asked equally often by both personas
+  (a balanced design), and a little more than it needs where brands' rates differ (their
+  spread is taken out by the strata); it is the total over all brands, e.g. 400 inquiries
+  per persona are 10 to each of 40 brands.
 """
 
 from __future__ import annotations
@@ -47,6 +54,23 @@ def power_rates(p1: float, p2: float, alpha: float = 0.05, power: float = 0.8) -
         raise StudyError(f"the two response rates are equal ({p1}); give two different rates")
     n = 2 * (_z(alpha, power) / cohens_h(p1, p2)) ** 2
     return math.ceil(n - 1e-9)
+
+
+def inquiries_per_persona(
+    base_rate: float, difference: float = 0.05, alpha: float = 0.05, power: float = 0.8
+) -> int:
+    """Inquiries each persona needs to detect `difference` (a proportion, 0.05 = 5 points)
+    in response rate from another persona answered at `base_rate` (two-sided)."""
+    if not 0 < base_rate < 1:
+        raise StudyError(
+            f"base_rate is a response rate between 0 and 1 (got {base_rate}); e.g. 0.6"
+        )
+    if difference == 0 or not 0 <= base_rate + difference <= 1:
+        raise StudyError(
+            f"difference must be a non-zero share that keeps {base_rate} + difference between "
+            f"0 and 1 (got {difference}); e.g. 0.05 for 5 points"
+        )
+    return power_rates(base_rate, base_rate + difference, alpha, power)
 
 
 def events_needed(
@@ -100,8 +124,11 @@ def power_report(
     alpha: float = 0.05,
     power: float = 0.8,
     answer_rate: float | None = None,
+    base_rate: float | None = None,
+    difference: float = 0.05,
 ) -> str:
-    """One paragraph that says how many probes per brand, and why, in words."""
+    """One paragraph that says how many probes per brand (or inquiries per persona, given
+    `base_rate`), and why, in words."""
     sentences = []
     level = f"a two-sided test at the {alpha:.0%} level with {power:.0%} power"
     if p1 is not None and p2 is not None:
@@ -126,10 +153,18 @@ def power_report(
             f"{hr:.2f}); as about {share:.0%} of probes are answered within the window "
             f"(exponential response times), that is {n} probes per brand."
         )
+    if base_rate is not None:
+        n = inquiries_per_persona(base_rate, difference, alpha, power)
+        sentences.append(
+            f"To tell personas apart whose response rates differ by {abs(difference) * 100:g} "
+            f"points, at a response rate of about {base_rate:.0%}, with {level}, each persona "
+            f"needs {n} inquiries in all, spread evenly over the brands (normal approximation, "
+            f"Cohen's h = {abs(cohens_h(base_rate, base_rate + difference)):.2f})."
+        )
     if not sentences:
         raise StudyError(
-            "nothing to compute; give two response rates (p1, p2), or two median response "
-            "times and the window (median1_h, median2_h, window_h)"
+            "nothing to compute; give two response rates (p1, p2), two median response "
+            "times and the window (median1_h, median2_h, window_h), or a base rate"
         )
     sentences.append(
         "With fewer probes a real difference of this size would often go unnoticed; a "

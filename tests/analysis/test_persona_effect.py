@@ -129,6 +129,23 @@ def test_sato_and_greenland_robins_agree_with_large_brands() -> None:
     assert rd.variance == pytest.approx(greenland_robins(tables), rel=0.01)
 
 
+def test_sato_holds_with_two_inquiries_per_brand() -> None:
+    # 2,000 audit studies of 200 brands, each asked twice by each persona: the spread of the
+    # differences matches Sato's variance, where Greenland and Robins' halves it.
+    rng = np.random.default_rng(7)
+    p = rng.uniform(0.2, 0.7, 200)
+    n = np.full((2000, 200), 2)
+    a, c = rng.binomial(n, p + 0.1), rng.binomial(n, p)
+    found = risk_differences(n, a, n, c)
+    d = np.array([r.difference for r in found])
+    var = np.array([r.variance for r in found])
+    assert np.var(d) / var.mean() == pytest.approx(1, abs=0.1)
+    gr = greenland_robins(list(zip(n[0], a[0], n[0], c[0], strict=True)))
+    assert gr / var[0] == pytest.approx(0.5, abs=0.1)
+    covered = np.mean([r.low <= 0.1 <= r.high for r in found])  # type: ignore[operator]
+    assert covered == pytest.approx(0.95, abs=0.015)
+
+
 def test_brands_asked_by_one_level_drop_out() -> None:
     tables = [(5, 3, 6, 2), (4, 4, 5, 1), (6, 1, 6, 3)]
     [base] = risk_differences(*columns(tables))

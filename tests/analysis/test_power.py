@@ -6,12 +6,13 @@ import math
 
 import pytest
 from lifelines.statistics import sample_size_necessary_under_cph
-from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.power import NormalIndPower, zt_ind_solve_power
 from statsmodels.stats.proportion import proportion_effectsize
 
 from analysis.power import (
     answered_within,
     events_needed,
+    inquiries_per_persona,
     power_medians,
     power_rates,
     power_report,
@@ -50,6 +51,26 @@ def test_rates_reproduce_cohens_table() -> None:
     p2 = math.sin(math.asin(math.sqrt(0.5)) + 0.1) ** 2  # h = 0.2 exactly
     assert power_rates(0.5, p2) == 393  # 392.4, rounded up
     assert power_rates(0.5, p2) == power_rates(p2, 0.5)
+
+
+@pytest.mark.parametrize("base", [0.1, 0.3, 0.5, 0.6, 0.8, 0.9])
+@pytest.mark.parametrize("difference", [0.05, -0.05, 0.1])
+def test_inquiries_per_persona_match_statsmodels(base: float, difference: float) -> None:
+    h = proportion_effectsize(base + difference, base)
+    n_sm = zt_ind_solve_power(effect_size=h, alpha=0.05, power=0.8, ratio=1.0)
+    assert inquiries_per_persona(base, difference) == math.ceil(n_sm - 1e-6)
+    n_normal = NormalIndPower().solve_power(effect_size=h, alpha=0.05, power=0.8, ratio=1.0)
+    assert n_normal == pytest.approx(n_sm, rel=1e-6)
+
+
+def test_five_points_at_sixty_percent_need_about_fifteen_hundred_inquiries() -> None:
+    assert inquiries_per_persona(0.6) == 1471
+    text = power_report(base_rate=0.6)
+    assert (
+        "To tell personas apart whose response rates differ by 5 points, at a response rate "
+        "of about 60%, with a two-sided test at the 5% level with 80% power, each persona "
+        "needs 1471 inquiries in all" in text
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,6 +125,9 @@ def test_exponential_answer_share() -> None:
         (lambda: power_medians(4, 8, -1), "window_h must be a number of hours above 0"),
         (lambda: power_medians(4, 8, 72, answer_rate=0), "answer_rate is a share above 0"),
         (lambda: power_report(), "nothing to compute"),
+        (lambda: inquiries_per_persona(0, 0.05), "base_rate is a response rate between 0"),
+        (lambda: inquiries_per_persona(0.98, 0.05), "keeps 0.98 \\+ difference between 0"),
+        (lambda: inquiries_per_persona(0.5, 0), "difference must be a non-zero share"),
     ],
 )
 def test_impossible_questions_are_study_errors(call: object, message: str) -> None:
