@@ -28,9 +28,11 @@ difference within a brand (`strata` counts the strata that take part). A stratum
 probes were all answered or all unanswered (m0 = 0 or m1 = 0) keeps its weight: its
 difference is 0 and it pulls d towards 0, as it should for a difference (unlike the odds
 ratio, which such strata do not inform); it adds nothing to the test. With no stratum
-holding both levels d is undefined (None); where every taking-part stratum is all answered
-or all unanswered, d = 0 and the variance is 0: the interval is then undefined (None)
-rather than the point [0, 0], which would claim a certainty the data do not give.
+holding both levels d is undefined (None). Sato's variance is 0 where no taking-part
+stratum's answers vary between probes of a level (every brand answered all or none of
+each level's probes, e.g. d = 0 with all answered, or d = 1: one level always answered, the
+other never): the interval is then undefined (None) rather than the single point d, which
+would claim a certainty the data do not give.
 
 All sums run over strata as numpy arrays; a leading axis of comparisons (several levels
 against one reference) is summed over at once.

@@ -95,6 +95,8 @@ class PersonaEffects:
     def to_json(self) -> dict[str, Any]:
         """The numbers as plain JSON values (None where undefined), for analyze's JSON."""
         out = asdict(self)
+        out["levels"] = [asdict(r) for r in self.levels]
+        out["effects"] = [asdict(e) for e in self.effects]
         names = [r.level for r in self.levels]
         test = self.logrank
         out["logrank"] = {

@@ -4,6 +4,7 @@ stratified log-rank test against statsmodels' survdiff and lifelines' Cox score 
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -19,7 +20,7 @@ from scipy.stats import chi2 as chi2_dist
 from statsmodels.duration.survfunc import survdiff
 from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.stats.meta_analysis import combine_effects
-from statsmodels.stats.proportion import confint_proportions_2indep
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from analysis.mantel_haenszel import risk_differences
 from analysis.persona_effect import persona_effects
@@ -178,6 +179,9 @@ def test_no_shared_brand_or_no_variation_leaves_the_interval_undefined() -> None
     )
     [flat] = risk_differences([5, 4], [5, 0], [3, 6], [3, 0])
     assert (flat.difference, flat.low, flat.high, flat.chi2) == (0.0, None, None, None)
+    [apart] = risk_differences([5, 4], [5, 4], [3, 6], [0, 0])
+    assert (apart.difference, apart.low, apart.high) == (1.0, None, None)
+    assert apart.p is not None and apart.p < 0.001
 
 
 def test_levels_are_compared_with_the_largest_by_default() -> None:
@@ -206,7 +210,8 @@ def test_rates_use_the_wilson_interval_and_unknown_levels_are_counted() -> None:
     assert (result.probes, result.unknown) == (15, 5)
     f = result.levels[0]
     assert (f.level, f.probes, f.answered) == ("f", 10, 7)
-    assert (f.response_rate_low, f.response_rate_high) == pytest.approx((0.3968, 0.8922), abs=1e-4)
+    wilson = proportion_confint(7, 10, method="wilson")
+    assert (f.response_rate_low, f.response_rate_high) == pytest.approx(wilson, abs=1e-12)
     with pytest.raises(StudyError, match="no column 'language'"):
         persona_effects(frame, "language")
 
@@ -215,7 +220,27 @@ def test_one_level_has_rates_and_no_effect() -> None:
     frame = probes_of([(4, 1, 0, 0), (3, 3, 0, 0)])
     result = persona_effects(frame)
     assert (result.reference, result.effects, result.logrank.chi2) == ("b", (), None)
-    assert result.to_json()["levels"][0]["answered"] == 4
+    data = result.to_json()
+    low, high = proportion_confint(4, 7, method="wilson")
+    assert data["levels"] == [
+        {
+            "level": "b",
+            "probes": 7,
+            "answered": 4,
+            "brands": 2,
+            "response_rate": 4 / 7,
+            "response_rate_low": pytest.approx(low, abs=1e-12),
+            "response_rate_high": pytest.approx(high, abs=1e-12),
+        }
+    ]
+    assert data["logrank"] == {
+        "chi2": None,
+        "df": 0,
+        "p": None,
+        "answered": {"b": 4.0},
+        "expected": {"b": 4.0},
+    }
+    assert json.loads(json.dumps(data)) == data
 
 
 def survival_sample(seed: int, n: int, groups: int, *, ties: bool) -> pd.DataFrame:
