@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analysis.journal_tables import open_journal
 from analysis.language import UNDETERMINED, Detector, language_name
 from analysis.metrics import Z95
 from analysis.outcomes import outcomes_frame, sql_text
 from study.journal.answers import matched_replies
+from study.journal.tables import open_journal, stored_languages
 from study.model import Study
 
 SHARE_COLUMNS = ("probes", "answered", "response_rate", "response_rate_low", "response_rate_high")
@@ -39,19 +39,7 @@ def first_responses(con: duckdb.DuckDBPyConnection, study_dir: Path) -> pd.DataF
     src = open_journal(study_dir)
     try:
         firsts = [r for r in matched_replies(src) if r.first_response]
-        have = {str(r[1]) for r in src.execute("PRAGMA table_info(replies)")}
-        # A journal written before replies had a language (opened read-only: not migrated).
-        stored = (
-            {
-                (str(c), str(i)): lang
-                for c, i, lang in src.execute(
-                    "SELECT channel, reply_id, language FROM replies"
-                    " WHERE probe_id IS NOT NULL AND language IS NOT NULL"
-                )
-            }
-            if "language" in have
-            else {}
-        )
+        stored = stored_languages(src)
     finally:
         src.close()
     replies = pd.DataFrame(

@@ -8,14 +8,53 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.import_names import read_names, with_names
-from analysis.journal_tables import TIME_COLUMNS, open_journal, read_table
 from study.atomic import write_atomic
 from study.errors import UsageError
 from study.journal.answers import matched_replies
+from study.journal.tables import export_rows, open_journal
 from study.timeutil import iso
 
 TABLES = ("probes", "replies", "outcomes", "metrics")
 FORMATS = ("csv", "json", "parquet")
+PROBE_COLUMNS = [
+    "probe_id",
+    "brand",
+    "country",
+    "channel",
+    "handle",
+    "scope",
+    "script",
+    "slot",
+    "round",
+    "scheduled_at",
+    "sent_at",
+    "message_id",
+    "state",
+    "closes_at",
+    "closed_at",
+    "text",
+    "detail",
+]
+REPLY_COLUMNS = [
+    "reply_id",
+    "probe_id",
+    "channel",
+    "author",
+    "author_id",
+    "created_at",
+    "kind",
+    "text",
+    "in_reply_to",
+    "conversation_id",
+    "seen_at",
+]
+TIME_COLUMNS = {"scheduled_at", "sent_at", "closes_at", "closed_at", "created_at", "seen_at"}
+
+
+def read_table(study_dir: Path, table: str) -> pd.DataFrame:
+    """`probes` or `replies` from the journal; times stay ISO 8601 UTC text."""
+    columns = {"probes": PROBE_COLUMNS, "replies": REPLY_COLUMNS}[table]
+    return pd.DataFrame.from_records(export_rows(study_dir, table, columns), columns=columns)
 
 
 def render(df: pd.DataFrame, fmt: str) -> bytes:

@@ -8,15 +8,16 @@ table; the published site and the exports show them.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from sqlite3 import Connection
 
 import pandas as pd
 
-from analysis.journal_tables import open_journal
 from study.csvrows import name_problem
 from study.errors import Problem
+from study.journal.imports import brand_rows, store_brands
+from study.journal.tables import read_brands
 from study.load_tables import TARGET_LIMITS
 
 NAME_COLUMNS = ("brand_name", "sector")
@@ -75,32 +76,23 @@ def brand_names(
     return found
 
 
-def journal_names(con: sqlite3.Connection) -> dict[str, BrandName]:
+def journal_names(con: Connection) -> dict[str, BrandName]:
     """The names and sectors a journal holds (none in a journal made before they existed)."""
-    try:
-        rows = con.execute("SELECT brand, name, sector FROM brands").fetchall()
-    except sqlite3.OperationalError:  # no brands table yet
-        return {}
-    return {str(b): BrandName(str(b), str(n), str(s)) for b, n, s in rows}
+    return _named(brand_rows(con))
 
 
-def store_names(con: sqlite3.Connection, names: list[BrandName]) -> None:
+def store_names(con: Connection, names: list[BrandName]) -> None:
     """Record brands' names and sectors; a value already there is kept where none is given."""
-    con.executemany(
-        "INSERT INTO brands (brand, name, sector) VALUES (?, ?, ?) ON CONFLICT (brand) DO UPDATE"
-        " SET name = coalesce(nullif(excluded.name, ''), name),"
-        " sector = coalesce(nullif(excluded.sector, ''), sector)",
-        [(n.brand, n.name, n.sector) for n in names],
-    )
+    store_brands(con, [(n.brand, n.name, n.sector) for n in names])
 
 
 def read_names(study_dir: Path) -> dict[str, BrandName]:
     """The names and sectors in a study's journal."""
-    con = open_journal(study_dir)
-    try:
-        return journal_names(con)
-    finally:
-        con.close()
+    return _named(read_brands(study_dir))
+
+
+def _named(rows: list[tuple[str, str, str]]) -> dict[str, BrandName]:
+    return {b: BrandName(b, n, s) for b, n, s in rows}
 
 
 def with_names(df: pd.DataFrame, names: dict[str, BrandName]) -> pd.DataFrame:

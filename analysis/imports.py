@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import math
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from sqlite3 import Connection
 
 from analysis.import_names import (
     NAME_COLUMNS,
@@ -36,11 +36,22 @@ from analysis.import_names import (
     name_problems,
     store_names,
 )
-from analysis.journal_write import event, meta, read_journal, read_rows, set_meta, writing
+from analysis.import_rows import read_rows
 from analysis.language import COMMON, Detector
 from study.countries import is_country, suggest_country
 from study.csvrows import check_reply, name_problem, parse_time, reply_kind, suggest
 from study.errors import Problem, StudyError, StudyProblems, UsageError
+from study.journal.imports import (
+    Key,
+    close_windows,
+    event,
+    imported_keys,
+    insert_imported,
+    meta,
+    read_journal,
+    set_meta,
+    writing,
+)
 from study.load_tables import TARGET_LIMITS
 from study.model import Scope
 from study.paths import journal_path
@@ -131,9 +142,6 @@ class _Row:
         return (self.brand, self.country, self.channel, iso(self.sent_at))
 
 
-Key = tuple[str, str, str, str]  # brand, country, channel, sent_at as stored (iso)
-
-
 def probe_id_for(brand: str, country: str, channel: str, sent_at: datetime) -> str:
     """The id of an imported probe: its whole key, so it is deterministic and unique (brands
     are lower-case, countries upper-case and channels a fixed word, so the parts never run
@@ -189,7 +197,7 @@ def import_csv(
         try:
             old_meta = meta(existing)
             _check_journal(path, old_meta, window_hours)
-            _check_already_imported(existing, str(csv_path), good, problems)
+            _check_already_imported(imported_keys(existing), str(csv_path), good, problems)
             known = journal_names(existing)
         finally:
             existing.close()
@@ -219,7 +227,7 @@ def import_csv(
         set_meta(con, "last_observation", as_of)
         _insert(con, good, window, _languages(good))
         store_names(con, names)
-        closed = _close_windows(con, as_of)
+        closed = close_windows(con, as_of)
         replied = sum(r.replied_at is not None for r in good)
         event(con, as_of, "imported", f"{csv_path.name}: {len(good)} probes, {replied} replies")
         added = [r.probe_id for r in good]
@@ -322,15 +330,9 @@ def _check_journal(path: Path, old: dict[str, str], window_hours: float) -> None
 
 
 def _check_already_imported(
-    con: sqlite3.Connection, file: str, rows: list[_Row], out: list[Problem]
+    known: dict[Key, str], file: str, rows: list[_Row], out: list[Problem]
 ) -> None:
     # By key, not id: a journal imported before ids were whole keys holds hashed ids.
-    known: dict[Key, str] = {
-        (str(b), str(c), str(ch), str(at)): str(pid)
-        for pid, b, c, ch, at in con.execute(
-            "SELECT probe_id, brand, country, channel, sent_at FROM probes"
-        )
-    }
     for r in rows:
         if (pid := known.get(r.key)) is not None:
             out.append(
@@ -350,54 +352,21 @@ def _languages(rows: list[_Row]) -> dict[str, str]:
 
 
 def _insert(
-    con: sqlite3.Connection, rows: list[_Row], window: timedelta, languages: dict[str, str]
+    con: Connection, rows: list[_Row], window: timedelta, languages: dict[str, str]
 ) -> None:
-    con.executemany(
-        "INSERT INTO probes (probe_id, brand, country, channel, handle, scope, script, slot,"
-        " round, text, scheduled_at, slot_start_at, slot_end_at, state, sent_at, closes_at)"
-        " VALUES (?,?,?,?,?,?,?,?,1,?,?,?,?,'sent',?,?)",
-        [
-            (
-                r.probe_id, r.brand, r.country, r.channel, r.handle, r.scope, r.script,
-                r.slot, r.text, iso(r.sent_at), iso(r.sent_at), iso(r.sent_at),
-                iso(r.sent_at), iso(r.sent_at + window),
-            )
-            for r in rows
-        ],
-    )  # fmt: skip
-    con.executemany(
-        "INSERT INTO replies (channel, reply_id, probe_id, author, author_id, text, created_at,"
-        " kind, seen_at, language) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        [
-            (
-                r.channel, f"{r.probe_id}-reply", r.probe_id, r.handle, r.handle,
-                r.reply_text, iso(r.replied_at), r.kind, iso(r.replied_at),
-                languages.get(r.reply_text),
-            )
-            for r in rows
-            if r.replied_at is not None
-        ],
-    )  # fmt: skip
-    # `round`: a target's probes in sending order, renumbered over the whole journal so the
-    # result does not depend on the order in which files were imported.
-    con.execute(
-        "UPDATE probes SET round = o.k FROM (SELECT probe_id, row_number() OVER (PARTITION BY"
-        " brand, country, channel ORDER BY sent_at, probe_id) AS k FROM probes) AS o"
-        " WHERE o.probe_id = probes.probe_id"
-    )
-
-
-def _close_windows(con: sqlite3.Connection, as_of: str) -> set[str]:
-    """Close every probe whose window ended by `as_of`; the ids closed now."""
-    closed = {
-        str(r[0])
-        for r in con.execute(
-            "SELECT probe_id FROM probes WHERE state = 'sent' AND closes_at <= ?", (as_of,)
+    probes = [
+        (
+            r.probe_id, r.brand, r.country, r.channel, r.handle, r.scope, r.script, r.slot,
+            r.text, iso(r.sent_at), iso(r.sent_at + window),
         )
-    }
-    con.execute(
-        "UPDATE probes SET state = 'closed', closed_at = closes_at "
-        "WHERE state = 'sent' AND closes_at <= ?",
-        (as_of,),
-    )
-    return closed
+        for r in rows
+    ]  # fmt: skip
+    replies = [
+        (
+            r.channel, f"{r.probe_id}-reply", r.probe_id, r.handle, r.reply_text,
+            iso(r.replied_at), r.kind, languages.get(r.reply_text),
+        )
+        for r in rows
+        if r.replied_at is not None
+    ]  # fmt: skip
+    insert_imported(con, probes, replies)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import platform
-import sqlite3
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from analysis.journal_tables import open_journal
+from study.journal.tables import read_meta_value
 
 MANIFEST_FILE = "manifest.json"
 # Distributions whose code computes or draws what the site shows (by their PyPI names).
@@ -51,16 +50,9 @@ def fingerprint(study_dir: Path) -> dict[str, Any]:
         path = study_dir / name
         if path.is_file():
             parts[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    con = open_journal(study_dir)
-    try:
-        try:
-            row = con.execute("SELECT value FROM meta WHERE key = 'plan_sha256'").fetchone()
-        except sqlite3.DatabaseError:
-            row = None
-    finally:
-        con.close()
-    if row is not None:
-        parts["plan"] = str(row[0])
+    plan = read_meta_value(study_dir, "plan_sha256")
+    if plan is not None:
+        parts["plan"] = plan
     joined = "\n".join(f"{k} {v}" for k, v in sorted(parts.items()))
     return {"files": parts, "sha256": hashlib.sha256(joined.encode("utf-8")).hexdigest()}
 

@@ -11,22 +11,20 @@ completed inbox read of any channel.
 from __future__ import annotations
 
 import math
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import adbc_driver_manager
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analysis.journal_tables import open_journal
 from study.errors import StudyError, UsageError
 from study.journal.queries import expand
-from study.journal.schema import AMBIGUOUS_EVENT, has_column
+from study.journal.tables import analysis_tables
 from study.paths import journal_path
 from study.timeutil import in_range, iso, parse_iso, range_text, utc
 
@@ -140,39 +138,21 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
     """Read the journal into a new in-memory DuckDB database: tables probes, replies and
     observations (channel, observed_until: when the channel's inbox was last read)."""
     path = journal_path(study_dir)
-    src = open_journal(study_dir)
-    try:
-        try:
-            meta = {str(k): str(v) for k, v in src.execute("SELECT key, value FROM meta")}
-            probes = _table(path, "probes", PROBE_COLUMNS, "")
-            # A reply whose platform time was not to be believed has no time to count.
-            trusted = (
-                " AND time_suspect IS NULL" if has_column(src, "replies", "time_suspect") else ""
-            )
-            replies = _table(
-                path, "replies", REPLY_COLUMNS, f" WHERE probe_id IS NOT NULL{trusted}"
-            )
-            observations = _table(path, "cursors", OBSERVATION_COLUMNS, "")
-            caught_up = src.execute(
-                "SELECT count(DISTINCT probe_id) FROM events WHERE kind = 'caught_up'"
-            ).fetchone()[0]
-            ambiguous = src.execute(
-                "SELECT count(*) FROM events WHERE kind = ?", (AMBIGUOUS_EVENT,)
-            ).fetchone()[0]
-        except (sqlite3.DatabaseError, adbc_driver_manager.Error) as e:
-            raise StudyError(
-                f"{path}: not a readable journal ({e}); restore it from a backup"
-            ) from e
-    finally:
-        src.close()
+    read = analysis_tables(
+        study_dir, list(PROBE_COLUMNS), list(REPLY_COLUMNS), list(OBSERVATION_COLUMNS)
+    )
+    meta = read.meta
     info = JournalInfo(
         path=path,
         name=meta.get("study_name", study_dir.resolve().name),
         window_hours=_window_hours(path, meta.get("window_hours")),
         last_observation=_meta_time(path, meta.get("last_observation")),
-        caught_up=int(caught_up),
-        ambiguous_dms=int(ambiguous),
+        caught_up=read.caught_up,
+        ambiguous_dms=read.ambiguous,
     )
+    probes = _typed(path, "probes", read.probes, PROBE_COLUMNS)
+    replies = _typed(path, "replies", read.replies, REPLY_COLUMNS)
+    observations = _typed(path, "cursors", read.cursors, OBSERVATION_COLUMNS)
     con = duckdb.connect()
     con.register("probes", probes)
     con.register("replies", replies)
@@ -248,15 +228,9 @@ def outcomes(study_dir: Path, as_of: datetime | None = None) -> pd.DataFrame:
         prepared.con.close()
 
 
-def _table(path: Path, name: str, columns: dict[str, Any], where: str) -> pa.Table:
-    """A journal table's columns as Arrow, read by ADBC's SQLite driver (no Python object per
-    row: a corpus holds millions), with times parsed as UTC and every column of `columns`' type."""
-    import adbc_driver_sqlite.dbapi as adbc
-
-    with adbc.connect(f"file:{path}?mode=ro") as src, src.cursor() as cur:
-        cur.execute("PRAGMA busy_timeout = 30000")
-        cur.execute(f"SELECT {', '.join(columns)} FROM {name}{where}")
-        table = cur.fetch_arrow_table()
+def _typed(path: Path, name: str, table: pa.Table, columns: dict[str, Any]) -> pa.Table:
+    """A journal table's columns with times parsed as UTC and every column of `columns`'
+    type."""
     arrays = []
     for col, kind in columns.items():
         raw = table[col]
@@ -267,8 +241,9 @@ def _table(path: Path, name: str, columns: dict[str, Any], where: str) -> pa.Tab
     return pa.Table.from_arrays(arrays, names=list(columns))
 
 
-_PANDAS_MIN = pd.Timestamp.min.to_datetime64().astype("datetime64[us]")
-_PANDAS_MAX = pd.Timestamp.max.to_datetime64().astype("datetime64[us]")
+# The times pandas can hold, to the microsecond (casting its nanosecond bounds would wrap).
+_PANDAS_MIN = np.datetime64(pd.Timestamp.min.ceil("us").value // 1000, "us")
+_PANDAS_MAX = np.datetime64(pd.Timestamp.max.floor("us").value // 1000, "us")
 
 
 def _arrow_times(path: Path, column: str, raw: pa.ChunkedArray) -> pa.ChunkedArray:

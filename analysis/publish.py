@@ -45,7 +45,6 @@ from analysis.analyze import DIGITS, analyze_prepared, groups_json
 from analysis.answer_language import answer_languages
 from analysis.compare import REPLICATES, SEED
 from analysis.import_names import read_names
-from analysis.journal_tables import open_journal
 from analysis.manifest import MANIFEST_FILE, manifest
 from analysis.masking import masker
 from analysis.metrics import create_km_steps, group_metrics
@@ -55,6 +54,7 @@ from analysis.service_hours import service_hours_split
 from analysis.waves import compare_waves
 from study.atomic import write_atomic
 from study.countries import COUNTRIES
+from study.journal.tables import read_meta_value, texts
 from study.load import TOML_FILE, load_study
 from study.model import WEEKDAYS, Study
 
@@ -177,20 +177,9 @@ def exchanges(
 ) -> list[dict[str, Any]]:
     """Example exchanges per brand, texts included (publish_exchanges.sql), with `mask`
     (analysis.masking: the study's probe accounts) applied to them."""
-    src = open_journal(study_dir)
-    try:
-        probe_rows = src.execute("SELECT probe_id, text FROM probes").fetchall()
-        reply_rows = src.execute(
-            "SELECT probe_id, reply_id, author, kind, created_at, text FROM replies"
-            " WHERE probe_id IS NOT NULL"
-        ).fetchall()
-    finally:
-        src.close()
-    con.register("probe_texts", _arrow(probe_rows, ("probe_id", "text")))
-    con.register(
-        "reply_texts",
-        _arrow(reply_rows, ("probe_id", "reply_id", "author", "kind", "created_at", "text")),
-    )
+    probe_texts, reply_texts = texts(study_dir)
+    con.register("probe_texts", _strings(probe_texts))
+    con.register("reply_texts", _strings(reply_texts))
     df = con.execute(sql_text("publish_exchanges")).df()
     for col in ("inquiry_text", "reply_text"):
         df[col] = df[col].map(mask)
@@ -308,19 +297,13 @@ def _count_labels(design: dict[str, Any], labels: pd.DataFrame) -> None:
 
 
 def _source(study_dir: Path) -> str:
-    con = open_journal(study_dir)
-    try:
-        row = con.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()
-    finally:
-        con.close()
-    return "campaign" if row is None else str(row[0])
+    return read_meta_value(study_dir, "source") or "campaign"
 
 
-def _arrow(rows: list[Any], names: tuple[str, ...]) -> pa.Table:
-    columns = list(zip(*rows, strict=False)) or [() for _ in names]
+def _strings(table: pa.Table) -> pa.Table:
+    """Every column as text (an empty table's columns have no type of their own)."""
     return pa.Table.from_arrays(
-        [pa.array([None if v is None else str(v) for v in c], pa.string()) for c in columns],
-        names=list(names),
+        [c.cast(pa.string()) for c in table.columns], names=table.column_names
     )
 
 

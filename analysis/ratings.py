@@ -33,11 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from analysis.journal_tables import open_journal
-from analysis.journal_write import read_rows, writing
+from analysis.import_rows import read_rows
 from study.atomic import write_atomic
 from study.errors import Problem, StudyError, StudyProblems, UsageError
 from study.journal.answers import matched_replies
+from study.journal.imports import add_meta, writing
+from study.journal.ratings import KEY_META, probe_ids, rated, rating_key, store_ratings
+from study.journal.tables import open_journal, read_meta_value
 from study.timeutil import iso
 
 SATISFACTION = {
@@ -53,7 +55,6 @@ SCALE_HELP = (
     "satisfaction: 5 satisfied, 4 less satisfied, 3 so-so, 2 dissatisfied, "
     "1 very dissatisfied (the number or the words); answered: yes, partly or no"
 )
-KEY_META = "rating_key"
 _WORDS = {w.replace("-", " "): n for n, w in SATISFACTION.items()} | {"soso": 3}
 _MENTION = re.compile(r"(?<![A-Za-z0-9_])@[A-Za-z0-9_]+")
 _HANDLE = re.compile(r"[A-Za-z0-9_]{4,}")
@@ -87,20 +88,11 @@ def blind(text: str, names: Sequence[str]) -> str:
 
 
 def _key(study_dir: Path) -> str:
-    con = open_journal(study_dir)
-    try:
-        row = con.execute("SELECT value FROM meta WHERE key = ?", (KEY_META,)).fetchone()
-    finally:
-        con.close()
-    if row is not None:
-        return str(row[0])
+    key = read_meta_value(study_dir, KEY_META)
+    if key is not None:
+        return key
     with writing(study_dir) as w:
-        w.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)",
-            (KEY_META, secrets.token_hex(16)),
-        )
-        found = w.execute("SELECT value FROM meta WHERE key = ?", (KEY_META,)).fetchone()
-    return str(found[0])
+        return add_meta(w, KEY_META, secrets.token_hex(16))
 
 
 def rating_sheet(study_dir: Path, rater: str, out: Path) -> int:
@@ -160,15 +152,14 @@ def import_ratings(study_dir: Path, csv_path: Path, *, now: datetime | None = No
     records = read_rows(csv_path, ("rater", "item", "satisfaction", "answered"), optional, problems)
     con = open_journal(study_dir)
     try:
-        key_row = con.execute("SELECT value FROM meta WHERE key = ?", (KEY_META,)).fetchone()
-        ids = [str(r[0]) for r in con.execute("SELECT probe_id FROM probes")]
+        key, ids = rating_key(con), probe_ids(con)
     finally:
         con.close()
-    if key_row is None:
+    if key is None:
         raise StudyError(
             f"{file}: this study has no rating sheets yet; make them with rating-sheet first"
         )
-    probe_of = {item_id(str(key_row[0]), pid): pid for pid in ids}
+    probe_of = {item_id(key, pid): pid for pid in ids}
     ratings: dict[tuple[str, str], tuple[int, int, str, str]] = {}
     for line, v in records or []:
         if not v["satisfaction"] and not v["answered"]:
@@ -203,12 +194,8 @@ def import_ratings(study_dir: Path, csv_path: Path, *, now: datetime | None = No
         raise StudyProblems(sorted(problems, key=lambda p: p.line or 0))
     stamp = iso(now or datetime.now(UTC))
     with writing(study_dir) as w:
-        w.executemany(
-            "INSERT INTO ratings (probe_id, rater, satisfaction, answered, note, imported_at)"
-            " VALUES (?,?,?,?,?,?) ON CONFLICT(probe_id, rater) DO UPDATE SET"
-            " satisfaction = excluded.satisfaction, answered = excluded.answered,"
-            " note = excluded.note, imported_at = excluded.imported_at",
-            [(pid, rater, s, a, n, stamp) for (rater, pid), (_, s, a, n) in ratings.items()],
+        store_ratings(
+            w, [(pid, rater, s, a, n, stamp) for (rater, pid), (_, s, a, n) in ratings.items()]
         )
     return len(ratings)
 
@@ -227,19 +214,16 @@ def quality(study_dir: Path) -> dict[str, Any]:
     None when undefined (fewer than two values to pair)."""
     con = open_journal(study_dir)
     try:
-        rows = con.execute(
-            "SELECT r.probe_id, p.brand, r.rater, r.satisfaction, r.answered FROM ratings AS r"
-            " JOIN probes AS p USING (probe_id) ORDER BY p.brand, r.probe_id, r.rater"
-        ).fetchall()
+        rows = rated(con)
         answered = {m.probe_id for m in matched_replies(con) if m.first_response}
     finally:
         con.close()
     rows = [r for r in rows if r[0] in answered]
     by_probe: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
     brand_of: dict[str, str] = {}
-    for probe_id, brand, rater, satisfaction, answered in rows:
-        by_probe[probe_id].append((rater, int(satisfaction), str(answered)))
-        brand_of[probe_id] = str(brand)
+    for probe_id, brand, rater, satisfaction, answer in rows:
+        by_probe[probe_id].append((rater, satisfaction, answer))
+        brand_of[probe_id] = brand
     raters = sorted({r for ratings in by_probe.values() for r, _, _ in ratings})
     per_brand: dict[str, list[list[float]]] = defaultdict(list)
     for probe_id, ratings in by_probe.items():

@@ -30,7 +30,6 @@ byte 0x1E (CRLF line ends become LF), which the query turns back into CR.
 from __future__ import annotations
 
 import re
-import sqlite3
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,10 +39,11 @@ from typing import Any
 import duckdb
 
 from analysis.imports import check_window
-from analysis.journal_write import bulk_insert, creating, event, read_journal, set_meta
 from analysis.sql_kinds import auto_ack_re2, redirect_re2
 from study.csvrows import UNSHOWABLE
 from study.errors import Problem, StudyError, StudyProblems
+from study.journal import corpus
+from study.journal.imports import read_journal
 from study.load_tables import TARGET_LIMITS
 from study.paths import journal_path
 from study.timeutil import iso, parse_iso
@@ -331,21 +331,21 @@ def _write(
         " count(*) FILTER (WHERE strftime(closes, $iso) <= $as_of) FROM pairs",
         {"iso": ISO_FORMAT, "as_of": last},
     ).fetchall()[0]
-    with creating(study_dir) as tmp:
-        params = {"iso": ISO_FORMAT, "as_of": last}
-        bulk_insert(tmp, "probes", pairs.sql(PROBES_SQL, params=params).to_arrow_reader(_BATCH))
-        bulk_insert(tmp, "replies", pairs.sql(REPLIES_SQL).to_arrow_reader(_BATCH))
-        con = sqlite3.connect(tmp, isolation_level=None)
-        try:
-            con.execute("BEGIN")
-            set_meta(con, "study_name", study_dir.resolve().name)
-            set_meta(con, "window_hours", repr(float(window_hours)))
-            set_meta(con, "source", "twcs")
-            set_meta(con, "last_observation", last)
-            event(con, last, "imported", f"{csv_path.name}: {inquiries} inquiries (twcs)")
-            con.execute("COMMIT")
-        finally:
-            con.close()
+    params = {"iso": ISO_FORMAT, "as_of": last}
+    corpus.create(
+        study_dir,
+        {
+            "probes": lambda: pairs.sql(PROBES_SQL, params=params).to_arrow_reader(_BATCH),
+            "replies": lambda: pairs.sql(REPLIES_SQL).to_arrow_reader(_BATCH),
+        },
+        {
+            "study_name": study_dir.resolve().name,
+            "window_hours": repr(float(window_hours)),
+            "source": "twcs",
+            "last_observation": last,
+        },
+        (last, f"{csv_path.name}: {inquiries} inquiries (twcs)"),
+    )
     return TwcsSummary(
         journal=path,
         tweets=n_tweets,

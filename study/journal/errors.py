@@ -89,3 +89,15 @@ def other_plan(path: Path) -> StudyError:
         "scripts.csv changed after the campaign started); restore the study files, or start "
         "a new study folder for the new design"
     )
+
+
+def corpus_damaged(
+    path: Path, journal: Path, table: str, rows: int, size: int, got: int | None
+) -> StudyError:
+    """A corpus file (`study.journal.corpus`) missing, or not the one the journal recorded."""
+    what = "is missing" if got is None else f"is not the file written ({got} bytes)"
+    return StudyError(
+        f"{path}: the corpus file of the journal {journal} {what}: the journal keeps its "
+        f"{table} there ({rows} rows, {size} bytes). Nothing was read; {BACKUP_HINT}, or "
+        "import the corpus again into a new study folder"
+    )

@@ -19,7 +19,9 @@ schema_version, last_observation = the end of the last completed inbox read, sou
 campaign, import or twcs, progress, health = the runner's view of each channel's
 reachability, runner_pid, look_up_own_posts = present until the runner has looked the due
 probes up among the probe account's own posts: set in a new journal and in a backup, which
-may be behind the platform).
+may be behind the platform), `corpus` (an imported corpus's `probes` and `replies` kept in
+Parquet files beside the journal instead of its tables: the table, the file's name, its rows
+and bytes; see study.journal.corpus).
 
 A journal file exists only complete: it is built in a temporary file and linked into place.
 One without its tables is a truncated file or a copy made without its `-wal` file, and is
@@ -88,6 +90,9 @@ CREATE TABLE IF NOT EXISTS brands (
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL,
     probe_id TEXT, detail TEXT
+);
+CREATE TABLE IF NOT EXISTS corpus (
+    tbl TEXT PRIMARY KEY, file TEXT NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL
 );
 """
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis.export import read_table
 from analysis.imports import ImportSummary, import_csv
-from analysis.journal_tables import read_table
 from study.errors import StudyError, StudyProblems
 from study.journal.schema import create_schema
 from study.paths import journal_path

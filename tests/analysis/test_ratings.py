@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from analysis.export import read_table
 from analysis.imports import import_csv
-from analysis.journal_tables import read_table
 from analysis.ratings import (
     MIN_RATED,
     SHEET_COLUMNS,

@@ -12,9 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analysis import twcs
-from analysis.journal_tables import read_table
+from analysis.export import read_table
 from analysis.twcs import TwcsSummary, import_twcs
 from study.errors import StudyError, StudyProblems
+from study.journal.tables import open_journal
 from study.kinds import classify_public_text
 from study.paths import journal_path
 
@@ -55,7 +56,7 @@ def z(minutes: str | None) -> str | None:
 
 
 def journal_rows(study: Path) -> list[tuple[object, ...]]:
-    con = sqlite3.connect(journal_path(study))
+    con = open_journal(study)
     try:
         return con.execute(
             "SELECT p.probe_id, p.brand, p.handle, p.slot, p.sent_at, p.slot_start_at,"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from analysis.analyze import analyze
 from analysis.compare import BrandSample, bootstrap_ranks, ranks_of, restricted_means
 from analysis.twcs import import_twcs
 from benchmarks.twcs_corpus import write_corpus
+from study.journal.tables import open_journal
 
 SMALL = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "analysis" / "twcs_small.csv"
 PINNED = {
@@ -38,7 +38,9 @@ PINNED = {
 
 
 def journal_digest(journal: Path) -> str:
-    con = sqlite3.connect(journal)
+    # Through the journal's owner: an imported corpus's probes and replies are in Parquet
+    # files beside journal.sqlite (study.journal.corpus), read back in their order.
+    con = open_journal(journal.parent.parent)
     try:
         h = hashlib.sha256()
         for table in ("probes", "replies", "meta", "events"):

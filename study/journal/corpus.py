@@ -1,0 +1,178 @@
+"""An imported corpus's rows in Parquet files beside the journal, read without Python rows.
+
+A passive corpus (`import-twcs`: millions of probes and replies) is never driven by the
+runner, so its `probes` and `replies` need none of SQLite's row-at-a-time writes: they are
+kept in `journal/corpus-probes.parquet` and `journal/corpus-replies.parquet`, with the
+columns of the journal's tables, and the journal's `corpus` table records each file with its
+rows and bytes. The journal's own tables `probes` and `replies` stay empty.
+
+Crash safety as for the journal itself: each file is written to a temporary name beside it
+and renamed into place before the new journal is (`study.journal.imports.creating`), so a
+journal never names a file that was not whole when it was made; a file missing, of another
+size or not readable as Parquet since is refused (`corpus_files`).
+
+Readers: `read_table` gives a table's columns as Arrow; `load_rows` copies the rows into a
+SQLite database, for the readers that query the journal in SQL (`study.journal.tables`).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from study.atomic import temporary_beside
+from study.journal import errors
+from study.journal.imports import creating, event, set_meta
+from study.journal.schema import create_schema
+from study.paths import journal_path
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+TABLES = ("probes", "replies")
+_LOAD_BATCH = 50_000  # rows per executemany when loading into SQLite
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """One table's Parquet file, as the journal records it."""
+
+    table: str
+    path: Path
+    rows: int
+    bytes: int
+
+
+def file_path(journal: Path, table: str) -> Path:
+    return journal.parent / f"corpus-{table}.parquet"
+
+
+def schema(table: str) -> pa.Schema:
+    """The Arrow schema of a journal table: its columns in order, TEXT as string, INTEGER as
+    int64 (what SQLite gives back), so a row reads the same from either."""
+    import pyarrow as pa
+
+    con = sqlite3.connect(":memory:")
+    try:
+        create_schema(con)
+        columns = con.execute(f"PRAGMA table_info({table})").fetchall()
+    finally:
+        con.close()
+    kinds = {"TEXT": pa.string(), "INTEGER": pa.int64()}
+    return pa.schema([(str(c[1]), kinds[str(c[2])]) for c in columns])
+
+
+def write_table(journal: Path, table: str, batches: pa.RecordBatchReader) -> CorpusFile:
+    """Write `table`'s rows (Arrow batches, columns by name; the table's other columns are
+    NULL) to its Parquet file beside `journal` (the path the journal will have), whole or
+    not at all."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    target = schema(table)
+    final = file_path(journal, table)
+    rows = 0
+    with temporary_beside(final) as tmp:
+        with pq.ParquetWriter(tmp, target, compression="zstd", compression_level=1) as out:
+            for batch in batches:
+                n = batch.num_rows
+                columns = [
+                    batch.column(f.name).cast(f.type)
+                    if f.name in batch.schema.names
+                    else pa.nulls(n, f.type)
+                    for f in target
+                ]
+                out.write_batch(pa.record_batch(columns, schema=target))
+                rows += n
+        with tmp.open("rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, final)
+    return CorpusFile(table, final, rows, final.stat().st_size)
+
+
+def create(
+    study_dir: Path,
+    tables: dict[str, Callable[[], pa.RecordBatchReader]],
+    meta: dict[str, str],
+    imported: tuple[str, str],
+) -> None:
+    """A new journal in `study_dir` holding a corpus: the rows `tables` give (probes,
+    replies; each reader made when its file is written) in their Parquet files, `meta`, and
+    an `imported` event (at, detail). The files are in place before the journal is; on any
+    failure neither is."""
+    journal = journal_path(study_dir)
+    written: list[CorpusFile] = []
+    try:
+        with creating(study_dir) as tmp:
+            for table, batches in tables.items():
+                written.append(write_table(journal, table, batches()))
+            con = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                con.execute("BEGIN")
+                for key, value in meta.items():
+                    set_meta(con, key, value)
+                con.executemany(
+                    "INSERT INTO corpus (tbl, file, rows, bytes) VALUES (?, ?, ?, ?)",
+                    [(f.table, f.path.name, f.rows, f.bytes) for f in written],
+                )
+                event(con, imported[0], "imported", imported[1])
+                con.execute("COMMIT")
+            finally:
+                con.close()
+    except BaseException:
+        if not journal.exists():
+            for f in written:
+                f.path.unlink(missing_ok=True)
+        raise
+
+
+def corpus_files(con: sqlite3.Connection, journal: Path) -> dict[str, CorpusFile] | None:
+    """The corpus files the journal on `con` names, each checked whole; None when the journal
+    keeps its rows in its own tables. StudyError when a file is missing or not as recorded."""
+    has = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'corpus'").fetchone()
+    rows = con.execute("SELECT tbl, file, rows, bytes FROM corpus").fetchall() if has else []
+    if not rows:
+        return None
+    out = {}
+    for table, name, count, size in rows:
+        path = journal.parent / str(name)
+        got = path.stat().st_size if path.is_file() else None
+        if got != int(size) or _parquet_rows(path) != int(count):
+            raise errors.corpus_damaged(path, journal, str(table), int(count), int(size), got)
+        out[str(table)] = CorpusFile(str(table), path, int(count), int(size))
+    return out
+
+
+def _parquet_rows(path: Path) -> int | None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (OSError, pa.ArrowException):
+        return None
+
+
+def read_table(file: CorpusFile, columns: list[str]) -> pa.Table:
+    """`columns` of a corpus table, in the order they were imported."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(file.path, columns=columns)
+
+
+def load_rows(con: sqlite3.Connection, files: dict[str, CorpusFile]) -> None:
+    """Copy the corpus's rows into the tables `probes` and `replies` of `con`'s main database
+    (which must have them empty), in their order: for the readers that query in SQL."""
+    import pyarrow.parquet as pq
+
+    for table, file in files.items():
+        names = schema(table).names
+        insert = (
+            f"INSERT INTO main.{table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        )
+        for batch in pq.ParquetFile(file.path).iter_batches(_LOAD_BATCH, columns=names):
+            con.executemany(insert, zip(*(c.to_pylist() for c in batch.columns), strict=True))

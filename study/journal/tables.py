@@ -1,0 +1,236 @@
+"""The analysis side's reads of the journal: whole tables as Arrow, and a connection for the
+readers that query in SQL.
+
+A journal keeps its probes and replies in its own tables, or, for an imported corpus, in
+Parquet files beside it (`study.journal.corpus`); the functions here read either the same way.
+Arrow tables come from ADBC's SQLite driver or from the Parquet files, without a Python
+object per row (a corpus holds millions); `analysis` registers them in DuckDB.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from study.journal import corpus, errors
+from study.journal.file import connect
+from study.journal.imports import brand_rows
+from study.journal.schema import AMBIGUOUS_EVENT, has_column
+from study.paths import existing_journal
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# The order `export` lists a table's rows in.
+EXPORT_ORDER = {"probes": "scheduled_at, probe_id", "replies": "created_at, channel, reply_id"}
+
+
+def open_journal(study_dir: Path) -> sqlite3.Connection:
+    """A read-only connection to a study's journal (safe while `run` writes), its rows as
+    tuples. For an imported corpus, an in-memory database holding the corpus's probes and
+    replies, with the journal file attached read-only for its other tables: every query reads
+    the same there (this costs a copy of the rows; the Arrow reads below do not)."""
+    path = existing_journal(study_dir)
+    con = connect(path, readonly=True)  # refuses a file that is not a whole journal
+    con.row_factory = None
+    try:
+        files = corpus.corpus_files(con, path)
+    except BaseException:
+        con.close()
+        raise
+    if files is None:
+        return con
+    definitions = [
+        str(r[0])
+        for r in con.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
+            corpus.TABLES,
+        )
+    ]
+    con.close()
+    mem = sqlite3.connect("file::memory:", uri=True, timeout=30)
+    try:
+        mem.execute("ATTACH DATABASE ? AS journal", (f"file:{path}?mode=ro",))
+        for sql in definitions:  # the journal's own (empty) tables' definitions
+            mem.execute(sql)
+        corpus.load_rows(mem, files)
+        mem.execute("CREATE INDEX main.replies_probe ON replies(probe_id)")
+        mem.commit()
+    except BaseException:
+        mem.close()
+        raise
+    return mem
+
+
+def read_meta(study_dir: Path) -> dict[str, str]:
+    """The journal's meta table."""
+    con = _own_tables(study_dir)
+    try:
+        return {str(k): str(v) for k, v in con.execute("SELECT key, value FROM meta")}
+    finally:
+        con.close()
+
+
+def meta_value(con: sqlite3.Connection, key: str) -> str | None:
+    """One meta value of the journal on `con`; None when unset or the journal is damaged."""
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return None if row is None else str(row[0])
+
+
+def read_meta_value(study_dir: Path, key: str) -> str | None:
+    con = _own_tables(study_dir)
+    try:
+        return meta_value(con, key)
+    finally:
+        con.close()
+
+
+def read_brands(study_dir: Path) -> list[tuple[str, str, str]]:
+    """(brand, name, sector) of every brand the journal names."""
+    con = _own_tables(study_dir)
+    try:
+        return brand_rows(con)
+    finally:
+        con.close()
+
+
+def export_rows(study_dir: Path, table: str, columns: list[str]) -> list[tuple[object, ...]]:
+    """`columns` of `probes` or `replies`, in the export's order."""
+    con = open_journal(study_dir)
+    try:
+        sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {EXPORT_ORDER[table]}"
+        return [tuple(r) for r in con.execute(sql).fetchall()]
+    finally:
+        con.close()
+
+
+def stored_languages(con: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    """(channel, reply_id) -> the language stored with a matched reply (none in a journal
+    written before replies had one: opened read-only, it is not migrated)."""
+    if not has_column(con, "replies", "language"):
+        return {}
+    return {
+        (str(c), str(i)): str(lang)
+        for c, i, lang in con.execute(
+            "SELECT channel, reply_id, language FROM replies"
+            " WHERE probe_id IS NOT NULL AND language IS NOT NULL"
+        )
+    }
+
+
+@dataclass(frozen=True)
+class JournalTables:
+    """What the analysis reads of a journal: its meta, the named columns of its probes, of
+    its matched replies and of its cursors (as text and integers, as stored), and counts of
+    events."""
+
+    meta: dict[str, str]
+    probes: pa.Table
+    replies: pa.Table  # replies matched to a probe, with a platform time to believe
+    cursors: pa.Table
+    caught_up: int  # probes moved by catch-up (`caught_up` events)
+    ambiguous: int  # private messages left unmatched because several probes fit
+
+
+def analysis_tables(
+    study_dir: Path, probes: list[str], replies: list[str], cursors: list[str]
+) -> JournalTables:
+    """The tables `analysis.outcomes` loads into DuckDB. StudyError for a missing or
+    unreadable journal."""
+    import adbc_driver_manager
+
+    path = existing_journal(study_dir)
+    con = _own_tables(study_dir)
+    try:
+        try:
+            files = corpus.corpus_files(con, path)
+            meta = {str(k): str(v) for k, v in con.execute("SELECT key, value FROM meta")}
+            caught_up = con.execute(
+                "SELECT count(DISTINCT probe_id) FROM events WHERE kind = 'caught_up'"
+            ).fetchone()[0]
+            ambiguous = con.execute(
+                "SELECT count(*) FROM events WHERE kind = ?", (AMBIGUOUS_EVENT,)
+            ).fetchone()[0]
+            trusted = has_column(con, "replies", "time_suspect")
+            return JournalTables(
+                meta=meta,
+                probes=read_arrow(path, files, "probes", probes),
+                replies=read_arrow(path, files, "replies", replies, matched=True, trusted=trusted),
+                cursors=read_arrow(path, None, "cursors", cursors),
+                caught_up=int(caught_up),
+                ambiguous=int(ambiguous),
+            )
+        except (sqlite3.DatabaseError, adbc_driver_manager.Error) as e:
+            raise errors.unreadable(path, e) from e
+    finally:
+        con.close()
+
+
+def texts(study_dir: Path) -> tuple[pa.Table, pa.Table]:
+    """Every probe's (probe_id, text), and every matched reply's (probe_id, reply_id, author,
+    kind, created_at, text): the published example exchanges."""
+    path = existing_journal(study_dir)
+    con = _own_tables(study_dir)
+    try:
+        files = corpus.corpus_files(con, path)
+    finally:
+        con.close()
+    columns = ["probe_id", "reply_id", "author", "kind", "created_at", "text"]
+    return (
+        read_arrow(path, files, "probes", ["probe_id", "text"]),
+        read_arrow(path, files, "replies", columns, matched=True),
+    )
+
+
+def read_arrow(
+    path: Path,
+    files: dict[str, corpus.CorpusFile] | None,
+    table: str,
+    columns: list[str],
+    *,
+    matched: bool = False,
+    trusted: bool = False,
+) -> pa.Table:
+    """`columns` of a journal table as Arrow, from the corpus file when there is one, else by
+    ADBC's SQLite driver; `matched`: only rows with a probe_id; `trusted`: only rows without
+    a `time_suspect`."""
+    if files is not None and table in files:
+        import pyarrow.compute as pc
+
+        filters = [c for c, f in (("probe_id", matched), ("time_suspect", trusted)) if f]
+        wanted = [*columns, *(c for c in filters if c not in columns)]
+        data = corpus.read_table(files[table], wanted)
+        keep = pc.is_valid(data["probe_id"]) if matched else None
+        if trusted:
+            plain = pc.is_null(data["time_suspect"])
+            keep = plain if keep is None else pc.and_(keep, plain)
+        if keep is not None:
+            data = data.filter(keep)
+        return data.select(columns)
+    import adbc_driver_sqlite.dbapi as adbc
+
+    where = [
+        *(["probe_id IS NOT NULL"] if matched else []),
+        *(["time_suspect IS NULL"] if trusted else []),
+    ]
+    sql = f"SELECT {', '.join(columns)} FROM {table}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    with adbc.connect(f"file:{path}?mode=ro") as src, src.cursor() as cur:
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute(sql)
+        result: pa.Table = cur.fetch_arrow_table()
+    return result
+
+
+def _own_tables(study_dir: Path) -> sqlite3.Connection:
+    """A read-only connection to the journal file alone (an imported corpus's rows are not
+    loaded: for its meta, events, cursors, brands and ratings)."""
+    con = connect(existing_journal(study_dir), readonly=True)
+    con.row_factory = None
+    return con
