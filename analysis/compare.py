@@ -39,6 +39,7 @@ ALPHA = 0.05
 _CHUNK = 4_000_000  # array elements per vectorised step, to bound memory
 # Resamples per vectorised bootstrap step: their counts (resamples x cells) stay in cache.
 _RESAMPLE_CHUNK = 250_000
+_WORKERS = 2  # threads counting and measuring resamples
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -141,14 +142,15 @@ def bootstrap_ranks(
     """Ranks of every brand in every replicate (replicates x brands).
 
     One generator draws every resample in order (brand by brand, a batch of replicates at a
-    time), so a seed always gives the same resamples; a second thread measures each batch
-    while the next is drawn (numpy lets go of the GIL in both).
+    time), so a seed always gives the same resamples; two more threads count and measure the
+    batches while the next are drawn (numpy lets go of the GIL in all three; counting and
+    measuring cost about three times the drawing).
     """
     rng = np.random.default_rng(seed)
     rmst = np.empty((replicates, len(samples)))
     rate = np.empty((replicates, len(samples)))
     pending: deque[tuple[int, int, int, Future[tuple[Floats, Floats]]]] = deque()
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
         for k, s in enumerate(samples):
             n = len(s.durations)
             cells = Cells.of(s)  # once per brand, however many steps its resamples take
@@ -157,7 +159,7 @@ def bootstrap_ranks(
                 hi = min(replicates, lo + step)
                 idx = rng.integers(0, n, size=(hi - lo, n), dtype=np.uint32)
                 pending.append((k, lo, hi, pool.submit(resampled, s, idx, window_hours, cells)))
-                while len(pending) > 2:  # two batches in flight bound the memory
+                while len(pending) > 2 * _WORKERS:  # batches in flight bound the memory
                     _store(pending.popleft(), rmst, rate)
         while pending:
             _store(pending.popleft(), rmst, rate)
@@ -180,6 +182,9 @@ class Cells:
     responded: Bools  # whether the cell's rows are responses
     deaths: Ints  # the cells of responses (where the curve can step down), in order
     steps: Floats  # time from the previous response cell (or 0) to each of them
+    # `deaths` as an index: a slice when they are a run of cells (as a rule: every cell but
+    # the censored ones at the window's end), which takes a view rather than a copy
+    pick: slice | Ints
 
     @classmethod
     def of(cls, sample: BrandSample) -> Cells:
@@ -187,9 +192,10 @@ class Cells:
         first = np.r_[True, (t[1:] != t[:-1]) | (o[1:] != o[:-1])] if len(t) else np.ones(0, bool)
         times, responded = t[first], o[first]
         deaths = np.flatnonzero(responded)
-        return cls(
-            np.cumsum(first) - 1, times, responded, deaths, np.diff(times[deaths], prepend=0)
-        )
+        run = len(deaths) > 0 and deaths[-1] - deaths[0] == len(deaths) - 1
+        pick = slice(int(deaths[0]), int(deaths[-1]) + 1) if run else deaths
+        steps = np.diff(times[deaths], prepend=0)
+        return cls(np.cumsum(first) - 1, times, responded, deaths, steps, pick)
 
 
 def resampled(
@@ -212,9 +218,14 @@ def resampled(
     counts = drawn(c, idx)
     if not len(c.deaths):
         return np.full(rows, float(window_hours)), np.zeros(rows)
-    deaths = counts[:, c.deaths]
-    at_risk = n - np.cumsum(counts, axis=1)[:, c.deaths] + deaths
-    after = np.cumprod(1 - deaths / np.maximum(at_risk, 1), axis=1)
+    # drawn at or after each cell: n - (drawn before it), in place
+    at_risk = np.cumsum(counts, axis=1)
+    np.subtract(n, at_risk, out=at_risk)
+    at_risk += counts
+    pick = c.pick
+    deaths, at_risk = counts[:, pick], at_risk[:, pick]
+    np.maximum(at_risk, 1, out=at_risk)
+    after = np.cumprod(1 - deaths / at_risk, axis=1)
     # multiply and add rather than `@`: a BLAS call per batch wakes (and spins) its threads
     last = window_hours - c.times[c.deaths[-1]]
     area = c.steps[0] + (after[:, :-1] * c.steps[1:]).sum(axis=1) + after[:, -1] * last

@@ -75,11 +75,15 @@ FROM read_csv($path, header = true, names = $names, types = $types, delim = ',',
 PAIRS_SQL = """
 -- Inquiries (inbound, replying to nothing, first @mention a brand) and their first responses.
 WITH brands AS (
-    SELECT lower(author_id) AS brand, min(author_id) AS handle
-    FROM tweets WHERE NOT inbound GROUP BY ALL
+    -- Names as they may be shown (see SHOWN_NAME): cleaned, not refused, in passive data;
+    -- once per brand.
+    SELECT brand, left(regexp_replace(brand, $unshowable, '', 'g'), $brand_chars) AS shown,
+           left(regexp_replace(handle, $unshowable, '', 'g'), $handle_chars) AS handle
+    FROM (SELECT lower(author_id) AS brand, min(author_id) AS handle
+          FROM tweets WHERE NOT inbound GROUP BY ALL)
 ),
 inquiries AS (
-    SELECT t.tweet_id, t.ts, t.text, b.brand, b.handle
+    SELECT t.tweet_id, t.ts, t.text, b.brand, b.shown, b.handle
     FROM tweets AS t
     JOIN brands AS b
       ON lower(regexp_extract(t.text, '(?:^|[^A-Za-z0-9_])@([A-Za-z0-9_]+)', 1)) = b.brand
@@ -102,11 +106,7 @@ slotted AS (
     FROM inquiries AS i
 )
 SELECT
-    -- Names as they may be shown (see SHOWN_NAME): cleaned, not refused, in passive data.
-    s.tweet_id,
-    left(regexp_replace(s.brand, $unshowable, '', 'g'), $brand_chars) AS brand,
-    left(regexp_replace(s.handle, $unshowable, '', 'g'), $handle_chars) AS handle,
-    s.slot, s.text, s.ts,
+    s.tweet_id, s.shown AS brand, s.handle, s.slot, s.text, s.ts,
     strftime(s.ts, $iso) AS sent_at,
     strftime(s.day + CASE s.slot WHEN 'business' THEN INTERVAL 9 HOUR
         WHEN 'evening' THEN INTERVAL 17 HOUR WHEN 'weekend' THEN INTERVAL 0 HOUR
@@ -125,18 +125,20 @@ SELECT
          WHEN regexp_matches(r.text, $redirect) THEN 'redirect'
          ELSE 'public_reply' END AS kind
 FROM slotted AS s LEFT JOIN responses AS r ON r.inquiry = s.tweet_id
+ORDER BY s.ts, s.tweet_id  -- the order of sending, which the journal's rows keep
 """
 
 PROBES_SQL = """
--- The journal's probes, in the order of sending: closed when the window ended by the as-of
--- (both as the journal's ISO text, to the millisecond).
+-- The journal's probes, in the order of sending (pairs' order, which DuckDB keeps in a query
+-- without ORDER BY when preserve_insertion_order is on): closed when the window ended by the
+-- as-of (both as the journal's ISO text, to the millisecond).
 SELECT 'twcs-' || tweet_id AS probe_id, brand, 'ZZ' AS country, 'x' AS channel, handle,
        'local' AS scope, 'passive' AS script, slot, 1::BIGINT AS round, text,
        sent_at AS scheduled_at, slot_start_at, slot_end_at,
        CASE WHEN closes_at <= $as_of THEN 'closed' ELSE 'sent' END AS state, sent_at,
        tweet_id::VARCHAR AS message_id, closes_at,
        CASE WHEN closes_at <= $as_of THEN closes_at END AS closed_at
-FROM (SELECT *, strftime(closes, $iso) AS closes_at FROM pairs) ORDER BY ts, tweet_id
+FROM (SELECT *, strftime(closes, $iso) AS closes_at FROM pairs)
 """
 
 REPLIES_SQL = """
@@ -145,7 +147,7 @@ SELECT 'x' AS channel, reply_id::VARCHAR AS reply_id, 'twcs-' || tweet_id AS pro
        author_id AS author, author_id, reply_text AS text, replied_at AS created_at, kind,
        tweet_id::VARCHAR AS in_reply_to, tweet_id::VARCHAR AS conversation_id,
        replied_at AS seen_at
-FROM pairs WHERE reply_id IS NOT NULL ORDER BY ts, tweet_id
+FROM pairs WHERE reply_id IS NOT NULL
 """
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"
@@ -192,7 +194,13 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
         clean = Path(tmp) / "twcs.csv"
         _copy_without_bare_cr(csv_path, clean)
         # Bounded memory: what does not fit goes to the temporary folder.
-        con = duckdb.connect(config={"memory_limit": _MEMORY, "temp_directory": tmp})
+        con = duckdb.connect(
+            config={
+                "memory_limit": _MEMORY,
+                "temp_directory": tmp,
+                "preserve_insertion_order": True,  # the journal's rows in pairs' order
+            }
+        )
         try:
             con.execute("SET TimeZone = 'UTC'")
             types = {n: COLUMNS.get(n, "VARCHAR") for n in names}
