@@ -22,6 +22,9 @@ read. Nobody sent these inquiries on a schedule, so the study design is inferred
 - the as-of time (meta last_observation) is the latest `created_at` in the file; a probe is
   `closed` when created_at + window <= as-of, else `sent`.
 
+The probes and replies are kept in Parquet files beside the journal, not in its tables
+(study.journal.corpus): written by pyarrow from DuckDB's Arrow batches, never a Python row.
+
 Bare carriage returns inside unquoted text (seen in the real file) would end a row in any
 CSV reader, so the file is first copied with each bare CR replaced by the otherwise unused
 byte 0x1E (CRLF line ends become LF), which the query turns back into CR.
@@ -161,7 +164,7 @@ SHOWN_NAME = {
     "brand_chars": TARGET_LIMITS["brand"],
     "handle_chars": TARGET_LIMITS["handle"],
 }
-_BATCH = 100_000  # rows per batch written to the journal
+_BATCH = 100_000  # rows per batch written to the corpus files
 _MEMORY = "400MB"  # DuckDB's share; a full TWCS file is 0.35 GB of text
 
 

@@ -13,6 +13,7 @@ from statsmodels.stats.multitest import multipletests
 from analysis import compare
 from analysis.compare import (
     BrandSample,
+    Cells,
     bootstrap_ranks,
     brand_samples,
     chi2_p,
@@ -217,3 +218,20 @@ def test_no_brands_and_one_brand() -> None:
     one = comparisons(clear_case()[:1], 72.0, replicates=10)
     assert one["ranks"] == [{"brand": "fast", "rank": 1, "rank_low": 1, "rank_high": 1}]
     assert one["tiers"] == [{"brand": "fast", "tier": 1}]
+
+
+def test_a_resample_whose_responses_are_a_run_of_cells_is_measured_as_lifelines_does() -> None:
+    # Censored only at the window's end: the response cells are taken as one slice.
+    rng = np.random.default_rng(11)
+    d = np.round(rng.exponential(6.0, 400) * 60) / 60
+    o = d < 72.0
+    d = np.minimum(d, 72.0)
+    order = np.lexsort((~o, d))
+    s = BrandSample("b", d[order], o[order])
+    assert isinstance(Cells.of(s).pick, slice)
+    idx = rng.integers(0, len(d), size=(4, len(d)))
+    rmst, rate = resampled(s, idx, 72.0)
+    for row, mean, share in zip(idx, rmst, rate, strict=True):
+        kmf = KaplanMeierFitter().fit(s.durations[row], s.observed[row])
+        assert mean == pytest.approx(restricted_mean_survival_time(kmf, t=72.0), rel=1e-9)
+        assert share == s.observed[row].mean()
