@@ -65,16 +65,19 @@ class LogRank:
 
 def brand_samples(con: duckdb.DuckDBPyConnection) -> list[BrandSample]:
     """Every brand's durations and observed flags from `outcomes` (brand_durations.sql)."""
-    table = con.execute(sql_text("brand_durations")).fetchnumpy()
-    brands = np.asarray(table["brand"]).astype(str)
-    durations = np.asarray(table["duration_hours"], dtype=np.float64)
-    observed = np.asarray(table["observed"], dtype=np.bool_)
-    if len(brands) == 0:
+    table = con.sql(sql_text("brand_durations")).to_arrow_table()
+    if table.num_rows == 0:
         return []
-    starts = np.flatnonzero(np.r_[True, brands[1:] != brands[:-1]])
-    ends = np.append(starts[1:], len(brands))
+    # brands as codes, not a Python string per probe (a corpus has a million probes)
+    coded = table["brand"].combine_chunks().dictionary_encode()
+    codes = coded.indices.to_numpy()
+    names = coded.dictionary.to_pylist()
+    durations = np.asarray(table["duration_hours"].to_numpy(), dtype=np.float64)
+    observed = np.asarray(table["observed"].to_numpy(), dtype=np.bool_)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.append(starts[1:], len(codes))
     return [
-        BrandSample(str(brands[s]), durations[s:e], observed[s:e])
+        BrandSample(str(names[codes[s]]), durations[s:e], observed[s:e])
         for s, e in zip(starts, ends, strict=True)
     ]
 

@@ -11,6 +11,8 @@ completed inbox read of any channel.
 from __future__ import annotations
 
 import math
+import secrets
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -50,6 +52,7 @@ REPLY_COLUMNS: dict[str, Any] = {
 # The journal's `cursors`: the runner's inbox reads, one row per channel, and the last
 # worksheet import for the manual channel.
 OBSERVATION_COLUMNS: dict[str, Any] = {"channel": pa.string(), "polled_at": pa.timestamp("us")}
+MEMORY_LIMIT = "500MB"  # DuckDB's share of an analysis: a 1 GB machine analyses a TWCS corpus
 OUTCOME_TIMES = ("sent_at", "first_response_at", "auto_ack_at", "censored_at", "first_answer_at")
 
 
@@ -153,11 +156,23 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
     probes = _typed(path, "probes", read.probes, PROBE_COLUMNS)
     replies = _typed(path, "replies", read.replies, REPLY_COLUMNS)
     observations = _typed(path, "cursors", read.cursors, OBSERVATION_COLUMNS)
-    con = duckdb.connect()
+    del read
+    # Give the memory Parquet decoding and time parsing left free back to the system before
+    # DuckDB takes its share (Arrow's allocator keeps it otherwise).
+    pa.default_memory_pool().release_unused()
+    con = duckdb.connect(config=duckdb_config())
     con.register("probes", probes)
     con.register("replies", replies)
     con.register("observations", observations.rename_columns(["channel", "observed_until"]))
     return con, info
+
+
+def duckdb_config() -> dict[str, str | bool | int | float | list[str]]:
+    """An analysis connection's settings: DuckDB's memory bounded (its default is most of
+    the machine's), with what does not fit spilled to a folder of its own in the system's
+    temporary directory, which DuckDB makes and removes (not `.tmp` in the working folder)."""
+    folder = Path(tempfile.gettempdir()) / f"replybench-duckdb-{secrets.token_hex(6)}"
+    return {"memory_limit": MEMORY_LIMIT, "temp_directory": str(folder)}
 
 
 def create_outcomes(

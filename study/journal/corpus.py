@@ -157,11 +157,19 @@ def _parquet_rows(path: Path) -> int | None:
         return None
 
 
+# Columns of few distinct values: read as Arrow dictionaries, so that decoding them takes no
+# more memory than the file (the caller casts them to plain text when it needs to).
+_CATEGORIES = ("brand", "country", "channel", "handle", "scope", "script", "slot", "state")
+CATEGORIES = {"probes": _CATEGORIES, "replies": ("channel", "author", "author_id", "kind")}
+
+
 def read_table(file: CorpusFile, columns: list[str]) -> pa.Table:
-    """`columns` of a corpus table, in the order they were imported."""
+    """`columns` of a corpus table, in the order they were imported (those of
+    `CATEGORIES` as dictionaries of text)."""
     import pyarrow.parquet as pq
 
-    return pq.read_table(file.path, columns=columns)
+    categories = [c for c in columns if c in CATEGORIES[file.table]]
+    return pq.read_table(file.path, columns=columns, read_dictionary=categories, pre_buffer=False)
 
 
 def load_rows(con: sqlite3.Connection, files: dict[str, CorpusFile]) -> None:

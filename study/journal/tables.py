@@ -196,9 +196,10 @@ def read_arrow(
     matched: bool = False,
     trusted: bool = False,
 ) -> pa.Table:
-    """`columns` of a journal table as Arrow, from the corpus file when there is one, else by
-    ADBC's SQLite driver; `matched`: only rows with a probe_id; `trusted`: only rows without
-    a `time_suspect`."""
+    """`columns` of a journal table as Arrow, from the corpus file when there is one (its
+    columns of few values as dictionaries: `corpus.CATEGORIES`), else by ADBC's SQLite
+    driver; `matched`: only rows with a probe_id; `trusted`: only rows without a
+    `time_suspect`."""
     if files is not None and table in files:
         import pyarrow.compute as pc
 
