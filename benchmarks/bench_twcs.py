@@ -31,13 +31,13 @@ from benchmarks.twcs_corpus import ROWS, write_corpus  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 # Measured once with /usr/bin/time -v on the same corpus and machine (load average 5-10).
 BEFORE = (
-    "Before (commit c5027cc, where this work started: Python regular expressions and "
-    "`executemany` in the import, the journal read row by row, the bootstrap measured over "
-    "every cell): import 38.3 s of CPU and 2,393 MB, analyze 23.5 s of CPU and 1,017 MB. Both "
-    "give the same journal (every row) and the same `analyze` output, bootstrap intervals "
-    "included (compared byte for byte at this size with c5027cc; "
-    "tests/analysis/test_twcs_results.py pins it on smaller inputs against main without this "
-    "work, 9b5aaea)."
+    "Before (main at 8e3c313, where this work started: the corpus written into the "
+    "journal's SQLite tables through ADBC, the bootstrap counted and measured in one thread; "
+    "the table above as RESULTS.md had it, load average 1.9): import 24.4 s (23.4 s of CPU) "
+    "and 930 MB, analyze 22.0 s (20.4 s of CPU) and 1,012 MB, 46.3 s together. Both give the "
+    "same journal rows and the same `analyze` output, bootstrap intervals included "
+    "(tests/analysis/test_twcs_results.py pins both on smaller inputs against main at 9b5aaea, "
+    "before either speed-up; its digests did not change)."
 )
 # One step in a process of its own; prints its result and its own time and peak memory.
 STEP = """
@@ -47,8 +47,9 @@ t0 = time.perf_counter()
 if sys.argv[1] == "import":
     from analysis.twcs import import_twcs
     s = import_twcs(Path(sys.argv[2]), Path(sys.argv[3]))
+    size = sum(p.stat().st_size for p in s.journal.parent.iterdir())
     out = {"tweets": s.tweets, "inquiries": s.inquiries, "responses": s.responses,
-           "brands": s.brands, "journal_mb": s.journal.stat().st_size / 1e6}
+           "brands": s.brands, "journal_mb": size / 1e6}
 elif sys.argv[1] == "analyze":
     from analysis.analyze import analyze
     r = analyze(Path(sys.argv[3]))
@@ -126,7 +127,7 @@ def run(rows: int) -> str:
             f"carriage returns skipped) | {read['rows']:,} | "
             f"{read['wall']:.1f} | {read['cpu']:.1f} | {read['rss_mb']:,.0f} |",
             f"| `import_twcs` ({imp['inquiries']:,} inquiries, {imp['responses']:,} responses, "
-            f"{imp['brands']:.0f} brands; journal {imp['journal_mb']:,.0f} MB) | "
+            f"{imp['brands']:.0f} brands; journal folder {imp['journal_mb']:,.0f} MB) | "
             f"{imp['tweets']:,} | {imp['wall']:.1f} | {imp['cpu']:.1f} | {imp['rss_mb']:,.0f} |",
             f"| `analyze` ({ana['pairs']:,} log-rank pairs, 1,000 replicates) | | "
             f"{ana['wall']:.1f} | {ana['cpu']:.1f} | {ana['rss_mb']:,.0f} |",
