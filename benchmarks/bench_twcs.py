@@ -85,7 +85,8 @@ WHERE = (
     "slice), spread over three threads. Drawing the counts over the cells directly "
     "(a multinomial per replicate) would give other, equally valid, resamples but is "
     "slower in numpy (2.9 s against 0.34 s for the draws of 20 brands). The 10 s target is "
-    "not met: with 28-29 s of CPU between them on 2 cores, import and analyze need 15 s or "
+    "not met: with 28.7 s of CPU between them on 2 cores (an earlier run at load average "
+    "1.6-3.8: 14.3 s and 14.4 s; wall 19.2 s and 25.6 s), import and analyze need 15 s or "
     "more of wall time on an idle machine; DuckDB's own work in the import (about 9.5 s) "
     "and the bootstrap's draws and counts (about 5 s) are the floor of this design."
 )
