@@ -17,6 +17,7 @@ from pathlib import Path
 from study.atomic import remove_stale_temporaries, temporary_beside
 from study.journal.file import connect
 from study.journal.schema import SCHEMA_VERSION, create_schema
+from study.journal.store import add_event, put_meta
 from study.paths import journal_path
 
 Key = tuple[str, str, str, str]  # brand, country, channel, sent_at as stored (iso)
@@ -107,22 +108,26 @@ def meta(con: sqlite3.Connection) -> dict[str, str]:
 
 
 def set_meta(con: sqlite3.Connection, key: str, value: str) -> None:
-    con.execute(
-        "INSERT INTO meta(key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (key, value),
-    )
+    put_meta(con, key, value)
+
+
+def meta_value(con: sqlite3.Connection, key: str) -> str | None:
+    """One meta value of the journal on `con`; None when unset or the journal is damaged."""
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return None if row is None else str(row[0])
 
 
 def add_meta(con: sqlite3.Connection, key: str, value: str) -> str:
     """Set `key` unless it is set already; the value it has then."""
     con.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (key, value))
-    row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return str(row[0])
+    return meta_value(con, key) or value
 
 
 def event(con: sqlite3.Connection, at: str, kind: str, detail: str) -> None:
-    con.execute("INSERT INTO events(at, kind, detail) VALUES (?, ?, ?)", (at, kind, detail))
+    add_event(con, at, kind, None, detail)
 
 
 def imported_keys(con: sqlite3.Connection) -> dict[Key, str]:

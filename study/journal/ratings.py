@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from study.journal.imports import meta_value
+
 KEY_META = "rating_key"  # the meta key of the random key that blinds the items
 
 Rating = tuple[str, str, int, str, str, str]  # probe_id, rater, satisfaction, answered, note, at
@@ -19,8 +21,7 @@ RatedRow = tuple[str, str, str, int, str]
 
 def rating_key(con: sqlite3.Connection) -> str | None:
     """The journal's rating key, None before the first rating sheet."""
-    row = con.execute("SELECT value FROM meta WHERE key = ?", (KEY_META,)).fetchone()
-    return None if row is None else str(row[0])
+    return meta_value(con, KEY_META)
 
 
 def probe_ids(con: sqlite3.Connection) -> list[str]:

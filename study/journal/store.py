@@ -17,6 +17,25 @@ from study.journal.file import environment_error
 from study.timeutil import iso
 
 
+def put_meta(con: sqlite3.Connection, key: str, value: str) -> None:
+    """Set a meta value (inside the caller's transaction)."""
+    con.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def add_event(
+    con: sqlite3.Connection, at: str, kind: str, probe_id: str | None, detail: str | None
+) -> None:
+    """Append to the event log (inside the caller's transaction)."""
+    con.execute(
+        "INSERT INTO events(at, kind, probe_id, detail) VALUES (?, ?, ?, ?)",
+        (at, kind, probe_id, detail),
+    )
+
+
 class JournalStore:
     """One connection to a study's journal and the transactions on it."""
 
@@ -61,11 +80,7 @@ class JournalStore:
         )
 
     def _set_meta(self, key: str, value: str) -> None:
-        self.con.execute(
-            "INSERT INTO meta(key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        put_meta(self.con, key, value)
 
     def set_meta(self, key: str, value: str) -> None:
         with self.tx():
@@ -78,10 +93,7 @@ class JournalStore:
     # -- events --------------------------------------------------------------------------
 
     def _event(self, kind: str, probe_id: str | None, detail: str | None, at: str) -> None:
-        self.con.execute(
-            "INSERT INTO events(at, kind, probe_id, detail) VALUES (?, ?, ?, ?)",
-            (at, kind, probe_id, detail),
-        )
+        add_event(self.con, at, kind, probe_id, detail)
 
     def event(self, at: datetime, kind: str, probe_id: str | None = None, detail: str = "") -> None:
         with self.tx():

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from study.journal import corpus, errors
 from study.journal.file import connect
-from study.journal.imports import brand_rows
+from study.journal.imports import brand_rows, meta, meta_value
 from study.journal.schema import AMBIGUOUS_EVENT, has_column
 from study.paths import existing_journal
 
@@ -68,18 +68,9 @@ def read_meta(study_dir: Path) -> dict[str, str]:
     """The journal's meta table."""
     con = _own_tables(study_dir)
     try:
-        return {str(k): str(v) for k, v in con.execute("SELECT key, value FROM meta")}
+        return meta(con)
     finally:
         con.close()
-
-
-def meta_value(con: sqlite3.Connection, key: str) -> str | None:
-    """One meta value of the journal on `con`; None when unset or the journal is damaged."""
-    try:
-        row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    except sqlite3.DatabaseError:
-        return None
-    return None if row is None else str(row[0])
 
 
 def read_meta_value(study_dir: Path, key: str) -> str | None:
@@ -149,7 +140,7 @@ def analysis_tables(
     try:
         try:
             files = corpus.corpus_files(con, path)
-            meta = {str(k): str(v) for k, v in con.execute("SELECT key, value FROM meta")}
+            values = meta(con)
             caught_up = con.execute(
                 "SELECT count(DISTINCT probe_id) FROM events WHERE kind = 'caught_up'"
             ).fetchone()[0]
@@ -158,7 +149,7 @@ def analysis_tables(
             ).fetchone()[0]
             trusted = has_column(con, "replies", "time_suspect")
             return JournalTables(
-                meta=meta,
+                meta=values,
                 probes=read_arrow(path, files, "probes", probes),
                 replies=read_arrow(path, files, "replies", replies, matched=True, trusted=trusted),
                 cursors=read_arrow(path, None, "cursors", cursors),
