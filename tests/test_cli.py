@@ -27,7 +27,8 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str
 COMMANDS = [
     "init", "validate", "plan", "run", "status", "export", "sim", "demo", "analyze", "import",
     "import-twcs", "rating-sheet", "import-ratings", "power", "report", "serve",
-    "worksheet", "import-worksheet", "accounts", "cleanup", "backup", "new-wave", "compare", "login",
+    "worksheet", "import-worksheet", "accounts", "cleanup", "backup", "new-wave", "compare",
+    "login",
 ]  # fmt: skip
 
 
