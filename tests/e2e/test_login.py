@@ -36,6 +36,28 @@ def oauth2_study(path: Path) -> Path:
     return path
 
 
+def login_x(study: Path, api_base: str, env: dict[str, str]) -> None:
+    """`replybench login x` as a person would run it, the simulator's consent page standing
+    for the browser."""
+    done = subprocess.Popen(
+        [*CLI, "login", "x", str(study), "--api-base", api_base, "--no-browser"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert done.stdout is not None
+        url = ""
+        while not url.startswith("http"):
+            line = done.stdout.readline()
+            assert line, done.stderr.read() if done.stderr else "no output"
+            url = line.strip()
+        assert httpx.get(url, follow_redirects=True, timeout=10).status_code == 200
+        _, errors = done.communicate(timeout=60)
+    finally:
+        done.kill()
+        done.wait()
+    assert done.returncode == 0, errors
+
+
 def test_login_x_stores_a_pair_the_runner_can_use(tmp_path: Path) -> None:
     study = oauth2_study(tmp_path / "study")
     state = tmp_path / "state"
