@@ -50,8 +50,8 @@ from tests.e2e.multichannel import (
     mixed_study,
 )
 from tests.e2e.studies import short_study
-from tests.e2e.test_login import login_x, oauth2_study
 from tests.e2e.test_hostile import Ahead
+from tests.e2e.test_login import login_x, oauth2_study
 from tests.probes.mailservers import ADDRESS, PASSWORD, Responder, Rule, dovecot, smtp_server
 
 CLI = [sys.executable, "-m", "replybench"]
