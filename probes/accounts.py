@@ -76,6 +76,7 @@ class AccountFinding:
 
 Progress = Callable[[int, int], None]  # (done, total)
 Lookup = Callable[[str], Awaitable[tuple[str, str]]]  # handle -> (status, detail)
+Note = Callable[[], Awaitable[list[str]]]  # warnings about a probe account
 
 
 async def check_accounts(
@@ -86,18 +87,25 @@ async def check_accounts(
     live: bool = False,
     clock: Clock | None = None,
     on_progress: Progress | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> list[AccountFinding]:
     """Every target of the study and what its account's look-up found, in targets.csv order.
 
     HTTP channels are asked only with `live` or on this machine (`api_base` pointing at the
     simulator); credentials come from the environment as for `replybench run`. Raises
-    `StudyError` when a channel refuses the credentials."""
+    `StudyError` when a channel refuses the credentials. What the probe account's settings
+    mean for the study (a Mastodon notification policy that filters or drops brands'
+    replies) goes to `on_warning`."""
     study = load_study(study_dir)
     clock = clock or SystemClock()
-    lookups, closers = _lookups(study, env=env, api_base=api_base, live=live, clock=clock)
+    lookups, closers, notes = _lookups(study, env=env, api_base=api_base, live=live, clock=clock)
     found: dict[tuple[str, str], tuple[str, str]] = {}
     findings: list[AccountFinding] = []
     try:
+        for note in notes:
+            for line in await note():
+                if on_warning is not None:
+                    on_warning(line)
         targets = sorted(study.targets, key=lambda t: t.line)
         for n, target in enumerate(targets, 1):
             status, detail = await _check(target, lookups, found)
@@ -163,11 +171,13 @@ def _lookups(
     api_base: str | None,
     live: bool,
     clock: Clock,
-) -> tuple[dict[str, Lookup], list[Closer]]:
-    """A look-up for each HTTP channel the study's targets use and that may be asked."""
+) -> tuple[dict[str, Lookup], list[Closer], list[Note]]:
+    """A look-up for each HTTP channel the study's targets use and that may be asked, and
+    the notes on their probe accounts."""
     used = {t.channel for t in study.probed_targets}
     lookups: dict[str, Lookup] = {}
     closers: list[Closer] = []
+    notes: list[Note] = []
     for name in HTTP_KINDS:
         if name not in used:
             continue
@@ -178,7 +188,9 @@ def _lookups(
         channel, close = module.build(settings, Wiring(env, clock, api_base, live))
         closers.append(close)
         lookups[name] = _LOOKUPS[name](channel, api_base_of(settings, api_base))
-    return lookups, closers
+        if name == "mastodon":
+            notes.append(mastodon_notes(channel, api_base_of(settings, api_base)))
+    return lookups, closers, notes
 
 
 # -- one look-up per platform: (status, detail) -------------------------------------------
@@ -218,6 +230,19 @@ def mastodon_lookup(channel: MastodonChannel, where: str) -> Lookup:
         return OK, f"@{account.get('acct', handle)}, account id {account.get('id', '?')}"
 
     return lookup
+
+
+def mastodon_notes(channel: MastodonChannel, where: str) -> Note:
+    """What the probe account's notification policy does to brands' replies (a policy that
+    drops them is said loudly here; `run` refuses it)."""
+
+    async def note() -> list[str]:
+        try:
+            return [f"mastodon at {where}: {w}" for w in await channel.policy_warnings()]
+        except StudyError as e:
+            return [f"WARNING: mastodon at {where}: {e}"]
+
+    return note
 
 
 def bluesky_lookup(channel: BlueskyChannel, where: str) -> Lookup:

@@ -10,6 +10,7 @@ whose probes people send: they stay `planned` in the journal.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -36,6 +37,8 @@ from study.journal.lock import PID, RunLock
 from study.load import load_study
 from study.model import Study
 from study.plan import make_plan
+
+log = logging.getLogger(__name__)
 
 
 async def discover_clock(api_base: str) -> Clock:
@@ -91,7 +94,11 @@ async def run_campaign(
         clock = await discover_clock(base) if base is not None else SystemClock()
     built = build_channels(study, env=env, clock=clock, api_base=api_base, live=live)
     try:
-        await built.preflight()
+        for warning in await built.preflight():
+            if on_event is not None:
+                on_event(clock.now(), warning)
+            else:
+                log.warning("%s", warning)
         journal = Journal.create_or_open(
             study_dir,
             plan,

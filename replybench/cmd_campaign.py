@@ -210,7 +210,9 @@ def accounts(
     accounts (exit 1 when one is missing or suspended)."""
     from probes.accounts import check_accounts, findings_json, findings_table, summary_line
 
-    found = asyncio.run(check_accounts(study_dir, env=os.environ, api_base=api_base, live=live))
+    found = asyncio.run(
+        check_accounts(study_dir, env=os.environ, api_base=api_base, live=live, on_warning=err)
+    )
     if as_json:
         sys.stdout.write(findings_json(found))
     else:

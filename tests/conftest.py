@@ -3,9 +3,12 @@ summary line that counts the tests skipped for want of a program (tests/system.p
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +21,13 @@ from tests.system import OPT_OUT, SKIP_REASON, uv
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "data" / "examples" / "uxalliance"
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+# The runs in the tests keep Bluesky sessions and X tokens in a token store; where no test
+# names one ($REPLYBENCH_STATE_DIR), platformdirs' user state dir is under $XDG_STATE_HOME:
+# a temporary folder, set before any test module copies the environment for a subprocess,
+# never the home folder of the person running the tests.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="replybench-tests-state-")
+atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], ignore_errors=True)
 
 
 @pytest.fixture

@@ -192,12 +192,15 @@ class Built:
 
     channels: dict[str, Channel] = field(default_factory=dict)
     closers: list[Closer] = field(default_factory=list)
-    _checks: list[tuple[ChannelSettings, str, Callable[[Channel], Awaitable[None]]]] = field(
-        default_factory=list
+    # an adapter's preflight may return warnings (a policy that will hide replies)
+    _checks: list[tuple[ChannelSettings, str, Callable[[Channel], Awaitable[list[str] | None]]]] = (
+        field(default_factory=list)
     )
 
-    async def preflight(self) -> None:
-        """Check every channel's credentials with its platform (before anything is written)."""
+    async def preflight(self) -> list[str]:
+        """Check every channel's credentials with its platform (before anything is written);
+        the warnings the channels gave, each naming its channel."""
+        warnings: list[str] = []
         for settings, endpoint, check in self._checks:
             name = settings.name
             channel = self.channels[name]
@@ -208,7 +211,7 @@ class Built:
                 else f"the account {settings.account!r}"
             )
             try:
-                await check(channel)
+                warnings += [f"{name} at {endpoint}: {w}" for w in await check(channel) or []]
             except AuthError as e:
                 raise StudyError(
                     f"{name} at {endpoint}: {e}; check the {noun} in {settings.token_env} and "
@@ -223,6 +226,7 @@ class Built:
                     f"{name} at {endpoint}: could not check the credentials ({e}); check "
                     f"study.toml [channels.{name}]"
                 ) from e
+        return warnings
 
     async def aclose(self) -> None:
         """Close every adapter's client or connections, the last built first."""

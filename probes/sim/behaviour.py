@@ -51,6 +51,8 @@ class SimSettings:
     brands: Mapping[str, Mapping[str, Any]]  # brand -> its keys (validated)
     overrides: Mapping[tuple[str, str], Mapping[str, Any]]  # (brand, country) -> keys
     by_channel: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
+    # the Mastodon probe account's notification policy (None: a fresh 4.3 account's)
+    mastodon_policy: Mapping[str, str] | None = None
 
     def profile(
         self, brand: str | None, country: str | None = None, channel: str | None = None

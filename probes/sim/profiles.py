@@ -26,6 +26,7 @@ from probes.sim.behaviour import (
     apply_layer,
     default_settings,
 )
+from probes.sim.mastodon.policy import parse_policy
 from study.countries import suggest_country
 from study.csvrows import suggest
 from study.errors import Problem, StudyError, StudyProblems
@@ -223,7 +224,12 @@ def _where(path: Path_) -> str:
 
 def _parse(doc: Mapping[str, Any], seed: int, check: _Check) -> SimSettings | None:
     """The settings of a parsed document, or None when `check` has found problems."""
-    check.known(doc, ("simulator", "defaults", "brands"), ())
+    check.known(doc, ("simulator", "defaults", "brands", "mastodon"), ())
+    mastodon = check.table(doc, ("mastodon",))
+    check.known(mastodon, ("notification_policy",), ("mastodon",))
+    at = ("mastodon", "notification_policy")
+    table = check.table(mastodon, at)
+    policy = parse_policy(table, lambda key, said: check.add((*at, key), said))
     sim = check.table(doc, ("simulator",))
     check.known(sim, ("seed", "stranger_rate"), ("simulator",))
     if "seed" in sim and (not isinstance(sim["seed"], int) or isinstance(sim["seed"], bool)):
@@ -281,6 +287,7 @@ def _parse(doc: Mapping[str, Any], seed: int, check: _Check) -> SimSettings | No
         brands=brand_tables,
         overrides=overrides,
         by_channel=by_channel,
+        mastodon_policy=policy if table else None,
     )
     # Resolve every layer now, so a bad combination (service hours, shares) is reported with
     # the rest, not mid-study: each at the most general layer it appears in, and only where

@@ -25,6 +25,7 @@ import pytest
 from probes.audit import audit
 from probes.campaign import run_campaign
 from probes.channels.email.adapter import MailChannel
+from probes.channels.tokens import STATE_ENV
 from probes.channels.x.adapter import XChannel
 from probes.channels.x.credentials import sim_auth
 from probes.runner import RunnerConfig
@@ -50,6 +51,7 @@ from tests.e2e.multichannel import (
 )
 from tests.e2e.studies import short_study
 from tests.e2e.test_hostile import Ahead
+from tests.e2e.test_login import login_x, oauth2_study
 from tests.probes.mailservers import ADDRESS, PASSWORD, Responder, Rule, dovecot, smtp_server
 
 CLI = [sys.executable, "-m", "replybench"]
@@ -518,3 +520,49 @@ async def test_a_runner_clock_10_minutes_ahead_finds_the_post_a_crash_lost(
     assert outcomes == ["reconciled"]  # found at once: never sent a second time
     report = audit(study, d)
     assert report.ok, report.problems
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["refreshing", "answered", "saved"])
+def test_kill_9_inside_a_token_refresh_loses_nothing_and_sends_nothing_twice(
+    tmp_path: Path, point: str
+) -> None:
+    # OAuth 2.0 on X: two-hour access tokens, single-use refresh tokens. The runner dies as
+    # kill -9 would at each point of a refresh; the restart goes on with the stored pair.
+    # Dying after X answered but before the save ("answered") spends the stored refresh
+    # token: the restart says to log in again, and after `login x` goes on.
+    d = oauth2_study(tmp_path / "drill")
+    study = load_study(d)
+    span = campaign_span(study, make_plan(study))
+    env = {**ENV, STATE_ENV: str(tmp_path / "state")}
+    sim, url = start_sim(d, span.total_seconds() / 40, faults=0.0)
+    try:
+        login_x(d, url, env)
+        log = tmp_path / "crashed.log"
+        with log.open("wb") as f:
+            dying = spawn(
+                [*CLI, "run", str(d), "--api-base", url],
+                stdout=f, stderr=f, env={**env, "REPLYBENCH_DRILL_CRASH_IN_REFRESH": point},
+            )  # fmt: skip
+            assert dying.wait(timeout=180) == 137, log.read_text()
+        again = subprocess.run(
+            [*CLI, "run", str(d), "--api-base", url], capture_output=True, text=True, env=env,
+            timeout=300,
+        )  # fmt: skip
+        if point == "answered":
+            assert again.returncode == 1
+            assert "run `replybench login x STUDY` again" in again.stderr
+            login_x(d, url, env)
+            again = subprocess.run(
+                [*CLI, "run", str(d), "--api-base", url], capture_output=True, text=True,
+                env=env, timeout=300,
+            )  # fmt: skip
+        assert again.returncode == 0, again.stderr
+    finally:
+        stop(sim)
+    states = status_json(d)["states"]
+    assert isinstance(states, dict) and set(states) <= {"closed", "missed"}, states
+    assert states.get("closed", 0) > 0
+    report = audit(study, d)
+    assert report.ok, report.problems  # nothing posted twice, nothing acknowledged lost
+    assert sum(r.ledger_posts for r in report.rows) == states.get("closed", 0)

@@ -17,6 +17,7 @@ import pytest
 from probes.channels.bluesky.adapter import BlueskyChannel
 from probes.runner import Runner, RunnerConfig
 from probes.sim import Faults
+from probes.sim.bluesky.auth import CHAT_PROXY
 from probes.sim.bluesky.bots import probe_index
 from probes.sim.bluesky.face import BlueskyPlatform
 from probes.sim.bluesky.records import graphemes
@@ -133,6 +134,8 @@ def call(
     token: str | None = None,
 ) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if method.startswith("chat.bsky."):  # as clients do: the PDS forwards it to the chat service
+        headers["atproto-proxy"] = CHAT_PROXY
     verb = "GET" if body is None else "POST"
     request = httpx.Request(
         verb, f"{BSKY}/xrpc/{method}", params=params, json=body, headers=headers

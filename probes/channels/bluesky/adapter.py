@@ -35,6 +35,7 @@ from probes.channels.bluesky.session import XrpcSession, paged
 from probes.channels.common import Retries, make_client, oldest_first
 from probes.channels.http import status_text
 from probes.channels.registry import http_access
+from probes.channels.tokens import TokenStore
 from study.clock import Clock
 from study.model import ChannelSettings, PlannedProbe
 from study.timeutil import iso, parse_iso
@@ -65,12 +66,22 @@ class BlueskyChannel:
         clock: Clock,
         languages: Mapping[str, str] | None = None,
         read_dms: bool = True,
+        store: TokenStore | None = None,
         **retries: Unpack[Retries],
     ) -> None:
         self.clock = clock
         self.languages = dict(languages or {})
         self.read_dms = read_dms
-        self.xrpc = XrpcSession(client, account=account, password=password, clock=clock, **retries)
+        service = str(client.base_url).rstrip("/")  # a stored session is good only here
+        self.xrpc = XrpcSession(
+            client,
+            account=account,
+            password=password,
+            clock=clock,
+            store=store,
+            service=service,
+            **retries,
+        )
         self.account = self.xrpc.account
         self._dids: dict[str, str] = {}
         self._inbox = Inbox(self.xrpc)
@@ -240,13 +251,19 @@ def build(
 
     `--api-base` overrides the settings' PDS; without `--live` it must be on loopback (the
     simulator), where an unset password variable means the simulator's password.
-    `languages` (country -> ISO 639-1) fills each post's `langs`.
+    `languages` (country -> ISO 639-1) fills each post's `langs`; the session is kept in
+    `wiring.store` across runs.
     """
     base, password = http_access(settings, wiring)
     client = make_client(base)
     account, clock = settings.account, wiring.clock
     channel = BlueskyChannel(
-        client, account=account, password=password, clock=clock, languages=languages
+        client,
+        account=account,
+        password=password,
+        clock=clock,
+        languages=languages,
+        store=wiring.store,
     )
     return channel, client.aclose
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from probes.channels.base import AuthError, Cursor, Reply
 from probes.channels.bluesky import parse as bp
-from probes.channels.bluesky.session import XrpcSession, paged
+from probes.channels.bluesky.session import NoDmAccess, XrpcSession, paged
 
 NOTIFICATIONS = "app.bsky.notification.listNotifications"
 CONVOS = "chat.bsky.convo.listConvos"
@@ -107,6 +107,8 @@ class Inbox:
     async def _read_chat(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         try:
             return await self.xrpc.get_json(method, params)
+        except NoDmAccess:
+            raise  # its own words say what to do
         except AuthError as e:
             raise AuthError(
                 f"Bluesky refused to read the direct messages of @{self.xrpc.account} ({e}); "

@@ -12,6 +12,13 @@ lifetime during the call (a simulator at high speed on a busy machine: two hours
 are milliseconds): it is renewed again, a few times, since the credentials are fine.
 Retries, backoff and rate limits are probes.channels.http's. Neither the password nor a JWT ever
 reaches a message.
+
+With a token store (probes.channels.tokens) the session outlives the process: a restarted
+runner takes the stored JWTs and logs in (createSession) only when no usable refresh JWT is
+left, since bsky.social allows 30 logins per 5 minutes and 300 per day per account
+(https://docs.bsky.app/docs/advanced-guides/rate-limits): a runner that logged in on every
+start or failure would lock itself out. Refresh JWTs are single-use (rotated on refresh), so
+each new session is saved durably *before* it is used.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from probes.channels.base import AuthError, RateLimit, Rejected, Transient, Unre
 from probes.channels.bluesky import parse as bp
 from probes.channels.common import Api, Retries
 from probes.channels.http import RateLimitHeaders, Requester, status_text
+from probes.channels.tokens import TokenStore
 from study.clock import Clock
 from study.redact import scrub
 
@@ -40,6 +48,14 @@ REFRESH_AHEAD = timedelta(minutes=5)
 # Renewals of a session refused as expired even when fresh, before giving up.
 EXPIRED_RENEWALS = 4
 MAX_PAGES = 1000  # a guard against a service that never stops handing out cursors
+STORE_KIND = "bluesky-session"
+# What a PDS answers a chat call whose app password lacks the DM privilege ("Bad token scope"
+# until mid-2025), as bluesky-social/atproto's app-passwords.test.ts expects.
+NO_DM_PRIVILEGE = ("Bad token method", "Bad token scope")
+
+
+class NoDmAccess(AuthError):
+    """The app password may not use direct messages (a new one with the privilege will)."""
 
 
 class _SessionAuth(httpx.Auth):
@@ -71,10 +87,13 @@ class XrpcSession:
         account: str,
         password: str,
         clock: Clock,
+        store: TokenStore | None = None,
+        service: str = "",
         **retries: Unpack[Retries],
     ) -> None:
         self.account = account.lstrip("@").lower()
         self.session: bp.Session | None = None
+        self.store, self.service = store, service
         self._password = password
         self._client = client
         self._clock = clock
@@ -91,7 +110,7 @@ class XrpcSession:
         """The current session, logging in first if there is none."""
         async with self._lock:
             if self.session is None:
-                self.session = await self._create()
+                self.session = self._stored() or self._saved(await self._create())
             return self.session
 
     async def get(self, method: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
@@ -157,6 +176,7 @@ class XrpcSession:
             except AuthError:  # probes.channels.http raises it for a GET answered 401/403
                 pass
             else:
+                self._check_privilege(method, response)
                 if not bp.session_refused(response):
                     return response
                 refused = f"{status_text(response)}{self.detail(response)}"
@@ -200,10 +220,54 @@ class XrpcSession:
                 response = await self._session_post(REFRESH, None)
                 renewed = bp.session(bp.response_json(response)) if response.is_success else None
                 if renewed is not None and renewed.did == current.did:
-                    self.session = renewed
+                    self.session = self._saved(renewed)
                     return
             self.session = None
-            self.session = await self._create()
+            self.session = self._saved(await self._create())
+
+    # -- the stored session ----------------------------------------------------------------
+
+    def _stored(self) -> bp.Session | None:
+        """The session a previous run saved for this account and service, unless its refresh
+        JWT has expired (then only a new login helps)."""
+        data = self.store.load(STORE_KIND, self.account) if self.store is not None else None
+        if data is None or data.get("service") != self.service:
+            return None
+        found = bp.session(data)
+        expires = bp.token_expiry(found.refresh) if found is not None else None
+        if found is None or (expires is not None and expires <= self._clock.now()):
+            return None
+        return found
+
+    def _saved(self, session: bp.Session) -> bp.Session:
+        """`session`, once it is on disk (durably: see probes.channels.tokens)."""
+        if self.store is not None:
+            self.store.save(
+                STORE_KIND,
+                self.account,
+                {
+                    "service": self.service,
+                    "did": session.did,
+                    "handle": session.handle,
+                    "accessJwt": session.access,
+                    "refreshJwt": session.refresh,
+                },
+            )
+        return session
+
+    def _check_privilege(self, method: str, response: httpx.Response) -> None:
+        """A chat call refused because the app password may not use direct messages: no
+        fresh session would help, so say at once what to do."""
+        if not method.startswith("chat.bsky.") or response.status_code != 400:
+            return
+        body = bp.response_json(response)
+        if bp.error_name(body) == "InvalidToken" and body.get("message") in NO_DM_PRIVILEGE:
+            raise NoDmAccess(
+                f"the app password of @{self.account} has no access to direct messages "
+                f"(Bluesky answered {status_text(response)}{self.detail(response)} to "
+                f"{method}); create an app password with 'Allow access to your direct "
+                "messages' ticked (Settings > Privacy and security > App passwords)"
+            )
 
     async def _session_post(self, method: str, body: Any) -> httpx.Response:
         """createSession/refreshSession, once. Doing either twice does no harm, so every

@@ -31,6 +31,7 @@ from probes.channels.base import (
 from probes.channels.common import Api, Retries, make_client, newer, newest_id, oldest_first
 from probes.channels.http import RateLimitHeaders, Requester, status_text
 from probes.channels.mastodon import parse as mp
+from probes.channels.mastodon import policy as mpolicy
 from probes.channels.registry import http_access
 from study.clock import Clock
 from study.errors import StudyError
@@ -49,6 +50,7 @@ SEARCH = "GET /api/v2/search"
 CREATE_STATUS = "POST /api/v1/statuses"
 ACCOUNT_STATUSES = "GET /api/v1/accounts/:id/statuses"
 NOTIFICATIONS = "GET /api/v1/notifications"
+POLICY = f"GET {mpolicy.PATH}"
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 NOTIFICATIONS_LIMIT = "80"  # Mastodon's maximum page (twice its default of 40)
@@ -215,7 +217,9 @@ class MastodonChannel:
         me = await self.me()
         cursor: Cursor = dict(since or {})
         since_id = cursor.get("notifications_since_id")
-        params = {"types[]": "mention", "limit": NOTIFICATIONS_LIMIT}
+        # Filtered notifications too: the probe account's policy may file brands' replies as
+        # filtered, returned only on request (docs.joinmastodon.org/methods/notifications/).
+        params = {"types[]": "mention", "limit": NOTIFICATIONS_LIMIT, "include_filtered": "true"}
         if since_id:
             params["since_id"] = since_id
         statuses: list[Mapping[str, Any]] = []
@@ -233,6 +237,27 @@ class MastodonChannel:
         if newest is not None:
             cursor["notifications_since_id"] = newest
         return oldest_first(replies), cursor
+
+    async def notification_policy(self) -> dict[str, Any] | None:
+        """The probe account's notification policy, or None from a server before 4.3 (404:
+        it files nothing away)."""
+        response = await self._http.get(POLICY, mpolicy.PATH)
+        if response.status_code == 404:
+            return None
+        if response.is_error:
+            raise self._http.rejected(response, POLICY)
+        return mp.as_object(self._http.body(response, POLICY))
+
+    async def policy_warnings(self) -> list[str]:
+        """What the notification policy means for the study: a warning when it filters
+        brands' replies; StudyError when it drops them."""
+        policy = await self.notification_policy() or {}
+        who = f"{self.account}@{self.instance}"
+        dropped = mpolicy.dropping(policy)
+        if dropped:
+            raise StudyError(mpolicy.drop_message(who, dropped))
+        filtered = mpolicy.filtering(policy)
+        return [mpolicy.filter_message(who, filtered)] if filtered else []
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -291,7 +316,7 @@ class MastodonChannel:
                 return
             seen.add(str(url.params))
             query = url.params
-            for key in ("since_id", "types[]", "limit"):
+            for key in ("since_id", "types[]", "limit", "include_filtered"):
                 if key in params and key not in query:
                     query = query.set(key, params[key])
         raise Unreadable(f"Mastodon API GET {path} kept paginating past {MAX_PAGES} pages")
@@ -322,7 +347,9 @@ def build(settings: ChannelSettings, wiring: Wiring) -> tuple[MastodonChannel, C
     return channel, client.aclose
 
 
-async def preflight(channel: MastodonChannel) -> None:
+async def preflight(channel: MastodonChannel) -> list[str]:
     """Check the token before anything is written: it must belong to the probe account
-    (GET /api/v1/accounts/verify_credentials; AuthError otherwise)."""
+    (GET /api/v1/accounts/verify_credentials; AuthError otherwise); and the account's
+    notification policy must not drop brands' replies (StudyError). Returns the warnings."""
     await channel.me()
+    return await channel.policy_warnings()

@@ -116,6 +116,15 @@ def build(settings: ChannelSettings, wiring: Wiring) -> tuple[XChannel, Closer]:
     return channel, client.aclose
 
 
+def auth_secrets(auth: httpx.Auth | None) -> tuple[str, ...]:
+    """The credentials an X client's `auth` holds, to keep out of messages."""
+    if isinstance(auth, XTokensAuth):
+        return auth.tokens.secrets()
+    if isinstance(auth, OAuth1Auth):
+        return auth.credentials.secrets()
+    return ()
+
+
 def _drill_crash(env: Mapping[str, str]) -> CrashHook | None:
     """The crash drill's kill inside a token refresh (REPLYBENCH_DRILL_CRASH_IN_REFRESH=point),
     as kill -9 would: no cleanup, no flush."""
@@ -151,7 +160,11 @@ class XChannel:
     ) -> None:
         self.account = account.lstrip("@")
         self.clock = clock
-        self._http = Requester(client, clock=clock, api=X_API, **retries)
+        # What the client's auth carries (an OAuth 2.0 pair, OAuth 1.0a keys) never reaches a
+        # message, should X ever echo it: the Requester scrubs its bearer header only.
+        self._http = Requester(
+            client, clock=clock, api=X_API, secrets=lambda: auth_secrets(client.auth), **retries
+        )
         self._me: str | None = None
         self.credential_var = ""  # the variable of a static bearer token, for messages
 

@@ -24,11 +24,21 @@ from probes.sim.bluesky.views import XrpcError, invalid
 
 ACCESS_LIFETIME = timedelta(hours=2)  # bsky.social's access JWTs
 REFRESH_LIFETIME = timedelta(days=90)
-ACCESS_SCOPE, REFRESH_SCOPE = "com.atproto.appPass", "com.atproto.refresh"
+# An app password's access JWT says whether it may use direct messages: `appPassPrivileged`
+# when "Allow access to your direct messages" was ticked, `appPass` when not (the atproto
+# PDS's auth-verifier scopes).
+ACCESS_SCOPE, PRIVILEGED_SCOPE = "com.atproto.appPass", "com.atproto.appPassPrivileged"
+REFRESH_SCOPE = "com.atproto.refresh"
 PDS_DID = "did:web:bsky.social"
+CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"
 # (limit, window in seconds): every call shares one per-account budget (RateLimit-Policy
-# 3000;w=300 in every recording); logins have their own, as Bluesky documents.
-LIMITS: dict[str, tuple[int, int]] = {"global": (3000, 300), "session": (30, 300)}
+# 3000;w=300 in every recording); logins (createSession) have their own two, 30 per 5 minutes
+# and 300 per day per account (https://docs.bsky.app/docs/advanced-guides/rate-limits).
+LIMITS: dict[str, tuple[int, int]] = {
+    "global": (3000, 300),
+    "session": (30, 300),
+    "session-day": (300, 86_400),
+}
 
 
 @dataclass
@@ -47,13 +57,15 @@ class Sessions:
         self.tokens: dict[str, _Token] = {}
         self._serial = itertools.count(1)
 
-    def issue(self, did: str, now: datetime) -> tuple[str, str]:
-        access = self._jwt("at+jwt", ACCESS_SCOPE, did, now, now + self.access_lifetime)
+    def issue(self, did: str, now: datetime, *, privileged: bool) -> tuple[str, str]:
+        scope = PRIVILEGED_SCOPE if privileged else ACCESS_SCOPE
+        access = self._jwt("at+jwt", scope, did, now, now + self.access_lifetime)
         refresh = self._jwt("refresh+jwt", REFRESH_SCOPE, did, now, now + self.refresh_lifetime)
         return access, refresh
 
     def verify(self, request: httpx.Request, now: datetime, mode: str) -> str | None:
-        """The caller's DID; `mode` is none, optional, access or refresh (which spends the
+        """The caller's DID; `mode` is none, optional, access, chat (an access token of a
+        password with the DM privilege, through the chat proxy) or refresh (which spends the
         refresh token: refresh tokens are single-use)."""
         if mode == "none":
             return None
@@ -65,7 +77,8 @@ class Sessions:
         found = self.tokens.get(token.strip())
         if found is None:
             raise invalid("Token could not be verified", "InvalidToken")
-        if found.scope != (REFRESH_SCOPE if mode == "refresh" else ACCESS_SCOPE):
+        wanted = (REFRESH_SCOPE,) if mode == "refresh" else (ACCESS_SCOPE, PRIVILEGED_SCOPE)
+        if found.scope not in wanted:
             raise invalid("Bad token scope", "InvalidToken")
         if now >= found.expires_at:
             raise invalid("Token has expired", "ExpiredToken")
@@ -73,12 +86,14 @@ class Sessions:
             raise invalid("Token has been revoked", "ExpiredToken")
         if mode == "refresh":
             found.revoked = True
+        if mode == "chat":
+            _check_chat(request, found.scope)
         return found.did
 
     def expire(self, now: datetime) -> None:
         """End every access token now (tests: the next call must refresh)."""
         for t in self.tokens.values():
-            if t.scope == ACCESS_SCOPE:
+            if t.scope != REFRESH_SCOPE:
                 t.expires_at = min(t.expires_at, now)
 
     def _jwt(self, typ: str, scope: str, did: str, now: datetime, expires: datetime) -> str:
@@ -98,6 +113,19 @@ class Sessions:
         token = head + "." + base64.urlsafe_b64encode(signature).decode().rstrip("=")
         self.tokens[token] = _Token(did, scope, expires)
         return token
+
+
+def _check_chat(request: httpx.Request, scope: str) -> None:
+    """The PDS forwards chat.bsky.* only where `atproto-proxy` says (it has no default
+    service for them: "No service configured for ..."), and only for a session that may use
+    direct messages: an app password without the privilege gets 400 InvalidToken "Bad token
+    method" (bluesky-social/atproto packages/pds/src/pipethrough.ts and its
+    app-passwords.test.ts; "Bad token scope" before mid-2025)."""
+    method = request.url.path.rsplit("/", 1)[-1]
+    if request.headers.get("atproto-proxy") != CHAT_PROXY:
+        raise invalid(f"No service configured for {method}")
+    if scope != PRIVILEGED_SCOPE:
+        raise invalid("Bad token method", "InvalidToken")
 
 
 class Limits:

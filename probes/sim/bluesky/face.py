@@ -57,6 +57,7 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         rate_limits: Mapping[str, tuple[int, int]] | None = None,
         access_lifetime: timedelta = ACCESS_LIFETIME,
         refresh_lifetime: timedelta = REFRESH_LIFETIME,
+        dm_access: bool = True,
         **options: Unpack[FaceOptions],
     ) -> None:
         try:
@@ -67,6 +68,8 @@ class BlueskyPlatform(Face[BlueskyWorld]):
             ) from None
         super().__init__(study, clock, **options)
         self.password = password
+        self.dm_access = dm_access
+        self.logins = 0  # createSession calls answered with a session
         self.limits = Limits(rate_limits)
         self.sessions = Sessions(access_lifetime, refresh_lifetime)
         self.world = BlueskyWorld(ledger=self.ledger)
@@ -84,8 +87,8 @@ class BlueskyPlatform(Face[BlueskyWorld]):
             "com.atproto.repo.listRecords": ("GET", "none", self._list_records),
             "app.bsky.notification.listNotifications": ("GET", "access", self._notifications),
             "app.bsky.feed.getPostThread": ("GET", "optional", self._post_thread),
-            "chat.bsky.convo.listConvos": ("GET", "access", self._list_convos),
-            "chat.bsky.convo.getMessages": ("GET", "access", self._get_messages),
+            "chat.bsky.convo.listConvos": ("GET", "chat", self._list_convos),
+            "chat.bsky.convo.getMessages": ("GET", "chat", self._get_messages),
         }
 
     def _answer(self, request: httpx.Request, now: datetime) -> httpx.Response:
@@ -96,7 +99,10 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         if route is None:
             return XrpcError(501).response()
         verb, auth, handler = route
-        allowed, headers = self.limits.take(self._bucket(method), now)
+        for bucket in self._buckets(method):  # a login takes from both of its budgets
+            allowed, headers = self.limits.take(bucket, now)
+            if not allowed:
+                break
         try:
             if not allowed:
                 raise XrpcError(429)
@@ -112,7 +118,7 @@ class BlueskyPlatform(Face[BlueskyWorld]):
     def _refusal(self, request: httpx.Request, status: int, now: datetime) -> httpx.Response:
         response = XrpcError(status).response()
         if status == 429:
-            bucket = self._bucket(self.method(request) or "")
+            bucket = self._buckets(self.method(request) or "")[0]
             response.headers.update(self.limits.headers(bucket, now))
             response.headers["RateLimit-Remaining"] = "0"
         return response
@@ -124,8 +130,10 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         return path[len("/xrpc/") :].strip("/") if path.startswith("/xrpc/") else None
 
     @staticmethod
-    def _bucket(method: str) -> str:
-        return "session" if method == "com.atproto.server.createSession" else "global"
+    def _buckets(method: str) -> tuple[str, ...]:
+        if method == "com.atproto.server.createSession":
+            return ("session", "session-day")
+        return ("global",)
 
     # -- scripted events, for tests --------------------------------------------------------
 
@@ -159,6 +167,7 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         good = isinstance(password, str) and password and self.password in (None, password)
         if identifier not in (self.me.handle, self.me.did) or not good:
             raise XrpcError(401, "AuthenticationRequired", "Invalid identifier or password")
+        self.logins += 1
         return respond(200, self._session(request, now))
 
     def _refresh_session(
@@ -167,7 +176,7 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         return respond(200, self._session(request, now))
 
     def _session(self, request: httpx.Request, now: datetime) -> dict[str, Any]:
-        access, refresh = self.sessions.issue(self.me.did, now)
+        access, refresh = self.sessions.issue(self.me.did, now, privileged=self.dm_access)
         me, origin = self.me, f"{request.url.scheme}://{request.url.netloc.decode()}"
         did_doc = {
             "@context": [

@@ -23,6 +23,8 @@ from probes.channels.mastodon.parse import instance_of
 from probes.sim.face import Face, FaceOptions, Routes, bearer_ok, limited
 from probes.sim.mastodon import views as mj
 from probes.sim.mastodon.brands import MastodonBrands
+from probes.sim.mastodon.policy import DEFAULT as DEFAULT_POLICY
+from probes.sim.mastodon.policy import render as render_policy
 from probes.sim.mastodon.world import CHANNEL, Account, MastodonWorld, Status
 from probes.sim.texts import STRANGER_HANDLES
 from study.clock import Clock
@@ -65,6 +67,7 @@ class MastodonPlatform(Face[MastodonWorld]):
         username = channel.account.lstrip("@").split("@")[0]
         self.me = self.world.account(username, role="probe")
         self.world.me = self.me
+        self.world.policy = dict(self.settings.mastodon_policy or DEFAULT_POLICY)
         self.brands = MastodonBrands(
             study, self.settings, self.probe_index, self.world, self.me.full
         )
@@ -88,6 +91,7 @@ class MastodonPlatform(Face[MastodonWorld]):
                     lambda r, a, now: self._delete(a["id"], now),
                 ),
                 "GET /api/v1/notifications": ("api", lambda r, a, now: self._notifications(r)),
+                "GET /api/v2/notifications/policy": ("api", lambda r, a, now: self._policy()),
             }
         )
 
@@ -250,6 +254,8 @@ class MastodonPlatform(Face[MastodonWorld]):
         params = request.url.params
         types, excluded = params.get_list("types[]"), params.get_list("exclude_types[]")
         items = [n for n in self.world.notifications if not n.status.deleted]
+        if params.get("include_filtered") != "true":  # docs.joinmastodon.org/methods/notifications/
+            items = [n for n in items if not n.filtered]
         if (types and "mention" not in types) or "mention" in excluded:
             items = []  # mentions are the only notifications this instance makes
         if params.get("account_id"):
@@ -257,6 +263,11 @@ class MastodonPlatform(Face[MastodonWorld]):
         chosen, headers = mj.page(items, request, default=40, kept=NOTIFICATIONS_KEPT)
         body = [mj.render_notification(self.world, n, self.me) for n in chosen]
         return mj.respond(200, body, headers)
+
+    def _policy(self) -> httpx.Response:
+        pending = [n for n in self.world.notifications if n.filtered and not n.status.deleted]
+        senders = len({n.status.account.id for n in pending})
+        return mj.respond(200, render_policy(self.world.policy, len(pending), senders))
 
 
 def _channel(study: Study) -> ChannelSettings:

@@ -19,6 +19,8 @@ from typing import Any
 
 from probes.sim.bots import Action
 from probes.sim.ids import IdMaker
+from probes.sim.mastodon.policy import DEFAULT as DEFAULT_POLICY
+from probes.sim.mastodon.policy import DROP, FILTER, verdict
 from probes.sim.world import DueActions, action_extra
 from study.timeutil import iso, utc
 
@@ -83,6 +85,7 @@ class Status:
 class Notification:
     id: int
     status: Status
+    filtered: bool = False  # by the probe account's notification policy
 
 
 @dataclass
@@ -98,6 +101,7 @@ class MastodonWorld(DueActions):
     notifications: list[Notification] = field(default_factory=list)  # the probe account's
     ids: IdMaker = field(default_factory=lambda: IdMaker(mastodon_id))  # status ids
     me: Account | None = None
+    policy: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_POLICY))
     languages: dict[str, str] = field(default_factory=dict)  # country -> its language
     # Accounts on other instances that this instance has seen (as in Mastodon, accounts/
     # lookup finds only these; a search with resolve=true fetches any other by WebFinger).
@@ -165,12 +169,26 @@ class MastodonWorld(DueActions):
         self.statuses[status_id] = status
         self.known.update(a.full for a in (author, *mentions))  # mentions resolve on posting
         if self.me is not None and self.me in mentions:
-            self.notifications.append(Notification(next(self._notification_ids), status))
+            self._notify(status)
         entry: dict[str, Any] = {"visibility": visibility}
         if visibility == "direct" and mentions:
             entry.update(recipient=mentions[0].full, recipient_id=mentions[0].id)
         self._log("post", status, at, {**entry, **(extra or {})})
         return status
+
+    def _notify(self, status: Status) -> None:
+        """The probe account's notification of a mention, as its policy files it."""
+        parent = status.in_reply_to
+        said = verdict(
+            self.policy,
+            private=status.visibility == "direct",
+            answers_private=parent is not None
+            and parent.account is self.me
+            and parent.visibility == "direct",
+        )
+        if said != DROP:
+            number = next(self._notification_ids)
+            self.notifications.append(Notification(number, status, filtered=said == FILTER))
 
     def delete(self, status: Status, at: datetime) -> None:
         status.deleted = True

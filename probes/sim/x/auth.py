@@ -98,6 +98,7 @@ class XAuth:
 
     app: SimApp = SIM_APP
     access_lifetime: timedelta = ACCESS_LIFETIME
+    code_lifetime: timedelta = CODE_LIFETIME
     consumers: dict[str, str] = field(default_factory=dict)  # consumer key -> secret
     user_tokens: dict[str, str] = field(default_factory=dict)  # OAuth 1.0a token -> secret
     bearers: dict[str, datetime] = field(default_factory=dict)  # OAuth 2.0 access -> expiry
@@ -169,7 +170,7 @@ class XAuth:
                 400, text="Something went wrong: the authorisation request is invalid"
             )
         code = secrets.token_urlsafe(24)
-        self.codes[code] = _Code(q["code_challenge"], redirect, now + CODE_LIFETIME)
+        self.codes[code] = _Code(q["code_challenge"], redirect, now + self.code_lifetime)
         query = urlencode({"state": q.get("state", ""), "code": code})
         return httpx.Response(302, headers={"Location": f"{redirect}?{query}"})
 

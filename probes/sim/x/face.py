@@ -22,7 +22,7 @@ from probes.sim.ledger import Ledger
 from probes.sim.texts import STRANGER_HANDLES
 from probes.sim.x import dms, posts
 from probes.sim.x import views as xj
-from probes.sim.x.auth import XAuth
+from probes.sim.x.auth import CODE_LIFETIME, XAuth
 from probes.sim.x.brands import XBrands
 from probes.sim.x.ratelimits import RateLimiter
 from probes.sim.x.world import User, World
@@ -86,7 +86,11 @@ class XPlatform(Face[World]):
     ) -> XPlatform:
         """The face `replybench sim` serves, checking credentials as X does."""
         face = super().for_study(study, clock, ledger=ledger)
-        face.auth = XAuth()
+        # X's 30 seconds for a code are the login program's real seconds: a simulator
+        # running `speed` times faster than real time gives it 30 real seconds too, or no
+        # login could keep up with a simulator at a thousandfold.
+        speed = max(1.0, float(getattr(clock, "speed", 1.0)))
+        face.auth = XAuth(code_lifetime=CODE_LIFETIME * speed)
         return face
 
     def _answer(self, request: httpx.Request, now: datetime) -> httpx.Response:
