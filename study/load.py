@@ -24,7 +24,8 @@ from study.load_channels import (
 )
 from study.load_runner import ALERT_RULES, RUNNER_RULES, alert_settings, runner_settings
 from study.load_tables import Problems, read_scripts, read_targets
-from study.load_toml import TOML_FILE, TomlCheck
+from study.load_toml import TOML_FILE as TOML_FILE
+from study.load_toml import TomlCheck
 from study.model import (
     Alerts,
     Ethics,
