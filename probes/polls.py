@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from probes.channels.base import AuthError, Channel, ChannelError
 from probes.health import Health
 from probes.matching import Matcher
+from probes.pacing import Pacer
 from study.clock import Clock
 from study.errors import StudyError
 from study.journal.campaign import Journal
@@ -35,6 +36,7 @@ class Polls:
         poll_min_s: float,
         poll_max_s: float,
         note: Callable[[str], None],
+        pacer: Pacer | None = None,
     ) -> None:
         self.journal = journal
         self.channels = channels
@@ -45,6 +47,7 @@ class Polls:
         self.poll_min_s = poll_min_s
         self.poll_max_s = poll_max_s
         self.note = note
+        self.pacer = pacer or Pacer()  # the platforms' read limits (probes.pacing)
         self.replies_seen = 0  # new replies stored by this run
         self._interval: dict[str, float] = {}
         self._next: dict[str, datetime] = {}
@@ -72,6 +75,9 @@ class Polls:
         now = self.clock.now()
         for name in self.open_channels():
             if self._next.get(name, now) <= now:
+                if (later := self.pacer.poll(name, now)) is not None:
+                    self._next[name] = later
+                    continue
                 await self.read(name)
 
     async def read(self, name: str) -> None:

@@ -33,6 +33,7 @@ from probes.channels.base import (
 from probes.health import Health
 from probes.matching import Matcher
 from probes.own_posts import OwnPosts
+from probes.pacing import Pacer
 from probes.polls import Polls
 from probes.snapshot import Snapshot, rate_limits
 from study.catch_up import catch_up
@@ -117,6 +118,7 @@ class Runner:
         self._started_real = time.monotonic()
         self._attempt_real: dict[str, float] = {}  # probe -> real time of its last attempt
         self.own_posts = OwnPosts(journal, channels, self.drive, self.window)
+        self.pacer = Pacer.resume(journal)  # the platforms' posting and reading limits
         self.polls = Polls(
             journal,
             channels,
@@ -127,6 +129,7 @@ class Runner:
             poll_min_s=self.config.poll_min_s,
             poll_max_s=self.config.poll_max_s,
             note=self._note,
+            pacer=self.pacer,
         )
         self._load_matcher()
 
@@ -225,7 +228,7 @@ class Runner:
     # -- sending -------------------------------------------------------------------------
 
     async def _send_due(self, now: datetime) -> None:
-        due = self.journal.due(now, channels=self.drive)
+        due = self.pacer.admit(self.journal.due(now, channels=self.drive), self.journal, now)
         if not due:
             return
         sem = asyncio.Semaphore(self.config.send_concurrency)

@@ -144,6 +144,10 @@ def sim(
         str | None,
         typer.Option(help="Virtual start time, ISO 8601 (default: just before the first probe)."),
     ] = None,
+    lenient: Annotated[
+        bool,
+        typer.Option(help="Turn the platforms' rules off: rate limits, duplicate content."),
+    ] = False,
 ) -> None:
     """Serve the built-in simulator for a study: X API v2, Mastodon and Bluesky faces, with
     brand bots that answer as simulator.toml says (docs/simulator.md)."""
@@ -158,7 +162,7 @@ def sim(
         begin = parse_instant(start, "") if start else None
     except ValueError as e:
         raise UsageError(f"--start {start!r}: {e}") from None
-    serve(study_dir, port, speed=speed, faults=faults, start=begin)
+    serve(study_dir, port, speed=speed, faults=faults, start=begin, lenient=lenient)
 
 
 @commands.command(epilog="Example: replybench demo --out replybench-demo")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -44,8 +45,12 @@ def validate(study_dir: StudyDir) -> None:
     if problems:
         raise StudyProblems(problems)
     assert study is not None
+    from study.budget import limit_problems
+    from study.plan import make_plan
+
+    if over := limit_problems(study, make_plan(study)):  # the platforms' posting limits
+        raise StudyProblems(over)
     if study.separate_windows:
-        from study.plan import make_plan
         from study.plan_windows import overlap_note
 
         note = overlap_note(study, make_plan(study))
@@ -75,6 +80,7 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print every probe as JSON.")] = False,
 ) -> None:
     """Show the schedule: deterministic from the study's seed (same folder, same bytes)."""
+    from study.budget import budget_json, budget_lines
     from study.load import load_study
     from study.plan import make_plan, plan_json, plan_summary
     from study.plan_windows import overlap_note
@@ -82,8 +88,9 @@ def plan(
     study = load_study(study_dir)
     planned = make_plan(study)
     _warn_past_period(study)
-    if as_json:
-        sys.stdout.write(plan_json(planned))
+    if as_json:  # the probes, and each probe account against the platforms' rules
+        rows = {"accounts": budget_json(study, planned), "probes": json.loads(plan_json(planned))}
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
         return
     note = overlap_note(study, planned)
     summary = plan_summary(planned)
@@ -98,6 +105,7 @@ def plan(
         print(f"by {heading}: {row}")
     if note:
         print(note)
+    print("\n".join(budget_lines(study, planned)))
 
 
 @commands.command(

@@ -17,10 +17,18 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from study.errors import Problem, StudyError, StudyProblems
+from study.errors import StudyError, StudyProblems
 from study.model import WEEKDAYS, Country, PlannedProbe, Script, Slot, Study, Target
+from study.plan_checks import plan_problems
+from study.plan_design import (
+    account_name,
+    countries_in_order,
+    design,
+    round_spans,
+    script_text,
+    slot_days,
+)
 from study.plan_json import plan_json, plan_summary
-from study.plan_text import fill, mention
 from study.plan_time import Occurrence, is_inside, occurrence
 
 __all__ = [
@@ -36,188 +44,6 @@ __all__ = [
 # A probe is sent at least this long before its slot ends, so a late runner still makes it.
 SEND_MARGIN = timedelta(minutes=5)
 _DRAWS = 32  # jitter re-draws on one day before scanning it minute by minute
-
-
-def round_spans(study: Study) -> list[tuple[date, date]]:
-    """The sending period cut into `probes_per_target` consecutive spans of whole days.
-
-    Spans are as equal as possible (the first ones get the extra days); each is (first, last),
-    inclusive local dates. Empty when there are more rounds than days.
-    """
-    rounds = study.probes_per_target
-    days = (study.end - study.start).days + 1
-    if rounds <= 0 or days < rounds:
-        return []
-    base, extra = divmod(days, rounds)
-    spans = []
-    first = study.start
-    for r in range(rounds):
-        length = base + (1 if r < extra else 0)
-        spans.append((first, first + timedelta(days=length - 1)))
-        first += timedelta(days=length)
-    return spans
-
-
-def design(round_index: int, country_index: int, scripts: int, slots: int) -> tuple[int, int]:
-    """(script index, slot index) of a country in a round, both 0-based.
-
-    Countries are indexed in code order, scripts in id order, slots in `study.slots` order.
-    Script `(r + c) % n` and slot `(r + c + c // n) % m`: within a country both rotate from
-    round to round, so each script (and slot) comes once before any repeats; across countries
-    in a round they are spread evenly. The `c // n` shift moves each block of n countries one
-    slot on, so a script is not always paired with the same slot (with n == m, every
-    script meets every slot equally often once there are n * n countries).
-    """
-    n = max(scripts, 1)
-    m = max(slots, 1)
-    k = round_index + country_index
-    return k % n, (k + country_index // n) % m
-
-
-def plan_problems(study: Study) -> list[Problem]:
-    """Reasons the study cannot be planned, found before planning (for `validate`)."""
-    problems: list[Problem] = []
-    rounds = study.probes_per_target
-    days = (study.end - study.start).days + 1
-    probed = study.probed_targets
-    if rounds > days:
-        problems.append(
-            Problem(
-                "study.toml",
-                None,
-                f"probes_per_target is {rounds} but the sending period {study.start} to "
-                f"{study.end} has only {max(days, 0)} day(s); lower probes_per_target or "
-                f"lengthen the sending period to at least {rounds} days",
-            )
-        )
-    if probed and not study.scripts:
-        problems.append(
-            Problem("scripts.csv", None, "no scripts: add at least one inquiry to scripts.csv")
-        )
-    if probed and not study.slots:
-        problems.append(
-            Problem("study.toml", None, "no slots: add at least one [slots.NAME] table")
-        )
-    if probed and 0 < len(study.scripts) < rounds:
-        problems.append(
-            Problem(
-                "scripts.csv",
-                None,
-                f"probes_per_target is {rounds} but there are only {len(study.scripts)} "
-                "scripts, so every target would be sent one text twice, and platforms refuse "
-                f"a repeated post (X answers 403); write at least {rounds} scripts or lower "
-                "probes_per_target",
-            )
-        )
-    if problems:
-        return problems
-    problems.extend(_span_problems(study))
-    problems.extend(_cap_problems(study))
-    problems.extend(_duplicate_problems(study))
-    return problems
-
-
-def _span_problems(study: Study) -> list[Problem]:
-    countries = _countries(study)
-    with_targets = {t.country for t in study.probed_targets}
-    problems = []
-    for r, (first, last) in enumerate(round_spans(study)):
-        used = sorted(
-            {
-                design(r, c, len(study.scripts), len(study.slots))[1]
-                for c, country in enumerate(countries)
-                if country.code in with_targets
-            }
-        )
-        for s in used:
-            slot = study.slots[s]
-            if not _slot_days(slot, first, last):
-                days = ", ".join(WEEKDAYS[d] for d in sorted(slot.days))
-                problems.append(
-                    Problem(
-                        "study.toml",
-                        None,
-                        f"round {r + 1} ({first} to {last}) has no day of slot "
-                        f"'{slot.name}' ({days}); lengthen the sending period to at least "
-                        f"7 days per round ({7 * study.probes_per_target} days) or change "
-                        "the slot's days",
-                    )
-                )
-    return problems
-
-
-def _cap_problems(study: Study) -> list[Problem]:
-    cap = study.ethics.max_probes_per_account
-    problems = []
-    for targets in _accounts(study).values():
-        count = len(targets) * study.probes_per_target
-        if count > cap:
-            first = min(targets, key=lambda t: t.line)
-            problems.append(
-                Problem(
-                    "targets.csv",
-                    first.line or None,
-                    f"{_account_name(first)} would get {count} probes ({len(targets)} "
-                    f"target(s) x {study.probes_per_target} rounds) but "
-                    f"max_probes_per_account is {cap}; lower probes_per_target, raise "
-                    "max_probes_per_account, or ask this account from fewer countries",
-                )
-            )
-    return problems
-
-
-def _duplicate_problems(study: Study) -> list[Problem]:
-    """Accounts that would be sent one text twice: X refuses a post that repeats one of the
-    account's earlier posts (403 duplicate content), so those probes could never be sent.
-
-    It happens when a global account is asked from countries that share a language and get
-    the same script in some round (more rounds than scripts are reported before).
-    """
-    scripts = sorted(study.scripts, key=lambda s: s.id)
-    countries = _countries(study)
-    index = {c.code: i for i, c in enumerate(countries)}
-    language = {c.code: c.language for c in countries}
-    problems = []
-    for targets in _accounts(study).values():
-        first_of: dict[str, str] = {}  # text -> the first probe id found to send it
-        repeats: list[tuple[str, str, str]] = []  # (probe id, probe id, language): one text
-        for t in sorted(targets, key=lambda t: (t.country, t.brand)):
-            if t.country not in index:
-                continue  # make_plan names the country that has no table
-            country = countries[index[t.country]]
-            for r in range(study.probes_per_target):
-                s, _ = design(r, index[t.country], len(scripts), len(study.slots))
-                if country.language not in dict(scripts[s].texts):
-                    continue  # make_plan names the missing text
-                probe_id = f"{t.brand}-{t.country}-{t.channel}-r{r + 1}"
-                text = _text(scripts[s], country, t)
-                if text in first_of:
-                    pair = sorted((first_of[text], probe_id))
-                    repeats.append((pair[0], pair[1], country.language))
-                else:
-                    first_of[text] = probe_id
-        if not repeats:
-            continue
-        shared = " and ".join(
-            ", ".join(sorted(t.country for t in targets if language.get(t.country) == lang))
-            + f" ({lang})"
-            for lang in sorted({lang for _, _, lang in repeats})
-        )
-        one, other, _ = min(repeats)
-        first = min(targets, key=lambda t: t.line)
-        problems.append(
-            Problem(
-                "scripts.csv",
-                None,
-                f"{_account_name(first)} would be sent the same text more than once: "
-                f"{len(repeats)} of its probes {'repeat' if len(repeats) > 1 else 'repeats'} "
-                f"another one's text (e.g. {one} and {other}), and platforms refuse a "
-                f"repeated post (X answers 403); it is asked from {shared}: add {{country}} "
-                "to the script texts of the languages these countries share, or write more "
-                "scripts",
-            )
-        )
-    return problems
 
 
 def make_plan(study: Study) -> list[PlannedProbe]:
@@ -243,13 +69,13 @@ def make_plan(study: Study) -> list[PlannedProbe]:
     taken: dict[tuple[str, str], list[datetime]] = defaultdict(list)
     plan: list[PlannedProbe] = []
     for r, (first, last) in enumerate(round_spans(study)):
-        for c, country in enumerate(_countries(study)):
+        for c, country in enumerate(countries_in_order(study)):
             targets = by_country.get(country.code, [])
             if not targets:
                 continue
             s, m = design(r, c, len(scripts), len(study.slots))
             script, slot = scripts[s], study.slots[m]
-            days = _slot_days(slot, first, last)
+            days = slot_days(slot, first, last)
             day = _rng(study.seed, "day", str(r + 1), country.code).choice(days)
             # The country's day first; other days only when caps or spacing force it.
             order = [day] + sorted((d for d in days if d != day), key=lambda d: (abs(d - day), d))
@@ -274,7 +100,7 @@ def _place(
     account = taken[target.account_key]
     if len(account) >= study.ethics.max_probes_per_account:
         raise StudyError(
-            f"{_account_name(target)} would get more than max_probes_per_account "
+            f"{account_name(target)} would get more than max_probes_per_account "
             f"({study.ethics.max_probes_per_account}) probes; lower probes_per_target"
         )
     zone = ZoneInfo(country.timezone)
@@ -294,7 +120,7 @@ def _place(
     if at is None or occ is None:
         days = ", ".join(WEEKDAYS[d] for d in sorted(slot.days))
         raise StudyError(
-            f"no room for probe {probe_id}: {_account_name(target)} has no time left in slot "
+            f"no room for probe {probe_id}: {account_name(target)} has no time left in slot "
             f"'{slot.name}' ({days}) from {min(order)} to {max(order)} (min_spacing_hours "
             f"{study.min_spacing_hours:g}, at most {study.ethics.max_probes_per_account_per_day}"
             " a UTC day); lower probes_per_target, lengthen the sending period, or relax "
@@ -310,7 +136,7 @@ def _place(
         script=script.id,
         slot=slot.name,
         round=round_no,
-        text=_text(script, country, target),
+        text=script_text(script, country, target),
         scheduled_at=at,
         slot_start_at=occ.start_at,
         slot_end_at=occ.end_at,
@@ -395,38 +221,6 @@ def _nth(free: list[tuple[int, int]], i: int) -> int:
             return a + i
         i -= b - a + 1
     raise IndexError(i)
-
-
-def _text(script: Script, country: Country, target: Target) -> str:
-    try:
-        text = script.text(country.language)
-    except KeyError:
-        raise StudyError(
-            f"scripts.csv: script '{script.id}' has no text in '{country.language}' "
-            f"(needed for {country.code}); add a row for it"
-        ) from None
-    return fill(text, target.channel, target.handle, country.text_name)
-
-
-def _countries(study: Study) -> list[Country]:
-    return sorted(study.countries, key=lambda c: c.code)
-
-
-def _accounts(study: Study) -> dict[tuple[str, str], list[Target]]:
-    accounts: dict[tuple[str, str], list[Target]] = defaultdict(list)
-    for t in study.probed_targets:
-        accounts[t.account_key].append(t)
-    return dict(sorted(accounts.items()))
-
-
-def _account_name(target: Target) -> str:
-    return f"{target.channel} account {mention(target.channel, target.handle)}"
-
-
-def _slot_days(slot: Slot, first: date, last: date) -> list[date]:
-    n = (last - first).days + 1
-    days = (first + timedelta(days=i) for i in range(n))
-    return [d for d in days if d.weekday() in slot.days]
 
 
 def _rng(seed: int, *parts: str) -> random.Random:

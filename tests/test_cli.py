@@ -58,7 +58,7 @@ def test_init_validate_and_plan(tmp_path: Path) -> None:
     code, first, _ = invoke("plan", str(d), "--json")
     code2, second, _ = invoke("plan", str(d), "--json")
     assert code == code2 == 0 and first == second
-    probes = json.loads(first)
+    probes = json.loads(first)["probes"]
     assert len(probes) == 15 and probes[0]["probe_id"].endswith("-r1")
 
 

@@ -84,6 +84,8 @@ class RateLimitHeaders:
     limit: str
     remaining: str
     reset: str  # epoch seconds (X, Bluesky) or ISO 8601 (Mastodon): both are understood
+    # Further budgets the same answer may report (X's 24-hour ones): a spent one wins.
+    also: tuple[RateLimitHeaders, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,18 @@ def read_rate_limit(
     endpoint: str, headers: Mapping[str, str], names: RateLimitHeaders, now: datetime
 ) -> RateLimit | None:
     """The budget a response reports for `endpoint`, or None when it reports none. A reset
-    more than a day ahead of `now` is clamped to a day ahead, and says so."""
+    more than a day ahead of `now` is clamped to a day ahead, and says so. Of several budgets
+    (`names.also`), the spent one that resets last, else the first."""
+    found = [_one_limit(endpoint, headers, n, now) for n in (names, *names.also)]
+    spent = [x for x in found if x is not None and x.remaining == 0 and x.reset_at is not None]
+    if spent:
+        return max(spent, key=lambda x: x.reset_at or now)
+    return found[0]
+
+
+def _one_limit(
+    endpoint: str, headers: Mapping[str, str], names: RateLimitHeaders, now: datetime
+) -> RateLimit | None:
     limit = _int_or_none(headers.get(names.limit))
     remaining = _int_or_none(headers.get(names.remaining))
     reset = parse_reset(headers.get(names.reset), now)

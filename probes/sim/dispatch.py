@@ -66,22 +66,25 @@ class Dispatch:
                 face.close()
 
 
-def faces_for(study: Study, clock: Clock, ledger: Ledger) -> dict[str, Face[Any]]:
-    """The extra faces a study needs: one per channel its targets use that has one."""
+def faces_for(
+    study: Study, clock: Clock, ledger: Ledger, *, lenient: bool = False
+) -> dict[str, Face[Any]]:
+    """The extra faces a study needs: one per channel its targets use that has one
+    (`lenient`: without the platforms' rules)."""
     used = {t.channel for t in study.probed_targets}
     built: dict[str, Face[Any]] = {}
     for channel, (prefix, where) in FACES.items():
         if channel in used:
             module, name = where.split(":")
             cls = getattr(importlib.import_module(module), name)
-            built[prefix] = cls.for_study(study, clock, ledger=ledger)
+            built[prefix] = cls.for_study(study, clock, ledger=ledger, lenient=lenient)
     return built
 
 
-def dispatch_for(study: Study, clock: Clock, ledger: Ledger) -> Dispatch:
+def dispatch_for(study: Study, clock: Clock, ledger: Ledger, *, lenient: bool = False) -> Dispatch:
     """Every face the study needs, as `replybench sim` builds them: an X face if the study has
     `[channels.x]`, one per other simulated channel its targets use, one ledger."""
     x = None
     if any(c.name == "x" for c in study.channels):
-        x = XPlatform.for_study(study, clock, ledger=ledger)
-    return Dispatch(x, faces_for(study, clock, ledger))
+        x = XPlatform.for_study(study, clock, ledger=ledger, lenient=lenient)
+    return Dispatch(x, faces_for(study, clock, ledger, lenient=lenient))

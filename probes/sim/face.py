@@ -38,13 +38,15 @@ class FaceOptions(TypedDict, total=False):
     probe_index: Mapping[str, tuple[str, str]] | None
     ledger: Ledger | Path | None
     bots: bool
+    lenient: bool
 
 
 class Face(Generic[W]):
     """One simulated platform for one study; `handle` and `refuse` are thread-safe.
 
     `probe_index` maps a planned probe's text to its (brand, country); `ledger` records every
-    accepted post and DM; `bots=False` leaves answering to the test (`reply`, `send_dm`).
+    accepted post and DM; `bots=False` leaves answering to the test (`reply`, `send_dm`);
+    `lenient=True` turns the platform's rules off (rate limits, X's duplicate content).
     A subclass names its `CHANNEL`, takes its own options beside `**FaceOptions`, builds its
     `world` and answers in `_answer` and `_refusal`.
     """
@@ -61,6 +63,7 @@ class Face(Generic[W]):
         probe_index: Mapping[str, tuple[str, str]] | None = None,
         ledger: Ledger | Path | None = None,
         bots: bool = True,
+        lenient: bool = False,
     ) -> None:
         self.study = study
         self.clock = clock
@@ -68,14 +71,24 @@ class Face(Generic[W]):
         self.probe_index = dict(probe_index or {})
         self.ledger = Ledger(ledger) if isinstance(ledger, Path) else ledger
         self.bots_enabled = bots
+        self.lenient = lenient
         self._lock = threading.RLock()
 
     @classmethod
-    def for_study(cls, study: Study, clock: Clock, *, ledger: Ledger | Path | None = None) -> Self:
+    def for_study(
+        cls,
+        study: Study,
+        clock: Clock,
+        *,
+        ledger: Ledger | Path | None = None,
+        lenient: bool = False,
+    ) -> Self:
         """The face as `replybench sim` builds it: `simulator.toml` from the study's folder
         (`study.path`) and the probe index from the study's plan (its probes on `CHANNEL`)."""
         settings, index = planned(study, cls.CHANNEL)
-        return cls(study, clock, settings=settings, probe_index=index, ledger=ledger)
+        return cls(
+            study, clock, settings=settings, probe_index=index, ledger=ledger, lenient=lenient
+        )
 
     # -- the transport -------------------------------------------------------------------------
 

@@ -75,6 +75,7 @@ def serve(
     faults: float = 0.0,
     start: datetime | None = None,
     ready: Callable[[int], None] | None = None,
+    lenient: bool = False,
 ) -> None:
     """Serve the study's simulator on 127.0.0.1:`port` (0 picks one) until SIGINT/SIGTERM.
 
@@ -91,7 +92,9 @@ def serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, on_signal)
     try:
-        sim = start_background(study_dir, port=port, speed=speed, faults=faults, start=start)
+        sim = start_background(
+            study_dir, port=port, speed=speed, faults=faults, start=start, lenient=lenient
+        )
         try:
             print(
                 f"simulator: {sim.url}  speed x{speed:g}  faults {faults:g}  "
@@ -118,10 +121,11 @@ def start_background(
     faults: float = 0.0,
     start: datetime | None = None,
     fault_weights: Mapping[Fault, float] | None = None,
+    lenient: bool = False,
 ) -> RunningSimulator:
     """Load and plan the study, then serve its simulator from a background thread.
     `fault_weights` picks the kinds of faults (probes.sim.faults.HOSTILE for a hostile
-    server's)."""
+    server's); `lenient` turns the platforms' rules off (rate limits, duplicate content)."""
     from study.load import load_study
     from study.plan import make_plan
 
@@ -138,7 +142,7 @@ def start_background(
     # the seconds a runner takes to start cost no virtual hours. clock.json appears then.
     clock = HeldClock(start, speed, lambda a: write_atomic(folder / "clock.json", a.to_json()))
     ledger = Ledger(ledger_path(study_dir))
-    routes = dispatch_for(study, clock, ledger)
+    routes = dispatch_for(study, clock, ledger, lenient=lenient)
     injected = Faults(faults, seed, weights=fault_weights)
     sim = serve_platform(routes, clock, injected, port=port)
     write_atomic(folder / "port", f"{sim.port}\n")
@@ -175,9 +179,12 @@ def running(
     speed: float = 1.0,
     faults: float = 0.0,
     start: datetime | None = None,
+    lenient: bool = False,
 ) -> Iterator[RunningSimulator]:
     """`with running(DIR) as sim:` a simulator in the background, stopped on exit."""
-    sim = start_background(study_dir, port=port, speed=speed, faults=faults, start=start)
+    sim = start_background(
+        study_dir, port=port, speed=speed, faults=faults, start=start, lenient=lenient
+    )
     try:
         yield sim
     finally:

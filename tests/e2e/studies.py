@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+
+import httpx
 
 from study.scaffold import init_study
 
@@ -135,3 +139,18 @@ token_env = "REPLYBENCH_MASTODON_TOKEN"
     (path / "scripts.csv").write_text(SCRIPTS, encoding="utf-8")
     (path / "simulator.toml").write_text(BOTS, encoding="utf-8")
     return path
+
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def counting(handle: Handler, statuses: Counter[int]) -> Handler:
+    """`handle`, counting its answers by status (the runner must never meet a 429: it paces
+    itself to the platforms' limits, probes.pacing)."""
+
+    def counted(request: httpx.Request) -> httpx.Response:
+        response = handle(request)
+        statuses[response.status_code] += 1
+        return response
+
+    return counted

@@ -4,6 +4,7 @@ runner on one manual clock, so windows of days pass in a second."""
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from study.paths import ledger_path
 from study.plan import make_plan
 from study.timeutil import parse_iso
 from tests.conftest import EXAMPLE
-from tests.e2e.studies import BRANDS, short_study
+from tests.e2e.studies import BRANDS, counting, short_study
 from tests.probes.x_fakes import sim_signed
 
 pytestmark = pytest.mark.anyio
@@ -284,9 +285,15 @@ async def test_a_study_mixing_x_and_manual_targets_leaves_the_manual_probes_plan
 async def test_the_example_study_runs_end_to_end(tmp_path: Path) -> None:
     d = tmp_path / "uxalliance"
     shutil.copytree(EXAMPLE, d)
-    study, journal, _ = await campaign(d)
+    study = load_study(d)
+    clock = ManualClock(min(p.slot_start_at for p in make_plan(study)) - timedelta(hours=1))
+    platform = XPlatform.for_study(study, clock, ledger=ledger_path(d))
+    statuses: Counter[int] = Counter()
+    platform.handle = counting(platform.handle, statuses)  # type: ignore[method-assign]
+    study, journal, _ = await campaign(d, clock=clock, platform=platform)
     counts = journal.counts()
     assert counts.get("closed", 0) + counts.get("failed", 0) == 501
+    assert statuses[429] == 0  # the runner paces itself to X's limits (probes.pacing)
     report = audit(study, d)
     assert report.ok, report.problems[:5]
     brenner = next(r for r in report.rows if r.brand == "brenner")

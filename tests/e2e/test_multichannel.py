@@ -45,6 +45,7 @@ from tests.e2e.multichannel import (
     mixed_study,
     serve_on,
 )
+from tests.e2e.studies import counting
 from tests.probes.mailservers import (
     PASSWORD,
     Dovecot,
@@ -167,11 +168,14 @@ async def test_the_multichannel_example_runs_end_to_end_on_one_simulator(tmp_pat
     plan = make_plan(load_study(d))
     clock = SharedClock(min(p.slot_start_at for p in plan) - timedelta(hours=1))
     sim = serve_on(d, clock)
+    statuses: Counter[int] = Counter()
+    sim.routes.handle = counting(sim.routes.handle, statuses)  # type: ignore[method-assign]
     try:
         summary = await run_campaign(d, api_base=sim.url, env={}, clock=clock, config=CONFIG)
     finally:
         sim.stop()
     assert summary.counts == {"closed": 92, "planned": 34}
+    assert statuses[429] == 0  # the runner paces itself to the platforms' limits
     con = journal(d)
     try:
         assert states(con) == {("x", "closed"): 36, ("mastodon", "closed"): 32,

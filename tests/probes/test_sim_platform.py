@@ -298,7 +298,8 @@ def test_rate_limit_429_until_the_window_resets(clock: ManualClock) -> None:
         assert c.get("/2/users/me").status_code == 200
 
 
-def test_mentions_limit_is_xs_per_user_180(client: httpx.Client) -> None:
+def test_mentions_limit_is_xs_per_user_300(client: httpx.Client) -> None:
+    # X's 2026 figure (study/platforms.toml); its older docs said 180.
     me = me_id(client)
-    statuses = [client.get(f"/2/users/{me}/mentions").status_code for _ in range(181)]
-    assert statuses.count(200) == 180 and statuses[-1] == 429
+    statuses = [client.get(f"/2/users/{me}/mentions").status_code for _ in range(301)]
+    assert statuses.count(200) == 300 and statuses[-1] == 429

@@ -45,7 +45,14 @@ from study.model import ChannelSettings, PlannedProbe
 from study.timeutil import iso, utc
 
 X_RATE_LIMIT = RateLimitHeaders(
-    "x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset"
+    "x-rate-limit-limit",
+    "x-rate-limit-remaining",
+    "x-rate-limit-reset",
+    # X's 24-hour budgets (POST /2/tweets: 10,000 per app), reported beside the 15-minute one.
+    also=tuple(
+        RateLimitHeaders(f"{p}-limit", f"{p}-remaining", f"{p}-reset")
+        for p in ("x-app-limit-24hour", "x-user-limit-24hour")
+    ),
 )
 X_API = Api("X API", X_RATE_LIMIT, xp.describe)
 

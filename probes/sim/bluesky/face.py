@@ -19,7 +19,7 @@ import httpx
 
 from probes.sim.bluesky import records as rec
 from probes.sim.bluesky import views
-from probes.sim.bluesky.auth import ACCESS_LIFETIME, REFRESH_LIFETIME, Limits, Sessions
+from probes.sim.bluesky.auth import ACCESS_LIFETIME, LIMITS, REFRESH_LIFETIME, Limits, Sessions
 from probes.sim.bluesky.bots import BlueskyBots
 from probes.sim.bluesky.views import XrpcError, invalid, respond
 from probes.sim.bluesky.world import (
@@ -70,7 +70,8 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         self.password = password
         self.dm_access = dm_access
         self.logins = 0  # createSession calls answered with a session
-        self.limits = Limits(rate_limits)
+        unlimited = {bucket: (10**9, s) for bucket, (_, s) in LIMITS.items()}
+        self.limits = Limits(unlimited if self.lenient else rate_limits)
         self.sessions = Sessions(access_lifetime, refresh_lifetime)
         self.world = BlueskyWorld(ledger=self.ledger)
         self.me = self.world.account(account.lstrip("@"), role="probe")

@@ -60,7 +60,7 @@ class MastodonPlatform(Face[MastodonWorld]):
         super().__init__(study, clock, **options)
         channel = _channel(study)
         self.token = token
-        self.limits = mj.RateLimiter(budgets)
+        self.limits = mj.RateLimiter({} if self.lenient else budgets)
         self.instance = instance_of(channel.api_base) or "mastodon.test"
         self.world = MastodonWorld(self.instance, ledger=self.ledger)
         self.world.languages = {c.code: c.language for c in study.countries}

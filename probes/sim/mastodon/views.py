@@ -20,6 +20,7 @@ import httpx
 
 from probes.sim.face import Refusal as Refusal  # raised by the handlers as mj.Refusal
 from probes.sim.mastodon.world import MENTION, Account, MastodonWorld, Notification, Status
+from study.platforms import platform
 from study.timeutil import iso, utc
 
 APP = {"name": "replybench", "website": None}
@@ -313,14 +314,18 @@ class Budget:
     period: timedelta
 
 
-# Mastodon's budgets: 300 API requests per 5 minutes per token (`throttle_per_token_api`),
-# 300 new statuses per 3 hours, 30 deletions per 30 minutes (`rate_limit` families in
-# app/controllers). Windows are fixed, aligned on the epoch, as Rack::Attack counts them.
-BUDGETS: dict[str, Budget] = {
-    "api": Budget(300, timedelta(minutes=5)),
-    "statuses": Budget(300, timedelta(hours=3)),
-    "delete_statuses": Budget(30, timedelta(minutes=30)),
-}
+def _budgets() -> dict[str, Budget]:
+    """Mastodon's budgets, from study/platforms.toml: 300 API requests per 5 minutes per
+    token (`throttle_per_token_api`), 300 new statuses per 3 hours, 30 deletions per 30
+    minutes. Windows are fixed, aligned on the epoch, as Rack::Attack and Mastodon's
+    RateLimiter count them."""
+    rules = platform("mastodon")
+    assert rules is not None, "study/platforms.toml has no [mastodon]"
+    family = {"request": "api", "post": "statuses", "delete": "delete_statuses"}
+    return {family[x.action]: Budget(x.actions, x.window) for x in rules.limits}
+
+
+BUDGETS: dict[str, Budget] = _budgets()
 
 
 class RateLimiter:

@@ -54,7 +54,7 @@ class XPlatform(Face[World]):
         super().__init__(study, clock, **options)
         self.token = token
         self.auth = XAuth() if auth is True else auth or None
-        self.limits = RateLimiter(rate_limits)
+        self.limits = RateLimiter(rate_limits, lenient=self.lenient)
         self.world = World(ledger=self.ledger)
         self.me = self.world.user(study.channel(self.CHANNEL).account, role="probe")
         w, me = self.world, self.me
@@ -82,15 +82,21 @@ class XPlatform(Face[World]):
 
     @classmethod
     def for_study(
-        cls, study: Study, clock: Clock, *, ledger: Ledger | Path | None = None
+        cls,
+        study: Study,
+        clock: Clock,
+        *,
+        ledger: Ledger | Path | None = None,
+        lenient: bool = False,
     ) -> XPlatform:
-        """The face `replybench sim` serves, checking credentials as X does."""
-        face = super().for_study(study, clock, ledger=ledger)
+        """The face `replybench sim` serves, checking credentials as X does (unless
+        `lenient`, which turns X's rules off)."""
+        face = super().for_study(study, clock, ledger=ledger, lenient=lenient)
         # X's 30 seconds for a code are the login program's real seconds: a simulator
         # running `speed` times faster than real time gives it 30 real seconds too, or no
         # login could keep up with a simulator at a thousandfold.
         speed = max(1.0, float(getattr(clock, "speed", 1.0)))
-        face.auth = XAuth(code_lifetime=CODE_LIFETIME * speed)
+        face.auth = None if lenient else XAuth(code_lifetime=CODE_LIFETIME * speed)
         return face
 
     def _answer(self, request: httpx.Request, now: datetime) -> httpx.Response:
@@ -176,7 +182,9 @@ class XPlatform(Face[World]):
         return self._user(request, user)
 
     def _create_post(self, request: httpx.Request, now: datetime) -> httpx.Response:
-        response, post = posts.create_post(self.world, self.me, request, now)
+        response, post = posts.create_post(
+            self.world, self.me, request, now, refuse_duplicates=not self.lenient
+        )
         if self.bots_enabled:
             self.brands.probe_posted(post)
         return response

@@ -35,9 +35,12 @@ _NOT_YOURS = "You are not allowed to delete a Tweet you did not create."
 
 
 def create_post(
-    world: World, me: User, request: httpx.Request, now: datetime
+    world: World, me: User, request: httpx.Request, now: datetime, *, refuse_duplicates: bool = True
 ) -> tuple[httpx.Response, Post]:
-    """POST /2/tweets: 201 and the new post, or a refusal (duplicate, too long, ...)."""
+    """POST /2/tweets: 201 and the new post, or a refusal (duplicate, too long, ...).
+
+    A text the account already posted (and did not delete) is refused with X's 403, as X
+    answered it in 2026 (akrherz/iembot#163, a logged production response)."""
     body = xj.json_body(request)
     text = body.get("text")
     if not isinstance(text, str) or not text:
@@ -52,7 +55,8 @@ def create_post(
         parent = world.posts.get(int(raw)) if raw.isdigit() else None
         if parent is None or parent.deleted:
             raise xj.Refusal(xj.forbidden(_DELETED_PARENT))
-    if any(p.author is me and p.text == text and not p.deleted for p in world.posts.values()):
+    mine = (p for p in world.posts.values() if p.author is me and not p.deleted)
+    if refuse_duplicates and any(p.text == text for p in mine):
         raise xj.Refusal(xj.forbidden(_DUPLICATE))
     post = world.post(me, text, now, in_reply_to=parent, extra={"role": me.role})
     data = {"edit_history_tweet_ids": [str(post.id)], "id": str(post.id), "text": xj.escaped(text)}
