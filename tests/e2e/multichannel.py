@@ -54,15 +54,16 @@ class SharedClock(ManualClock):
             hook(self.now())
 
 
-def serve_on(study_dir: Path, clock: SharedClock) -> RunningSimulator:
+def serve_on(study_dir: Path, clock: SharedClock, faults: Faults | None = None) -> RunningSimulator:
     """The study's simulator as `replybench sim` builds it (probes.sim.server.start_background:
     an X face if the study has `[channels.x]`, a face per other simulated channel its targets
-    use, one ledger), served over real HTTP but on the test's clock instead of a scaled one."""
+    use, one ledger), served over real HTTP but on the test's clock instead of a scaled one;
+    `faults` as `replybench sim --faults` injects them (none by default)."""
     study = load_study(study_dir)
     ledger = Ledger(ledger_path(study_dir))
     routes = dispatch_for(study, clock, ledger)
     # The server asks its clock only for `release()` and `now()`: SharedClock has both.
-    return serve_platform(routes, clock, Faults(0.0, study.seed))
+    return serve_platform(routes, clock, faults or Faults(0.0, study.seed))
 
 
 class VirtualNow:
@@ -260,15 +261,25 @@ def deliveries(hub: MailHub) -> Counter[str]:
 def missing_mail_replies(
     hub: MailHub, journal_reply_ids: set[str], last_read: datetime, *, grace: timedelta
 ) -> list[str]:
-    """Replies the brands delivered to the probe mailbox by `last_read - grace` that the
-    journal lacks (the grace covers a delivery racing the runner's last inbox read)."""
+    """Replies in the probe mailbox by `last_read - grace` that the journal lacks (the grace
+    covers a delivery racing the runner's last inbox read). In the mailbox by: when the
+    delivery had finished, not its INTERNALDATE, which on a scaled clock a busy machine's slow
+    delivery leaves behind by any number of virtual minutes."""
     with hub.lock:
-        delivered = dict(hub.delivered)
+        delivered = dict(hub.visible)
     return sorted(
         mid
         for mid, at in delivered.items()
         if at <= last_read - grace and mid not in journal_reply_ids
     )
+
+
+def last_read(con: sqlite3.Connection, channel: str) -> datetime | None:
+    """When the runner's last good read of `channel`'s inbox began (None: never read). Not
+    the journal's last_observation, the latest over all channels: channels are read one
+    after another, and one whose windows have closed is read no more."""
+    row = con.execute("SELECT polled_at FROM cursors WHERE channel = ?", (channel,)).fetchone()
+    return None if row is None else parse_iso(row[0])
 
 
 def last_observation(con: sqlite3.Connection) -> datetime:

@@ -242,6 +242,9 @@ class MailHub:
     now: Callable[[], datetime]
     outbox: list[Received] = field(default_factory=list)
     delivered: dict[str, datetime] = field(default_factory=dict)  # Message-ID -> INTERNALDATE
+    # Message-ID -> when the delivery had finished (on a scaled clock, later than its
+    # INTERNALDATE by however long a busy machine took to deliver)
+    visible: dict[str, datetime] = field(default_factory=dict)
     logins: list[tuple[str, bool]] = field(default_factory=list)
     echo: bool = False  # a refused login is answered quoting the credentials, as is and base64
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -269,6 +272,7 @@ class MailHub:
                     self.dovecot.deliver(raw, when)
                     mid = str(message_from_bytes(raw).get("Message-ID", "")).strip()
                     self.delivered[mid.strip("<>")] = when
+                    self.visible[mid.strip("<>")] = self.now()
                 else:
                     self.outbox.append(Received(to.lower(), raw, when))
         if any(to.lower() == DROP for to in envelope.rcpt_tos) and server.transport is not None:

@@ -28,6 +28,7 @@ from study.model import ChannelSettings, ReplyKind, Scope, Study, Target
 from study.paths import journal_path, ledger_path
 from study.plan import make_plan
 from study.timeutil import iso
+from tests.e2e.multichannel import SharedClock, serve_on
 from tests.e2e.studies import short_study
 from tests.e2e.test_campaign import with_manual_targets
 
@@ -334,12 +335,21 @@ async def test_a_refused_token_stops_before_the_journal_and_is_never_shown(
 async def test_run_campaign_drives_x_and_leaves_manual_probes_planned(tmp_path: Path) -> None:
     d = with_manual_targets(short_study(tmp_path / "s", brands=2), brands=2)
     plan = make_plan(load_study(d))
-    span = max(p.scheduled_at for p in plan) - min(p.slot_start_at for p in plan)
-    speed = (span + timedelta(hours=8)).total_seconds() / 3  # about 3 real seconds
-    with running(d, speed=speed) as sim:
+    # The runner and the simulator share the test's clock, which moves only when the runner
+    # sleeps: no slot passes while a busy machine keeps the runner from waking, so the counts
+    # are exact at any speed (a scaled wall clock missed probes under load).
+    clock = SharedClock(min(p.slot_start_at for p in plan) - timedelta(hours=1))
+    sim = serve_on(d, clock)
+    try:
         summary = await run_campaign(
-            d, api_base=sim.url, env={}, config=RunnerConfig(poll_min_s=60, poll_max_s=900)
+            d,
+            api_base=sim.url,
+            env={},
+            clock=clock,
+            config=RunnerConfig(poll_min_s=60, poll_max_s=900),
         )
+    finally:
+        sim.stop()
     assert summary.counts == {"closed": 4, "planned": 2}
     journal = Journal.read_only(d)
     try:

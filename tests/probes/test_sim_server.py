@@ -51,8 +51,10 @@ def test_the_clock_endpoint_gives_the_anchor(sim: RunningSimulator) -> None:
     with httpx.Client(base_url=sim.url, timeout=5) as c:
         anchor = ClockAnchor.from_json(c.get("/__sim/clock").text)
     assert anchor == sim.anchor
-    virtual = ScaledClock(anchor).now()
-    assert START <= virtual < START + timedelta(hours=1)
+    # The anchor itself, not the virtual time now: how far that has run depends on how long a
+    # busy machine took to get here.
+    assert (anchor.virtual_start, anchor.speed) == (START, 60)
+    assert ScaledClock(anchor).now() >= START
 
 
 def test_a_dropped_connection_is_a_protocol_error(sim: RunningSimulator) -> None:
