@@ -32,6 +32,7 @@ from study.model import (
     Scope,
     Study,
 )
+from study.personas import read_assignment, read_personas
 from study.toml_lines import TomlLines, error_line
 from study.waves import previous_problem
 
@@ -95,7 +96,7 @@ _ETHICS = {
         lambda v: is_int(v) and v >= 1,
     ),
 }
-_TABLES = ("study", "ethics", "slots", "channels", "countries", "alerts")
+_TABLES = ("study", "ethics", "slots", "channels", "countries", "alerts", "personas", "assignment")
 
 
 def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | None] | None:
@@ -163,7 +164,9 @@ def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | No
                 check.problem((kind, name), f"{kind}.{name} must be a table; write [{kind}.{name}]")
             elif (made := make(name, table)) is not None:
                 parts[kind].append(made)
-    if len(out.items) > before or settings is None or ethics is None:
+    personas = read_personas(data, check, tuple(parts["channels"]))
+    assignment = read_assignment(data, check)
+    if len(out.items) > before or settings is None or ethics is None or personas is None:
         return data, None
     design = Study(
         name=settings["name"],
@@ -184,6 +187,8 @@ def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | No
         scripts=(),
         path=folder,
         alerts=alerts,
+        personas=personas,
+        assignment=assignment,
         **runner_settings(settings),
     )
     return data, design

@@ -8,6 +8,7 @@ which languages need a text) take what `study.load` could read of it, or None.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ SCRIPTS_FILE = "scripts.csv"
 TARGET_COLUMNS = ("brand", "brand_name", "sector", "country", "channel", "handle", "scope")
 TARGET_OPTIONAL = ("service_hours",)  # study.service_hours
 SCRIPT_COLUMNS = ("script", "category", "language", "text")
+SCRIPT_OPTIONAL = ("variant",)  # 1, 2, ...: further wordings for personas (study.assign)
 
 _BRAND = re.compile(r"[a-z0-9_-]+")
 _SCRIPT_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -277,16 +279,16 @@ def read_scripts(
     the names `{country}` can become in each language, where study.toml is known, and
     `handles` the handles each channel's targets use, where targets.csv is: the length
     check fills in the longest of each, as the channel counts them."""
-    rows = _read_csv(folder, SCRIPTS_FILE, SCRIPT_COLUMNS, out)
+    rows = _read_csv(folder, SCRIPTS_FILE, SCRIPT_COLUMNS, out, SCRIPT_OPTIONAL)
     if rows is None:
         return None
     if not rows:
         out.add(SCRIPTS_FILE, None, "has no scripts; add one row per script and language")
         return None
-    texts: dict[str, dict[str, str]] = {}
+    texts: dict[str, dict[tuple[str, int], str]] = {}  # script -> (language, variant) -> text
     categories: dict[str, tuple[str, int]] = {}
     languages: dict[str, set[str]] = {}  # of every script, including rows with problems
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, int], int] = {}
     # The length check's stand-ins, measured once per channel (and language) rather than for
     # every text: a study of 20,000 targets has as many handles.
     longest_handle: dict[str, str | None] = {}
@@ -312,12 +314,16 @@ def read_scripts(
             fix = f"did you mean '{hint}'?" if hint else "use two lower-case letters, e.g. 'de'"
             bad(f"language '{language}' is not an ISO 639-1 code; {fix}")
         languages.setdefault(script, set()).add(language)
-        if (script, language) in seen:
+        variant = _variant(row.get("variant") or "1", script, bad)
+        if (script, language, variant) in seen:
+            keep = "script and language"
+            if row.get("variant"):
+                keep = "script, language and variant (number further wordings 2, 3, ...)"
             bad(
                 f"script '{script}' has a second text in '{language}' (the first is on line "
-                f"{seen[script, language]}); keep one row per script and language"
+                f"{seen[script, language, variant]}); keep one row per {keep}"
             )
-        seen.setdefault((script, language), line)
+        seen.setdefault((script, language, variant), line)
         if not text:
             bad(
                 f"script '{script}' ({language}) has no text; write the inquiry after '{{handle}} '"
@@ -335,7 +341,7 @@ def read_scripts(
         for problem in dict.fromkeys(found):
             bad(f"script '{script}' ({language}) {problem}")
         if len(out.items) == before:
-            texts.setdefault(script, {})[language] = text
+            texts.setdefault(script, {})[language, variant] = text
     if used is not None:
         users: dict[str, list[str]] = {}
         for code, language in sorted(used.items()):
@@ -350,7 +356,29 @@ def read_scripts(
                         f"script '{script}' has no text in '{language}' (used by "
                         f"{', '.join(codes)}); add a row '{script},...,{language},...'",
                     )
-    return tuple(
-        Script(script, categories[script][0], tuple(sorted(texts[script].items())))
-        for script in sorted(texts)
+    for (script, language, variant), line in sorted(seen.items()):
+        if variant > 1 and (script, language, variant - 1) not in seen:
+            out.add(
+                SCRIPTS_FILE,
+                line,
+                f"script '{script}' ({language}) has variant {variant} but no variant "
+                f"{variant - 1}; number a script's wordings in a language 1, 2, 3, ...",
+            )
+    return tuple(_script(script, categories[script][0], texts[script]) for script in sorted(texts))
+
+
+def _variant(value: str, script: str, bad: Callable[[str], None]) -> int:
+    """The variant column's number (1 when it is empty); a bad one is reported, taken as 1."""
+    if value.isdigit() and value.isascii() and int(value) >= 1:
+        return int(value)
+    bad(
+        f"script '{script}': variant '{value}' is not a whole number >= 1; number a "
+        "script's wordings in a language 1, 2, 3, ... (or leave the column empty for 1)"
     )
+    return 1
+
+
+def _script(script: str, category: str, texts: dict[tuple[str, int], str]) -> Script:
+    firsts = tuple(sorted((lang, t) for (lang, v), t in texts.items() if v == 1))
+    further = tuple((lang, texts[lang, v]) for lang, v in sorted(texts) if v > 1)
+    return Script(script, category, firsts, further)

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from study.personas import Assignment, Persona
 
 
 class Scope(StrEnum):
@@ -121,12 +125,25 @@ class Script:
     id: str
     category: str
     texts: tuple[tuple[str, str], ...]  # (language, text), sorted by language
+    # Further wordings of the inquiry (scripts.csv's `variant` column, 2, 3, ...), as
+    # (language, text) in variant order: personas posting on one platform get different
+    # ones, so no two accounts post the same text (study.assign).
+    variants: tuple[tuple[str, str], ...] = ()
 
-    def text(self, language: str) -> str:
+    def text(self, language: str, variant: int = 0) -> str:
+        """The text in `language`; `variant` counts from 0 (the first wording) and wraps
+        around the wordings the language has."""
         for lang, t in self.texts:
             if lang == language:
-                return t
+                wordings = [t] + [v for vlang, v in self.variants if vlang == language]
+                return wordings[variant % len(wordings)]
         raise KeyError(f"script {self.id!r} has no text in {language!r}")
+
+    def wordings(self, language: str) -> int:
+        """How many wordings (variants) the script has in `language` (0: no text)."""
+        if language not in dict(self.texts):
+            return 0
+        return 1 + sum(lang == language for lang, _ in self.variants)
 
 
 @dataclass(frozen=True)
@@ -158,6 +175,10 @@ class Study:
     # of the wave before it, which `report` compares this one with.
     wave: int = 1
     previous: Path | None = field(default=None, compare=False)
+    # The probe accounts ([personas.NAME] tables, study.personas) and how probes are shared
+    # among them ([assignment]); none declared: each channel's one account asks everything.
+    personas: tuple[Persona, ...] = ()
+    assignment: Assignment | None = None
 
     def country(self, code: str) -> Country:
         for c in self.countries:
@@ -200,6 +221,15 @@ class PlannedProbe:
     scheduled_at: datetime  # UTC, inside [slot_start_at, slot_end_at)
     slot_start_at: datetime  # UTC start of the slot occurrence
     slot_end_at: datetime  # UTC end of the slot occurrence: sending later breaks the design
+    # The persona ([personas.NAME]) whose account sends it; "" for the channel's one account
+    # in a study without personas (left out of the plan's JSON, so its digest is as before).
+    persona: str = ""
+
+    @property
+    def sender(self) -> str:
+        """The name of the account that sends it: its persona, or its channel's one account
+        (named after the channel)."""
+        return self.persona or self.channel
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ def plan_json(plan: list[PlannedProbe]) -> str:
         row: dict[str, object] = {}
         for f in fields(p):
             value = getattr(p, f.name)
+            if f.name == "persona" and not value:
+                continue  # a study without personas: its plan, and digest, as before them
             if isinstance(value, datetime):
                 value = iso(value)
             elif isinstance(value, Enum):
