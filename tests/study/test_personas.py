@@ -129,7 +129,10 @@ def test_two_personas_on_one_account(folder: StudyFolder) -> None:
 
 
 def test_a_credential_written_in_a_persona_is_never_shown(folder: StudyFolder) -> None:
-    secret = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"
+    secret = (
+        "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2X"
+        + "zMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"
+    )
     folder.append("study.toml", f'\n[personas.carla]\nchannel = "x"\ntoken_env = "{secret}"\n')
     got = folder.problems()
     assert len(got) == 1 and secret not in got[0] and "not shown" in got[0]
