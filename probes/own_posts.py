@@ -71,7 +71,7 @@ class OwnPosts:
                 continue  # postponed: not due either
             since = self.todo[probe.probe_id]
             try:
-                sent = await self.channels[probe.channel].find_sent(probe, since)
+                sent = await self.channels[probe.sender].find_sent(probe, since)
             except (Transient, OutcomeUnknown, Unreadable, Rejected) as e:  # a failed read
                 self.journal.postpone(probe.probe_id, now + RETRY, f"looking it up first: {e}")
                 continue

@@ -28,7 +28,7 @@ class Polls:
         self,
         journal: Journal,
         channels: Mapping[str, Channel],
-        matcher: Matcher,
+        matcher: Callable[[str], Matcher],
         health: Health,
         clock: Clock,
         *,
@@ -56,7 +56,7 @@ class Polls:
         """The driven channels with a probe whose window is open."""
         return [
             c
-            for c in self.journal.channels(state=ProbeState.SENT)
+            for c in self.journal.senders(state=ProbeState.SENT)
             if self.drive is None or c in self.drive
         ]
 
@@ -96,7 +96,8 @@ class Polls:
         # are written during the read, after `started` (which stays the safe bound of what
         # the read covered, for closing windows).
         seen = self.clock.now()
-        matches = [(r, self.matcher.match(r)) for r in replies]
+        matcher = self.matcher(name)
+        matches = [(r, matcher.match(r)) for r in replies]
         matched = [(r, m.probe_id) for r, m in matches]
         ambiguous = {r.reply_id: m.ambiguous for r, m in matches if m.ambiguous}
         new = self.journal.record_inbox(

@@ -109,7 +109,7 @@ class Runner:
             alert_after=None if alert_after is None else timedelta(minutes=alert_after),
         )
         self.window = timedelta(hours=study.window_hours)
-        self.matcher = Matcher(study)
+        self.matchers: dict[str, Matcher] = {}  # one per persona: its inbox, its probes
         self.rng = random.Random(seed)
         self.stop_requested = False
         self._failures: dict[str, int] = {}
@@ -133,12 +133,18 @@ class Runner:
         )
         self._load_matcher()
 
+    def matcher(self, sender: str) -> Matcher:
+        """The matcher of one persona's inbox: a reply it reads answers one of its probes."""
+        if sender not in self.matchers:
+            self.matchers[sender] = Matcher(self.study)
+        return self.matchers[sender]
+
     def _load_matcher(self) -> None:
         for r in self.journal.records(sent=True):
-            if r.message_id is None or not self._drives(r.channel):
+            if r.message_id is None or not self._drives(r.sender):
                 continue
             assert r.sent_at is not None and r.closes_at is not None
-            self.matcher.add(
+            self.matcher(r.sender).add(
                 probe_id=r.probe_id,
                 brand=r.brand,
                 channel=r.channel,
@@ -148,9 +154,9 @@ class Runner:
                 closes_at=r.closes_at,
                 country=r.country,
             )
-        for reply, probe_id in self.journal.replies():
-            if self._drives(reply.channel):
-                self.matcher.remember(reply, probe_id)
+        for inbox, reply, probe_id in self.journal.inbox_items():
+            if self._drives(inbox):
+                self.matcher(inbox).remember(reply, probe_id)
 
     def request_stop(self) -> None:
         self.stop_requested = True
@@ -158,9 +164,9 @@ class Runner:
     # -- the loop ------------------------------------------------------------------------
 
     async def run(self) -> RunSummary:
-        for name in sorted(self.journal.channels() if self.drive is None else self.drive):
+        for name in sorted(self.journal.senders() if self.drive is None else self.drive):
             if name not in self.channels:
-                raise StudyError(f"no adapter for channel {name!r} in this runner")
+                raise StudyError(f"no adapter for persona or channel {name!r} in this runner")
         self.health.start(self.clock.now())
         await self._reconcile()
         while not self.stop_requested:
@@ -241,45 +247,45 @@ class Runner:
         await asyncio.gather(*(one(p) for p in due))
 
     async def _send(self, probe: PlannedProbe) -> None:
-        channel = self.channels[probe.channel]
+        channel = self.channels[probe.sender]
         attempt = self.journal.begin_attempt(probe.probe_id, self.clock.now())
         self._attempt_real[probe.probe_id] = time.monotonic()
         try:
             sent = await channel.send(probe)
         except DuplicateContent as e:
-            self.health.reached(probe.channel, self.clock.now())
+            self.health.reached(probe.sender, self.clock.now())
             self.journal.record_unknown(attempt, self.clock.now(), f"{DUPLICATE}: {e}")
             self._note(f"{probe.probe_id}: refused as a duplicate; will look it up")
             return
         except OutcomeUnknown as e:
-            self.health.unanswered(probe.channel, self.clock.now(), e)
+            self.health.unanswered(probe.sender, self.clock.now(), e)
             self.journal.record_unknown(attempt, self.clock.now(), str(e))
             self._note(f"{probe.probe_id}: outcome unknown ({e}); will look it up")
             return
         except Transient as e:
-            self.health.unanswered(probe.channel, self.clock.now(), e)
+            self.health.unanswered(probe.sender, self.clock.now(), e)
             self._retry(attempt, probe, str(e), e.retry_at)
             return
         except Unreadable as e:  # a read before the post (whose answers are never strict)
-            self.health.unanswered(probe.channel, self.clock.now(), e)
+            self.health.unanswered(probe.sender, self.clock.now(), e)
             self._retry(attempt, probe, str(e), None)
             return
         except Rejected as e:
-            self.health.reached(probe.channel, self.clock.now())
+            self.health.reached(probe.sender, self.clock.now())
             self.journal.record_failed(attempt, probe.probe_id, self.clock.now(), str(e))
             self._note(f"{probe.probe_id}: refused by the platform: {e}")
             return
         except AuthError as e:
             self._retry(attempt, probe, str(e), None)
-            raise StudyError(f"{probe.channel}: {e}; check the credentials and run again") from e
+            raise StudyError(f"{probe.sender}: {e}; check the credentials and run again") from e
         if self.config.crash_after_send and self.rng.random() < self.config.crash_after_send:
             os._exit(137)
-        self.health.reached(probe.channel, self.clock.now())
+        self.health.reached(probe.sender, self.clock.now())
         self.journal.record_sent(attempt, sent, self.window)
         self._on_sent(probe, sent.message_id, sent.sent_at)
 
     def _on_sent(self, probe: PlannedProbe, message_id: str, sent_at: datetime) -> None:
-        self.matcher.add(
+        self.matcher(probe.sender).add(
             probe_id=probe.probe_id,
             brand=probe.brand,
             channel=probe.channel,
@@ -289,7 +295,7 @@ class Runner:
             closes_at=sent_at + self.window,
             country=probe.country,
         )
-        self.polls.sent(probe.channel, sent_at)
+        self.polls.sent(probe.sender, sent_at)
         self._note(f"sent {probe.probe_id}")
 
     def _retry(
@@ -326,7 +332,7 @@ class Runner:
             if self.journal.duplicate_after_unknown(probe.probe_id):
                 margin = MAX_CLOCK_SKEW  # it is there: look as far back as clocks may differ
             since = (first or probe.scheduled_at) - margin
-            channel = self.channels[probe.channel]
+            channel = self.channels[probe.sender]
             try:
                 found = await channel.find_sent(probe, since)
             except Unresolvable as e:
@@ -336,13 +342,13 @@ class Runner:
                 continue
             except AuthError as e:
                 raise StudyError(
-                    f"{probe.channel}: {e}; check the credentials and run again"
+                    f"{probe.sender}: {e}; check the credentials and run again"
                 ) from e
             except ChannelError as e:  # Transient, OutcomeUnknown, Unreadable, Rejected
-                self.health.unanswered(probe.channel, self.clock.now(), e)
+                self.health.unanswered(probe.sender, self.clock.now(), e)
                 self._note(f"{probe.probe_id}: lookup failed ({e}); will try again")
                 continue
-            self.health.reached(probe.channel, self.clock.now())
+            self.health.reached(probe.sender, self.clock.now())
             if found is not None:
                 self.journal.record_sent(None, found, self.window, outcome=RECONCILED)
                 self._on_sent(probe, found.message_id, found.sent_at)

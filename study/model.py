@@ -239,6 +239,9 @@ class Sent:
     probe_id: str
     message_id: str
     sent_at: datetime  # the platform's timestamp when it gives one, else our clock at the ack
+    # The sending account's follower count as the platform's answer shows it (Mastodon's
+    # status carries its account's followers_count); None where it does not.
+    followers: int | None = None
 
 
 @dataclass(frozen=True)

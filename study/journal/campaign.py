@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from study.journal.schema import LOOK_UP_OWN_POSTS, SCHEMA_VERSION, create_schem
 from study.journal.sends import SendLog
 from study.model import PlannedProbe
 from study.paths import existing_journal, journal_path
+from study.personas import Persona
 from study.plan import plan_json
 from study.timeutil import iso
 
@@ -58,8 +60,10 @@ class Journal(ProbeLog, SendLog, InboxLog):
         study_name: str,
         window_hours: float,
         now: datetime,
+        personas: Sequence[Persona] = (),
     ) -> Journal:
-        """Open the journal, creating it from the plan on first use.
+        """Open the journal, creating it from the plan on first use; `personas`
+        (study.personas.personas_of) are recorded with their attributes.
 
         Refuses a journal made from a different plan: the study files changed after the
         campaign started, and mixing two designs in one journal would corrupt the study.
@@ -79,13 +83,13 @@ class Journal(ProbeLog, SendLog, InboxLog):
             new._set_meta(LOOK_UP_OWN_POSTS, "yes")
             con.executemany(
                 "INSERT INTO probes (probe_id, brand, country, channel, handle, scope,"
-                " script, slot, round, text, scheduled_at, slot_start_at, slot_end_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " script, slot, round, text, scheduled_at, slot_start_at, slot_end_at,"
+                " persona) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         p.probe_id, p.brand, p.country, p.channel, p.handle, p.scope.value,
                         p.script, p.slot, p.round, p.text, iso(p.scheduled_at),
-                        iso(p.slot_start_at), iso(p.slot_end_at),
+                        iso(p.slot_start_at), iso(p.slot_end_at), p.sender,
                     )
                     for p in plan
                 ],
@@ -99,6 +103,7 @@ class Journal(ProbeLog, SendLog, InboxLog):
         try:
             with j.tx():
                 create_schema(con)  # an older journal gains the newer columns
+                record_personas(con, personas)
             stored = j.meta("plan_sha256")
             if stored is None:
                 raise errors.imported(path, j.meta("source"))
@@ -114,3 +119,20 @@ class Journal(ProbeLog, SendLog, InboxLog):
         """The study's journal for reading, safe while `run` writes (writes fail)."""
         path = existing_journal(study_dir)
         return cls(connect(path, readonly=True), path)
+
+
+def record_personas(con: sqlite3.Connection, personas: Sequence[Persona]) -> None:
+    """Store each persona's channel, account and attributes (as the study now states them:
+    descriptive, so a change after the start is taken, unlike a change of the plan)."""
+    for p in personas:
+        con.execute(
+            "INSERT INTO personas(persona, channel, account) VALUES (?, ?, ?) "
+            "ON CONFLICT(persona) DO UPDATE SET channel = excluded.channel, "
+            "account = excluded.account",
+            (p.name, p.channel, p.account),
+        )
+        con.execute("DELETE FROM persona_attributes WHERE persona = ?", (p.name,))
+        con.executemany(
+            "INSERT INTO persona_attributes(persona, attribute, value) VALUES (?, ?, ?)",
+            [(p.name, key, value) for key, value in p.attributes],
+        )

@@ -67,7 +67,8 @@ class InboxLog(JournalStore):
         seen_at: datetime | None = None,
         ambiguous: Mapping[str, Sequence[str]] | None = None,
     ) -> int:
-        """Store a poll's replies and the cursor after them in one transaction.
+        """Store a poll's replies and the cursor after them in one transaction. `channel`
+        names the inbox read: the persona's (a channel's name for its one account).
 
         `polled_at` is when the read began (what it covers for sure: the cursor's and
         last_observation's time); `seen_at`, when it returned (each reply's, else
@@ -83,9 +84,9 @@ class InboxLog(JournalStore):
                 cur = con.execute(
                     "INSERT OR IGNORE INTO replies(channel, reply_id, probe_id, author, author_id,"
                     " text, created_at, kind, in_reply_to, conversation_id, seen_at,"
-                    " time_suspect) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " time_suspect, persona) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        channel,
+                        reply.channel,
                         reply.reply_id,
                         probe_id,
                         reply.author,
@@ -97,6 +98,7 @@ class InboxLog(JournalStore):
                         reply.conversation_id,
                         seen,
                         suspect,
+                        channel,
                     ),
                 )
                 new += cur.rowcount
@@ -117,11 +119,18 @@ class InboxLog(JournalStore):
 
     def replies(self) -> list[tuple[Reply, str | None]]:
         """Every inbox item recorded, with its probe (if any), oldest first."""
+        return [(reply, probe_id) for _, reply, probe_id in self.inbox_items()]
+
+    def inbox_items(self) -> list[tuple[str, Reply, str | None]]:
+        """Every inbox item recorded, with the inbox (persona) that saw it and its probe (if
+        any), oldest first."""
         rows = self.con.execute(
-            "SELECT * FROM replies ORDER BY created_at, seen_at, channel, reply_id"
+            "SELECT *, coalesce(persona, channel) AS inbox FROM replies "
+            "ORDER BY created_at, seen_at, channel, reply_id"
         ).fetchall()
         return [
             (
+                str(r["inbox"]),
                 Reply(
                     reply_id=r["reply_id"],
                     channel=r["channel"],
@@ -159,7 +168,8 @@ class InboxLog(JournalStore):
     def _close_windows(self, channel: str, observed_until: datetime) -> int:
         """`close_windows` inside the caller's transaction."""
         rows = self.con.execute(
-            "SELECT probe_id, closes_at FROM probes WHERE state = 'sent' AND channel = ? "
+            "SELECT probe_id, closes_at FROM probes WHERE state = 'sent' "
+            "AND coalesce(persona, channel) = ? "
             "AND closes_at <= ?",
             (channel, iso(observed_until)),
         ).fetchall()

@@ -1,8 +1,9 @@
 """The journal's probes: the plan as the runner reads it, and the changes to a probe's
 schedule (missed, caught up). The send protocol's changes are `study.journal.sends`.
 
-Queries that take `channels` see only those channels' probes (all when None): the runner
-drives the channels it has adapters for and leaves `manual` probes to people.
+Queries that take `channels` see only the probes those accounts send (all when None): a
+persona's name, or a channel's for its one account (study.personas). The runner drives the
+accounts it has adapters for and leaves `manual` probes to people.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class ProbeRecord:
     message_id: str | None  # the platform's id of the post (None: not posted, or by hand)
     sent_at: datetime | None
     closes_at: datetime | None
+    sender: str = ""  # the persona that sends it (a channel's name for its one account)
 
 
 class ProbeLog(JournalStore):
@@ -70,6 +72,7 @@ class ProbeLog(JournalStore):
                 message_id=r["message_id"],
                 sent_at=None if r["sent_at"] is None else parse_iso(r["sent_at"]),
                 closes_at=None if r["closes_at"] is None else parse_iso(r["closes_at"]),
+                sender=_persona(r) or str(r["channel"]),
             )
             for r in self.con.execute(query)
         ]
@@ -96,6 +99,15 @@ class ProbeLog(JournalStore):
         )
         return [_planned(r) for r in rows]
 
+    def senders(self, *, state: ProbeState | None = None) -> list[str]:
+        """The accounts that send the journal's probes (of those in `state`), by name: each
+        persona, or a channel's name for its one account."""
+        where, values = ("", ()) if state is None else (" WHERE state = ?", (state.value,))
+        rows = self.con.execute(
+            f"SELECT DISTINCT coalesce(persona, channel) FROM probes{where} ORDER BY 1", values
+        )
+        return [str(r[0]) for r in rows]
+
     def next_send_at(self, *, channels: Collection[str] | None = None) -> datetime | None:
         only, names = _only(channels)
         row = self.con.execute(
@@ -106,9 +118,12 @@ class ProbeLog(JournalStore):
         return None if row[0] is None else parse_iso(row[0])
 
     def next_close(self, channel: str) -> datetime | None:
-        """When the first open window of `channel` ends, or None when none is open."""
+        """When the first open window of the persona `channel` (a channel's name for its one
+        account) ends, or None when none is open."""
         row = self.con.execute(
-            "SELECT min(closes_at) FROM probes WHERE state = 'sent' AND channel = ?", (channel,)
+            "SELECT min(closes_at) FROM probes WHERE state = 'sent' "
+            "AND coalesce(persona, channel) = ?",
+            (channel,),
         ).fetchone()
         return None if row[0] is None else parse_iso(row[0])
 
@@ -183,7 +198,7 @@ def _only(channels: Collection[str] | None) -> tuple[str, list[str]]:
     if channels is None:
         return "", []
     names = sorted(channels)
-    return f" AND channel IN ({','.join('?' for _ in names)})", names
+    return f" AND coalesce(persona, channel) IN ({','.join('?' for _ in names)})", names
 
 
 def _planned(row: sqlite3.Row) -> PlannedProbe:
@@ -201,4 +216,14 @@ def _planned(row: sqlite3.Row) -> PlannedProbe:
         scheduled_at=parse_iso(row["scheduled_at"]),
         slot_start_at=parse_iso(row["slot_start_at"]),
         slot_end_at=parse_iso(row["slot_end_at"]),
+        persona=_persona(row),
     )
+
+
+def _persona(row: sqlite3.Row) -> str:
+    """The row's persona as `PlannedProbe.persona` has it: "" for a channel's one account."""
+    try:
+        persona = row["persona"]
+    except IndexError:  # a journal made before personas, opened read-only
+        persona = None
+    return "" if persona in (None, row["channel"]) else str(persona)

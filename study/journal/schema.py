@@ -23,6 +23,15 @@ may be behind the platform), `corpus` (an imported corpus's `probes` and `replie
 Parquet files beside the journal instead of its tables: the table, the file's name, its rows
 and bytes; see study.journal.corpus).
 
+Personas (study.personas): `probes.persona` and `replies.persona` name the account that sent
+the probe and whose inbox saw the reply (a channel's name for its one account in a study
+without personas; NULL in a journal made before them or by an import: read it as the
+channel), `probes.followers` the account's follower count when the probe went, where the
+platform shows it; `cursors.channel` names the inbox, which is the persona's. `personas`
+holds each account (its channel and handle) and `persona_attributes` its free attributes
+(country, language, gender, name_signal, followers, ...) as text, one row per attribute, for
+the analysis to group by.
+
 A journal file exists only complete: it is built in a temporary file and linked into place.
 One without its tables is a truncated file or a copy made without its `-wal` file, and is
 refused (`check_complete`): taken as new, it would plan the campaign again and post again every
@@ -87,6 +96,13 @@ CREATE TABLE IF NOT EXISTS ratings (
 CREATE TABLE IF NOT EXISTS brands (
     brand TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', sector TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS personas (
+    persona TEXT PRIMARY KEY, channel TEXT NOT NULL, account TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS persona_attributes (
+    persona TEXT NOT NULL, attribute TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (persona, attribute)
+);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL,
     probe_id TEXT, detail TEXT
@@ -108,7 +124,15 @@ ADDED_COLUMNS = (
     # The reply's language (ISO 639-1, or 'und' when it could not be told), written by
     # `import` (analysis.language); NULL where it was not stored: the analysis detects it.
     ("replies", "language", "TEXT"),
+    # The persona that sent the probe and whose inbox saw the reply (see the docstring);
+    # filled in from the channel when an older journal gains the column.
+    ("probes", "persona", "TEXT"),
+    ("replies", "persona", "TEXT"),
+    # The sending account's follower count at the send, where the platform shows it.
+    ("probes", "followers", "INTEGER"),
 )
+# A column added with a value for the rows already there: (table, column, expression).
+_FILLED = {("probes", "persona"): "channel", ("replies", "persona"): "channel"}
 
 
 def create_schema(con: sqlite3.Connection) -> None:
@@ -120,6 +144,8 @@ def create_schema(con: sqlite3.Connection) -> None:
     for table, column, declaration in ADDED_COLUMNS:
         if not has_column(con, table, column):
             con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            if (table, column) in _FILLED:
+                con.execute(f"UPDATE {table} SET {column} = {_FILLED[table, column]}")
 
 
 # Every journal has these (the others are added by create_schema on the next write).

@@ -54,8 +54,15 @@ class SendLog(JournalStore):
         with self.tx() as con:
             con.execute(
                 "UPDATE probes SET state = 'sent', message_id = ?, sent_at = ?, closes_at = ?, "
-                "detail = NULL WHERE probe_id = ? AND state IN ('sending', 'planned')",
-                (sent.message_id, iso(sent.sent_at), iso(sent.sent_at + window), sent.probe_id),
+                "detail = NULL, followers = coalesce(?, followers) "
+                "WHERE probe_id = ? AND state IN ('sending', 'planned')",
+                (
+                    sent.message_id,
+                    iso(sent.sent_at),
+                    iso(sent.sent_at + window),
+                    sent.followers,
+                    sent.probe_id,
+                ),
             )
             self._finish(attempt_id, sent.probe_id, outcome, sent.message_id, sent.sent_at)
             self._event("sent", sent.probe_id, sent.message_id, iso(sent.sent_at))
