@@ -25,8 +25,9 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from study.assign import seeded as _rng
 from study.model import PlannedProbe, Study
-from study.plan import SEND_MARGIN, _draw, _free, _rng
+from study.plan import SEND_MARGIN, _draw, _free
 from study.plan_time import Occurrence, is_inside, occurrence
 
 

@@ -94,8 +94,13 @@ def personas_of(study: Study) -> tuple[Persona, ...]:
     """Every account that sends the study's probes, sorted by name: the declared personas,
     and for each channel that has none, its one account (named after the channel)."""
     declared = {p.channel for p in study.personas}
+    settings = {c.name: c for c in study.channels}
+    for t in study.targets:  # a channel's table is checked by study.load, not needed here
+        settings.setdefault(t.channel, ChannelSettings(t.channel, "", "", ""))
     implicit = tuple(
-        Persona(c.name, c.name, c, declared=False) for c in study.channels if c.name not in declared
+        Persona(name, name, c, declared=False)
+        for name, c in settings.items()
+        if name not in declared
     )
     return tuple(sorted(study.personas + implicit, key=lambda p: p.name))
 

@@ -10,15 +10,18 @@ is tied to one time of day. The plan is a pure function of the `Study` and its s
 from __future__ import annotations
 
 import bisect
-import hashlib
 import math
 import random
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from study.assign import Choice, assign, persona_of
+from study.assign import seeded as _rng
 from study.errors import StudyError, StudyProblems
 from study.model import WEEKDAYS, Country, PlannedProbe, Script, Slot, Study, Target
+from study.personas import Persona, personas_of
 from study.plan_checks import plan_problems
 from study.plan_design import (
     account_name,
@@ -67,6 +70,9 @@ def make_plan(study: Study) -> list[PlannedProbe]:
         )
     scripts = sorted(study.scripts, key=lambda s: s.id)
     taken: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+    choices = assign(study)
+    personas = {p.name: p for p in personas_of(study)}
+    sends: dict[str, list[datetime]] = defaultdict(list)  # persona -> its send times
     plan: list[PlannedProbe] = []
     for r, (first, last) in enumerate(round_spans(study)):
         for c, country in enumerate(countries_in_order(study)):
@@ -80,8 +86,14 @@ def make_plan(study: Study) -> list[PlannedProbe]:
             # The country's day first; other days only when caps or spacing force it.
             order = [day] + sorted((d for d in days if d != day), key=lambda d: (abs(d - day), d))
             for target in targets:
-                probe = _place(study, target, country, script, slot, r + 1, order, taken)
+                choice = persona_of(choices, target, r + 1)
+                sender = personas[choice.persona or target.channel]
+                probe = _place(
+                    study, target, country, script, slot, r + 1, order, taken,
+                    _Sender(sender, choice, sends[sender.name]),
+                )  # fmt: skip
                 bisect.insort(taken[target.account_key], probe.scheduled_at)
+                bisect.insort(sends[sender.name], probe.scheduled_at)
                 plan.append(probe)
     return sorted(plan, key=lambda p: (p.scheduled_at, p.probe_id))
 
@@ -95,6 +107,7 @@ def _place(
     round_no: int,
     order: list[date],
     taken: dict[tuple[str, str], list[datetime]],
+    sender: _Sender | None = None,
 ) -> PlannedProbe:
     probe_id = f"{target.brand}-{target.country}-{target.channel}-r{round_no}"
     account = taken[target.account_key]
@@ -114,7 +127,7 @@ def _place(
         occ = occurrence(day, slot, zone, SEND_MARGIN)
         if occ is None:
             continue
-        at = _draw(rng, occ, day, slot, zone, account, study, spacing_hours=spacing)
+        at = _draw(rng, occ, day, slot, zone, account, study, spacing_hours=spacing, sender=sender)
         if at is not None:
             break
     if at is None or occ is None:
@@ -123,8 +136,8 @@ def _place(
             f"no room for probe {probe_id}: {account_name(target)} has no time left in slot "
             f"'{slot.name}' ({days}) from {min(order)} to {max(order)} (min_spacing_hours "
             f"{study.min_spacing_hours:g}, at most {study.ethics.max_probes_per_account_per_day}"
-            " a UTC day); lower probes_per_target, lengthen the sending period, or relax "
-            "min_spacing_hours"
+            f" a UTC day{_sender_caps(sender)}); lower probes_per_target, lengthen the sending "
+            "period, or relax min_spacing_hours"
         )
     return PlannedProbe(
         probe_id=probe_id,
@@ -136,11 +149,30 @@ def _place(
         script=script.id,
         slot=slot.name,
         round=round_no,
-        text=script_text(script, country, target),
+        text=script_text(script, country, target, sender.choice.variant if sender else 0),
         scheduled_at=at,
         slot_start_at=occ.start_at,
         slot_end_at=occ.end_at,
+        persona=sender.choice.persona if sender else "",
     )
+
+
+@dataclass(frozen=True)
+class _Sender:
+    """The persona that sends a probe, its choice of wording, and its sends so far (sorted):
+    its own spacing and daily cap hold beside the brand account's."""
+
+    persona: Persona
+    choice: Choice
+    times: list[datetime]
+
+
+def _sender_caps(sender: _Sender | None) -> str:
+    if sender is None or not sender.persona.declared:
+        return ""
+    p = sender.persona
+    per_day = "" if p.max_probes_per_day is None else f", at most {p.max_probes_per_day} a day"
+    return f"; {p.describe()}: min_spacing_hours {p.min_spacing_hours:g}{per_day}"
 
 
 def _draw(
@@ -154,10 +186,11 @@ def _draw(
     not_before: int = 0,
     *,
     spacing_hours: float | None = None,
+    sender: _Sender | None = None,
 ) -> datetime | None:
-    """A uniformly jittered instant on this slot occurrence that keeps the account's caps
-    (and is at least `not_before` seconds after the slot start)."""
-    free = _free(occ, account, study, not_before, spacing_hours=spacing_hours)
+    """A uniformly jittered instant on this slot occurrence that keeps the account's caps,
+    and the sending persona's (and is at least `not_before` seconds after the slot start)."""
+    free = _free(occ, account, study, not_before, spacing_hours=spacing_hours, sender=sender)
     total = sum(b - a + 1 for a, b in free)
     if total == 0:
         return None
@@ -182,12 +215,28 @@ def _free(
     not_before: int = 0,
     *,
     spacing_hours: float | None = None,
+    sender: _Sender | None = None,
 ) -> list[tuple[int, int]]:
     """Second offsets from the slot start (inclusive ranges) that break no spacing or cap,
     from `not_before` on; spacing `spacing_hours`, by default the study's
-    min_spacing_hours."""
-    blocked: list[tuple[int, int]] = []
+    min_spacing_hours; with `sender`, its persona's spacing and daily cap too."""
     spacing = (study.min_spacing_hours if spacing_hours is None else spacing_hours) * 3600
+    blocked = _blocked(occ, account, spacing, study.ethics.max_probes_per_account_per_day)
+    if sender is not None and sender.persona.declared:
+        p = sender.persona
+        blocked += _blocked(occ, sender.times, p.min_spacing_hours * 3600, p.max_probes_per_day)
+    free = [(not_before, occ.seconds)] if not_before <= occ.seconds else []
+    for a, b in sorted(blocked):
+        free = [piece for f in free for piece in _minus(f, a, b)]
+    return free
+
+
+def _blocked(
+    occ: Occurrence, account: list[datetime], spacing: float, per_day_cap: int | None
+) -> list[tuple[int, int]]:
+    """Second offsets from the slot start (inclusive ranges) that the sends in `account`
+    block: within `spacing` seconds of one, or on a UTC day that has `per_day_cap`."""
+    blocked: list[tuple[int, int]] = []
     reach = timedelta(seconds=spacing) + (occ.latest - occ.start_at)
     lo = bisect.bisect_left(account, occ.start_at - timedelta(seconds=spacing) - timedelta(1))
     hi = bisect.bisect_right(account, occ.start_at + reach + timedelta(1))
@@ -198,14 +247,11 @@ def _free(
             blocked.append((math.floor(d - spacing) + 1, math.ceil(d + spacing) - 1))
     per_day = Counter(u.date() for u in near)
     for utc_day, n in per_day.items():
-        if n >= study.ethics.max_probes_per_account_per_day:
+        if per_day_cap is not None and n >= per_day_cap:
             midnight = datetime(utc_day.year, utc_day.month, utc_day.day, tzinfo=UTC)
             a = int((midnight - occ.start_at).total_seconds())
             blocked.append((a, a + 86399))
-    free = [(not_before, occ.seconds)] if not_before <= occ.seconds else []
-    for a, b in sorted(blocked):
-        free = [piece for f in free for piece in _minus(f, a, b)]
-    return free
+    return blocked
 
 
 def _minus(f: tuple[int, int], a: int, b: int) -> list[tuple[int, int]]:
@@ -221,9 +267,3 @@ def _nth(free: list[tuple[int, int]], i: int) -> int:
             return a + i
         i -= b - a + 1
     raise IndexError(i)
-
-
-def _rng(seed: int, *parts: str) -> random.Random:
-    """A generator seeded from the study seed and stable strings (never the salted hash())."""
-    key = "\x1f".join([str(seed), *parts]).encode()
-    return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))

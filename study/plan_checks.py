@@ -4,6 +4,7 @@ cap, and accounts that would be sent one text twice."""
 
 from __future__ import annotations
 
+from study.assign import assign, assignment_problems, persona_of
 from study.errors import Problem
 from study.model import WEEKDAYS, Study
 from study.plan_design import (
@@ -56,7 +57,10 @@ def plan_problems(study: Study) -> list[Problem]:
         return problems
     problems.extend(_span_problems(study))
     problems.extend(_cap_problems(study))
-    problems.extend(_duplicate_problems(study))
+    assigned = assignment_problems(study)
+    problems.extend(assigned)
+    if not assigned:
+        problems.extend(_duplicate_problems(study))
     return problems
 
 
@@ -120,6 +124,7 @@ def _duplicate_problems(study: Study) -> list[Problem]:
     countries = countries_in_order(study)
     index = {c.code: i for i, c in enumerate(countries)}
     language = {c.code: c.language for c in countries}
+    choices = assign(study)
     problems = []
     for targets in target_accounts(study).values():
         first_of: dict[str, str] = {}  # text -> the first probe id found to send it
@@ -133,7 +138,7 @@ def _duplicate_problems(study: Study) -> list[Problem]:
                 if country.language not in dict(scripts[s].texts):
                     continue  # make_plan names the missing text
                 probe_id = f"{t.brand}-{t.country}-{t.channel}-r{r + 1}"
-                text = script_text(scripts[s], country, t)
+                text = script_text(scripts[s], country, t, persona_of(choices, t, r + 1).variant)
                 if text in first_of:
                     pair = sorted((first_of[text], probe_id))
                     repeats.append((pair[0], pair[1], country.language))

@@ -48,9 +48,9 @@ def design(round_index: int, country_index: int, scripts: int, slots: int) -> tu
     return k % n, (k + country_index // n) % m
 
 
-def script_text(script: Script, country: Country, target: Target) -> str:
+def script_text(script: Script, country: Country, target: Target, variant: int = 0) -> str:
     try:
-        text = script.text(country.language)
+        text = script.text(country.language, variant)
     except KeyError:
         raise StudyError(
             f"scripts.csv: script '{script.id}' has no text in '{country.language}' "
