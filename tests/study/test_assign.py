@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from study.assign import assign, assignment_problems
 from study.errors import StudyProblems
-from study.model import ChannelSettings, PlannedProbe, Scope, Script, Study
+from study.model import ChannelSettings, PlannedProbe, Scope, Study
 from study.personas import BALANCED, BY_COUNTRY, Assignment, Persona
 from study.plan import make_plan, plan_json, plan_problems
 from tests.study.test_plan import RANDOM, ZONES, make_study, plan_or_reject, target
@@ -209,7 +209,7 @@ def test_a_country_without_a_persona_is_named_with_the_fix() -> None:
     study = replace(study, personas=study.personas[:2])
     assert [str(p) for p in assignment_problems(study)] == [
         "targets.csv: kaito in US on x: no persona of x can ask it under design by_country "
-        "(the personas of x: anna, ben); add a [personas.NAME] table with channel = \"x\" and "
+        '(the personas of x: anna, ben); add a [personas.NAME] table with channel = "x" and '
         'country = "US"'
     ]
 
