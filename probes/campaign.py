@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from study.journal.campaign import Journal
 from study.journal.lock import PID, RunLock
 from study.load import load_study
 from study.model import Study
+from study.personas import personas_of
 from study.plan import make_plan
 
 log = logging.getLogger(__name__)
@@ -80,19 +81,24 @@ async def run_campaign(
     clock: Clock | None = None,
     on_runner: Callable[[Runner], None] | None = None,
     on_event: Callable[[datetime, str], None] | None = None,
+    personas: Collection[str] | None = None,
 ) -> RunSummary:
+    """Run the study's campaign to its end; `personas` (`run --persona`) names the accounts
+    whose probes this run sends and whose inboxes it reads (all when None): a team shares one
+    plan, each member running their own, and `replybench merge` joins their journals."""
     env = os.environ if env is None else env
     drill = env.get("REPLYBENCH_DRILL_CRASH_AFTER_SEND")
     if drill:
         config = replace(config or RunnerConfig(), crash_after_send=float(drill))
     study = load_study(study_dir)
     plan = make_plan(study)
-    check_channels(study, env=env, api_base=api_base, live=live)  # before anything is sent
+    # Before anything is sent:
+    check_channels(study, env=env, api_base=api_base, live=live, only=personas)
     alerter = alerter_for(study, env)
     if clock is None:
         base = _first_api_base(study, api_base)
         clock = await discover_clock(base) if base is not None else SystemClock()
-    built = build_channels(study, env=env, clock=clock, api_base=api_base, live=live)
+    built = build_channels(study, env=env, clock=clock, api_base=api_base, live=live, only=personas)
     try:
         for warning in await built.preflight():
             if on_event is not None:
@@ -105,6 +111,7 @@ async def run_campaign(
             study_name=study.name,
             window_hours=study.window_hours,
             now=clock.now(),
+            personas=personas_of(study),
         )
         lock = RunLock(study_dir)
         try:

@@ -341,9 +341,7 @@ class Runner:
                 self._note(f"{probe.probe_id}: {e}")
                 continue
             except AuthError as e:
-                raise StudyError(
-                    f"{probe.sender}: {e}; check the credentials and run again"
-                ) from e
+                raise StudyError(f"{probe.sender}: {e}; check the credentials and run again") from e
             except ChannelError as e:  # Transient, OutcomeUnknown, Unreadable, Rejected
                 self.health.unanswered(probe.sender, self.clock.now(), e)
                 self._note(f"{probe.probe_id}: lookup failed ({e}); will try again")

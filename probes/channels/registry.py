@@ -14,7 +14,7 @@ Messages name the channel, the endpoint and the environment variable, never its 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from urllib.parse import urlsplit
@@ -30,9 +30,10 @@ from probes.channels.base import (
 )
 from probes.channels.tokens import TokenStore
 from study.clock import Clock
-from study.errors import StudyError
+from study.errors import StudyError, UsageError
 from study.load_channels import CHANNEL_KINDS, is_loopback_host
 from study.model import ChannelSettings, Study
+from study.personas import Persona, personas_of
 
 # The module of each kind that has an adapter; `manual` has none (people send its probes).
 MODULES = {
@@ -151,6 +152,24 @@ def driven(study: Study) -> list[str]:
     return sorted({t.channel for t in study.probed_targets} - {MANUAL})
 
 
+def driven_personas(study: Study, only: Collection[str] | None = None) -> list[Persona]:
+    """The accounts the runner drives (study.personas: a channel's one account is named after
+    the channel), those named in `only` (`run --persona`) when given; UsageError for a name
+    that is none of them."""
+    channels = set(driven(study))
+    everyone = [p for p in personas_of(study) if p.channel in channels]
+    if only is None:
+        return everyone
+    names = {p.name for p in everyone}
+    for name in sorted(set(only) - names):
+        raise UsageError(
+            f"--persona {name}: the study has no such persona; its personas are "
+            f"{', '.join(sorted(names)) or 'none'} (study.toml [personas.NAME], or a channel's "
+            "name for its one account)"
+        )
+    return [p for p in everyone if p.name in only]
+
+
 def module_of(name: str) -> ModuleType:
     """The adapter module of channel kind `name`, imported now."""
     if name not in MODULES:
@@ -173,14 +192,20 @@ def module_of(name: str) -> ModuleType:
 
 
 def check_channels(
-    study: Study, *, env: Mapping[str, str], api_base: str | None = None, live: bool = False
+    study: Study,
+    *,
+    env: Mapping[str, str],
+    api_base: str | None = None,
+    live: bool = False,
+    only: Collection[str] | None = None,
 ) -> dict[str, ModuleType]:
-    """Everything that would stop the runner's channels, found before anything is built or
-    written: each kind's module, endpoints and credential. The modules, by channel."""
+    """Everything that would stop the runner's accounts, found before anything is built or
+    written: each kind's module, endpoints and credential. The modules, by persona (a
+    channel's name for its one account); `only` names the personas to check."""
     modules: dict[str, ModuleType] = {}
-    for name in driven(study):
-        modules[name] = module_of(name)
-        settings = study.channel(name)
+    for persona in driven_personas(study, only):
+        modules[persona.name] = module_of(persona.channel)
+        settings = persona.settings
         check_endpoints(settings, api_base=api_base, live=live)
         credential(settings, env, loopback=on_loopback(settings, api_base))
     return modules
@@ -193,17 +218,17 @@ class Built:
     channels: dict[str, Channel] = field(default_factory=dict)
     closers: list[Closer] = field(default_factory=list)
     # an adapter's preflight may return warnings (a policy that will hide replies)
-    _checks: list[tuple[ChannelSettings, str, Callable[[Channel], Awaitable[list[str] | None]]]] = (
-        field(default_factory=list)
-    )
+    _checks: list[
+        tuple[str, ChannelSettings, str, Callable[[Channel], Awaitable[list[str] | None]]]
+    ] = field(default_factory=list)
 
     async def preflight(self) -> list[str]:
-        """Check every channel's credentials with its platform (before anything is written);
+        """Check every account's credentials with its platform (before anything is written);
         the warnings the channels gave, each naming its channel."""
         warnings: list[str] = []
-        for settings, endpoint, check in self._checks:
+        for key, settings, endpoint, check in self._checks:
             name = settings.name
-            channel = self.channels[name]
+            channel = self.channels[key]
             noun, _ = _SECRET.get(name, ("credential", ""))
             who = (
                 f"the username {dict(settings.options).get('username', '')!r}"
@@ -241,20 +266,23 @@ def build_channels(
     clock: Clock,
     api_base: str | None = None,
     live: bool = False,
+    only: Collection[str] | None = None,
 ) -> Built:
-    """An adapter for every channel the runner drives, each from its settings.
+    """An adapter for every account the runner drives (each persona's, by its name; `only`:
+    those personas), each from its settings.
 
     `api_base` (`--api-base`) overrides the API base of the HTTP channels (one simulator
     serves all three); without `live` every endpoint must be on this machine. Raises
     `StudyError` before building anything if a channel cannot run.
     """
-    modules = check_channels(study, env=env, api_base=api_base, live=live)
+    modules = check_channels(study, env=env, api_base=api_base, live=live, only=only)
     wiring = Wiring(env, clock, api_base, live, TokenStore.for_study(study.path, env))
     built = Built()
+    personas = {p.name: p for p in driven_personas(study, only)}
     for name, module in modules.items():
-        settings = study.channel(name)
+        settings = personas[name].settings
         channel, close = module.build(settings, wiring)
         built.channels[name] = channel
         built.closers.append(close)
-        built._checks.append((settings, where(settings, api_base), module.preflight))
+        built._checks.append((name, settings, where(settings, api_base), module.preflight))
     return built

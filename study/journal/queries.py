@@ -37,9 +37,16 @@ _TRUSTED = "replies AS (SELECT * FROM main.replies WHERE time_suspect IS NULL),\
 _WITH = re.compile(r"^WITH\n", re.MULTILINE)
 
 
+# A journal made before personas (read-only: not migrated yet) has no `probes.persona`: each
+# probe was sent by its channel's one account, which the column would name.
+_PERSONA = "probes AS (SELECT *, channel AS persona FROM main.probes),\n"
+
+
 def journal_sql(con: sqlite3.Connection, name: str) -> str:
-    """`sql_text(name)` for the journal on `con`, reading only its trusted replies."""
+    """`sql_text(name)` for the journal on `con`, reading only its trusted replies (and
+    each probe's persona, in a journal made before them)."""
     text = sql_text(name)
-    if not has_column(con, "replies", "time_suspect"):
-        return text
-    return _WITH.sub(lambda m: m.group(0) + _TRUSTED, text, count=1)
+    ctes = "" if has_column(con, "probes", "persona") else _PERSONA
+    if has_column(con, "replies", "time_suspect"):
+        ctes += _TRUSTED
+    return _WITH.sub(lambda m: m.group(0) + ctes, text, count=1) if ctes else text

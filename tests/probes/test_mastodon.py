@@ -143,6 +143,7 @@ async def test_send_posts_a_status_with_an_idempotency_key(clock: ManualClock) -
         sent = await m.send(probe("Toot!"))
     assert sent.message_id == "117020585924712638"
     assert sent.sent_at == parse_iso("2026-08-01T13:53:56.596Z")  # the status's created_at
+    assert sent.followers == 0  # the recorded account's followers_count
     post = replay.requests[-1]
     assert (post.method, post.url.path) == ("POST", STATUSES)
     assert json.loads(post.content) == {"status": "Toot!", "visibility": "public"}

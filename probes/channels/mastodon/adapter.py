@@ -183,7 +183,8 @@ class MastodonChannel:
                 f"Mastodon API answered {status_text(response)} to {what} for probe "
                 f"{probe.probe_id} without a usable status id; reconcile"
             )
-        return Sent(probe.probe_id, status_id, when or self.clock.now())
+        # The persona's follower count at the send: a covariate the status carries free.
+        return Sent(probe.probe_id, status_id, when or self.clock.now(), mp.followers(body))
 
     async def find_sent(self, probe: PlannedProbe, since: datetime) -> Sent | None:
         """The probe among the account's own statuses since `since` (our clock), oldest match

@@ -129,6 +129,15 @@ def created_at(item: Mapping[str, Any]) -> datetime | None:
     return instant(item.get("created_at"))
 
 
+def followers(status: Mapping[str, Any]) -> int | None:
+    """The posting account's follower count as the status shows it (its `account`'s
+    `followers_count`, https://docs.joinmastodon.org/entities/Account/#followers_count);
+    None when absent or not a count."""
+    account = status.get("account")
+    count = account.get("followers_count") if isinstance(account, Mapping) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+
+
 def status_reply(
     status: Mapping[str, Any], instance: str, conversation_id: str | None = None
 ) -> Reply | None:
