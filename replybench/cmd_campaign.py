@@ -28,6 +28,16 @@ def run(
     live: Annotated[
         bool, typer.Option("--live", help="Allow a non-loopback API: post to real brands.")
     ] = False,
+    persona: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Run only this persona's probes and inbox (repeatable): each member of a team "
+            "runs their own share from the same folder, then `replybench merge` joins the "
+            "journals.",
+            metavar="NAME",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the campaign: send due probes, watch the inbox, close windows; resumable."""
     from probes.campaign import run_campaign
@@ -43,6 +53,7 @@ def run(
                     live=live,
                     on_progress=progress.update,
                     on_event=progress.event,
+                    personas=persona,
                 )
             )
         except KeyboardInterrupt:

@@ -28,9 +28,32 @@ from study.personas import Persona
 from study.plan import plan_json
 from study.timeutil import iso
 
+# The files of a study folder that define its plan (study.load, study.plan).
+DESIGN_FILES = ("study.toml", "targets.csv", "scripts.csv")
+DESIGN = "design_sha256"  # the meta key: the fingerprint of the folder the journal began in
+
 
 def plan_digest(plan: list[PlannedProbe]) -> str:
     return hashlib.sha256(plan_json(plan).encode("utf-8")).hexdigest()
+
+
+def design_fingerprint(study_dir: Path) -> str:
+    """A fingerprint of the study files that define the plan: journals of one campaign run
+    by several people (`run --persona`) carry the same one, which `merge` checks."""
+    h = hashlib.sha256()
+    for name in DESIGN_FILES:
+        file = study_dir / name
+        data = file.read_bytes() if file.is_file() else b""
+        h.update(f"{name}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()
+
+
+def same_plan(con: sqlite3.Connection, plan: list[PlannedProbe]) -> bool:
+    """Whether the journal on `con` was made from `plan` (the texts of its manual probes as
+    the journal holds them: see `_digest_as_started`)."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'plan_sha256'").fetchone()
+    return row is not None and row[0] in (plan_digest(plan), _digest_as_started(con, plan))
 
 
 def _digest_as_started(con: sqlite3.Connection, plan: list[PlannedProbe]) -> str:
@@ -69,32 +92,17 @@ class Journal(ProbeLog, SendLog, InboxLog):
         campaign started, and mixing two designs in one journal would corrupt the study.
         """
         path = journal_path(study_dir)
-        digest = plan_digest(plan)
 
         def build(con: sqlite3.Connection) -> None:
-            create_schema(con)
-            new = cls(con, path)
-            new._set_meta("schema_version", SCHEMA_VERSION)
-            new._set_meta("study_name", study_name)
-            new._set_meta("window_hours", repr(float(window_hours)))
-            new._set_meta("plan_sha256", digest)
-            new._set_meta("source", "campaign")
-            # An earlier journal of this study may have been lost: look before sending.
-            new._set_meta(LOOK_UP_OWN_POSTS, "yes")
-            con.executemany(
-                "INSERT INTO probes (probe_id, brand, country, channel, handle, scope,"
-                " script, slot, round, text, scheduled_at, slot_start_at, slot_end_at,"
-                " persona) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        p.probe_id, p.brand, p.country, p.channel, p.handle, p.scope.value,
-                        p.script, p.slot, p.round, p.text, iso(p.scheduled_at),
-                        iso(p.slot_start_at), iso(p.slot_end_at), p.sender,
-                    )
-                    for p in plan
-                ],
-            )  # fmt: skip
-            new._event("planned", None, f"{len(plan)} probes", iso(now))
+            initialise(
+                cls(con, path),
+                plan,
+                study_name=study_name,
+                window_hours=window_hours,
+                now=now,
+                personas=personas,
+                design=design_fingerprint(study_dir),
+            )
 
         if not path.exists():
             create_new(path, build)  # False: another process created it meanwhile
@@ -103,12 +111,14 @@ class Journal(ProbeLog, SendLog, InboxLog):
         try:
             with j.tx():
                 create_schema(con)  # an older journal gains the newer columns
-                record_personas(con, personas)
-            stored = j.meta("plan_sha256")
-            if stored is None:
+            if j.meta("plan_sha256") is None:
                 raise errors.imported(path, j.meta("source"))
-            if stored not in (digest, _digest_as_started(con, plan)):
+            if not same_plan(con, plan):
                 raise errors.other_plan(path)
+            with j.tx():
+                record_personas(con, personas)
+                if j.meta(DESIGN) is None:  # a journal begun before fingerprints
+                    j._set_meta(DESIGN, design_fingerprint(study_dir))
         except BaseException:
             con.close()
             raise
@@ -136,3 +146,42 @@ def record_personas(con: sqlite3.Connection, personas: Sequence[Persona]) -> Non
             "INSERT INTO persona_attributes(persona, attribute, value) VALUES (?, ?, ?)",
             [(p.name, key, value) for key, value in p.attributes],
         )
+
+
+def initialise(
+    new: Journal,
+    plan: list[PlannedProbe],
+    *,
+    study_name: str,
+    window_hours: float,
+    now: datetime,
+    personas: Sequence[Persona],
+    design: str,
+) -> None:
+    """Write a new journal's tables, meta and planned probes (inside the caller's
+    transaction, on a file not yet in place: `study.journal.file.create_new`)."""
+    con = new.con
+    create_schema(con)
+    new._set_meta("schema_version", SCHEMA_VERSION)
+    new._set_meta("study_name", study_name)
+    new._set_meta("window_hours", repr(float(window_hours)))
+    new._set_meta("plan_sha256", plan_digest(plan))
+    new._set_meta(DESIGN, design)
+    new._set_meta("source", "campaign")
+    # An earlier journal of this study may have been lost: look before sending.
+    new._set_meta(LOOK_UP_OWN_POSTS, "yes")
+    con.executemany(
+        "INSERT INTO probes (probe_id, brand, country, channel, handle, scope,"
+        " script, slot, round, text, scheduled_at, slot_start_at, slot_end_at,"
+        " persona) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [
+            (
+                p.probe_id, p.brand, p.country, p.channel, p.handle, p.scope.value,
+                p.script, p.slot, p.round, p.text, iso(p.scheduled_at),
+                iso(p.slot_start_at), iso(p.slot_end_at), p.sender,
+            )
+            for p in plan
+        ],
+    )  # fmt: skip
+    record_personas(con, personas)
+    new._event("planned", None, f"{len(plan)} probes", iso(now))
