@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from replybench import cmd_campaign, cmd_imports, cmd_login, cmd_results, cmd_study
+from replybench import cmd_campaign, cmd_imports, cmd_login, cmd_merge, cmd_results, cmd_study
 
 app = typer.Typer(
     name="replybench",
@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 # Added without a name, a group's commands become the app's own (`replybench plan`, not
 # `replybench study plan`), listed in this order: design, run, bring in, results.
-for group in (cmd_study, cmd_campaign, cmd_imports, cmd_results):
+for group in (cmd_study, cmd_campaign, cmd_merge, cmd_imports, cmd_results):
     app.add_typer(group.commands)
 app.add_typer(cmd_login.commands, name="login")  # `replybench login x STUDY`
 

@@ -94,7 +94,7 @@ def status(
 ) -> None:
     """Show a campaign's progress; safe to run while `replybench run` is running."""
     from study.clock import SystemClock
-    from study.journal.status import health_lines, read_status
+    from study.journal.status import health_lines, persona_lines, read_status
 
     s = read_status(study_dir)
     if as_json:
@@ -112,6 +112,8 @@ def status(
         f"reconciled: {s.reconciled}"
     )
     print(f"next send: {s.next_send_at or '-'}; last inbox read: {s.last_observation or '-'}")
+    for line in persona_lines(s):
+        print(line)
     if len(s.inbox_reads) > 1:  # a channel behind the others is censored at its own read
         print("inbox reads: " + ", ".join(_behind(s.inbox_reads)))
     for line in health_lines(s):

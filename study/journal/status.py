@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from study.journal.campaign import Journal
 from study.journal.lock import running_pid
-from study.journal.schema import AMBIGUOUS_EVENT
+from study.journal.schema import AMBIGUOUS_EVENT, has_column
 from study.journal.sends import RECONCILED
 from study.model import ProbeState
+from study.plan_text import CHANNEL_KINDS
 from study.timeutil import parse_iso
+
+_CHANNELS = set(CHANNEL_KINDS)  # the names of channels' own accounts: no persona to show
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,9 @@ class Status:
     # channel -> "since <first failure>: <last failure's reason>" for a channel whose inbox
     # reads have failed since its last good one (its probes are censored there meanwhile)
     inbox_failures: dict[str, str] = field(default_factory=dict)
+    # persona -> its probes by state (a channel's name for its one account), e.g. after
+    # `replybench merge` joined the journals of a team's `run --persona` runs
+    personas: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -92,9 +99,31 @@ def read_status(study_dir: Path) -> Status:
             ).fetchone()[0],
             health=json.loads(meta.get("health", "{}")),
             inbox_failures=journal.inbox_failures(),
+            personas=_by_persona(con),
         )
     finally:
         journal.close()
+
+
+def _by_persona(con: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    sender = "coalesce(persona, channel)" if has_column(con, "probes", "persona") else "channel"
+    out: dict[str, dict[str, int]] = {}
+    rows = con.execute(f"SELECT {sender}, state, count(*) FROM probes GROUP BY 1, 2 ORDER BY 1, 2")
+    for name, state, n in rows:
+        out.setdefault(str(name), {})[str(state)] = int(n)
+    return out
+
+
+def persona_lines(s: Status) -> list[str]:
+    """Each persona's progress, when the study has more than one account on a channel."""
+    if len(s.personas) <= 1 or set(s.personas) <= _CHANNELS:
+        return []
+    return [
+        f"persona {name}: "
+        + ", ".join(f"{k} {v}" for k, v in states.items())
+        + f" (of {sum(states.values())})"
+        for name, states in s.personas.items()
+    ]
 
 
 def health_lines(s: Status) -> list[str]:
