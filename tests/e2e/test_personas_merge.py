@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from probes.channels.x.adapter import XChannel
+from probes.channels.x.credentials import sim_auth
 from probes.runner import Runner, RunnerConfig
 from probes.sim import XPlatform
 from study.clock import ManualClock
@@ -98,7 +99,7 @@ async def run(study_dir: Path, names: tuple[str, ...]) -> None:
         n: httpx.AsyncClient(
             transport=httpx.MockTransport(platforms[n].handle),
             base_url="https://api.x.test",
-            headers={"Authorization": "Bearer test-token"},
+            auth=sim_auth(),
         )
         for n in names
     }
