@@ -28,7 +28,7 @@ COMMANDS = [
     "init", "validate", "plan", "run", "status", "export", "sim", "demo", "analyze", "import",
     "import-twcs", "rating-sheet", "import-ratings", "power", "report", "serve",
     "worksheet", "import-worksheet", "accounts", "cleanup", "backup", "new-wave", "compare",
-    "login",
+    "login", "merge",
 ]  # fmt: skip
 
 

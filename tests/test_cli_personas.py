@@ -1,0 +1,111 @@
+"""The command line of a team: `validate` on a persona design, `run --persona`, `merge`."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from study.journal.campaign import Journal
+from study.load import load_study
+from study.paths import journal_path
+from study.personas import personas_of
+from study.plan import make_plan
+from tests.test_cli import invoke
+
+PERSONAS = """
+[assignment]
+design = "by_country"
+
+[personas.anna]
+channel = "x"
+account = "anna_probe"
+country = "DE"
+
+[personas.ben]
+channel = "x"
+account = "ben_probe"
+country = "US"
+
+[personas.cleo]
+channel = "x"
+account = "cleo_probe"
+country = "US"
+"""
+
+
+def team_folder(path: Path) -> Path:
+    invoke("init", str(path))
+    with (path / "study.toml").open("a", encoding="utf-8") as f:
+        f.write(PERSONAS)
+    return path
+
+
+def test_validate_names_the_wordings_two_personas_need(tmp_path: Path) -> None:
+    d = team_folder(tmp_path / "s")
+    code, out, err = invoke("validate", str(d))
+    assert code == 1 and out == ""
+    lines = err.strip().splitlines()
+    assert lines[0] == (
+        f"{d / 'scripts.csv'}: 2 personas post on x in 'en' (ben, cleo) but script 'address' "
+        "has 1 wording in 'en', and x refuses identical or similar content across accounts; "
+        "add rows 'address,...,en,...' with variant 2 to 2 (one wording per persona)"
+    )
+    rows = (d / "scripts.csv").read_text(encoding="utf-8").splitlines()
+    more = [r.replace(",en,", ",en,", 1) + ",2" for r in rows[1:] if ",en," in r]
+    more = [r.replace("Hi,", "Hello,").replace("Hello, if", "Hi, if") for r in more]
+    text = "\n".join([rows[0] + ",variant", *(r + "," for r in rows[1:]), *more]) + "\n"
+    (d / "scripts.csv").write_text(text, encoding="utf-8")
+    code, out, err = invoke("validate", str(d))
+    assert code == 0, err
+
+
+def test_run_refuses_a_persona_the_study_does_not_have(tmp_path: Path) -> None:
+    d = team_folder(tmp_path / "s")
+    toml = d / "study.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").split("[personas.cleo]")[0])
+    code, _, err = invoke("run", str(d), "--persona", "anna", "--persona", "zed")
+    assert code == 2
+    assert err.strip() == (
+        "Error: --persona zed: the study has no such persona; its personas are anna, ben "
+        "(study.toml [personas.NAME], or a channel's name for its one account)"
+    )
+
+
+def _journal_of(folder: Path) -> Path:
+    study = load_study(folder)
+    Journal.create_or_open(
+        folder,
+        make_plan(study),
+        study_name=study.name,
+        window_hours=study.window_hours,
+        now=datetime(2026, 3, 1, tzinfo=UTC),
+        personas=personas_of(study),
+    ).close()
+    return journal_path(folder)
+
+
+def test_merge_makes_the_journal_then_changes_nothing_and_refuses_another_plan(
+    tmp_path: Path,
+) -> None:
+    a = tmp_path / "a"
+    invoke("init", str(a))
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    source = _journal_of(a)
+    code, out, err = invoke("merge", str(b), str(source))
+    assert code == 0, err
+    assert out.startswith(f"{b}: merged 1 journal(s): 0 probe(s), 0 replies and ")
+    code, out, _ = invoke("merge", str(b), str(source))
+    assert (code, out) == (0, f"{b}: nothing new in 1 journal(s); the journal is as it was\n")
+    toml = b / "study.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("seed = 20260302", "seed = 1"))
+    journal_path(b).unlink()
+    code, out, err = invoke("merge", str(b), str(source))
+    assert code == 1 and out == ""
+    assert err.strip() == (
+        f"Error: {source}: made from another plan than this study's (the study files or the "
+        "seed differ); nothing was merged. Merge only journals of `replybench run` from copies "
+        "of the same study folder"
+    )
+    assert not journal_path(b).exists()
