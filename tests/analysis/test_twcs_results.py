@@ -44,7 +44,13 @@ def journal_digest(journal: Path) -> str:
     try:
         h = hashlib.sha256()
         for table in ("probes", "replies", "meta", "events"):
-            for row in con.execute(f"SELECT * FROM {table} ORDER BY rowid"):
+            # The persona columns came after the pin; an import leaves them empty.
+            columns = [
+                str(r[1])
+                for r in con.execute(f"PRAGMA table_info({table})")
+                if r[1] not in ("persona", "followers")
+            ]
+            for row in con.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid"):
                 h.update(repr(row).encode())
         return h.hexdigest()
     finally:
