@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from study.model import PlannedProbe
-from study.platforms import POST, Limit, platform
+from study.platforms import POST, Limit, Platform, platform
 from study.timeutil import iso
 
 MARGIN = timedelta(seconds=60)
@@ -41,14 +41,25 @@ class _Sent(Protocol):
     def channel(self) -> str: ...
 
     @property
+    def sender(self) -> str: ...  # its persona ("": the channel's one account)
+
+    @property
     def sent_at(self) -> datetime | None: ...
 
 
 class Pacer:
-    """Sliding-window counts of what the runner did on each channel, per action."""
+    """Sliding-window counts of what the runner did from each probe account, per action.
+
+    Accounts are named as the runner names them: a persona, or a channel's one account by
+    the channel's name (study.personas). A limit of scope `user` or `account` counts one
+    account's actions; one of scope `app` those of every account of its platform."""
 
     def __init__(self) -> None:
         self._done: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        self._kind: dict[str, str] = {}  # account -> its channel kind, where not its name
+
+    def _platform(self, account: str) -> Platform | None:
+        return platform(self._kind.get(account, account))
 
     @classmethod
     def resume(cls, journal: PacedJournal) -> Pacer:
@@ -59,9 +70,10 @@ class Pacer:
         probes = [p for p in journal.records(sent=True) if p.sent_at is not None]
         for probe in probes:
             assert probe.sent_at is not None
-            pacer.seen(probe.channel, POST, probe.sent_at)
-        for channel in sorted({p.channel for p in probes}):
-            rules = platform(channel)
+            pacer._kind[probe.sender or probe.channel] = probe.channel
+            pacer.seen(probe.sender or probe.channel, POST, probe.sent_at)
+        for channel in sorted({p.sender or p.channel for p in probes}):
+            rules = pacer._platform(channel)
             polled = journal.polled_at(channel)
             if rules is None or polled is None:
                 continue
@@ -77,7 +89,7 @@ class Pacer:
 
     def next_free(self, channel: str, actions: Iterable[str], now: datetime) -> datetime | None:
         """None when every one of `actions` fits now, else the first instant they may."""
-        rules = platform(channel)
+        rules = self._platform(channel)
         if rules is None:
             return None
         waits = [self._wait(channel, x, now) for a in actions for x in rules.limits_of(a)]
@@ -96,7 +108,7 @@ class Pacer:
 
     def poll(self, channel: str, now: datetime) -> datetime | None:
         """Reserve one inbox poll's reads (X: mentions and DM events); see `reserve`."""
-        rules = platform(channel)
+        rules = self._platform(channel)
         return None if rules is None else self.reserve(channel, rules.inbox, now)
 
     def admit(
@@ -106,17 +118,18 @@ class Pacer:
         the journal to the first instant their platform's posting limits allow."""
         admitted = []
         for probe in due:
-            later = self.reserve(probe.channel, (POST,), now)
+            self._kind[probe.sender] = probe.channel
+            later = self.reserve(probe.sender, (POST,), now)
             if later is None:
                 admitted.append(probe)
                 continue
             rules = platform(probe.channel)
-            why = "" if rules is None else self._why(probe.channel, rules.name, now)
+            why = "" if rules is None else self._why(probe.sender, rules.name, now)
             journal.postpone(probe.probe_id, later, f"paced: {why}; next at {iso(later)}")
         return admitted
 
     def _why(self, channel: str, name: str, now: datetime) -> str:
-        rules = platform(channel)
+        rules = self._platform(channel)
         assert rules is not None
         full = [x for x in rules.limits_of(POST) if self._wait(channel, x, now) is not None]
         return "; ".join(x.describe(name) for x in full)
@@ -124,9 +137,17 @@ class Pacer:
     def _wait(self, channel: str, limit: Limit, now: datetime) -> datetime | None:
         """When one more `limit.action` fits in `limit`, or None if it fits now."""
         window = limit.window + MARGIN
-        done = self._done[(channel, limit.action)]
-        done[:] = sorted(t for t in done if now - t < max(window, timedelta(hours=24) + MARGIN))
-        inside = [t for t in done if now - t < window]
+        keep = max(window, timedelta(hours=24) + MARGIN)
+        kind = self._kind.get(channel, channel)
+        accounts = [channel]
+        if limit.scope == "app":  # every account of the platform counts against the app's
+            accounts = sorted({a for a, _ in self._done if self._kind.get(a, a) == kind})
+        inside = []
+        for account in accounts:
+            done = self._done[(account, limit.action)]
+            done[:] = sorted(t for t in done if now - t < keep)
+            inside += [t for t in done if now - t < window]
+        inside.sort()
         room = limit.actions - len(inside)
         if room > 0:
             return None

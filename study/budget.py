@@ -19,6 +19,7 @@ from typing import Any
 
 from study.errors import Problem
 from study.model import PlannedProbe, Study
+from study.personas import personas_of
 from study.plan_text import mention
 from study.platforms import (
     POLL_MIN_S,
@@ -112,11 +113,14 @@ def open_seconds(times: list[datetime], window: timedelta) -> float:
 
 
 def budgets(study: Study, plan: list[PlannedProbe]) -> list[AccountBudget]:
-    """Every probe account of the plan, in channel order."""
+    """Every probe account of the plan (each persona's: study.personas), in channel order.
+    A limit of scope `app` counts the posts of every account of its platform."""
     out = []
-    for channel in sorted({p.channel for p in plan}):
-        probes = [p for p in plan if p.channel == channel]
+    accounts = {p.name: p.account for p in personas_of(study)}
+    for channel, sender in sorted({(p.channel, p.sender) for p in plan}):
+        probes = [p for p in plan if p.sender == sender]
         times = sorted(p.scheduled_at for p in probes)
+        app_times = sorted(p.scheduled_at for p in plan if p.channel == channel)
         rules = platform(channel)
         limits = () if rules is None else rules.limits_of(POST)
         polls = 0
@@ -128,10 +132,7 @@ def budgets(study: Study, plan: list[PlannedProbe]) -> list[AccountBudget]:
             posts_usd = (len(probes) - with_url) * rules.price(POST)
             posts_usd += with_url * rules.price(POST_WITH_URL)
             reads_usd = polls * sum(rules.price(action) for action in rules.inbox)
-        try:
-            account = study.channel(channel).account
-        except KeyError:
-            account = ""
+        account = accounts.get(sender, "")
         out.append(
             AccountBudget(
                 channel=channel,
@@ -139,7 +140,10 @@ def budgets(study: Study, plan: list[PlannedProbe]) -> list[AccountBudget]:
                 platform=rules,
                 posts=len(probes),
                 peaks=tuple(peak(times, w) for w in SHOWN),
-                limits=tuple(LimitUse(x, peak(times, x.window)) for x in limits),
+                limits=tuple(
+                    LimitUse(x, peak(app_times if x.scope == "app" else times, x.window))
+                    for x in limits
+                ),
                 polls=polls,
                 posts_usd=posts_usd,
                 reads_usd=reads_usd,

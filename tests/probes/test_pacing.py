@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from probes.channels.http import read_rate_limit
@@ -25,6 +25,7 @@ def probe(n: int, channel: str = "x") -> PlannedProbe:
 class Open:
     channel: str
     sent_at: datetime
+    sender: str = ""  # the persona that sent it ("": the channel's one account)
 
 
 @dataclass
@@ -99,3 +100,21 @@ def test_a_spent_24_hour_budget_of_x_wins_over_its_15_minute_one() -> None:
     headers["x-app-limit-24hour-remaining"] = "5"
     limit = read_rate_limit("POST /2/tweets", headers, X_RATE_LIMIT, now)
     assert limit is not None and (limit.limit, limit.remaining) == (100, 40)
+
+
+def test_each_persona_has_its_own_user_budget_and_shares_the_app_budget() -> None:
+    """X's 100 posts per 15 minutes hold per user, so two personas post 200; its 10,000 per
+    24 hours per app hold for both together."""
+    pacer, journal = Pacer(), FakeJournal()
+    due = [replace(probe(n), persona="anna" if n % 2 else "ben") for n in range(204)]
+    admitted = pacer.admit(due, journal, T0)
+    assert len(admitted) == 200 and len(journal.postponed) == 4
+    resumed = Pacer.resume(
+        FakeJournal(opened=[Open("x", T0 - timedelta(minutes=5), "anna") for _ in range(100)])
+    )
+    assert resumed.reserve("anna", ["post"], T0) == T0 - timedelta(minutes=5) + WINDOW
+    assert resumed.reserve("ben", ["post"], T0) is None
+    day = [Open("x", T0 - timedelta(hours=1), f"p{i % 200}") for i in range(10_000)]
+    full, later = Pacer.resume(FakeJournal(opened=day)), FakeJournal()
+    assert full.admit([replace(probe(1), persona="zoe")], later, T0) == []  # the app's day
+    assert "10,000 posts per 24 hours per app" in later.postponed["b1-US-x-r1"][1]

@@ -140,3 +140,23 @@ def test_plan_shows_each_account_against_the_limits_as_text_and_json(
     fifteen = account["limits"][0]
     assert (fifteen["limit"], fifteen["peak"], fifteen["over"]) == (100, 101, True)
     assert account["cost_usd"]["posts"] == pytest.approx(101 * 0.015)
+
+
+def test_posting_limits_hold_per_persona_account() -> None:
+    """150 X posts in one quarter hour: over the limit from one account, within it from two
+    personas (X's limit is per user); the plan shows each persona's account."""
+    from study.personas import Assignment, Persona
+
+    study = study_with("x")
+    anna, ben = (
+        Persona(n, "x", replace(study.channels[0], account=f"{n}_probe")) for n in ("anna", "ben")
+    )
+    study = replace(study, personas=(anna, ben), assignment=Assignment("balanced"))
+    plan = [probe(n, T0 + timedelta(seconds=n)) for n in range(150)]
+    assert len(limit_problems(study, plan)) == 1
+    shared = [replace(p, persona="anna" if n % 2 else "ben") for n, p in enumerate(plan)]
+    assert limit_problems(study, shared) == []
+    assert [(b.account, b.posts) for b in budgets(study, shared)] == [
+        ("anna_probe", 75),
+        ("ben_probe", 75),
+    ]
