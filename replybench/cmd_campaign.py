@@ -70,17 +70,30 @@ def run(
 @handles_errors
 def backup(
     study_dir: StudyDir,
-    out: Annotated[Path, typer.Option(help="The copy to write (a new file).", show_default=False)],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="The copy to write: a new file, or a new folder for a study imported with "
+            "import-twcs (its journal and corpus files).",
+            show_default=False,
+        ),
+    ],
 ) -> None:
     """Copy the journal consistently (SQLite's backup API), even while `replybench run` runs.
     Never copy journal.sqlite by hand: its latest transactions live in journal.sqlite-wal."""
-    from study.journal.file import backup as copy_journal
+    from study.journal.backup import backup as copy_journal
     from study.paths import journal_path
 
-    n = copy_journal(study_dir, out)
-    print(f"wrote {out}: the journal with {n} probes")
+    b = copy_journal(study_dir, out)
+    journal = journal_path(study_dir)
+    if b.corpus:
+        files = ", ".join(b.corpus)
+        print(f"wrote {out}: the journal with {b.probes} probes, and its corpus files {files}")
+        print(f"to restore it: move {journal.parent} away, then copy the folder {out} there")
+        return
+    print(f"wrote {out}: the journal with {b.probes} probes")
     print(
-        f"to restore it: stop the runner, then copy it to {journal_path(study_dir)} (and delete "
+        f"to restore it: stop the runner, then copy it to {journal} (and delete "
         "journal.sqlite-wal and -shm beside it); the next run looks the due probes up on the "
         "platforms before sending anything"
     )

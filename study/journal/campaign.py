@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from study.journal import errors
+from study.journal.corpus import connect_whole
 from study.journal.file import connect, create_new
 from study.journal.inbox import InboxLog
 from study.journal.probes import ProbeLog
@@ -126,9 +127,10 @@ class Journal(ProbeLog, SendLog, InboxLog):
 
     @classmethod
     def read_only(cls, study_dir: Path) -> Journal:
-        """The study's journal for reading, safe while `run` writes (writes fail)."""
+        """The study's journal for reading, safe while `run` writes (writes fail); an imported
+        corpus's rows in its probes and replies (`study.journal.corpus.connect_whole`)."""
         path = existing_journal(study_dir)
-        return cls(connect(path, readonly=True), path)
+        return cls(connect_whole(path), path)
 
 
 def record_personas(con: sqlite3.Connection, personas: Sequence[Persona]) -> None:

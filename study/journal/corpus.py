@@ -11,8 +11,9 @@ and renamed into place before the new journal is (`study.journal.imports.creatin
 journal never names a file that was not whole when it was made; a file missing, of another
 size or not readable as Parquet since is refused (`corpus_files`).
 
-Readers: `read_table` gives a table's columns as Arrow; `load_rows` copies the rows into a
-SQLite database, for the readers that query the journal in SQL (`study.journal.tables`).
+Readers: `read_table` gives a table's columns as Arrow; `connect_whole` gives every reader
+that queries the journal in SQL (`study.journal.tables`, `Journal.read_only`) a connection in
+which `probes` and `replies` hold the corpus's rows.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from study.atomic import temporary_beside
 from study.journal import errors
+from study.journal.file import connect
 from study.journal.imports import creating, event, set_meta
 from study.journal.schema import create_schema
 from study.paths import journal_path
@@ -184,3 +186,41 @@ def load_rows(con: sqlite3.Connection, files: dict[str, CorpusFile]) -> None:
         )
         for batch in pq.ParquetFile(file.path).iter_batches(_LOAD_BATCH, columns=names):
             con.executemany(insert, zip(*(c.to_pylist() for c in batch.columns), strict=True))
+
+
+def connect_whole(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the whole journal at `path` (safe while `run` writes; rows
+    as `sqlite3.Row`). For a journal holding a corpus, an in-memory database holding the
+    corpus's probes and replies, with the journal file attached read-only (as `journal`) for
+    its other tables: every query reads the same there (this costs a copy of the rows; the
+    Arrow reads do not). StudyError when the journal or a corpus file is not whole."""
+    con = connect(path, readonly=True)  # refuses a file that is not a whole journal
+    try:
+        files = corpus_files(con, path)
+        definitions = [
+            str(r[0])
+            for r in con.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)", TABLES
+            )
+        ]
+    except BaseException:
+        con.close()
+        raise
+    if files is None:
+        return con
+    con.close()
+    mem = sqlite3.connect("file::memory:", uri=True, timeout=30, isolation_level=None)
+    try:
+        mem.execute("ATTACH DATABASE ? AS journal", (f"file:{path}?mode=ro",))
+        mem.execute("BEGIN")
+        for sql in definitions:  # the journal's own (empty) tables' definitions
+            mem.execute(sql)
+        load_rows(mem, files)
+        mem.execute("CREATE INDEX main.replies_probe ON replies(probe_id)")
+        mem.execute("COMMIT")
+        mem.execute("PRAGMA query_only = ON")  # writes fail, as on the journal file itself
+    except BaseException:
+        mem.close()
+        raise
+    mem.row_factory = sqlite3.Row
+    return mem

@@ -4,8 +4,8 @@ SQLite in WAL mode keeps recent transactions in `journal.sqlite-wal` until a che
 them into the main file, so copying `journal.sqlite` alone (or truncating it) leaves a file
 without tables or behind the truth. `connect` refuses such a file (`check_complete`);
 `create_new` builds a new journal in a temporary file and links it into place, so a journal
-file never exists half-built; `backup` copies one with SQLite's online backup API, consistent
-even while the runner writes.
+file never exists half-built; `study.journal.backup` copies one with SQLite's online backup
+API, consistent even while the runner writes.
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from study.errors import StudyError
 from study.journal import errors
-from study.journal.schema import LOOK_UP_OWN_POSTS, check_complete
-from study.paths import existing_journal
+from study.journal.schema import check_complete
 
 # What a failed write says about the machine, not the program: said as an `Error:` line.
 ENVIRONMENT = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
@@ -96,42 +94,3 @@ def environment_error(e: BaseException) -> bool:
         text = str(e)
         return any(s in text for s in ("disk is full", "readonly database", "disk I/O error"))
     return False
-
-
-def backup(study_dir: Path, out: Path) -> int:
-    """Copy the study's journal to `out` (a new file) consistently, even while `run` writes;
-    how many probes it holds. The copy is marked so that a runner started on it, once it is
-    restored, first looks the due probes up on the platforms: a backup is behind the journal
-    it was taken from, and the probes sent since must not be sent again."""
-    src = existing_journal(study_dir)
-    if out.exists():
-        raise StudyError(f"{out}: already exists; choose another --out, or move it away first")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        source = connect(src, readonly=True)
-        try:
-            copy = sqlite3.connect(tmp, isolation_level=None)
-            try:
-                source.backup(copy)  # SQLite's online backup API: a consistent snapshot
-                copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-                copy.execute(
-                    "INSERT INTO meta(key, value) VALUES (?, 'yes') "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (LOOK_UP_OWN_POSTS,),
-                )
-                probes = int(copy.execute("SELECT count(*) FROM probes").fetchone()[0])
-            finally:
-                copy.close()
-        finally:
-            source.close()
-        os.link(tmp, out)
-    except (OSError, sqlite3.Error) as e:
-        if environment_error(e) or isinstance(e, FileExistsError):
-            raise StudyError(f"{out}: the backup could not be written ({e}); nothing was") from e
-        raise
-    finally:
-        tmp.unlink(missing_ok=True)
-    return probes

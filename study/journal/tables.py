@@ -29,39 +29,10 @@ EXPORT_ORDER = {"probes": "scheduled_at, probe_id", "replies": "created_at, chan
 
 def open_journal(study_dir: Path) -> sqlite3.Connection:
     """A read-only connection to a study's journal (safe while `run` writes), its rows as
-    tuples. For an imported corpus, an in-memory database holding the corpus's probes and
-    replies, with the journal file attached read-only for its other tables: every query reads
-    the same there (this costs a copy of the rows; the Arrow reads below do not)."""
-    path = existing_journal(study_dir)
-    con = connect(path, readonly=True)  # refuses a file that is not a whole journal
+    tuples, an imported corpus's rows in `probes` and `replies` (`corpus.connect_whole`)."""
+    con = corpus.connect_whole(existing_journal(study_dir))
     con.row_factory = None
-    try:
-        files = corpus.corpus_files(con, path)
-    except BaseException:
-        con.close()
-        raise
-    if files is None:
-        return con
-    definitions = [
-        str(r[0])
-        for r in con.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
-            corpus.TABLES,
-        )
-    ]
-    con.close()
-    mem = sqlite3.connect("file::memory:", uri=True, timeout=30)
-    try:
-        mem.execute("ATTACH DATABASE ? AS journal", (f"file:{path}?mode=ro",))
-        for sql in definitions:  # the journal's own (empty) tables' definitions
-            mem.execute(sql)
-        corpus.load_rows(mem, files)
-        mem.execute("CREATE INDEX main.replies_probe ON replies(probe_id)")
-        mem.commit()
-    except BaseException:
-        mem.close()
-        raise
-    return mem
+    return con
 
 
 def read_meta(study_dir: Path) -> dict[str, str]:

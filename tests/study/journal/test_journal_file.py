@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from probes.channels.base import Reply, Sent
 from replybench.cli import app
 from study.errors import StudyError
-from study.journal.file import backup
+from study.journal.backup import backup
 from study.journal.lock import RunLock, running_pid
 from study.journal.schema import LOOK_UP_OWN_POSTS, create_schema
 from study.journal.status import read_status
@@ -101,7 +101,7 @@ def test_a_backup_is_a_whole_journal_even_while_the_runner_writes(tmp_path: Path
     a = j.begin_attempt("kaito-DE-x-r1", T0)  # the writer's connection stays open: all of
     j.record_unknown(a, T0, "timeout")  # this is in journal.sqlite-wal, not yet in the file
     out = tmp_path / "copy.sqlite"
-    assert backup(d, out) == 3
+    assert backup(d, out).probes == 3
     con = sqlite3.connect(out)
     try:
         state = "SELECT state FROM probes WHERE probe_id = 'kaito-DE-x-r1'"
