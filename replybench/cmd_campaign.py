@@ -89,7 +89,7 @@ def backup(
     if b.corpus:
         files = ", ".join(b.corpus)
         print(f"wrote {out}: the journal with {b.probes} probes, and its corpus files {files}")
-        print(f"to restore it: move {journal.parent} away, then copy the folder {out} there")
+        print(f"to restore it: move {journal.parent} away, then copy {out} to {journal.parent}")
         return
     print(f"wrote {out}: the journal with {b.probes} probes")
     print(
