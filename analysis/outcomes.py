@@ -52,6 +52,8 @@ REPLY_COLUMNS: dict[str, Any] = {
 # The journal's `cursors`: the runner's inbox reads, one row per channel, and the last
 # worksheet import for the manual channel.
 OBSERVATION_COLUMNS: dict[str, Any] = {"channel": pa.string(), "polled_at": pa.timestamp("us")}
+# Further accounts of a brand whose replies count as its own (targets.csv's answers_from).
+ANSWERS_FROM_COLUMNS: dict[str, Any] = {"brand": pa.string(), "account": pa.string()}
 MEMORY_LIMIT = "500MB"  # DuckDB's share of an analysis: a 1 GB machine analyses a TWCS corpus
 OUTCOME_TIMES = ("sent_at", "first_response_at", "auto_ack_at", "censored_at", "first_answer_at")
 
@@ -138,8 +140,9 @@ def resolve_as_of(info: JournalInfo, as_of: datetime | None) -> datetime:
 
 
 def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInfo]:
-    """Read the journal into a new in-memory DuckDB database: tables probes, replies and
-    observations (channel, observed_until: when the channel's inbox was last read)."""
+    """Read the journal into a new in-memory DuckDB database: tables probes, replies,
+    observations (channel, observed_until: when the channel's inbox was last read) and
+    answers_from (brand, account: further accounts whose replies count as the brand's)."""
     path = journal_path(study_dir)
     read = analysis_tables(
         study_dir, list(PROBE_COLUMNS), list(REPLY_COLUMNS), list(OBSERVATION_COLUMNS)
@@ -156,6 +159,11 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
     probes = _typed(path, "probes", read.probes, PROBE_COLUMNS)
     replies = _typed(path, "replies", read.replies, REPLY_COLUMNS)
     observations = _typed(path, "cursors", read.cursors, OBSERVATION_COLUMNS)
+    answers_from = (
+        pa.table({k: pa.array([], v) for k, v in ANSWERS_FROM_COLUMNS.items()})
+        if read.answers_from is None
+        else _typed(path, "answers_from", read.answers_from, ANSWERS_FROM_COLUMNS)
+    )
     del read
     # Give the memory Parquet decoding and time parsing left free back to the system before
     # DuckDB takes its share (Arrow's allocator keeps it otherwise).
@@ -164,6 +172,7 @@ def load_journal(study_dir: Path) -> tuple[duckdb.DuckDBPyConnection, JournalInf
     con.register("probes", probes)
     con.register("replies", replies)
     con.register("observations", observations.rename_columns(["channel", "observed_until"]))
+    con.register("answers_from", answers_from)
     return con, info
 
 
@@ -180,10 +189,11 @@ def create_outcomes(
 ) -> None:
     """Make the temporary table `outcomes` from `probes`, `replies` and `observations`
     (outcomes.sql; an empty `observations` is made when there is none: every channel is
-    then observed until `as_of`)."""
+    then observed until `as_of`; and an empty `answers_from`: only probed handles answer)."""
     con.execute(
         "CREATE TEMP TABLE IF NOT EXISTS observations (channel VARCHAR, observed_until TIMESTAMP)"
     )
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS answers_from (brand VARCHAR, account VARCHAR)")
     con.execute(
         sql_text("outcomes"),
         {"as_of": _naive_utc(as_of), "window_us": round(window_hours * 3_600_000_000)},

@@ -112,6 +112,7 @@ async def run_campaign(
             window_hours=study.window_hours,
             now=clock.now(),
             personas=personas_of(study),
+            answers_from=study.answers_from,
         )
         lock = RunLock(study_dir)
         try:

@@ -22,7 +22,9 @@ from study.service_hours import parse_service_hours
 TARGETS_FILE = "targets.csv"
 SCRIPTS_FILE = "scripts.csv"
 TARGET_COLUMNS = ("brand", "brand_name", "sector", "country", "channel", "handle", "scope")
-TARGET_OPTIONAL = ("service_hours",)  # study.service_hours
+# service_hours: study.service_hours; answers_from: further handles of the brand on the row's
+# channel, space-separated, whose replies count as the brand's.
+TARGET_OPTIONAL = ("service_hours", "answers_from")
 SCRIPT_COLUMNS = ("script", "category", "language", "text")
 SCRIPT_OPTIONAL = ("variant",)  # 1, 2, ...: further wordings for personas (study.assign)
 
@@ -36,7 +38,13 @@ _MASTODON_HANDLE = re.compile(rf"{_MASTODON_USER}@{DOMAIN.pattern}")
 _PROFILE_URL = re.compile(rf"https?://({DOMAIN.pattern})/@({_MASTODON_USER})/?")
 EMAIL_ADDRESS = re.compile(rf"[^\s@]+@{DOMAIN.pattern}")
 # The longest value each column of targets.csv may hold (a handle: an e-mail address's 254).
-TARGET_LIMITS = {"brand": 64, "brand_name": 100, "sector": 100, "handle": 254}
+TARGET_LIMITS = {
+    "brand": 64,
+    "brand_name": 100,
+    "sector": 100,
+    "handle": 254,
+    "answers_from": 1000,
+}
 
 
 class Problems:
@@ -236,6 +244,14 @@ def read_targets(
             )
         if handle and (why := handle_problem(channel, handle)):
             bad(f"handle {why}")
+        answers_from = tuple(row["answers_from"].split())
+        for other in answers_from:
+            if why := handle_problem(channel, other):
+                bad(f"answers_from {why}")
+            elif other.lower() == handle.lower():
+                bad(f"answers_from '{other}' is the row's own handle; list only further accounts")
+        if answers_from and not handle:
+            bad("answers_from is given but the row has no handle; empty it, or add the handle")
         if row["service_hours"]:
             try:
                 parse_service_hours(row["service_hours"])
@@ -261,6 +277,7 @@ def read_targets(
                     scope,
                     line,
                     row["service_hours"],
+                    answers_from,
                 )  # fmt: skip
             )
     return targets, named

@@ -111,6 +111,9 @@ class Target:
     # The hours the brand states for this account, in the country's local time
     # (study.service_hours); "" when targets.csv states none.
     service_hours: str = ""
+    # Further accounts of the brand on this channel whose replies count as the brand's (e.g.
+    # a support account answering probes sent to the main one): targets.csv's answers_from.
+    answers_from: tuple[str, ...] = ()
 
     @property
     def account_key(self) -> tuple[str, str]:
@@ -202,6 +205,14 @@ class Study:
     def probed_targets(self) -> tuple[Target, ...]:
         """Targets that get probes: every target whose scope is not `none`."""
         return tuple(t for t in self.targets if t.scope is not Scope.NONE)
+
+    @property
+    def answers_from(self) -> tuple[tuple[str, str], ...]:
+        """(brand, account) for every further account of a brand in targets.csv's
+        `answers_from`, account lower case: the journal's `answers_from` table."""
+        return tuple(
+            sorted({(t.brand, a.lower()) for t in self.probed_targets for a in t.answers_from})
+        )
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,16 @@
 -- the smaller probe_id), with the inquiry's text and the reply's.
 --
 -- The reply shown is the earliest reply of that kind to the probe from an official
--- account of the brand (any handle of the brand in the journal, compared without case and
--- '@', as in outcomes.sql): exactly the reply outcomes.sql took as the first response (or
--- the first auto_ack). Times in created_at are ISO 8601 UTC text, which sorts as time.
--- Input: tables outcomes and probes (analysis.outcomes), probe_texts(probe_id, text) and
--- reply_texts(probe_id, reply_id, author, kind, created_at, text) from the journal.
-WITH official AS (
-    SELECT DISTINCT brand, lower(ltrim(handle, '@')) AS account
-    FROM probes
-    WHERE handle <> ''
-),
+-- account of the brand (study/journal/sql/official.sql: any handle of the brand in the
+-- journal or in its `answers_from`, compared without case and '@', as in outcomes.sql):
+-- exactly the reply outcomes.sql took as the first response (or the first auto_ack). Its
+-- author is shown, so a page says which account answered. Times in created_at are ISO 8601
+-- UTC text, which sorts as time.
+-- Input: tables outcomes, probes and answers_from (analysis.outcomes), probe_texts(probe_id,
+-- text) and reply_texts(probe_id, reply_id, author, kind, created_at, text) from the journal.
+WITH
+-- include: official
+,
 answers AS (
     SELECT probe_id, brand, country, channel, handle, scope, slot, sent_at,
            first_response_kind AS kind, first_response_at AS replied_at

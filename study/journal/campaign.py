@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -84,13 +84,15 @@ class Journal(ProbeLog, SendLog, InboxLog):
         study_name: str,
         window_hours: float,
         now: datetime,
-        personas: Sequence[Persona] = (),
+from collections.abc import Iterable, Sequence
     ) -> Journal:
         """Open the journal, creating it from the plan on first use; `personas`
         (study.personas.personas_of) are recorded with their attributes.
 
         Refuses a journal made from a different plan: the study files changed after the
         campaign started, and mixing two designs in one journal would corrupt the study.
+        `answers_from` (brand, account) pairs, when given, replace the journal's: they are
+        not part of the plan, so a researcher may add a brand's support account later.
         """
         path = journal_path(study_dir)
 
@@ -120,10 +122,20 @@ class Journal(ProbeLog, SendLog, InboxLog):
                 record_personas(con, personas)
                 if j.meta(DESIGN) is None:  # a journal begun before fingerprints
                     j._set_meta(DESIGN, design_fingerprint(study_dir))
+            if answers_from is not None:
+                j.set_answers_from(answers_from)
         except BaseException:
             con.close()
             raise
         return j
+
+    def set_answers_from(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """The further accounts of each brand whose replies count as its own (targets.csv's
+        `answers_from`), as (brand, account): they replace the journal's."""
+        rows = sorted({(brand, account.lstrip("@").lower()) for brand, account in pairs})
+        with self.tx() as con:
+            con.execute("DELETE FROM answers_from")
+            con.executemany("INSERT INTO answers_from (brand, account) VALUES (?, ?)", rows)
 
     @classmethod
     def read_only(cls, study_dir: Path) -> Journal:

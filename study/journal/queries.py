@@ -12,7 +12,7 @@ import re
 import sqlite3
 from importlib.resources import files
 
-from study.journal.schema import has_column
+from study.journal.schema import has_column, has_table
 
 _INCLUDE = re.compile(r"^-- include: ([a-z_]+)$", re.MULTILINE)
 
@@ -40,6 +40,8 @@ _WITH = re.compile(r"^WITH\n", re.MULTILINE)
 # A journal made before personas (read-only: not migrated yet) has no `probes.persona`: each
 # probe was sent by its channel's one account, which the column would name.
 _PERSONA = "probes AS (SELECT *, channel AS persona FROM main.probes),\n"
+# A journal made before the `answers_from` table (read-only: not migrated yet) has none.
+_NO_ANSWERS_FROM = "answers_from AS (SELECT '' AS brand, '' AS account WHERE 0),\n"
 
 
 def journal_sql(con: sqlite3.Connection, name: str) -> str:
@@ -49,4 +51,6 @@ def journal_sql(con: sqlite3.Connection, name: str) -> str:
     ctes = "" if has_column(con, "probes", "persona") else _PERSONA
     if has_column(con, "replies", "time_suspect"):
         ctes += _TRUSTED
+    if not has_table(con, "answers_from"):
+        ctes += _NO_ANSWERS_FROM
     return _WITH.sub(lambda m: m.group(0) + ctes, text, count=1) if ctes else text

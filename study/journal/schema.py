@@ -12,7 +12,9 @@ auto_ack, other; `time_suspect` holds the platform's own time when it lay far ou
 probe's window, and `created_at` then the time it was seen: the analysis ignores such a
 reply's time), `cursors` (inbox positions), `ratings` (quality coding: satisfaction 1 = very
 dissatisfied .. 5 = satisfied, answered yes/partly/no), `brands` (names and sectors given
-by an import's brand_name and sector columns), `events` (an append-only log:
+by an import's brand_name and sector columns), `answers_from` (further accounts of a brand
+whose replies count as its own: targets.csv's `answers_from`, lower case without '@', set by
+each `run`), `events` (an append-only log:
 planned, sent, missed, failed, closed, caught_up, and the runner's health: unreachable,
 reachable, outage_exit), `meta` (key/value: study_name, window_hours, plan_sha256,
 schema_version, last_observation = the end of the last completed inbox read, source =
@@ -103,6 +105,9 @@ CREATE TABLE IF NOT EXISTS persona_attributes (
     persona TEXT NOT NULL, attribute TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (persona, attribute)
 );
+CREATE TABLE IF NOT EXISTS answers_from (
+    brand TEXT NOT NULL, account TEXT NOT NULL, PRIMARY KEY (brand, account)
+);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL,
     probe_id TEXT, detail TEXT
@@ -155,6 +160,11 @@ LOOK_UP_OWN_POSTS = "look_up_own_posts"  # the meta key: see the module docstrin
 
 def has_column(con: sqlite3.Connection, table: str, column: str) -> bool:
     return any(r[1] == column for r in con.execute(f"PRAGMA table_info({table})"))
+
+
+def has_table(con: sqlite3.Connection, table: str) -> bool:
+    row = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+    return row.fetchone() is not None
 
 
 def incomplete(con: sqlite3.Connection) -> str | None:

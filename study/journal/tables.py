@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from study.journal import corpus, errors
 from study.journal.file import connect
 from study.journal.imports import brand_rows, meta, meta_value
-from study.journal.schema import AMBIGUOUS_EVENT, has_column
+from study.journal.schema import AMBIGUOUS_EVENT, has_column, has_table
 from study.paths import existing_journal
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ class JournalTables:
     probes: pa.Table
     replies: pa.Table  # replies matched to a probe, with a platform time to believe
     cursors: pa.Table
+    answers_from: pa.Table | None  # (brand, account); None: a journal from before the table
     caught_up: int  # probes moved by catch-up (`caught_up` events)
     ambiguous: int  # private messages left unmatched because several probes fit
 
@@ -124,6 +125,9 @@ def analysis_tables(
                 probes=read_arrow(path, files, "probes", probes),
                 replies=read_arrow(path, files, "replies", replies, matched=True, trusted=trusted),
                 cursors=read_arrow(path, None, "cursors", cursors),
+                answers_from=read_arrow(path, None, "answers_from", ["brand", "account"])
+                if has_table(con, "answers_from")
+                else None,
                 caught_up=int(caught_up),
                 ambiguous=int(ambiguous),
             )

@@ -57,8 +57,10 @@ def write_journal(
     window_hours: float = 72.0,
     last_observation: datetime | None = None,
     name: str = "test-study",
+    answers_from: tuple[tuple[str, str], ...] = (),
 ) -> Path:
-    """Write `study_dir/journal/journal.sqlite` holding exactly these rows."""
+    """Write `study_dir/journal/journal.sqlite` holding exactly these rows (`answers_from`:
+    (brand, account) rows of its table, as `run` writes targets.csv's column)."""
     path = journal_path(study_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path)
@@ -116,6 +118,7 @@ def write_journal(
                 for i, r in enumerate(replies)
             ],
         )
+        con.executemany("INSERT INTO answers_from (brand, account) VALUES (?, ?)", answers_from)
         con.commit()
     finally:
         con.close()

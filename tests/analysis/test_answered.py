@@ -1,6 +1,7 @@
-"""One "answered" everywhere: status, the run log, the replies export, the rating sheets and
-the analysis count the same probes (study.journal.answers; issue 9: status said 65, the
-analysis 63).
+"""One "answered" everywhere: status, the run log, the replies export, the rating sheets,
+the analysis and the site's data count the same probes (study.journal.answers; issue 9:
+status said 65, the analysis 63), a brand's further accounts (targets.csv's answers_from)
+included (issue 11).
 """
 
 from __future__ import annotations
@@ -13,8 +14,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import json
+
 from analysis import outcomes
 from analysis.export import frame
+from analysis.metrics import group_metrics
+from analysis.outcomes import prepare
+from analysis.publish import publish_data
 from study.journal.answers import matched_replies
 from study.journal.campaign import Journal
 from study.journal.status import read_status
@@ -23,10 +29,31 @@ from study.timeutil import iso
 from tests.analysis.journals import T0, P, R, hours, write_journal
 
 KINDS = ["public_reply", "direct_message", "redirect", "auto_ack", "other"]
-AUTHORS = ["kaito_de", "KAITO", "@kaito_fr", "brenner_de", "maria_k_83"]
+AUTHORS = ["kaito_de", "KAITO", "@kaito_fr", "brenner_de", "maria_k_83", "@KaitoHelp", "BrennerHelp"]
+# kaito's support account is listed in targets.csv's answers_from; brenner's is not.
+ANSWERS_FROM = (("kaito", "kaitohelp"),)
 
 
-def counts(study: Path) -> dict[str, object]:
+def site_answered(study: Path) -> int:
+    """How many probes the site says were answered (its data: metrics.json, overall)."""
+    out = study / "site-data"
+    publish_data(study, out, replicates=10)
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    return int(metrics["groups"]["overall"][0]["answered"])
+
+
+def metrics_answered(study: Path) -> int:
+    """The overall `answered` of group_metrics, which metrics.json publishes for the site
+    (site_answered, at a fraction of its cost: for the property test)."""
+    prepared = prepare(study)
+    try:
+        table = group_metrics(prepared.con, window_hours=prepared.info.window_hours)
+    finally:
+        prepared.con.close()
+    return int(table[table["grouping"] == "overall"]["answered"].iloc[0])
+
+
+def counts(study: Path, *, site: bool = False) -> dict[str, object]:
     """Every reading of "answered" there is, side by side."""
     path = journal_path(study)
     con = sqlite3.connect(path)
@@ -43,7 +70,25 @@ def counts(study: Path) -> dict[str, object]:
         "analysis": int(df["observed"].sum()),
         "export": int(replies["first_response"].sum()),
         "sheet": len({m.probe_id for m in matched if m.first_response}),
+        "site": site_answered(study) if site else metrics_answered(study),
     }
+
+
+def test_a_support_account_answers_for_its_brand_only_when_listed(tmp_path: Path) -> None:
+    """A probe to @kaito_de answered by @KaitoHelp: the brand's answer when targets.csv lists
+    KaitoHelp in kaito's answers_from, a stranger's when it does not (or lists it for
+    another brand)."""
+    probes = [P("p1"), P("p2", brand="brenner", handle="brenner_de")]
+    replies = [R("p1", "@KaitoHelp", T0 + hours(1)), R("p2", "KaitoHelp", T0 + hours(2))]
+    listed, unlisted = tmp_path / "listed", tmp_path / "unlisted"
+    for study, rows in ((listed, ANSWERS_FROM), (unlisted, ())):
+        write_journal(study, probes, replies, last_observation=T0 + hours(100), answers_from=rows)
+    got = counts(listed, site=True)
+    assert got == dict.fromkeys(got, 1)  # p1 only: KaitoHelp speaks for kaito, not brenner
+    got = counts(unlisted, site=True)
+    assert got == dict.fromkeys(got, 0)
+    official = {r.probe_id: r.official for r in frame(listed, "replies").itertuples()}
+    assert official == {"p1": True, "p2": False}
 
 
 def test_strangers_and_replies_after_the_window_answer_nothing(tmp_path: Path) -> None:
@@ -124,7 +169,7 @@ def test_every_count_of_answered_agrees_with_the_analysis(
     rs = [R(f"p{i}", a, T0 + hours(h), k) for i, a, k, h in replies if T0 + hours(h) <= at]
     with tempfile.TemporaryDirectory() as d:
         study = Path(d)
-        write_journal(study, probes, rs, last_observation=at)
+        write_journal(study, probes, rs, last_observation=at, answers_from=ANSWERS_FROM)
         if read is not None:  # the X inbox was last read earlier: its probes censored there
             _cursor(study, min(T0 + hours(read), at))
         got = counts(study)

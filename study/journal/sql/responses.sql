@@ -4,12 +4,10 @@
 -- on the journal (study/journal/sql/journal_sent.sql before it), DuckDB in the analysis
 -- (analysis/sql/outcomes.sql), so it keeps to SQL both speak.
 --
--- official: the accounts that speak for a brand: the handle of every probe of that brand in
--- the journal (a local target's and the brand's global account), lower case, without a
--- leading '@'. (Further accounts of a brand, e.g. a targets.csv `answers_from`, join here
--- as more rows.) On private channels (email, manual) only the recipient can answer a probe,
--- so any reply matched to it is the brand's, whatever its address (help desks answer from
--- their own).
+-- official: the accounts that speak for a brand (study/journal/sql/official.sql: the
+-- handles of its probes and targets.csv's `answers_from`). On private channels (email,
+-- manual) only the recipient can answer a probe, so any reply matched to it is the brand's,
+-- whatever its address (help desks answer from their own).
 -- matched: every reply matched to a sent probe, with
 --   official     written by an official account of the probe's brand (never a stranger);
 --   in_window    created by the probe's observed_until (the end of its window, the as-of
@@ -23,13 +21,11 @@
 -- name (then reply_id, where there is one).
 --
 -- Input: relations sent(probe_id, brand, channel, sent_at, observed_until), replies
--- (probe_id, author, kind, created_at, ...) and probes(brand, handle). Included in a WITH
+-- (probe_id, author, kind, created_at, ...), probes(brand, handle) and answers_from(brand,
+-- account) (the journal's table of targets.csv's `answers_from`). Included in a WITH
 -- list (`-- include: responses`), after `sent`.
-official AS (
-    SELECT DISTINCT brand, lower(ltrim(handle, '@')) AS account
-    FROM probes
-    WHERE handle <> ''
-),
+-- include: official
+,
 matched AS (
     SELECT r.*,
            (o.account IS NOT NULL OR s.channel IN ('email', 'manual')) AS official,
