@@ -7,7 +7,8 @@ brand's one global account may have several probes open at once, from several co
 is tied to a probe only by what ties it (docs/channels.md, "Which probe a reply answers"):
 
 1. the conversation it continues (as for public replies);
-2. the account that wrote: a brand's local account answers the probes sent to it;
+2. the account that wrote: a brand's local account answers the probes sent to it, and so does
+   an account targets.csv lists in that target's `answers_from` (a support account);
 3. the probes it may answer are those whose window is open when it was written, and those
    that asked the writer to move to DMs (a redirect) and have had no DM from it since; with
    none of these, the brand's recent probes;
@@ -71,8 +72,13 @@ class Matcher:
         self._sent: dict[str, _Sent] = {}
         # (channel, handle) -> brands that own that account
         self._brands_of: dict[tuple[str, str], set[str]] = defaultdict(set)
+        # (channel, further account) -> the handles it answers for (answers_from)
+        self._speaks_for: dict[tuple[str, str], set[str]] = defaultdict(set)
         for t in study.probed_targets:
             self._brands_of[t.account_key].add(t.brand)
+            for other in t.answers_from:
+                self._brands_of[(t.channel, other.lower())].add(t.brand)
+                self._speaks_for[(t.channel, other.lower())].add(t.handle.lower())
         self._language = {c.code: c.language for c in study.countries}
         # probe id -> accounts that asked it to move to DMs and have not written one since
         self._asked: dict[str, set[str]] = defaultdict(set)
@@ -141,7 +147,8 @@ class Matcher:
             earlier += sent[max(0, i - _RECENT) : i]
         if not earlier:
             return NO_MATCH
-        own = [s for s in earlier if s.handle == author]
+        mine = {author} | self._speaks_for.get((reply.channel, author), set())
+        own = [s for s in earlier if s.handle in mine]
         pool = own or earlier  # a global account may also answer a brand's local probe
         waiting = {s.probe_id for s in pool if author in self._asked.get(s.probe_id, ())}
         candidates = [s for s in pool if s.closes_at > at or s.probe_id in waiting] or pool

@@ -24,7 +24,10 @@ REDIRECT = "Sorry to hear that! Please send us a DM so we can look into it."
 UNCLEAR = "OK 👍"
 
 
-def study() -> Study:
+SUPPORT = "acme_hilfe@a.test"  # acme's support account, answering for acme_de
+
+
+def study(answers_from: tuple[str, ...] = ()) -> Study:
     countries = (
         Country("DE", "Germany", "Europe/Berlin", "de"),
         Country("GB", "United Kingdom", "Europe/London", "en"),
@@ -35,9 +38,10 @@ def study() -> Study:
         Target("globex", "Globex", "retail", c.code, "mastodon", GLOBAL, Scope.GLOBAL)
         for c in countries
     ] + [
-        Target("acme", "Acme", "retail", c, "mastodon", f"acme_{c.lower()}@a.test", Scope.LOCAL)
+        Target("acme", "Acme", "retail", c, "mastodon", f"acme_{c.lower()}@a.test", Scope.LOCAL,
+               answers_from=answers_from if c == "DE" else ())
         for c in ("DE", "US")
-    ]
+    ]  # fmt: skip
     return Study("t", 1, 72, date(2026, 3, 2), date(2026, 3, 6), 1, 0, Ethics(9, 9), (), (),
                  countries, tuple(targets), ())  # fmt: skip
 
@@ -45,8 +49,8 @@ def study() -> Study:
 class Inbox:
     """A matcher fed like the runner feeds it, with probes sent at hours after T0."""
 
-    def __init__(self) -> None:
-        self.matcher = Matcher(study())
+    def __init__(self, answers_from: tuple[str, ...] = ()) -> None:
+        self.matcher = Matcher(study(answers_from))
         self._n = 0
 
     def sent(self, country: str, hours: float, brand: str = "globex") -> str:
@@ -141,6 +145,19 @@ def test_a_local_account_s_dm_goes_to_its_own_probe() -> None:
     de = box.sent("DE", 0, brand="acme")
     box.sent("US", 5, brand="acme")
     assert box.match(30, ENGLISH_DM, author="acme_de@a.test") == Match(de)
+
+
+def test_a_support_account_s_dm_goes_to_the_probe_of_the_account_it_answers_for() -> None:
+    """targets.csv lists acme_hilfe in acme DE's answers_from: its DM answers the DE probe,
+    though the US probe was sent later; unlisted, it is nobody's and ties nothing."""
+    box = Inbox(answers_from=(SUPPORT,))
+    de = box.sent("DE", 0, brand="acme")
+    box.sent("US", 5, brand="acme")
+    assert box.match(30, ENGLISH_DM, author=SUPPORT) == Match(de)
+    unlisted = Inbox()
+    unlisted.sent("DE", 0, brand="acme")
+    unlisted.sent("US", 5, brand="acme")
+    assert unlisted.match(30, ENGLISH_DM, author=SUPPORT) == Match(None)
 
 
 def test_a_reply_in_the_thread_of_a_tied_reply_follows_it() -> None:
