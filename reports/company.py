@@ -292,10 +292,18 @@ def _exchanges(v: View, brand: str) -> tuple[Exchange, ...]:
                     f"{SLOT_NAMES.get(e['slot'], e['slot'])}, {when(e['sent_at'])}"
                 ),
                 reply=e["reply_text"],
-                reply_meta=f"@{e['author'].lstrip('@')}, {when(e['replied_at'])}",
+                reply_meta=f"{_answerer(e['author'], e['handle'])}, {when(e['replied_at'])}",
             )
         )
     return tuple(out)
+
+
+def _answerer(author: str, handle: str) -> str:
+    """Which account answered: the one asked, or another of the brand's (answers_from)."""
+    name = f"@{author.lstrip('@')}"
+    if author.lstrip("@").lower() == handle.lstrip("@").lower():
+        return name
+    return f"{name}, another account of the brand (not the one asked)"
 
 
 def _facts(v: View, brand: str) -> Facts:

@@ -39,6 +39,10 @@ class Profile:
     dm_share: float  # of answers: given by DM only, nothing public
     auto_ack_share: float  # of probes: an immediate automatic acknowledgement
     answers_only: frozenset[str]  # country codes a (global) account answers; empty: all
+    # Of answers: given from another account of the brand, e.g. its support account (list it
+    # in targets.csv's answers_from for the answer to count as the brand's).
+    answer_from: str = ""
+    answer_from_share: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -71,13 +71,19 @@ def decide(probe: Probe, profile: Profile, seed: int, probe_account: str) -> lis
     ack_delay = rng.uniform(5, 90)
     latency = rng.lognormvariate(math.log(profile.median_minutes), profile.sigma)
     follow = rng.lognormvariate(math.log(profile.dm_followup_minutes), 0.5)
+    u_from = rng.random()  # drawn last: the draws before keep their outcomes
     tz = ZoneInfo(probe.timezone)
     at_mention = f"@{probe_account} "
+    # The brand's support account (simulator.toml's answer_from) gives this share of answers;
+    # automatic acknowledgements always come from the account asked.
+    answerer = probe.handle
+    if profile.answer_from and u_from < profile.answer_from_share:
+        answerer = profile.answer_from
 
     def action(at: datetime, kind: ReplyKind, text: str, dm: bool) -> Action:
         return Action(
             at=at,
-            author=probe.handle,
+            author=probe.handle if kind is ReplyKind.AUTO_ACK else answerer,
             kind=kind,
             text=text if dm else at_mention + text,
             in_reply_to=None if dm else probe.post_id,

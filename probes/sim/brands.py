@@ -11,6 +11,7 @@ so a brand behaves alike on every channel; only each face's medium differs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import ClassVar, Generic, TypeVar
 
@@ -89,6 +90,11 @@ class BrandBots(Generic[W]):
         for t in study.targets:
             if t.channel == self.CHANNEL and t.handle:
                 self.targets.setdefault(self._brand_account(t), []).append(t)
+                # The brand's support account (answer_from) exists too, as the brand's: it
+                # answers but is not asked.
+                support = settings.profile(t.brand, t.country, self.CHANNEL).answer_from
+                if support:
+                    self._brand_account(replace(t, handle=support))
 
     def _brand_account(self, target: Target) -> str:
         """Make the target's brand account in the world; its key in `targets`."""

@@ -58,9 +58,12 @@ _SHARES = (
     "redirect_dm_rate",
     "dm_share",
     "auto_ack_share",
+    "answer_from_share",
 )
 _POSITIVE = ("median_minutes", "dm_followup_minutes")
-_PROFILE_KEYS = (*_SHARES, *_POSITIVE, "sigma", "days", "opens", "closes", "answers_only")
+_PROFILE_KEYS = (
+    *_SHARES, *_POSITIVE, "sigma", "days", "opens", "closes", "answers_only", "answer_from"
+)  # fmt: skip
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 
@@ -356,6 +359,13 @@ def _checked(table: Mapping[str, Any], path: Path_, check: _Check) -> dict[str, 
     for key in ("opens", "closes"):
         if key in table and (at := _clock_time(table[key], path, key, check)) is not False:
             out[key] = at
+    if "answer_from" in table:
+        handle = table["answer_from"]
+        if isinstance(handle, str) and re.fullmatch(r"[^\s@][^\s]*", handle):
+            out["answer_from"] = handle
+        else:
+            check.add((*path, "answer_from"),
+                      f'{where} answer_from must be a handle without "@", e.g. "KaitoSupport"')
     if "answers_only" in table:
         codes = table["answers_only"]
         if not isinstance(codes, list) or any(not isinstance(c, str) for c in codes):
