@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -26,8 +27,12 @@ from probes.channels.registry import (
     build_channels,
     check_channels,
     driven,
+    driven_personas,
     is_loopback,
 )
+from probes.confirm.gate import ConfirmGate
+from probes.confirm.person import check_way, person_in_the_loop
+from probes.confirm.queue import ConfirmationQueue
 from probes.runner import Runner, RunnerConfig, RunSummary
 from probes.snapshot import Snapshot
 from study.clock import Clock, ClockAnchor, ScaledClock, SystemClock
@@ -82,11 +87,18 @@ async def run_campaign(
     on_runner: Callable[[Runner], None] | None = None,
     on_event: Callable[[datetime, str], None] | None = None,
     personas: Collection[str] | None = None,
+    confirm: str | None = None,
+    say: Callable[[str], object] = sys.stderr.write,
 ) -> RunSummary:
     """Run the study's campaign to its end; `personas` (`run --persona`) names the accounts
     whose probes this run sends and whose inboxes it reads (all when None): a team shares one
-    plan, each member running their own, and `replybench merge` joins their journals."""
+    plan, each member running their own, and `replybench merge` joins their journals.
+    `confirm` ("web" or "terminal") has a person confirm each send of every channel; None
+    leaves it to study.toml's `confirm` keys (on the web page). `say` tells the person where
+    to confirm."""
     env = os.environ if env is None else env
+    if confirm is not None:
+        check_way(confirm)
     drill = env.get("REPLYBENCH_DRILL_CRASH_AFTER_SEND")
     if drill:
         config = replace(config or RunnerConfig(), crash_after_send=float(drill))
@@ -118,6 +130,11 @@ async def run_campaign(
         try:
             lock.acquire()
             journal.set_meta(PID, str(os.getpid()))
+            asked = study.confirmed_channels()  # a person confirms these accounts' sends
+            attended = {p.name for p in driven_personas(study, personas)
+                        if confirm or p.channel in asked} & set(built.channels)  # fmt: skip
+            queue = ConfirmationQueue()
+            gate = ConfirmGate(study, journal, queue, attended) if attended else None
             runner = Runner(
                 study,
                 journal,
@@ -129,10 +146,14 @@ async def run_campaign(
                 drive=set(built.channels),
                 alerter=alerter,
                 on_event=on_event,
+                confirm=gate,
             )
             if on_runner is not None:
                 on_runner(runner)
-            return await run_and_tell(runner, alerter, study.name)
+            if gate is None:
+                return await run_and_tell(runner, alerter, study.name)
+            with person_in_the_loop(gate.queue, clock, confirm or "web", say=say):
+                return await run_and_tell(runner, alerter, study.name)
         finally:
             journal.close()
             lock.release()  # after the journal: see study.journal.lock

@@ -30,6 +30,7 @@ from probes.channels.base import (
     Unreadable,
     Unresolvable,
 )
+from probes.confirm.gate import ConfirmGate, Gate, Unattended
 from probes.health import Health
 from probes.matching import Matcher
 from probes.own_posts import OwnPosts
@@ -89,10 +90,12 @@ class Runner:
         drive: Collection[str] | None = None,
         alerter: Alerter | None = None,
         on_event: Callable[[datetime, str], None] | None = None,
+        confirm: ConfirmGate | None = None,
     ) -> None:
         """`drive` names the channels whose probes this runner handles (each needs an adapter
         in `channels`); None means every channel in the journal. `on_event` hears each event
-        (sent, replies, closed, missed, caught up, retried, ...) as a line of text."""
+        (sent, replies, closed, missed, caught up, retried, ...) as a line of text. With
+        `confirm`, a person confirms each send of its channels (probes.confirm.gate)."""
         self.study = study
         self.journal = journal
         self.channels = channels
@@ -131,6 +134,8 @@ class Runner:
             note=self._note,
             pacer=self.pacer,
         )
+        self.gate: Gate = Unattended(journal) if confirm is None else confirm
+        self.gate.note = self._note
         self._load_matcher()
 
     def matcher(self, sender: str) -> Matcher:
@@ -182,8 +187,8 @@ class Runner:
             if wake is None:
                 break
             delay = (wake - self.clock.now()).total_seconds()
-            if delay > 0:
-                await self.clock.sleep(min(delay, self.config.idle_step_s))
+            if delay > 0:  # (a person's decision ends it early: probes.confirm.gate)
+                await self.gate.sleep(self.clock, min(delay, self.config.idle_step_s))
         self._report(force=True)
         counts = self.journal.counts()
         return RunSummary(
@@ -197,7 +202,8 @@ class Runner:
         """Probes whose slot ended unsent: on to a later occurrence of their slot when the
         study allows it and one has room (study.catch_up), else missed."""
         missed = []
-        for probe_id in self.journal.overdue(now, channels=self.drive):
+        # (those a person was shown and did not confirm are recorded as missed by the gate)
+        for probe_id in self.gate.expire(self.journal.overdue(now, channels=self.drive), now):
             probe = self.journal.probe(probe_id)
             moved = None
             if self.study.catch_up:
@@ -220,7 +226,7 @@ class Runner:
     def _next_wake(self) -> datetime | None:
         """The next moment something is due, or None when the campaign is over."""
         candidates: list[datetime] = []
-        nxt = self.journal.next_send_at(channels=self.drive)
+        nxt = self.gate.next_send(self.drive, self.clock.now())
         if nxt is not None:
             candidates.append(nxt)
         candidates.extend(self.polls.next_reads())
@@ -234,7 +240,9 @@ class Runner:
     # -- sending -------------------------------------------------------------------------
 
     async def _send_due(self, now: datetime) -> None:
-        due = self.pacer.admit(self.journal.due(now, channels=self.drive), self.journal, now)
+        # (on channels that need a person, only the probes they confirmed; then paced)
+        due = self.gate.admit(self.journal.due(now, channels=self.drive), now)
+        due = self.pacer.admit(due, self.journal, now)
         if not due:
             return
         sem = asyncio.Semaphore(self.config.send_concurrency)

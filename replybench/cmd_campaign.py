@@ -38,13 +38,24 @@ def run(
             show_default=False,
         ),
     ] = None,
+    confirm: Annotated[
+        str | None,
+        typer.Option(
+            flag_value="web",
+            help="A person confirms each send: on a local web page (--confirm) or at the "
+            "terminal (--confirm=terminal); see docs/running.md.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the campaign: send due probes, watch the inbox, close windows; resumable."""
     from probes.campaign import run_campaign
     from probes.health import OutageExit
-    from probes.progress import campaign_display
+    from probes.progress import PlainLog, campaign_display
 
-    with campaign_display() as progress:
+    # A prompt at the terminal and a live progress bar would write over each other.
+    display = PlainLog(sys.stderr) if confirm == "terminal" else campaign_display()
+    with display as progress:
         try:
             summary = asyncio.run(
                 run_campaign(
@@ -54,6 +65,7 @@ def run(
                     on_progress=progress.update,
                     on_event=progress.event,
                     personas=persona,
+                    confirm=confirm,
                 )
             )
         except KeyboardInterrupt:

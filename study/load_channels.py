@@ -200,6 +200,15 @@ CHANNEL_RULES: dict[str, dict[str, Rule]] = {
     },
 }
 
+CONFIRM_RULE = Rule(
+    "true or false",
+    "write true to have a person confirm each send of this channel (replybench run --confirm)",
+    lambda v: isinstance(v, bool),
+    optional=True,
+)
+for _kind in ("x", "mastodon", "bluesky", "email"):  # manual probes: people send them anyway
+    CHANNEL_RULES[_kind]["confirm"] = CONFIRM_RULE
+
 # The key that names the environment variable holding each kind's credential.
 CREDENTIAL_KEYS = {
     "x": "token_env",
@@ -239,7 +248,7 @@ def channel_settings(name: str, values: dict[str, Any]) -> ChannelSettings:
     rules = CHANNEL_RULES[name]
     credential = CREDENTIAL_KEYS.get(name, "")
     account_key = "from_address" if name == "email" else "account"
-    fields = {"api_base", account_key, credential}
+    fields = {"api_base", account_key, credential, "confirm"}
     options = sorted(
         (key, str(values.get(key, rule.default)))
         for key, rule in rules.items()
@@ -251,4 +260,5 @@ def channel_settings(name: str, values: dict[str, Any]) -> ChannelSettings:
         str(values.get(account_key, "")),
         str(values.get(credential, "")),
         tuple(options),
+        confirm=bool(values.get("confirm", False)),
     )

@@ -1,6 +1,6 @@
 """The keys of study.toml that say how the runner rides out an outage: `catch_up` and
 `max_outage_minutes` in `[study]`, and the optional `[alerts]` table (docs/study-folder.md,
-"When the runner is cut off")."""
+"When the runner is cut off"); and `confirm`: a person confirms each send (docs/running.md)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ RUNNER_RULES = {
         lambda v: isinstance(v, bool),
         optional=True,
         default="true",
+    ),
+    "confirm": Rule(
+        "true or false",
+        "write true to have a person confirm each send (replybench run --confirm), false to "
+        "send unattended",
+        lambda v: isinstance(v, bool),
+        optional=True,
+        default="false",
     ),
     "max_outage_minutes": Rule(
         "a number of minutes > 0",
@@ -54,6 +62,7 @@ def runner_settings(values: dict[str, Any]) -> dict[str, Any]:
     return {
         "catch_up": bool(values.get("catch_up", True)),
         "max_outage_minutes": float(values.get("max_outage_minutes", DEFAULT_MAX_OUTAGE_MINUTES)),
+        "confirm": bool(values.get("confirm", False)),
     }
 
 

@@ -80,6 +80,7 @@ class ChannelSettings:
     account: str  # the researcher's probe account (handle without '@')
     token_env: str  # name of the environment variable that holds the credential
     options: tuple[tuple[str, str], ...] = ()  # any further settings, as text
+    confirm: bool = False  # a person confirms each send (`replybench run --confirm`)
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,9 @@ class Study:
     # among them ([assignment]); none declared: each channel's one account asks everything.
     personas: tuple[Persona, ...] = ()
     assignment: Assignment | None = None
+    # A person confirms each send on every channel (`confirm` in [study]; a channel's own
+    # `confirm` asks it of that channel alone): `replybench run --confirm`.
+    confirm: bool = False
 
     def country(self, code: str) -> Country:
         for c in self.countries:
@@ -205,6 +209,10 @@ class Study:
     def probed_targets(self) -> tuple[Target, ...]:
         """Targets that get probes: every target whose scope is not `none`."""
         return tuple(t for t in self.targets if t.scope is not Scope.NONE)
+
+    def confirmed_channels(self) -> frozenset[str]:
+        """The channels on which a person confirms each send (study.toml's `confirm`)."""
+        return frozenset(c.name for c in self.channels if self.confirm or c.confirm)
 
     @property
     def answers_from(self) -> tuple[tuple[str, str], ...]:

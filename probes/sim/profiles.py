@@ -360,12 +360,11 @@ def _checked(table: Mapping[str, Any], path: Path_, check: _Check) -> dict[str, 
         if key in table and (at := _clock_time(table[key], path, key, check)) is not False:
             out[key] = at
     if "answer_from" in table:
-        handle = table["answer_from"]
-        if isinstance(handle, str) and re.fullmatch(r"[^\s@][^\s]*", handle):
-            out["answer_from"] = handle
+        if isinstance(h := table["answer_from"], str) and re.fullmatch(r"[^\s@]\S*", h):
+            out["answer_from"] = h
         else:
-            check.add((*path, "answer_from"),
-                      f'{where} answer_from must be a handle without "@", e.g. "KaitoSupport"')
+            why = f"{where} answer_from must be a handle without '@', e.g. 'KaitoCare'"
+            check.add((*path, "answer_from"), why)
     if "answers_only" in table:
         codes = table["answers_only"]
         if not isinstance(codes, list) or any(not isinstance(c, str) for c in codes):

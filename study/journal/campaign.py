@@ -84,7 +84,8 @@ class Journal(ProbeLog, SendLog, InboxLog):
         study_name: str,
         window_hours: float,
         now: datetime,
-from collections.abc import Iterable, Sequence
+        personas: Sequence[Persona] = (),
+        answers_from: Iterable[tuple[str, str]] | None = None,
     ) -> Journal:
         """Open the journal, creating it from the plan on first use; `personas`
         (study.personas.personas_of) are recorded with their attributes.

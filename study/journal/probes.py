@@ -108,14 +108,31 @@ class ProbeLog(JournalStore):
         )
         return [str(r[0]) for r in rows]
 
-    def next_send_at(self, *, channels: Collection[str] | None = None) -> datetime | None:
+    def next_send_at(
+        self, *, channels: Collection[str] | None = None, after: datetime | None = None
+    ) -> datetime | None:
+        """When the next planned probe is due (its retry time, if later); with `after`, the
+        first due after it (the ones due by then wait for something else: a person)."""
         only, names = _only(channels)
+        later, since = ("", []) if after is None else (" WHERE due > ?", [iso(after)])
         row = self.con.execute(
-            "SELECT min(max(scheduled_at, coalesce(retry_at, ''))) FROM probes "
-            f"WHERE state = 'planned'{only}",
-            names,
+            "SELECT min(due) FROM (SELECT max(scheduled_at, coalesce(retry_at, '')) AS due "
+            f"FROM probes WHERE state = 'planned'{only}){later}",
+            [*names, *since],
         ).fetchone()
         return None if row[0] is None else parse_iso(row[0])
+
+    def upcoming(
+        self, now: datetime, limit: int, *, channels: Collection[str] | None = None
+    ) -> list[PlannedProbe]:
+        """The planned probes not yet due at `now`, soonest first."""
+        only, names = _only(channels)
+        rows = self.con.execute(
+            f"SELECT * FROM probes WHERE state = 'planned' AND scheduled_at > ?{only} "
+            "ORDER BY scheduled_at, probe_id LIMIT ?",
+            (iso(now), *names, limit),
+        )
+        return [_planned(r) for r in rows]
 
     def next_close(self, channel: str) -> datetime | None:
         """When the first open window of the persona `channel` (a channel's name for its one
@@ -154,18 +171,21 @@ class ProbeLog(JournalStore):
 
     # -- schedule changes ----------------------------------------------------------------
 
-    def record_missed(self, probe_ids: Iterable[str], now: datetime) -> int:
-        """Planned probes whose slot ended before they could be sent."""
+    def record_missed(
+        self, probe_ids: Iterable[str], now: datetime, reason: str | None = None
+    ) -> int:
+        """Planned probes whose slot ended before they could be sent, or (with a `reason`,
+        e.g. not confirmed by a person) that are not to be sent."""
         n = 0
         with self.tx() as con:
             for pid in probe_ids:
                 con.execute(
-                    "UPDATE probes SET state = 'missed', "
-                    "detail = coalesce(detail, 'the slot ended before it could be sent') "
+                    "UPDATE probes SET state = 'missed', detail = coalesce(?, detail, "
+                    "'the slot ended before it could be sent') "
                     "WHERE probe_id = ? AND state = 'planned'",
-                    (pid,),
+                    (reason, pid),
                 )
-                self._event("missed", pid, None, iso(now))
+                self._event("missed", pid, reason, iso(now))
                 n += 1
         return n
 

@@ -6,6 +6,7 @@ included (issue 11).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import tempfile
 from datetime import datetime
@@ -13,8 +14,6 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import json
 
 from analysis import outcomes
 from analysis.export import frame
@@ -29,7 +28,10 @@ from study.timeutil import iso
 from tests.analysis.journals import T0, P, R, hours, write_journal
 
 KINDS = ["public_reply", "direct_message", "redirect", "auto_ack", "other"]
-AUTHORS = ["kaito_de", "KAITO", "@kaito_fr", "brenner_de", "maria_k_83", "@KaitoHelp", "BrennerHelp"]
+AUTHORS = [
+    *("kaito_de", "KAITO", "@kaito_fr", "brenner_de", "maria_k_83"),
+    *("@KaitoHelp", "BrennerHelp"),  # support accounts
+]
 # kaito's support account is listed in targets.csv's answers_from; brenner's is not.
 ANSWERS_FROM = (("kaito", "kaitohelp"),)
 

@@ -1,0 +1,1 @@
+"""A person in the loop: each due inquiry sent only when a person confirms it."""
