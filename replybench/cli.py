@@ -5,11 +5,13 @@ turns a `StudyError` into `Error: ...` and exit code 1 (2 for a `UsageError`: ba
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from replybench import cmd_campaign, cmd_imports, cmd_login, cmd_merge, cmd_results, cmd_study
+from replybench.cmd_campaign import bare_confirm
 
 app = typer.Typer(
     name="replybench",
@@ -49,4 +51,4 @@ def _main(
 
 
 def main() -> None:
-    app()
+    app(args=bare_confirm(sys.argv[1:]))

@@ -17,6 +17,16 @@ from study.errors import StudyError, UsageError
 commands = typer.Typer()
 
 
+def bare_confirm(argv: list[str]) -> list[str]:
+    """`argv` with a bare `--confirm` read as `--confirm=web`: the option's value is optional
+    (Typer has no options with an optional value)."""
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg == "--confirm" and (i + 1 == len(out) or out[i + 1] not in ("web", "terminal")):
+            out[i] = "--confirm=web"
+    return out
+
+
 @commands.command(
     epilog="Example: replybench run my-study --api-base http://127.0.0.1:8765 "
     "(with 'replybench sim my-study --port 8765' running)"
@@ -41,9 +51,8 @@ def run(
     confirm: Annotated[
         str | None,
         typer.Option(
-            flag_value="web",
-            help="A person confirms each send: on a local web page (--confirm) or at the "
-            "terminal (--confirm=terminal); see docs/running.md.",
+            help="A person confirms each send: on a local web page (--confirm, i.e. "
+            "--confirm=web) or at the terminal (--confirm=terminal); see docs/running.md.",
             show_default=False,
         ),
     ] = None,
