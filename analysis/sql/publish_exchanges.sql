@@ -6,7 +6,8 @@
 --
 -- The reply shown is the earliest reply of that kind to the probe from an official
 -- account of the brand (study/journal/sql/official.sql: any handle of the brand in the
--- journal or in its `answers_from`, compared without case and '@', as in outcomes.sql):
+-- journal or in its `answers_from`, compared without case and '@'; on e-mail and manual any
+-- reply matched to the probe, as in outcomes.sql):
 -- exactly the reply outcomes.sql took as the first response (or the first auto_ack). Its
 -- author is shown, so a page says which account answered. Times in created_at are ISO 8601
 -- UTC text, which sorts as time.
@@ -45,7 +46,10 @@ first_replies AS (
            arg_min(r.text, (r.created_at, r.reply_id)) AS reply_text
     FROM reply_texts AS r
     JOIN picked AS p ON p.probe_id = r.probe_id AND p.kind = r.kind
-    JOIN official AS o ON o.brand = p.brand AND o.account = lower(ltrim(r.author, '@'))
+    LEFT JOIN official AS o
+        ON o.brand = p.brand AND o.account = lower(ltrim(r.author, '@'))
+    -- as in responses.sql: on private channels any reply matched to the probe is the brand's
+    WHERE o.account IS NOT NULL OR p.channel IN ('email', 'manual')
     GROUP BY r.probe_id, r.kind
 )
 SELECT p.brand, p.kind, p.probe_id, p.country, p.channel, p.handle, p.scope, p.slot,
