@@ -15,6 +15,7 @@ import pytest
 
 from probes.audit import audit, read_ledger
 from probes.channels.x.adapter import XChannel
+from probes.channels.x.credentials import sim_auth
 from probes.confirm.gate import SKIPPED, UNCONFIRMED, ConfirmGate
 from probes.confirm.queue import ConfirmationQueue, Decision, Inquiry
 from probes.runner import Runner, RunnerConfig
@@ -96,7 +97,7 @@ async def run_with_a_person(study_dir: Path, policy: Policy) -> tuple[Journal, P
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(platform.handle),
         base_url="https://api.x.test",
-        headers={"Authorization": "Bearer test-token"},
+        auth=sim_auth(),
     ) as client:
         channel = XChannel(client, account=study.channel("x").account, clock=clock)
         runner = Runner(
