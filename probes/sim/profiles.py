@@ -360,7 +360,7 @@ def _checked(table: Mapping[str, Any], path: Path_, check: _Check) -> dict[str, 
         if key in table and (at := _clock_time(table[key], path, key, check)) is not False:
             out[key] = at
     if "answer_from" in table:
-        if isinstance(h := table["answer_from"], str) and re.fullmatch(r"[^\s@]\S*", h):
+        if isinstance(h := table["answer_from"], str) and re.fullmatch(r"([^\s@]\S*)?", h):
             out["answer_from"] = h
         else:
             why = f"{where} answer_from must be a handle without '@', e.g. 'KaitoCare'"

@@ -21,6 +21,7 @@ from probes.sim.profiles import (
     ServiceHours,
     load_settings,
     parse_settings,
+    settings_problems,
 )
 from probes.sim.texts import STRANGER, TEMPLATES, Say
 from probes.sim.x.face import XPlatform
@@ -338,3 +339,33 @@ def test_the_multichannel_example_has_a_channel_layer() -> None:
     on_x, on_mastodon = (settings.profile("skyway", "US", ch) for ch in ("x", "mastodon"))
     assert (on_x.answer_rate, on_mastodon.answer_rate) == (0.85, 0.5)
     assert on_x.hours.always and not on_mastodon.hours.always
+
+
+def test_a_support_account_gives_its_share_of_answers_and_nothing_else_changes() -> None:
+    """answer_from / answer_from_share: that share of answers (a redirect and its DM alike)
+    comes from the support account; auto-acks stay the asked account's; every other draw
+    (whether, when, what) is as without it."""
+    base = profile(answer_rate=0.8, auto_ack_share=0.5, redirect_share=0.4, redirect_dm_rate=1)
+    support = replace(base, answer_from="AcmeCare", answer_from_share=0.3)
+    by_support = 0
+    for i in range(1000):
+        plain, shared = decide(probe(i), base, 3, "acct"), decide(probe(i), support, 3, "acct")
+        assert [(a.kind, a.at, a.text) for a in plain] == [(a.kind, a.at, a.text) for a in shared]
+        assert {a.author for a in shared if a.kind is ReplyKind.AUTO_ACK} <= {"Acme_DE"}
+        authors = {a.author for a in answers(shared)}
+        assert len(authors) <= 1  # a redirect and its DM come from one account
+        by_support += authors == {"AcmeCare"}
+    answered = sum(bool(answers(decide(probe(i), base, 3, "acct"))) for i in range(1000))
+    assert abs(by_support / answered - 0.3) < 0.07  # 4 standard errors: the seed is fixed
+
+
+def test_answer_from_must_be_a_handle(tmp_path: Path) -> None:
+    (tmp_path / "simulator.toml").write_text(
+        '[brands.acme]\nanswer_from = "@AcmeCare"\nanswer_from_share = 1.5\n', encoding="utf-8"
+    )
+    settings, problems = settings_problems(tmp_path, seed=1)
+    assert settings is None
+    assert [(p.line, p.message) for p in problems] == [
+        (3, "[brands.acme] answer_from_share must be a share between 0 and 1, not 1.5; e.g. 0.25"),
+        (2, "[brands.acme] answer_from must be a handle without '@', e.g. 'KaitoCare'"),
+    ]
