@@ -328,7 +328,7 @@ def test_a_key_of_another_kind_is_unknown(every: StudyFolder) -> None:
         "never goes in the folder",
         f"study.toml:{line}: unknown key 'token_env' in [channels.email]; known: smtp_host, "
         "smtp_port, imap_host, imap_port, username, password_env, from_address, smtp_security, "
-        "imap_security, imap_folder",
+        "imap_security, imap_folder, confirm",
     ]
 
 
