@@ -8,11 +8,10 @@ users/:id/tweets, users/:id/mentions, dm_events).
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Unpack
 
 import httpx
@@ -20,6 +19,7 @@ import httpx
 from probes.answers import BodyTooLarge, platform_id
 from probes.channels.base import (
     AuthError,
+    ChannelError,
     Closer,
     Cursor,
     DuplicateContent,
@@ -32,14 +32,12 @@ from probes.channels.base import (
     Unreadable,
     Wiring,
 )
-from probes.channels.common import Api, Retries, make_client, newer, newest_id, oldest_first
+from probes.channels.common import Api, Retries, newer, newest_id, oldest_first
 from probes.channels.http import RateLimitHeaders, Requester, status_text
 from probes.channels.registry import api_base_of, check_api_base, is_loopback
-from probes.channels.tokens import TokenStore
 from probes.channels.x import parse as xp
-from probes.channels.x.credentials import APP_ONLY_FIX, XCredential, sim_oauth1, x_credential
-from probes.channels.x.oauth1 import OAuth1Auth
-from probes.channels.x.oauth2 import CrashHook, XTokens, XTokensAuth
+from probes.channels.x.client import auth_secrets, drill_crash, make_signed_client
+from probes.channels.x.credentials import APP_ONLY_FIX, x_credential
 from study.clock import Clock
 from study.model import ChannelSettings, PlannedProbe
 from study.timeutil import iso, utc
@@ -68,39 +66,13 @@ DM_EVENTS = "GET /2/dm_events"
 MENTION_FIELDS = "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,author_id"
 DM_FIELDS = "id,text,created_at,sender_id,dm_conversation_id,referenced_tweets"
 USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
+# users/me with the account's public_metrics (followers_count), as the recordings show them
+# (shared fixtures x/twarc/*.jsonl); https://docs.x.com/x-api/users/user-lookup-me
+ME_FIELDS = {"user.fields": "public_metrics"}
+# A follower count read this recently is the count at a send: 4 reads an hour at most, well
+# inside users/me's 75 per 15 minutes.
+FOLLOWERS_FRESH = timedelta(minutes=15)
 MAX_PAGES = 1000  # a guard against a platform that never stops handing out next_tokens
-
-
-def make_signed_client(
-    api_base: str,
-    credential: XCredential,
-    *,
-    account: str,
-    clock: Clock,
-    store: TokenStore | None = None,
-    crash: CrashHook | None = None,
-    timeout: float = 30,
-) -> httpx.AsyncClient:
-    """The client for `credential` (probes.channels.x.credentials): OAuth 1.0a signing, the
-    stored OAuth 2.0 pair renewed before expiry, or a static bearer token."""
-    if credential.kind == "bearer":
-        return make_client(api_base, credential.bearer, timeout)
-    auth: httpx.Auth
-    if credential.kind == "oauth2":
-        if store is None or credential.client is None:
-            raise AuthError("OAuth 2.0 on X needs the study's token store")
-        tokens = XTokens(
-            store, account, credential.client, api_base=api_base, clock=clock, crash=crash
-        )
-        auth = XTokensAuth(tokens)
-    elif credential.kind == "sim":
-        auth = OAuth1Auth(sim_oauth1(), clock=clock)
-    else:
-        assert credential.oauth1 is not None
-        auth = OAuth1Auth(credential.oauth1, clock=clock)
-    client = make_client(api_base, None, timeout)
-    client.auth = auth
-    return client
 
 
 def build(settings: ChannelSettings, wiring: Wiring) -> tuple[XChannel, Closer]:
@@ -116,34 +88,11 @@ def build(settings: ChannelSettings, wiring: Wiring) -> tuple[XChannel, Closer]:
         account=settings.account,
         clock=wiring.clock,
         store=wiring.store,
-        crash=_drill_crash(wiring.env),
+        crash=drill_crash(wiring.env),
     )
     channel = XChannel(client, account=settings.account, clock=wiring.clock)
     channel.credential_var = settings.token_env
     return channel, client.aclose
-
-
-def auth_secrets(auth: httpx.Auth | None) -> tuple[str, ...]:
-    """The credentials an X client's `auth` holds, to keep out of messages."""
-    if isinstance(auth, XTokensAuth):
-        return auth.tokens.secrets()
-    if isinstance(auth, OAuth1Auth):
-        return auth.credentials.secrets()
-    return ()
-
-
-def _drill_crash(env: Mapping[str, str]) -> CrashHook | None:
-    """The crash drill's kill inside a token refresh (REPLYBENCH_DRILL_CRASH_IN_REFRESH=point),
-    as kill -9 would: no cleanup, no flush."""
-    point = env.get("REPLYBENCH_DRILL_CRASH_IN_REFRESH", "")
-    if not point:
-        return None
-
-    def crash(at: str) -> None:
-        if at == point:
-            os._exit(137)
-
-    return crash
 
 
 async def preflight(channel: XChannel) -> None:
@@ -173,6 +122,8 @@ class XChannel:
             client, clock=clock, api=X_API, secrets=lambda: auth_secrets(client.auth), **retries
         )
         self._me: str | None = None
+        self.followers: int | None = None  # the account's follower count, as last read
+        self._followers_at: datetime | None = None
         self.credential_var = ""  # the variable of a static bearer token, for messages
 
     @property
@@ -184,7 +135,7 @@ class XChannel:
         """The probe account's user id; checks that the token belongs to `account`."""
         if self._me is None:
             try:
-                body = await self._get(ME, "/2/users/me")
+                body = await self._get(ME, "/2/users/me", ME_FIELDS)
             except AuthError as e:
                 if "unsupported-authentication" in str(e) or "Unsupported Authentication" in str(e):
                     var = self.credential_var or "the token variable"
@@ -200,7 +151,27 @@ class XChannel:
                     f"@{self.account} named in the study; use a token of @{self.account}"
                 )
             self._me = str(user["id"])
+            self._read_followers(user)
         return self._me
+
+    def _read_followers(self, user: dict[str, Any]) -> None:
+        metrics = user.get("public_metrics")
+        count = metrics.get("followers_count") if isinstance(metrics, dict) else None
+        self.followers = count if isinstance(count, int) and count >= 0 else None
+        self._followers_at = self.clock.now()
+
+    async def _fresh_followers(self) -> int | None:
+        """The account's follower count for a send (a covariate of the analysis): read from
+        users/me at most once per `FOLLOWERS_FRESH`; a failed read leaves the last count, as
+        a send must not fail for want of it."""
+        at = self._followers_at
+        if at is None or self.clock.now() - at >= FOLLOWERS_FRESH:
+            try:
+                body = await self._get(ME, "/2/users/me", ME_FIELDS)
+            except ChannelError:
+                return self.followers
+            self._read_followers(xp.as_object(body.get("data")))
+        return self.followers
 
     async def lookup(self, username: str) -> dict[str, Any] | None:
         """The user object of `username` (id, name, username), or None if X has no such user."""
@@ -290,7 +261,8 @@ class XChannel:
             )
         # The create answer has no created_at; the id's snowflake time is the platform's own
         # clock, to the millisecond (our clock is only a fallback for non-snowflake ids).
-        return Sent(probe.probe_id, post_id, xp.snowflake_time(post_id) or self.clock.now())
+        when = xp.snowflake_time(post_id) or self.clock.now()
+        return Sent(probe.probe_id, post_id, when, await self._fresh_followers())
 
     async def find_sent(self, probe: PlannedProbe, since: datetime) -> Sent | None:
         """The probe among the account's own posts since `since` (our clock), oldest match

@@ -54,9 +54,20 @@ class XCredential:
         return f"XCredential({self.kind})"
 
 
-def sim_oauth1() -> OAuth1Credentials:
-    """The simulator's built-in app, signing as the probe account."""
-    return OAuth1Credentials(*SIM_CONSUMER, SIM_ACCESS_TOKEN, SIM_ACCESS_TOKEN_SECRET)
+def sim_access(account: str = "") -> tuple[str, str]:
+    """The access token and secret of the simulator's built-in app for one probe account:
+    the plain pair stands for the study's `[channels.x]` account, `account`'s own pair for
+    any account the simulator serves (each persona's), so a simulated X tells them apart."""
+    if not account:
+        return SIM_ACCESS_TOKEN, SIM_ACCESS_TOKEN_SECRET
+    who = account.lstrip("@").lower()
+    return f"{SIM_ACCESS_TOKEN}.{who}", f"{SIM_ACCESS_TOKEN_SECRET}.{who}"
+
+
+def sim_oauth1(account: str = "") -> OAuth1Credentials:
+    """The simulator's built-in app, signing as the probe account `account` (default: the
+    study's `[channels.x]` account)."""
+    return OAuth1Credentials(*SIM_CONSUMER, *sim_access(account))
 
 
 def _where(settings: ChannelSettings, key: str) -> str:
@@ -127,9 +138,10 @@ APP_ONLY_FIX = (
 )
 
 
-def sim_auth() -> OAuth1Auth:
-    """Signing as the simulator's built-in app, for a hand-made client (tests, scripts): the
-    simulator does not hold the timestamp against its clock, so real time will do."""
+def sim_auth(account: str = "") -> OAuth1Auth:
+    """Signing as the simulator's built-in app, for a hand-made client (tests, scripts), as
+    the probe account `account` (default: the study's `[channels.x]` account): the simulator
+    does not hold the timestamp against its clock, so real time will do."""
     from study.clock import SystemClock
 
-    return OAuth1Auth(sim_oauth1(), clock=SystemClock())
+    return OAuth1Auth(sim_oauth1(account), clock=SystemClock())

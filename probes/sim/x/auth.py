@@ -17,7 +17,10 @@
 
 The simulator accepts the credentials it issued: one built-in app (`SIM_APP`), whose keys
 are public (docs/simulator.md) and which the runner uses on this machine when no
-credential is exported, and the OAuth 2.0 tokens its own token endpoint hands out.
+credential is exported, and the OAuth 2.0 tokens its own token endpoint hands out. The
+app's plain access token stands for the study's `[channels.x]` account; every account the
+face serves (each persona's) has its own pair (probes.channels.x.credentials.sim_access),
+and `token_of` gives a request's token, by which the face knows whose it is, as X does.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from probes.channels.x.credentials import sim_access
 from probes.channels.x.oauth1 import base_url, parse_authorization, request_params, signature
 from probes.sim.x import views as xj
 
@@ -81,6 +85,15 @@ def unsupported_authentication() -> httpx.Response:
     )
 
 
+def token_of(request: httpx.Request) -> str:
+    """The access token a request carries: OAuth 1.0a's `oauth_token`, or a bearer token."""
+    header = request.headers.get("authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() == "oauth":
+        return (parse_authorization(header) or {}).get("oauth_token", "")
+    return credential.strip() if scheme.lower() == "bearer" else ""
+
+
 def _token_error(error: str, description: str) -> httpx.Response:
     return httpx.Response(400, json={"error": error, "error_description": description})
 
@@ -94,7 +107,7 @@ class _Code:
 
 @dataclass
 class XAuth:
-    """The credentials the X face accepts, all of them for its one probe account."""
+    """The credentials the X face accepts (its accounts' own ones: `add_account`)."""
 
     app: SimApp = SIM_APP
     access_lifetime: timedelta = ACCESS_LIFETIME
@@ -110,6 +123,11 @@ class XAuth:
     def __post_init__(self) -> None:
         self.consumers.setdefault(self.app.consumer_key, self.app.consumer_secret)
         self.user_tokens.setdefault(self.app.access_token, self.app.access_token_secret)
+
+    def add_account(self, username: str) -> None:
+        """Accept the built-in app's own access token and secret of `username`."""
+        token, secret = sim_access(username)
+        self.user_tokens[token] = secret
 
     # -- checking a request ----------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 `XPlatform.handle` takes an `httpx.Request` and returns the `httpx.Response` X would give, so
 tests use it as `httpx.MockTransport(platform.handle)` and the server wraps it in HTTP. The
-authenticated user is the study's probe account; every target handle is a user whose brand
-bot answers the probe account's posts as `simulator.toml` says (see `probes.sim.bots`).
+authenticated user is one of the study's probe accounts (`[channels.x]`'s and each
+persona's, told apart by their tokens); every target handle is a user whose brand bot
+answers the probe account that asked as `simulator.toml` says (see `probes.sim.bots`).
 Before each request, every bot action due by the clock's now is applied, oldest first.
 """
 
@@ -11,26 +12,40 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Unpack
 
 import httpx
 
+from probes.channels.x.credentials import sim_access
 from probes.sim.face import Face, FaceOptions, Routes, bearer_ok, limited
 from probes.sim.ledger import Ledger
 from probes.sim.texts import STRANGER_HANDLES
 from probes.sim.x import dms, posts
 from probes.sim.x import views as xj
-from probes.sim.x.auth import CODE_LIFETIME, XAuth
+from probes.sim.x.auth import CODE_LIFETIME, XAuth, token_of
 from probes.sim.x.brands import XBrands
 from probes.sim.x.ratelimits import RateLimiter
 from probes.sim.x.world import User, World
 from study.clock import Clock
 from study.model import Study
+from study.personas import personas_of
 
-# (request, path arguments, now) -> response
-Endpoint = Callable[[httpx.Request, dict[str, str], datetime], httpx.Response]
+
+@dataclass
+class XAccount:
+    """One probe account the face serves: its user, its request budgets (X counts per user)
+    and the brand bots that answer it."""
+
+    me: User
+    limits: RateLimiter
+    brands: XBrands
+
+
+# (request, path arguments, now, the account asking) -> response
+Endpoint = Callable[[httpx.Request, dict[str, str], datetime, XAccount], httpx.Response]
 
 
 class XPlatform(Face[World]):
@@ -54,31 +69,68 @@ class XPlatform(Face[World]):
         super().__init__(study, clock, **options)
         self.token = token
         self.auth = XAuth() if auth is True else auth or None
-        self.limits = RateLimiter(rate_limits, lenient=self.lenient)
         self.world = World(ledger=self.ledger)
-        self.me = self.world.user(study.channel(self.CHANNEL).account, role="probe")
-        w, me = self.world, self.me
-        self.brands = XBrands(study, self.settings, self.probe_index, w, me.username)
+        self._rate_limits = rate_limits
+        # Every probe account of the study on X: `[channels.x]`'s, and each persona's, each
+        # with its own credentials, mentions, DMs and request budgets (X counts per user).
+        self.accounts: dict[str, XAccount] = {}
+        self._owners: dict[str, str] = {}  # the built-in app's token of an account -> its key
+        default = self._add_account(study.channel(self.CHANNEL).account, 0)
+        for p in personas_of(study):
+            if p.channel == self.CHANNEL and p.account:
+                self._add_account(p.account, int(p.attribute("followers") or 0))
+        self.default = default
+        self.me, self.brands = default.me, default.brands
         for handle in STRANGER_HANDLES:
-            w.user(handle)
+            self.world.user(handle)
+        w = self.world
         self.routes = Routes[Endpoint](
             {
-                "GET /2/users/me": lambda r, a, now: self._user(r, me),
-                "GET /2/users/by/username/:username": lambda r, a, now: self._user_named(r, a),
-                "POST /2/tweets": lambda r, a, now: self._create_post(r, now),
-                "GET /2/tweets/:id": lambda r, a, now: posts.get_post(w, r, a["id"]),
-                "DELETE /2/tweets/:id": lambda r, a, now: posts.delete_post(w, me, a["id"], now),
-                "GET /2/users/:id/mentions": lambda r, a, now: posts.mentions(w, r, a["id"]),
-                "GET /2/users/:id/tweets": lambda r, a, now: posts.user_posts(w, r, a["id"]),
-                "GET /2/dm_events": lambda r, a, now: dms.dm_events(w, me, r),
+                "GET /2/users/me": lambda r, a, now, acc: self._user(r, acc.me),
+                "GET /2/users/by/username/:username": lambda r, a, n, acc: self._user_named(r, a),
+                "POST /2/tweets": lambda r, a, now, acc: self._create_post(r, now, acc),
+                "GET /2/tweets/:id": lambda r, a, now, acc: posts.get_post(w, r, a["id"]),
+                "DELETE /2/tweets/:id": (
+                    lambda r, a, now, acc: posts.delete_post(w, acc.me, a["id"], now)
+                ),
+                "GET /2/users/:id/mentions": lambda r, a, now, acc: posts.mentions(w, r, a["id"]),
+                "GET /2/users/:id/tweets": lambda r, a, now, acc: posts.user_posts(w, r, a["id"]),
+                "GET /2/dm_events": lambda r, a, now, acc: dms.dm_events(w, acc.me, r),
                 "GET /2/dm_conversations/with/:participant_id/dm_events": (
-                    lambda r, a, now: dms.dm_events(w, me, r, a["participant_id"])
+                    lambda r, a, now, acc: dms.dm_events(w, acc.me, r, a["participant_id"])
                 ),
                 "POST /2/dm_conversations/with/:participant_id/messages": (
-                    lambda r, a, now: dms.send_dm(w, me, r, a["participant_id"], now)
+                    lambda r, a, now, acc: dms.send_dm(w, acc.me, r, a["participant_id"], now)
                 ),
             }
         )
+
+    def _add_account(self, username: str, followers: int) -> XAccount:
+        key = username.lstrip("@").lower()
+        if key not in self.accounts:
+            me = self.world.user(username.lstrip("@"), role="probe", followers=followers)
+            brands = XBrands(self.study, self.settings, self.probe_index, self.world, me.username)
+            limits = RateLimiter(self._rate_limits, lenient=self.lenient)
+            self.accounts[key] = XAccount(me, limits, brands)
+            self._owners[sim_access(me.username)[0]] = key
+            if self.auth is not None:
+                self.auth.add_account(me.username)
+        return self.accounts[key]
+
+    @property
+    def limits(self) -> RateLimiter:
+        """The request budgets of the default account (`[channels.x]`'s)."""
+        return self.default.limits
+
+    @limits.setter
+    def limits(self, limiter: RateLimiter) -> None:
+        self.default.limits = limiter
+
+    def account_of(self, request: httpx.Request) -> XAccount:
+        """Whose request this is: the account its token was issued to (the built-in app's
+        own pair of each account), else the default account (its plain pair, an OAuth 2.0
+        token from the face's token endpoint, any token of a lenient face)."""
+        return self.accounts.get(self._owners.get(token_of(request), ""), self.default)
 
     @classmethod
     def for_study(
@@ -97,6 +149,9 @@ class XPlatform(Face[World]):
         # login could keep up with a simulator at a thousandfold.
         speed = max(1.0, float(getattr(clock, "speed", 1.0)))
         face.auth = None if lenient else XAuth(code_lifetime=CODE_LIFETIME * speed)
+        if face.auth is not None:
+            for account in face.accounts.values():
+                face.auth.add_account(account.me.username)
         return face
 
     def _answer(self, request: httpx.Request, now: datetime) -> httpx.Response:
@@ -113,8 +168,13 @@ class XPlatform(Face[World]):
                 return refused
         elif not (bearer_ok(request, self.token) or self._signed_leniently(request)):
             return xj.unauthorized()
+        account = self.account_of(request)
         return limited(
-            self.limits, endpoint, now, lambda: fn(request, args, now), xj.too_many_requests
+            account.limits,
+            endpoint,
+            now,
+            lambda: fn(request, args, now, account),
+            xj.too_many_requests,
         )
 
     def _refusal(self, request: httpx.Request, status: int, now: datetime) -> httpx.Response:
@@ -122,7 +182,7 @@ class XPlatform(Face[World]):
             response = xj.too_many_requests()
             endpoint = self.routes.key(request)
             if endpoint is not None:
-                response.headers.update(self.limits.headers(endpoint, now))
+                response.headers.update(self.account_of(request).limits.headers(endpoint, now))
                 response.headers["x-rate-limit-remaining"] = "0"
             return response
         title = {500: "Internal Server Error", 503: "Service Unavailable"}[status]
@@ -167,8 +227,8 @@ class XPlatform(Face[World]):
 
     def _user(self, request: httpx.Request, user: User) -> httpx.Response:
         xj.check_params(request.url.params, posts.LOOKUP_PARAMS)
-        xj.names(request.url.params, "user.fields", xj.USER_FIELDS)
-        return xj.respond(200, {"data": xj.render_user(user)})
+        fields = xj.names(request.url.params, "user.fields", xj.USER_FIELDS)
+        return xj.respond(200, {"data": xj.render_user(user, fields)})
 
     def _user_named(self, request: httpx.Request, args: dict[str, str]) -> httpx.Response:
         name = args["username"]
@@ -181,10 +241,12 @@ class XPlatform(Face[World]):
             return xj.not_found("user", "username", name, detail)
         return self._user(request, user)
 
-    def _create_post(self, request: httpx.Request, now: datetime) -> httpx.Response:
+    def _create_post(
+        self, request: httpx.Request, now: datetime, account: XAccount
+    ) -> httpx.Response:
         response, post = posts.create_post(
-            self.world, self.me, request, now, refuse_duplicates=not self.lenient
+            self.world, account.me, request, now, refuse_duplicates=not self.lenient
         )
         if self.bots_enabled:
-            self.brands.probe_posted(post)
+            account.brands.probe_posted(post)  # the brands answer the account that asked
         return response

@@ -129,8 +129,18 @@ def escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_user(user: User) -> dict[str, Any]:
-    return {"id": user.id, "name": user.name, "username": user.username}
+def render_user(user: User, fields: Iterable[str] = ()) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": user.id, "name": user.name, "username": user.username}
+    if "public_metrics" in fields:
+        # As the recordings show it (x/twarc/*.jsonl: tweet_count, where the OpenAPI
+        # description says post_count; recordings win).
+        out["public_metrics"] = {
+            "followers_count": user.followers,
+            "following_count": 0,
+            "tweet_count": 0,
+            "listed_count": 0,
+        }
+    return out
 
 
 def render_post(post: Post, fields: Iterable[str]) -> dict[str, Any]:

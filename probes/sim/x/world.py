@@ -31,6 +31,7 @@ class User:
     username: str
     name: str
     role: str  # "probe", "brand" or "stranger"
+    followers: int = 0  # its public_metrics.followers_count (a persona's `followers`)
 
 
 @dataclass
@@ -71,11 +72,18 @@ class World(DueActions):
     dms: list[DmEvent] = field(default_factory=list)  # in id order
     ids: IdMaker = field(default_factory=IdMaker)
 
-    def user(self, username: str, *, name: str | None = None, role: str = "stranger") -> User:
+    def user(
+        self,
+        username: str,
+        *,
+        name: str | None = None,
+        role: str = "stranger",
+        followers: int = 0,
+    ) -> User:
         """The user with this handle, created on first sight."""
         found = self.users.get(username.lower())
         if found is None:
-            found = User(user_id(username), username, name or username, role)
+            found = User(user_id(username), username, name or username, role, followers)
             self.users[username.lower()] = found
             self.by_id[found.id] = found
         return found
