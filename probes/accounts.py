@@ -25,12 +25,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from probes.channels.base import AuthError, ChannelError, Closer, Wiring
-from probes.channels.registry import HTTP_KINDS, MANUAL, api_base_of, module_of, on_loopback
+from probes.channels.registry import (
+    HTTP_KINDS,
+    MANUAL,
+    api_base_of,
+    driven_personas,
+    module_of,
+    on_loopback,
+)
 from study.clock import Clock, SystemClock
 from study.errors import StudyError
 from study.load import load_study
 from study.load_tables import handle_problem
 from study.model import Scope, Study, Target
+from study.personas import Persona
 
 if TYPE_CHECKING:
     from probes.channels.bluesky.adapter import BlueskyChannel
@@ -172,25 +180,61 @@ def _lookups(
     live: bool,
     clock: Clock,
 ) -> tuple[dict[str, Lookup], list[Closer], list[Note]]:
-    """A look-up for each HTTP channel the study's targets use and that may be asked, and
-    the notes on their probe accounts."""
-    used = {t.channel for t in study.probed_targets}
+    """A look-up for each HTTP channel the study's targets use and that may be asked (made
+    from its first persona's account), and a check of every persona's account on it: its
+    credentials (each persona's own), and for Mastodon its notification policy."""
     lookups: dict[str, Lookup] = {}
     closers: list[Closer] = []
     notes: list[Note] = []
-    for name in HTTP_KINDS:
-        if name not in used:
+    personas = [p for p in driven_personas(study) if p.channel in HTTP_KINDS]
+    for persona in sorted(personas, key=lambda p: HTTP_KINDS.index(p.channel)):
+        name, settings = persona.channel, persona.settings
+        if (not live and not on_loopback(settings, api_base)):
             continue
-        settings = study.channel(name)
-        if not live and not on_loopback(settings, api_base):
-            continue
-        module = module_of(name)
-        channel, close = module.build(settings, Wiring(env, clock, api_base, live))
+        channel, close = module_of(name).build(settings, Wiring(env, clock, api_base, live))
         closers.append(close)
-        lookups[name] = _LOOKUPS[name](channel, api_base_of(settings, api_base))
-        if name == "mastodon":
-            notes.append(mastodon_notes(channel, api_base_of(settings, api_base)))
+        where = api_base_of(settings, api_base)
+        if persona.declared:
+            where = f"{where}, {persona.describe()}"
+        lookups.setdefault(name, _named(_LOOKUPS[name](channel, where), persona))
+        notes.append(account_note(channel, persona, where))
     return lookups, closers, notes
+
+
+def _named(lookup: Lookup, persona: Persona) -> Lookup:
+    """`lookup`, refused credentials named by the table that holds them."""
+
+    async def named(handle: str) -> tuple[str, str]:
+        try:
+            return await lookup(handle)
+        except AuthError as e:
+            raise StudyError(
+                f"{persona.channel}: {e}; check the credentials named in study.toml "
+                f"{persona.table}"
+            ) from e
+
+    return named
+
+
+def account_note(channel: Any, persona: Persona, where: str) -> Note:
+    """Check one probe account before the look-ups: its platform accepts its credentials
+    (StudyError naming its table if not), and, on Mastodon, what its notification policy
+    does to brands' replies."""
+
+    async def note() -> list[str]:
+        kind = persona.channel
+        try:
+            await (channel.login() if kind == "bluesky" else channel.me())
+        except AuthError as e:
+            raise StudyError(
+                f"{kind}: {e}; check the credentials named in study.toml "
+                f"{persona.table}"
+            ) from e
+        except ChannelError as e:
+            return [f"{kind} at {where}: could not check the credentials ({e}); try again"]
+        return await mastodon_notes(channel, where)() if kind == "mastodon" else []
+
+    return note
 
 
 # -- one look-up per platform: (status, detail) -------------------------------------------

@@ -19,7 +19,7 @@ the next clean-up.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +44,7 @@ from study.journal.campaign import Journal
 from study.load import load_study
 from study.model import ChannelSettings, ProbeState, Study
 from study.paths import existing_journal
+from study.personas import Persona, personas_of
 from study.plan import make_plan
 from study.timeutil import iso
 
@@ -82,6 +83,7 @@ class _Post:
     probe_id: str
     channel: str
     message_id: str
+    sender: str  # its persona: the account that posted it, and deletes it
 
 
 async def cleanup(
@@ -115,36 +117,37 @@ async def cleanup(
     )
     try:
         todo, counts = _sort(journal, cut)
-        names = {p.channel for p in todo}
-        _check(study, names, env=env, api_base=api_base, live=live)
+        personas = _posters(study, {p.sender for p in todo})
+        _check(personas.values(), env=env, api_base=api_base, live=live)
         failed: list[str] = []
         deleted = gone = 0
-        failing: dict[str, int] = {}  # channel -> posts failed in a row on the way
-        deleters, closers = _deleters(study, names, env, api_base, clock)
+        failing: dict[str, int] = {}  # persona -> posts failed in a row on the way
+        deleters, closers = _deleters(personas.values(), env, api_base, clock)
         try:
             for n, post in enumerate(todo, 1):
                 what = f"{post.probe_id} ({post.channel} {post.message_id})"
-                if failing.get(post.channel, 0) >= MAX_FAILED_POSTS:
-                    failed.append(f"{what}: not tried, the {post.channel} posts before it "
-                                  "could not be deleted either")  # fmt: skip
+                if failing.get(post.sender, 0) >= MAX_FAILED_POSTS:
+                    failed.append(f"{what}: not tried, the {_whose(personas[post.sender])} "
+                                  "posts before it could not be deleted either")  # fmt: skip
                 else:
                     try:
-                        if await _delete(deleters[post.channel], post.message_id, clock):
+                        if await _delete(deleters[post.sender], post.message_id, clock):
                             deleted += 1
                         else:
                             gone += 1
                     except AuthError as e:
+                        table = personas[post.sender].table
                         raise StudyError(
                             f"{post.channel}: {e}; check the credentials named in study.toml "
-                            f"[channels.{post.channel}] (deleted until now: {deleted + gone})"
+                            f"{table} (deleted until now: {deleted + gone})"
                         ) from e
                     except Transient as e:  # still failing after every retry
                         failed.append(f"{what}: {e}")
-                        failing[post.channel] = failing.get(post.channel, 0) + 1
+                        failing[post.sender] = failing.get(post.sender, 0) + 1
                     except ChannelError as e:
                         failed.append(f"{what}: {e}")
                     else:
-                        failing[post.channel] = 0
+                        failing[post.sender] = 0
                         journal.event(clock.now(), DELETED, post.probe_id, post.message_id)
                 if on_progress is not None:
                     on_progress(n, len(todo))
@@ -156,20 +159,38 @@ async def cleanup(
     return CleanupSummary(deleted, gone, counts[0], counts[1], counts[2], tuple(failed))
 
 
+def _posters(study: Study, senders: set[str]) -> dict[str, Persona]:
+    """The accounts that posted the probes to delete, by persona (a channel's name for its
+    one account): each post is deleted by the account that made it."""
+    everyone = {p.name: p for p in personas_of(study)}
+    unknown = sorted(senders - set(everyone))
+    if unknown:
+        raise StudyError(
+            f"the journal has posts of persona {unknown[0]}, which study.toml no longer has; "
+            f"put its [personas.{unknown[0]}] table back to delete them"
+        )
+    return {name: everyone[name] for name in sorted(senders)}
+
+
+def _whose(persona: Persona) -> str:
+    return f"{persona.channel} {persona.describe()}" if persona.declared else persona.channel
+
+
 def _check(
-    study: Study, names: set[str], *, env: Mapping[str, str], api_base: str | None, live: bool
+    personas: Iterable[Persona], *, env: Mapping[str, str], api_base: str | None, live: bool
 ) -> None:
     """Refuse, before anything is deleted, a real platform without `live` and a credential
-    that is not in the environment."""
-    for name in sorted(names):
-        settings = study.channel(name)
+    that is not in the environment (each persona's own)."""
+    for persona in personas:
+        settings = persona.settings
         if not live and not on_loopback(settings, api_base):
             raise StudyError(
                 f"refusing to delete posts at {where(settings, api_base)} without --live: "
-                f"[channels.{name}] is a real platform. Add --live to delete the study's "
-                "probe posts there, or point --api-base at the simulator"
+                f"[channels.{settings.name}] is a real platform. Add --live to delete the "
+                "study's probe posts there, or point --api-base at the simulator"
             )
-        credential(settings, env, loopback=on_loopback(settings, api_base))
+        loopback = on_loopback(settings, api_base)
+        credential(settings, env, loopback=loopback, table=persona.table)
 
 
 def _platforms(study: Study) -> list[ChannelSettings]:
@@ -192,7 +213,7 @@ def _sort(journal: Journal, cut: datetime) -> tuple[list[_Post], tuple[int, int,
         elif r.state != ProbeState.CLOSED.value or r.closes_at is None or r.closes_at > cut:
             still_open += 1
         else:
-            todo.append(_Post(r.probe_id, r.channel, r.message_id))
+            todo.append(_Post(r.probe_id, r.channel, r.message_id, r.sender or r.channel))
     return todo, (earlier, still_open, nothing)
 
 
@@ -206,24 +227,23 @@ async def _clock(study: Study, api_base: str | None) -> Clock:
 
 
 def _deleters(
-    study: Study,
-    names: set[str],
+    personas: Iterable[Persona],
     env: Mapping[str, str],
     api_base: str | None,
     clock: Clock,
 ) -> tuple[dict[str, Deleter], list[Closer]]:
-    """A deleter for each channel named, and how to close them. `live` was checked before:
-    every platform here may be asked."""
+    """A deleter for each persona's account, by persona, and how to close them. `live` was
+    checked before: every platform here may be asked."""
     deleters: dict[str, Deleter] = {}
     closers: list[Closer] = []
-    for name in sorted(names):
-        settings = study.channel(name)
-        if name == "mastodon":
+    for persona in personas:
+        settings = persona.settings
+        if settings.name == "mastodon":
             posts = MastodonPosts.build(settings, env=env, api_base=api_base, clock=clock)
-            deleters[name], close = posts, posts.client.aclose
+            deleters[persona.name], close = posts, posts.client.aclose
         else:
-            channel, close = module_of(name).build(settings, Wiring(env, clock, api_base, True))
-            deleters[name] = channel
+            wiring = Wiring(env, clock, api_base, True)
+            deleters[persona.name], close = module_of(settings.name).build(settings, wiring)
         closers.append(close)
     return deleters, closers
 

@@ -76,6 +76,12 @@ class Persona:
     def country(self) -> str | None:
         return self.attribute("country")
 
+    @property
+    def table(self) -> str:
+        """The study.toml table that holds its keys, for messages: "[personas.anna]", or a
+        channel's own "[channels.x]" for its one account in a study without personas."""
+        return f"[personas.{self.name}]" if self.declared else f"[channels.{self.channel}]"
+
     def describe(self) -> str:
         """How messages name it: "persona anna (x account @anna_probe)"."""
         account = f" account {mention(self.channel, self.account)}" if self.account else ""

@@ -116,16 +116,21 @@ def check_endpoints(settings: ChannelSettings, *, api_base: str | None, live: bo
             )
 
 
-def credential(settings: ChannelSettings, env: Mapping[str, str], *, loopback: bool) -> str:
-    """The channel's credential from the environment variable its settings name.
+def credential(
+    settings: ChannelSettings, env: Mapping[str, str], *, loopback: bool, table: str = ""
+) -> str:
+    """The channel's credential from the environment variable its settings name; messages
+    name `table` (a persona's "[personas.anna]"; default the channel's own table).
 
     On this machine an HTTP channel without one gets the simulator's token (the simulator
     accepts any); an e-mail channel always needs its password.
     """
+    table = table or f"[channels.{settings.name}]"
     if settings.name == "x":
         from probes.channels.x.credentials import x_credential
 
-        x_credential(settings, env, loopback=loopback)  # raises naming the missing variable
+        # raises naming the missing variable
+        x_credential(settings, env, loopback=loopback, table=table)
         return ""
     value = env.get(settings.token_env, "")
     if value.strip():
@@ -134,8 +139,8 @@ def credential(settings: ChannelSettings, env: Mapping[str, str], *, loopback: b
         return SIM_TOKEN
     noun, whose = _SECRET.get(settings.name, ("credential", "the channel's"))
     raise StudyError(
-        f"study.toml [channels.{settings.name}]: environment variable {settings.token_env} is "
-        f"not set; export {whose} {noun} in it (credentials never go in the study folder)"
+        f"study.toml {table}: environment variable {settings.token_env} is not set; export "
+        f"{whose} {noun} in it (credentials never go in the study folder)"
     )
 
 
@@ -207,7 +212,8 @@ def check_channels(
         modules[persona.name] = module_of(persona.channel)
         settings = persona.settings
         check_endpoints(settings, api_base=api_base, live=live)
-        credential(settings, env, loopback=on_loopback(settings, api_base))
+        loopback = on_loopback(settings, api_base)
+        credential(settings, env, loopback=loopback, table=persona.table)
     return modules
 
 
@@ -218,15 +224,16 @@ class Built:
     channels: dict[str, Channel] = field(default_factory=dict)
     closers: list[Closer] = field(default_factory=list)
     # an adapter's preflight may return warnings (a policy that will hide replies)
+    # (persona, its table, settings, endpoint, the adapter's preflight)
     _checks: list[
-        tuple[str, ChannelSettings, str, Callable[[Channel], Awaitable[list[str] | None]]]
+        tuple[str, str, ChannelSettings, str, Callable[[Channel], Awaitable[list[str] | None]]]
     ] = field(default_factory=list)
 
     async def preflight(self) -> list[str]:
         """Check every account's credentials with its platform (before anything is written);
         the warnings the channels gave, each naming its channel."""
         warnings: list[str] = []
-        for key, settings, endpoint, check in self._checks:
+        for key, table, settings, endpoint, check in self._checks:
             name = settings.name
             channel = self.channels[key]
             noun, _ = _SECRET.get(name, ("credential", ""))
@@ -240,7 +247,7 @@ class Built:
             except AuthError as e:
                 raise StudyError(
                     f"{name} at {endpoint}: {e}; check the {noun} in {settings.token_env} and "
-                    f"{who} in study.toml [channels.{name}]"
+                    f"{who} in study.toml {table}"
                 ) from e
             except (Transient, OutcomeUnknown) as e:
                 raise StudyError(
@@ -249,7 +256,7 @@ class Built:
             except ChannelError as e:
                 raise StudyError(
                     f"{name} at {endpoint}: could not check the credentials ({e}); check "
-                    f"study.toml [channels.{name}]"
+                    f"study.toml {table}"
                 ) from e
         return warnings
 
@@ -284,5 +291,6 @@ def build_channels(
         channel, close = module.build(settings, wiring)
         built.channels[name] = channel
         built.closers.append(close)
-        built._checks.append((name, settings, where(settings, api_base), module.preflight))
+        endpoint = where(settings, api_base)
+        built._checks.append((name, personas[name].table, settings, endpoint, module.preflight))
     return built

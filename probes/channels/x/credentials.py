@@ -70,21 +70,19 @@ def sim_oauth1(account: str = "") -> OAuth1Credentials:
     return OAuth1Credentials(*SIM_CONSUMER, *sim_access(account))
 
 
-def _where(settings: ChannelSettings, key: str) -> str:
-    return f"study.toml [channels.{settings.name}]: {key}"
-
-
 def x_credential(
-    settings: ChannelSettings, env: Mapping[str, str], *, loopback: bool
+    settings: ChannelSettings, env: Mapping[str, str], *, loopback: bool, table: str = ""
 ) -> XCredential:
-    """The credential `[channels.x]` names; StudyError naming the variable that is missing."""
+    """The credential `[channels.x]` names (or the persona's `table`, e.g. "[personas.anna]",
+    which messages name); StudyError naming the variable that is missing."""
+    table = table or f"[channels.{settings.name}]"
     options = dict(settings.options)
     oauth1 = [options.get(k, "") for k in OAUTH1_KEYS]
     if any(oauth1):
         missing = [k for k, v in zip(OAUTH1_KEYS, oauth1, strict=True) if not v]
         if missing:
             raise StudyError(
-                f"{_where(settings, missing[0])} is missing: OAuth 1.0a needs all four of "
+                f"study.toml {table}: {missing[0]} is missing: OAuth 1.0a needs all four of "
                 f"{', '.join(OAUTH1_KEYS)} (each the name of an environment variable)"
             )
         values = [env.get(v, "").strip() for v in oauth1]
@@ -94,7 +92,7 @@ def x_credential(
             return XCredential("sim")
         unset = next(v for v, value in zip(oauth1, values, strict=True) if not value)
         raise StudyError(
-            f"study.toml [channels.x]: environment variable {unset} is not set; export the "
+            f"study.toml {table}: environment variable {unset} is not set; export the "
             "X app's OAuth 1.0a keys and the probe account's access token and secret in the "
             "four variables named there (credentials never go in the study folder)"
         )
@@ -105,7 +103,7 @@ def x_credential(
             client_id = SIM_CLIENT_ID
         if not client_id:
             raise StudyError(
-                f"study.toml [channels.x]: environment variable {client_id_env} is not set; "
+                f"study.toml {table}: environment variable {client_id_env} is not set; "
                 "export the X app's OAuth 2.0 client id in it"
             )
         secret = (
@@ -121,11 +119,11 @@ def x_credential(
         return XCredential("sim")
     if not settings.token_env:
         raise StudyError(
-            "study.toml [channels.x] names no credential; add the four OAuth 1.0a keys "
+            f"study.toml {table} names no credential; add the four OAuth 1.0a keys "
             f"({', '.join(OAUTH1_KEYS)}), or client_id_env for OAuth 2.0 (docs/going-live.md)"
         )
     raise StudyError(
-        f"study.toml [channels.x]: environment variable {settings.token_env} is not set; "
+        f"study.toml {table}: environment variable {settings.token_env} is not set; "
         "export the probe account's token in it (credentials never go in the study folder)"
     )
 
