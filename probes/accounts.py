@@ -189,7 +189,7 @@ def _lookups(
     personas = [p for p in driven_personas(study) if p.channel in HTTP_KINDS]
     for persona in sorted(personas, key=lambda p: HTTP_KINDS.index(p.channel)):
         name, settings = persona.channel, persona.settings
-        if (not live and not on_loopback(settings, api_base)):
+        if not live and not on_loopback(settings, api_base):
             continue
         channel, close = module_of(name).build(settings, Wiring(env, clock, api_base, live))
         closers.append(close)
@@ -209,8 +209,7 @@ def _named(lookup: Lookup, persona: Persona) -> Lookup:
             return await lookup(handle)
         except AuthError as e:
             raise StudyError(
-                f"{persona.channel}: {e}; check the credentials named in study.toml "
-                f"{persona.table}"
+                f"{persona.channel}: {e}; check the credentials named in study.toml {persona.table}"
             ) from e
 
     return named
@@ -227,8 +226,7 @@ def account_note(channel: Any, persona: Persona, where: str) -> Note:
             await (channel.login() if kind == "bluesky" else channel.me())
         except AuthError as e:
             raise StudyError(
-                f"{kind}: {e}; check the credentials named in study.toml "
-                f"{persona.table}"
+                f"{kind}: {e}; check the credentials named in study.toml {persona.table}"
             ) from e
         except ChannelError as e:
             return [f"{kind} at {where}: could not check the credentials ({e}); try again"]
