@@ -22,32 +22,29 @@ from probes.alerts import Alerter
 from probes.channels.base import (
     AuthError,
     Channel,
-    ChannelError,
     DuplicateContent,
     OutcomeUnknown,
     Rejected,
     Transient,
     Unreadable,
-    Unresolvable,
 )
 from probes.confirm.gate import ConfirmGate, Gate, Unattended
 from probes.health import Health
+from probes.late import catch_up_or_miss
 from probes.matching import Matcher
 from probes.own_posts import OwnPosts
 from probes.pacing import Pacer
 from probes.polls import Polls
+from probes.reconcile import MAX_CLOCK_SKEW, Reconciler
 from probes.snapshot import Snapshot, rate_limits
-from study.catch_up import catch_up
 from study.clock import Clock
 from study.errors import StudyError
 from study.journal.campaign import Journal
-from study.journal.sends import ABSENT, DUPLICATE, RECONCILED
+from study.journal.sends import DUPLICATE
 from study.model import PlannedProbe, ProbeState, Study
 from study.timeutil import iso
 
-# How far the runner's clock may be from a platform's. A duplicate-content refusal after a
-# send of unknown outcome means that send was made: it is looked up this far back.
-MAX_CLOCK_SKEW = timedelta(days=1)
+__all__ = ["MAX_CLOCK_SKEW", "Runner", "RunnerConfig", "RunSummary"]
 
 
 @dataclass(frozen=True)
@@ -118,8 +115,6 @@ class Runner:
         self._failures: dict[str, int] = {}
         self._last_event = ""
         self._noted = 0.0
-        self._started_real = time.monotonic()
-        self._attempt_real: dict[str, float] = {}  # probe -> real time of its last attempt
         self.own_posts = OwnPosts(journal, channels, self.drive, self.window)
         self.pacer = Pacer.resume(journal)  # the platforms' posting and reading limits
         self.polls = Polls(
@@ -133,6 +128,18 @@ class Runner:
             poll_max_s=self.config.poll_max_s,
             note=self._note,
             pacer=self.pacer,
+        )
+        self.reconciler = Reconciler(
+            journal,
+            channels,
+            self.health,
+            clock,
+            window=self.window,
+            after_s=self.config.reconcile_after_s,
+            after_real_s=self.config.reconcile_after_real_s,
+            note=self._note,
+            on_sent=self._on_sent,
+            retry=self._retry,
         )
         self.gate: Gate = Unattended(journal) if confirm is None else confirm
         self.gate.note = self._note
@@ -173,13 +180,13 @@ class Runner:
             if name not in self.channels:
                 raise StudyError(f"no adapter for persona or channel {name!r} in this runner")
         self.health.start(self.clock.now())
-        await self._reconcile()
+        await self.reconciler.run(self.drive)
         while not self.stop_requested:
             now = self.clock.now()
             await self._look_up_own_posts(now)  # a new or restored journal: before sending
-            self._catch_up_or_miss(now)
+            catch_up_or_miss(self.study, self.journal, self.gate, self.drive, now, self._note)
             await self._send_due(now)
-            await self._reconcile()
+            await self.reconciler.run(self.drive)
             await self.polls.read_due()
             self._report()
             self.health.check(self.clock.now())
@@ -197,28 +204,6 @@ class Runner:
             replies=self.polls.replies_seen,
             interrupted=self.stop_requested,
         )
-
-    def _catch_up_or_miss(self, now: datetime) -> None:
-        """Probes whose slot ended unsent: on to a later occurrence of their slot when the
-        study allows it and one has room (study.catch_up), else missed."""
-        missed = []
-        # (those a person was shown and did not confirm are recorded as missed by the gate)
-        for probe_id in self.gate.expire(self.journal.overdue(now, channels=self.drive), now):
-            probe = self.journal.probe(probe_id)
-            moved = None
-            if self.study.catch_up:
-                moved = catch_up(self.study, probe, now, self.journal.account_times(probe))
-            if moved is None:
-                missed.append(probe_id)
-                continue
-            self.journal.record_caught_up(moved, now)
-            self._note(
-                f"caught up {probe_id}: its slot passed unsent; now at {iso(moved.scheduled_at)}"
-            )
-        if missed:
-            self.journal.record_missed(missed, now)
-            for probe_id in missed:
-                self._note(f"missed {probe_id}: its slot ended before it could be sent")
 
     def _drives(self, channel: str) -> bool:
         return self.drive is None or channel in self.drive
@@ -257,7 +242,7 @@ class Runner:
     async def _send(self, probe: PlannedProbe) -> None:
         channel = self.channels[probe.sender]
         attempt = self.journal.begin_attempt(probe.probe_id, self.clock.now())
-        self._attempt_real[probe.probe_id] = time.monotonic()
+        self.reconciler.attempted(probe.probe_id)
         try:
             sent = await channel.send(probe)
         except DuplicateContent as e:
@@ -323,53 +308,6 @@ class Runner:
             retry_at = now + timedelta(seconds=self.rng.uniform(0.5, 1.0) * backoff)
         self.journal.record_retry(attempt, probe.probe_id, now, retry_at, detail, outcome=outcome)
         self._note(f"retry {probe.probe_id} at {iso(retry_at)}: {detail}")
-
-    async def _reconcile(self) -> None:
-        """Look up every send whose outcome is unknown before anything is sent again."""
-        for probe in self.journal.probes_in(ProbeState.SENDING, channels=self.drive):
-            last = self.journal.last_attempt_at(probe.probe_id)
-            first = self.journal.first_attempt_at(probe.probe_id)
-            now = self.clock.now()
-            if last is not None and (now - last).total_seconds() < self.config.reconcile_after_s:
-                continue  # give the platform time to show the post, if it was made
-            # An attempt of a previous process is as old, in real time, as this process.
-            real = self._attempt_real.get(probe.probe_id, self._started_real)
-            if time.monotonic() - real < self.config.reconcile_after_real_s:
-                continue
-            margin = timedelta(minutes=5)
-            if self.journal.duplicate_after_unknown(probe.probe_id):
-                margin = MAX_CLOCK_SKEW  # it is there: look as far back as clocks may differ
-            since = (first or probe.scheduled_at) - margin
-            channel = self.channels[probe.sender]
-            try:
-                found = await channel.find_sent(probe, since)
-            except Unresolvable as e:
-                # Excluded from the analysis: neither unanswered nor risked a second time.
-                self.journal.record_failed(None, probe.probe_id, now, str(e))
-                self._note(f"{probe.probe_id}: {e}")
-                continue
-            except AuthError as e:
-                raise StudyError(f"{probe.sender}: {e}; check the credentials and run again") from e
-            except ChannelError as e:  # Transient, OutcomeUnknown, Unreadable, Rejected
-                self.health.unanswered(probe.sender, self.clock.now(), e)
-                self._note(f"{probe.probe_id}: lookup failed ({e}); will try again")
-                continue
-            self.health.reached(probe.sender, self.clock.now())
-            if found is not None:
-                self.journal.record_sent(None, found, self.window, outcome=RECONCILED)
-                self._on_sent(probe, found.message_id, found.sent_at)
-                self._note(f"{probe.probe_id}: found on the platform, recorded as sent")
-            elif self.journal.refused_as_duplicate(probe.probe_id):
-                # Not our own earlier attempt: the text repeats an older post. Final.
-                reason = (
-                    "the platform refuses this text as a duplicate of an earlier post of the "
-                    "probe account; make each account's texts unique (e.g. with {country})"
-                )
-                self.journal.record_failed(None, probe.probe_id, now, reason)
-                self._note(f"{probe.probe_id}: {reason}")
-            else:
-                self._retry(None, probe, "looked up: not posted", now, outcome=ABSENT)
-                self._note(f"{probe.probe_id}: not on the platform; will send again")
 
     async def _look_up_own_posts(self, now: datetime) -> None:
         found, note = await self.own_posts.look_up(now)

@@ -169,6 +169,16 @@ class ProbeLog(JournalStore):
         )
         return sorted(parse_iso(r[0]) for r in rows)
 
+    def sender_times(self, probe: PlannedProbe) -> list[datetime]:
+        """When the other probes of `probe`'s persona go (or went), as `account_times`: the
+        persona's own spacing and daily cap are kept from these."""
+        rows = self.con.execute(
+            "SELECT coalesce(sent_at, scheduled_at) FROM probes WHERE "
+            "coalesce(persona, channel) = ? AND probe_id <> ? AND state <> 'missed'",
+            (probe.sender, probe.probe_id),
+        )
+        return sorted(parse_iso(r[0]) for r in rows)
+
     # -- schedule changes ----------------------------------------------------------------
 
     def record_missed(

@@ -48,7 +48,9 @@ async def campaign(
         clock = ManualClock(min(p.slot_start_at for p in plan) - timedelta(hours=1))
     if platform is None:
         platform = XPlatform.for_study(study, clock, ledger=ledger_path(study_dir))
-    handler = faulty(platform, Faults(fault_rate, seed=11)) if fault_rate else platform.handle
+    # Faults are drawn per request in arrival order: seed 12 drops a post after X applied it
+    # (the sends read the account's follower count too, which moved seed 11's drops).
+    handler = faulty(platform, Faults(fault_rate, seed=12)) if fault_rate else platform.handle
     journal = Journal.create_or_open(
         study_dir, plan, study_name=study.name, window_hours=study.window_hours, now=clock.now()
     )

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from study.catch_up import catch_up
 from study.model import PlannedProbe, Study
+from study.personas import Persona
 from study.plan import make_plan
 from tests.study.test_plan import RANDOM, make_study, plan_or_reject, studies, target
 
@@ -183,3 +184,27 @@ def test_separate_windows_keep_a_caught_up_probe_out_of_the_accounts_other_windo
     squeezed = catch_up(replace(study, end=next_day), p, p.slot_end_at, [busy])
     assert squeezed is not None and squeezed.scheduled_at.astimezone(zone).date() == next_day
     assert abs(squeezed.scheduled_at - busy) >= timedelta(hours=study.min_spacing_hours)
+
+
+def test_a_caught_up_probe_keeps_its_personas_spacing_and_daily_cap() -> None:
+    """The persona anna sends one probe a day at most, 20 hours apart: her send on the next
+    slot day (to another brand) takes that day, so her caught-up probe goes to the one after,
+    and 20 hours from her send."""
+    study = make_study(targets=[target("b0", "DE", "B0_DE")], rounds=1, start=date(2026, 3, 2))
+    anna = Persona("anna", "x", study.channel("x"), max_probes_per_day=1, min_spacing_hours=20)
+    study = replace(study, personas=(anna,))
+    [p] = make_plan(replace(study, personas=()))
+    p = replace(p, persona="anna")
+    zone = ZoneInfo("Europe/Berlin")
+    next_day = p.scheduled_at.astimezone(zone).date() + timedelta(days=1)
+    while next_day.weekday() >= 5:
+        next_day += timedelta(days=1)
+    hers = datetime.combine(next_day, time(9, 30), zone).astimezone(UTC)
+    assert catch_up(study, p, p.slot_end_at, []) is not None  # the brand's account has room
+    moved = catch_up(study, p, p.slot_end_at, [], [hers])
+    assert moved is not None
+    assert moved.scheduled_at.astimezone(zone).date() > next_day
+    assert moved.scheduled_at - hers >= timedelta(hours=20)
+    assert moved.scheduled_at.date() != hers.date()
+    unbound = catch_up(replace(study, personas=()), p, p.slot_end_at, [], [hers])
+    assert unbound is not None and unbound.scheduled_at.astimezone(zone).date() == next_day
