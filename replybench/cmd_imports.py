@@ -89,9 +89,18 @@ def worksheet(
         str | None,
         typer.Option(help="Only probes scheduled by this ISO 8601 time (default: all not sent)."),
     ] = None,
+    persona: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only the probes this manual persona sends (repeatable): each person their "
+            "own sheet.",
+            metavar="NAME",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """List the probes of manual channels (phone, web form, app) to send by hand, as a CSV
-    with the text to send and columns to fill in."""
+    with the text to send, who sends it (persona) and columns to fill in."""
     from probes.channels.manual.worksheet import instructions
     from probes.channels.manual.worksheet import worksheet as write_sheet
     from study.timeutil import in_range, parse_iso, range_text
@@ -105,7 +114,7 @@ def worksheet(
         ) from None
     if when is not None and not in_range(when):
         raise StudyError(f"--due-by {due_by!r} is out of range: {range_text()}; check the year")
-    n = write_sheet(study_dir, out, now=when)
+    n = write_sheet(study_dir, out, now=when, personas=persona)
     print(f"wrote {out}: {n} probe{'s' if n != 1 else ''} to send by hand")
     if note := instructions(study_dir):
         print(f"instructions: {note}")

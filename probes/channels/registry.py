@@ -166,7 +166,14 @@ def driven_personas(study: Study, only: Collection[str] | None = None) -> list[P
     if only is None:
         return everyone
     names = {p.name for p in everyone}
+    by_hand = {p.name for p in personas_of(study) if p.channel == MANUAL}
     for name in sorted(set(only) - names):
+        if name in by_hand:
+            raise UsageError(
+                f"--persona {name}: {name} sends by hand (channel manual), not through the "
+                f"runner; write their worksheet: replybench worksheet {study.path} "
+                f"--persona {name} --out {name}.csv"
+            )
         raise UsageError(
             f"--persona {name}: the study has no such persona; its personas are "
             f"{', '.join(sorted(names)) or 'none'} (study.toml [personas.NAME], or a channel's "

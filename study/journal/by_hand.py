@@ -8,6 +8,7 @@ censors manual probes there) and moves the journal's `last_observation` on.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,13 +66,23 @@ def hand_probes(journal: Journal) -> dict[str, HandProbe]:
 
 
 def record_by_hand(
-    journal: Journal, sends: list[HandRow], replies: list[HandRow], now: datetime, source: str
+    journal: Journal,
+    sends: list[HandRow],
+    replies: list[HandRow],
+    now: datetime,
+    source: str,
+    sheet: Collection[str] = (),
 ) -> int:
     """Record the new sends and replies and close the windows that ended by `now`, as the
-    runner would; how many windows closed. Writes nothing when nothing changes."""
+    runner would; how many windows closed. Writes nothing when nothing changes.
+
+    `sheet` holds the probe ids of the worksheet's rows: the import observes the inboxes of
+    their personas only (a manual persona's sheet says nothing of another's replies); none
+    given, every manual persona's."""
     window = timedelta(hours=float(journal.meta("window_hours") or "nan"))
-    closes = journal.next_close(MANUAL)
-    if not sends and not replies and (closes is None or closes > now):
+    senders = _senders(journal, sheet)
+    closing = [c for c in map(journal.next_close, senders) if c is not None]
+    if not sends and not replies and (not closing or min(closing) > now):
         return 0
     with journal.tx() as con:
         for r in sends:
@@ -90,18 +101,33 @@ def record_by_hand(
             journal._event("sent", r.probe_id, detail, iso(r.sent_at))
         for r in replies:
             assert r.replied_at is not None
-            handle = journal.probe(r.probe_id).handle
+            probe = journal.probe(r.probe_id)
+            handle = probe.handle
             con.execute(
                 "INSERT OR REPLACE INTO replies(channel, reply_id, probe_id, author, author_id, "
-                "text, created_at, kind, seen_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                "text, created_at, kind, seen_at, persona) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
                     MANUAL, f"{r.probe_id}-reply", r.probe_id, handle, handle, r.reply_text,
-                    iso(r.replied_at), r.kind, iso(now),
+                    iso(r.replied_at), r.kind, iso(now), probe.sender,
                 ),
             )  # fmt: skip
-        closed = journal._close_windows(MANUAL, now)
-        _observe(journal, now)
+        closed = sum(journal._close_windows(sender, now) for sender in senders)
+        for inbox in sorted({MANUAL, *senders}):
+            _observe(journal, inbox, now)
     return closed
+
+
+def _senders(journal: Journal, sheet: Collection[str]) -> list[str]:
+    """Who sends the manual probes of the sheet (all of them when `sheet` is empty): each
+    persona of the manual channel (people, each with their own sheet), or the channel's one
+    account ("manual")."""
+    rows = journal.con.execute(
+        "SELECT DISTINCT probe_id, coalesce(persona, channel) FROM probes WHERE channel = ?",
+        (MANUAL,),
+    ).fetchall()
+    ids = set(sheet)
+    named = {str(r[1]) for r in rows if not ids or str(r[0]) in ids}
+    return sorted(named) or [MANUAL]
 
 
 def _forget_send(journal: Journal, probe_id: str, now: datetime) -> None:
@@ -130,15 +156,15 @@ def _forget_send(journal: Journal, probe_id: str, now: datetime) -> None:
     journal._event("corrected", probe_id, f"sent_at {row['sent_at']} was out of range", iso(now))
 
 
-def _observe(journal: Journal, now: datetime) -> None:
+def _observe(journal: Journal, inbox: str, now: datetime) -> None:
     """An import says: as of now, these are the by-hand replies seen. That is the manual
     channel's observation time (its row in `cursors`, as the runner keeps one per inbox it
-    reads), and the journal's as-of time moves on to it: the analysis censors each channel's
-    probes at its own channel's last observation, so the runner's channels are not taken as
-    watched until now."""
+    reads; and one per manual persona), and the journal's as-of time moves on to it: the
+    analysis censors each channel's probes at its own channel's last observation, so the
+    runner's channels are not taken as watched until now."""
     journal.con.execute(
         "INSERT INTO cursors(channel, cursor, polled_at) VALUES (?, '{}', ?) "
         "ON CONFLICT(channel) DO UPDATE SET polled_at = max(polled_at, excluded.polled_at)",
-        (MANUAL, iso(now)),
+        (inbox, iso(now)),
     )
     journal.advance_last_observation(now)

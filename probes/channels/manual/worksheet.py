@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ from study.csvrows import (
     reply_kind,
     suggest,
 )
-from study.errors import Problem, StudyError, StudyProblems
+from study.errors import Problem, StudyError, StudyProblems, UsageError
 from study.journal.by_hand import MANUAL, HandProbe, HandRow, hand_probes, record_by_hand
 from study.journal.campaign import Journal
 from study.load import load_study
@@ -45,8 +46,8 @@ from study.plan import make_plan
 from study.timeutil import in_range, iso, parse_iso
 
 COLUMNS = (
-    "probe_id", "brand", "country", "handle", "slot", "scheduled_at", "scheduled_local",
-    "text", "sent_at", "replied_at", "reply_kind", "reply_text", "note",
+    "probe_id", "brand", "country", "handle", "persona", "slot", "scheduled_at",
+    "scheduled_local", "text", "sent_at", "replied_at", "reply_kind", "reply_text", "note",
 )  # fmt: skip
 REQUIRED = ("probe_id", "sent_at", "replied_at", "reply_kind", "reply_text")
 
@@ -63,24 +64,35 @@ class WorksheetImport:
     warnings: tuple[str, ...]  # FILE:line: warning lines (e.g. sent outside the slot)
 
 
-def worksheet(study_dir: Path, out: Path, *, now: datetime | None = None) -> int:
+def worksheet(
+    study_dir: Path,
+    out: Path,
+    *,
+    now: datetime | None = None,
+    personas: Collection[str] | None = None,
+) -> int:
     """Write the `manual` probes not yet recorded to `out` (a new CSV); how many.
 
-    With `now`, only those scheduled by then. The journal is created from the plan if the
-    study has not been run yet. Times are ISO 8601 with their offset: `scheduled_at` in UTC,
-    `scheduled_local` in the country's time zone."""
+    With `now`, only those scheduled by then; with `personas`, only those the named personas
+    send (each person their own sheet: `[personas.NAME] channel = "manual"`). The `persona`
+    column says who sends each probe (empty in a study without personas). The journal is
+    created from the plan if the study has not been run yet. Times are ISO 8601 with their
+    offset: `scheduled_at` in UTC, `scheduled_local` in the country's time zone."""
     if out.exists():
         raise StudyError(
             f"{out}: already exists (it may hold results not yet imported); choose another "
             "--out, or import it and move it away first"
         )
     study = load_study(study_dir)
+    if personas is not None:
+        _check_personas(study, personas)
     journal = _open(study_dir, study, SystemClock().now())
     try:
-        due = journal.probes_in(ProbeState.PLANNED, channels=[MANUAL])
+        due = journal.probes_in(ProbeState.PLANNED)
     finally:
         journal.close()
-    due = [p for p in due if now is None or p.scheduled_at <= now]
+    due = [p for p in due if p.channel == MANUAL and (now is None or p.scheduled_at <= now)]
+    due = [p for p in due if personas is None or p.persona in personas]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -88,7 +100,7 @@ def worksheet(study_dir: Path, out: Path, *, now: datetime | None = None) -> int
         zone = ZoneInfo(study.country(p.country).timezone)
         writer.writerow(
             [
-                p.probe_id, p.brand, p.country, p.handle, p.slot,
+                p.probe_id, p.brand, p.country, p.handle, p.persona, p.slot,
                 p.scheduled_at.isoformat(timespec="seconds"),
                 p.scheduled_at.astimezone(zone).isoformat(timespec="seconds"),
                 p.text, "", "", "", "", "",
@@ -96,6 +108,17 @@ def worksheet(study_dir: Path, out: Path, *, now: datetime | None = None) -> int
         )  # fmt: skip
     write_atomic(out, buf.getvalue())
     return len(due)
+
+
+def _check_personas(study: Study, names: Collection[str]) -> None:
+    """UsageError for a name that is no persona sending by hand."""
+    by_hand = sorted(p.name for p in study.personas if p.channel == MANUAL)
+    for name in sorted(set(names) - set(by_hand)):
+        raise UsageError(
+            f"--persona {name}: the study has no persona that sends by hand by that name; "
+            f"its manual personas are {', '.join(by_hand) or 'none'} (study.toml "
+            '[personas.NAME] with channel = "manual")'
+        )
 
 
 def instructions(study_dir: Path) -> str:
@@ -162,7 +185,8 @@ def import_worksheet(
                 or not _valid(known[r.probe_id].reply_at)
             )
         ]
-        closed = record_by_hand(journal, sends, replies, now, csv_path.name)
+        sheet = [values["probe_id"] for _, values in records]
+        closed = record_by_hand(journal, sends, replies, now, csv_path.name, sheet)
     finally:
         journal.close()
     unchanged = len(rows) - len({r.probe_id for r in sends + replies})
