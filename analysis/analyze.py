@@ -27,6 +27,7 @@ from analysis.metrics import (
     with_answers,
 )
 from analysis.outcomes import Prepared, prepare, study_counts
+from analysis.personas import PERSONA, persona_results
 from study.timeutil import iso
 
 DIGITS = 4
@@ -45,7 +46,9 @@ def analyze(
     Shape: {"study": {name, window_hours, as_of, probes, planned, sent, open, missed, failed,
     caught_up, ambiguous_dms, first_sent_at, last_sent_at}, "groups": {grouping: [{key
     columns..., metrics...}]}, "comparisons": {pairwise, ranks, tiers, rank_metric,
-    bootstrap_replicates, seed}}.
+    bootstrap_replicates, seed}}; a study asked through several personas also has the groupings
+    persona, brand_persona and persona_A (each persona attribute A) and "persona_effects"
+    (analysis.personas).
     Raises StudyError for a missing or unreadable journal and for a bad as-of time.
     """
     prepared = prepare(study_dir, as_of)
@@ -66,7 +69,12 @@ def analyze_prepared(
     table = with_answers(con, table, window_hours=info.window_hours)
     samples = brand_samples(con)
     compared = comparisons(samples, info.window_hours, replicates=replicates, seed=seed)
-    return {
+    personas = persona_results(con, info.path, window_hours=info.window_hours)
+    groups = groups_json(table)
+    if personas is not None:
+        tables, effects = personas
+        groups |= persona_groups_json(tables)
+    result: dict[str, Any] = {
         "study": {
             "name": info.name,
             "window_hours": info.window_hours,
@@ -85,9 +93,12 @@ def analyze_prepared(
             "first_sent_at": None if counts.first_sent_at is None else iso(counts.first_sent_at),
             "last_sent_at": None if counts.last_sent_at is None else iso(counts.last_sent_at),
         },
-        "groups": groups_json(table),
+        "groups": groups,
         "comparisons": comparisons_json(compared),
     }
+    if personas is not None:
+        result["persona_effects"] = effects
+    return result
 
 
 def groups_json(table: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
@@ -106,6 +117,24 @@ def groups_json(table: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
             }
             for row in rows.to_dict("records")
         ]
+    return out
+
+
+def persona_groups_json(
+    tables: dict[str, tuple[str, pd.DataFrame]],
+) -> dict[str, list[dict[str, Any]]]:
+    """persona_results' tables as groupings: each one's levels (the regrouped `country`
+    groups) under its key column, and each brand by persona (`brand_persona`)."""
+
+    def renamed(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+        return [{(key if k == "country" else k): v for k, v in row.items()} for row in rows]
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, (key, table) in tables.items():
+        rows = groups_json(table)
+        out[name] = renamed(rows["country"], key)
+        if name == PERSONA:
+            out["brand_persona"] = renamed(rows["brand_country"], key)
     return out
 
 

@@ -7,6 +7,8 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from study.effect_words import effect_sentence
+
 
 def brand_table(result: dict[str, Any]) -> Table:
     """Brands in rank order: tier, rank [95% interval], response rate [Wilson 95%], median
@@ -58,6 +60,39 @@ def open_note(result: dict[str, Any]) -> str:
         "as unanswered so far; <=1h, <=12h, <=24h and the mean are Kaplan-Meier estimates "
         "that count them only for as long as they were watched, so they can be higher."
     )
+
+
+def persona_lines(result: dict[str, Any]) -> list[str]:
+    """For a study asked through several personas: each persona's (and attribute level's)
+    response rate, and each effect against the reference level in words."""
+    lines = []
+    for grouping in (result.get("persona_effects") or {}).values():
+        said = grouping["attribute"] or "persona"
+        for r in grouping["levels"]:
+            lines.append(
+                f"{said} {r['level']}: {_pct(r['response_rate'])} answered "
+                f"[{_pct(r['response_rate_low'])}, {_pct(r['response_rate_high'])}] of "
+                f"{r['probes']} probes to {r['brands']} brands"
+            )
+        for e in grouping["effects"]:
+            lines.append(
+                effect_sentence(
+                    said,
+                    e["level"],
+                    e["reference"],
+                    e["difference"],
+                    e["difference_low"],
+                    e["difference_high"],
+                )  # fmt: skip
+                + (
+                    f" (stratified log-rank p = {e['logrank_p']:.3g})"
+                    if e["logrank_p"] is not None
+                    else ""
+                )
+            )
+        if grouping["unknown"]:
+            lines.append(f"{grouping['unknown']} probes' personas have no {said}: left out.")
+    return lines
 
 
 def _pct(x: float | None) -> str:

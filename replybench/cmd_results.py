@@ -41,13 +41,15 @@ def analyze(
     """Response rates and times with censoring, intervals, ranks and tiers; brands ranked."""
     from analysis import analyze as run_analysis
     from analysis import parse_as_of
-    from analysis.table import brand_table, open_note
+    from analysis.table import brand_table, open_note, persona_lines
 
     at = parse_as_of(as_of) if as_of else None
     result = run_analysis(study_dir, at, replicates=checked_replicates(replicates), seed=seed)
     wide_console().print(brand_table(result))
     if result["study"]["open"]:
         print(open_note(result))
+    for line in persona_lines(result):
+        print(line)
     if json_file is not None:
         write_json(json_file, result)
 

@@ -110,7 +110,8 @@ def plan(
 
 @commands.command(
     epilog="Example: replybench power --rates 0.6 0.8   or   "
-    "replybench power --medians 2 6 --window-hours 72"
+    "replybench power --medians 2 6 --window-hours 72   or   "
+    "replybench power --persona-rate 0.6 --difference 0.05"
 )
 @handles_errors
 def power(
@@ -128,14 +129,24 @@ def power(
     answer_rate: Annotated[
         float | None, typer.Option(help="Share answered at all (with --medians).")
     ] = None,
+    persona_rate: Annotated[
+        float | None,
+        typer.Option(help="Response rate to expect, to tell personas apart (with --difference)."),
+    ] = None,
+    difference: Annotated[
+        float, typer.Option(help="Difference between personas to detect (0.05 = 5 points).")
+    ] = 0.05,
     alpha: Annotated[float, typer.Option(help="Significance level (two-sided).")] = 0.05,
     power_: Annotated[float, typer.Option("--power", help="Power wanted.")] = 0.8,
 ) -> None:
-    """How many probes per brand are needed to tell two brands apart."""
+    """How many probes per brand are needed to tell two brands apart, or inquiries per
+    persona to tell personas apart."""
     from analysis.power import power_report
 
-    if rates is None and medians is None:
-        raise UsageError("give --rates P1 P2, or --medians H1 H2 with --window-hours W")
+    if rates is None and medians is None and persona_rate is None:
+        raise UsageError(
+            "give --rates P1 P2, --medians H1 H2 with --window-hours W, or --persona-rate P"
+        )
     if medians is not None and window_hours is None:
         raise UsageError("--medians needs --window-hours, e.g. --window-hours 72")
     if not 0 < alpha < 1 or not 0 < power_ < 1:
@@ -150,6 +161,8 @@ def power(
             alpha=alpha,
             power=power_,
             answer_rate=answer_rate,
+            base_rate=persona_rate,
+            difference=difference,
         )
     )
 

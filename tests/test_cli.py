@@ -167,7 +167,8 @@ BAD_USAGE = [
     (("sim", "s", "--speed", "0"), "--speed must be > 0, not 0.0"),
     (("sim", "s", "--start", "yesterday"),
      "--start 'yesterday': Invalid isoformat string: 'yesterday'"),
-    (("power",), "give --rates P1 P2, or --medians H1 H2 with --window-hours W"),
+    (("power",),
+     "give --rates P1 P2, --medians H1 H2 with --window-hours W, or --persona-rate P"),
     (("power", "--medians", "2", "6"), "--medians needs --window-hours, e.g. --window-hours 72"),
     (("power", "--rates", "0.6", "0.8", "--alpha", "2"),
      "--alpha and --power are shares between 0 and 1, e.g. 0.05 and 0.8"),
@@ -248,6 +249,8 @@ def test_import_and_power(tmp_path: Path) -> None:
     assert code == 0 and out.startswith(f"created {journal_path(tmp_path / 's')}: 2 probes")
     code, out, _ = invoke("power", "--rates", "0.6", "0.8")
     assert code == 0 and "each brand needs 81 probes" in out
+    code, out, _ = invoke("power", "--persona-rate", "0.6", "--difference", "0.05")
+    assert code == 0 and "each persona needs 1471 inquiries in all" in out
 
 
 def test_analyze_takes_the_bootstraps_replicates_and_seed(tmp_path: Path) -> None:
