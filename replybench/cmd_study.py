@@ -62,6 +62,10 @@ def validate(study_dir: StudyDir) -> None:
         f"{len(study.scripts)} scripts, {len(study.countries)} countries"
     )
     _warn_past_period(study)
+    from study.approval import approval_warning
+
+    if warning := approval_warning(study):
+        err(warning)
 
 
 def _warn_past_period(study: Study) -> None:

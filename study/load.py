@@ -13,6 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from study.approval import TABLE as APPROVAL
+from study.approval import read_approval
 from study.errors import Problem, StudyProblems
 from study.load_channels import (
     CHANNEL_KINDS,
@@ -141,7 +143,12 @@ def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | No
             check.problem(("study", "previous"), problem)
     alerts = _check_alerts(data, check)
     ethics_table = check.table(data, ("ethics",))
-    ethics = check.keys(ethics_table, ("ethics",), _ETHICS) if ethics_table is not None else None
+    ethics, approval = None, None
+    if ethics_table is not None:
+        caps = {k: v for k, v in ethics_table.items() if k != APPROVAL}
+        ethics = check.keys(caps, ("ethics",), _ETHICS)
+        approval, sound = read_approval(ethics_table, check)
+        ethics = ethics if sound else None
     parts: dict[str, list[Any]] = {"slots": [], "channels": [], "countries": []}
     makers: dict[str, Callable[[str, dict[str, Any]], Any]] = {
         "slots": check.slot,
@@ -179,7 +186,9 @@ def _check_toml(folder: Path, out: Problems) -> tuple[dict[str, Any], Study | No
         separate_windows=bool(settings.get("separate_windows", False)),
         wave=int(settings.get("wave", 1)),
         previous=folder / settings["previous"] if "previous" in settings else None,
-        ethics=Ethics(ethics["max_probes_per_account"], ethics["max_probes_per_account_per_day"]),
+        ethics=Ethics(
+            ethics["max_probes_per_account"], ethics["max_probes_per_account_per_day"], approval
+        ),
         slots=tuple(parts["slots"]),
         channels=tuple(sorted(parts["channels"], key=lambda c: c.name)),
         countries=tuple(sorted(parts["countries"], key=lambda c: c.code)),

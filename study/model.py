@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from study.approval import Approval
     from study.personas import Assignment, Persona
 
 
@@ -87,6 +88,7 @@ class ChannelSettings:
 class Ethics:
     max_probes_per_account: int  # in the whole study
     max_probes_per_account_per_day: int  # per UTC day
+    approval: Approval | None = None  # an ethics board's ([ethics.approval], study.approval)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import time
 from typing import Any
 
+from probes.sim.preferences import Preference, for_brand
 from study.errors import StudyError
 
 
@@ -57,6 +58,12 @@ class SimSettings:
     by_channel: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
     # the Mastodon probe account's notification policy (None: a fresh 4.3 account's)
     mastodon_policy: Mapping[str, str] | None = None
+    # brand (None: every brand) -> how it treats personas (probes.sim.preferences)
+    preferences: Mapping[str | None, tuple[Preference, ...]] = field(default_factory=dict)
+
+    def preferences_of(self, brand: str | None) -> tuple[Preference, ...]:
+        """The brand's preferences among personas (its own, then those for every brand)."""
+        return for_brand(self.preferences, brand)
 
     def profile(
         self, brand: str | None, country: str | None = None, channel: str | None = None

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import ClassVar, Generic, TypeVar
 
 from probes.sim.bots import Probe, decide, strangers
+from probes.sim.preferences import PERSONA, preferred
 from probes.sim.profiles import SimSettings, study_settings
 from probes.sim.world import DueActions
 from study.model import PlannedProbe, Study, Target
@@ -24,6 +25,16 @@ from study.model import PlannedProbe, Study, Target
 def plan_index(plan: Iterable[PlannedProbe], channel: str) -> dict[str, tuple[str, str]]:
     """Post text -> (brand, country) for every planned probe on `channel`."""
     return {p.text: (p.brand, p.country) for p in plan if p.channel == channel}
+
+
+def sender_index(study: Study, channel: str) -> dict[str, dict[str, str]]:
+    """Post text -> the attributes of the persona that sends it (its name under "persona"),
+    for every planned probe on `channel`: no two personas send a brand the same text."""
+    from study.personas import personas_of
+    from study.plan import make_plan
+
+    attributes = {p.name: {**dict(p.attributes), PERSONA: p.name} for p in personas_of(study)}
+    return {p.text: attributes[p.sender] for p in make_plan(study) if p.channel == channel}
 
 
 def planned(study: Study, channel: str) -> tuple[SimSettings, dict[str, tuple[str, str]]]:
@@ -87,6 +98,8 @@ class BrandBots(Generic[W]):
         self.world = world
         self.probe_account = probe_account
         self.targets: dict[str, list[Target]] = {}  # the brand account's key -> its targets
+        # Post text -> its persona's attributes, only where brands prefer some personas.
+        self.senders = sender_index(study, self.CHANNEL) if settings.preferences else {}
         for t in study.targets:
             if t.channel == self.CHANNEL and t.handle:
                 self.targets.setdefault(self._brand_account(t), []).append(t)
@@ -111,6 +124,9 @@ class BrandBots(Generic[W]):
         ]
         for probe in probes:
             profile = self.settings.profile(probe.brand, probe.country, self.CHANNEL)
+            sender = self.senders.get(text) or self.senders.get(text.strip())
+            if sender is not None:
+                profile = preferred(profile, self.settings.preferences_of(probe.brand), sender)
             for action in decide(probe, profile, self.settings.seed, self.probe_account):
                 self.world.schedule(action)
         if probes:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import time
 from pathlib import Path
@@ -27,13 +27,13 @@ from probes.sim.behaviour import (
     default_settings,
 )
 from probes.sim.mastodon.policy import parse_policy
-from study.countries import suggest_country
-from study.csvrows import suggest
+from probes.sim.preferences import PERSONA, Preference, read_preferences
+from probes.sim.toml_check import FILE, Check, Path_, table_name
 from study.errors import Problem, StudyError, StudyProblems
 from study.model import WEEKDAYS, Study
+from study.personas import personas_of
 from study.toml_lines import TomlLines, error_line
 
-FILE = "simulator.toml"
 SIMULATED = ("x", "mastodon", "bluesky")  # the channels whose brand bots the simulator runs
 __all__ = [  # the behaviour model is re-exported: its users import it from here
     "DEFAULT_PROFILE",
@@ -74,6 +74,7 @@ def settings_problems(
     brands: Collection[str] | None = None,
     countries: Collection[str] | None = None,
     channels: Collection[str] | None = None,
+    attributes: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[SimSettings | None, list[Problem]]:
     """The settings in `study_dir/simulator.toml` (the defaults when there is none), or None
     and every problem in the file, each at its line (`validate` reports them with the rest).
@@ -94,7 +95,7 @@ def settings_problems(
     except tomllib.TOMLDecodeError as e:
         line = error_line(e, text)
         return None, [Problem(FILE, line, f"is not valid TOML ({e}); fix the syntax on this line")]
-    check = _Check(TomlLines(text), brands, countries, channels)
+    check = Check(TomlLines(text), brands, countries, channels, attributes)
     settings = _parse(doc, seed, check)
     return (settings, []) if not check.problems else (None, check.problems)
 
@@ -106,12 +107,14 @@ def load_settings(
     brands: Collection[str] | None = None,
     countries: Collection[str] | None = None,
     channels: Collection[str] | None = None,
+    attributes: Mapping[str, Collection[str]] | None = None,
 ) -> SimSettings:
     """Settings from `study_dir/simulator.toml`, or the defaults when there is none; raises
     `StudyProblems` listing every problem (see `settings_problems`)."""
     settings, problems = settings_problems(
-        study_dir, seed=seed, brands=brands, countries=countries, channels=channels
-    )
+        study_dir, seed=seed, brands=brands, countries=countries, channels=channels,
+        attributes=attributes,
+    )  # fmt: skip
     if settings is None:
         raise StudyProblems(problems)
     return settings
@@ -131,11 +134,17 @@ def study_problems(folder: Path, study: Study | None) -> list[Problem]:
     return settings_problems(folder, seed=seed, **names)[1]
 
 
-def _names(study: Study) -> dict[str, Collection[str]]:
+def _names(study: Study) -> dict[str, Any]:
+    attributes: dict[str, set[str]] = {PERSONA: set()}
+    for p in personas_of(study):
+        attributes[PERSONA].add(p.name)
+        for key, value in p.attributes:
+            attributes.setdefault(key, set()).add(value)
     return {
         "brands": {t.brand for t in study.targets},
         "countries": {c.code for c in study.countries},
         "channels": {c.name for c in study.channels},
+        "attributes": attributes,
     }
 
 
@@ -146,93 +155,29 @@ def parse_settings(
     brands: Collection[str] | None = None,
     countries: Collection[str] | None = None,
     channels: Collection[str] | None = None,
+    attributes: Mapping[str, Collection[str]] | None = None,
 ) -> SimSettings:
     """Settings from a parsed `simulator.toml` document (see `load_settings`)."""
-    check = _Check(None, brands, countries, channels)
+    check = Check(None, brands, countries, channels, attributes)
     settings = _parse(doc, seed, check)
     if settings is None:
         raise StudyProblems(check.problems)
     return settings
 
 
-Path_ = tuple[str, ...]  # where a table or key is: ("brands", "acme", "countries", "DE")
-
-
-class _Check:
-    """Collects every problem of one simulator.toml, each at its line when the text is known
-    (else the message's table says where), and what the study has for the typo checks."""
-
-    def __init__(
-        self,
-        lines: TomlLines | None,
-        brands: Collection[str] | None,
-        countries: Collection[str] | None,
-        channels: Collection[str] | None,
-    ) -> None:
-        self.lines = lines
-        self.brands, self.countries, self.channels = brands, countries, channels
-        self.problems: list[Problem] = []
-        self.paths: list[Path_] = []  # where each problem is
-
-    def add(self, path: Path_, message: str) -> None:
-        line = self.lines.line(*path) if self.lines is not None and path else None
-        self.problems.append(Problem(FILE, line, message))
-        self.paths.append(path)
-
-    def spoils(self, brand: str | None, country: str | None, channel: str | None) -> bool:
-        """Whether a problem was found in a table that makes up this layer ([defaults] for
-        all), so that resolving it would repeat the problem in other words."""
-        for p in self.paths:
-            if p[:1] == ("defaults",):
-                return True
-            if brand is None or p[:2] != ("brands", brand):
-                continue
-            if len(p) < 3 or p[2] not in ("countries", "channels"):
-                return True  # the brand's own keys
-            if p[2:4] in (("countries", country), ("channels", channel)):
-                return True
-        return False
-
-    def table(self, parent: Mapping[str, Any], path: Path_) -> dict[str, Any]:
-        """The table at `path` under `parent` ({} when absent or not a table)."""
-        value = parent.get(path[-1], {})
-        if isinstance(value, dict):
-            return value
-        self.add(path, f"{_where(path)} must be a table, not {value!r}; write it as {_where(path)}")
-        return {}
-
-    def known(self, table: Mapping[str, Any], keys: Sequence[str], path: Path_) -> None:
-        for key in table:
-            if key not in keys:
-                meant = suggest(key, list(keys))
-                fix = f"did you mean '{meant}'?" if meant else f"known keys: {', '.join(keys)}"
-                where = f"in {_where(path)}" if path else "at the top level"
-                self.add((*path, key), f"unknown key '{key}' {where}; {fix}")
-
-    def named(self, name: str, known: Collection[str] | None, path: Path_, what: str) -> bool:
-        """Whether `name` is one of the study's `known` names (all are when not given); if
-        not, `what` is said about it with the name probably meant."""
-        if known is None or name in known:
-            return True
-        meant = suggest_country(name) if known is self.countries else None
-        meant = meant if meant in known else suggest(name, sorted(known))
-        fix = f"did you mean '{meant}'?" if meant else f"the study has {', '.join(sorted(known))}"
-        self.add(path, f"{what}; {fix}")
-        return False
-
-
-def _where(path: Path_) -> str:
-    return "[" + ".".join(path) + "]"
-
-
-def _parse(doc: Mapping[str, Any], seed: int, check: _Check) -> SimSettings | None:
+def _parse(doc: Mapping[str, Any], seed: int, check: Check) -> SimSettings | None:
     """The settings of a parsed document, or None when `check` has found problems."""
-    check.known(doc, ("simulator", "defaults", "brands", "mastodon"), ())
+    check.known(doc, ("simulator", "defaults", "brands", "mastodon", "personas"), ())
     mastodon = check.table(doc, ("mastodon",))
     check.known(mastodon, ("notification_policy",), ("mastodon",))
     at = ("mastodon", "notification_policy")
     table = check.table(mastodon, at)
     policy = parse_policy(table, lambda key, said: check.add((*at, key), said))
+    preferences: dict[str | None, tuple[Preference, ...]] = {}
+    if "personas" in doc:
+        preferences[None] = read_preferences(
+            doc["personas"], ("personas",), check.add, check.attributes
+        )
     sim = check.table(doc, ("simulator",))
     check.known(sim, ("seed", "stranger_rate"), ("simulator",))
     if "seed" in sim and (not isinstance(sim["seed"], int) or isinstance(sim["seed"], bool)):
@@ -254,17 +199,21 @@ def _parse(doc: Mapping[str, Any], seed: int, check: _Check) -> SimSettings | No
     for brand in all_brands:
         where = ("brands", brand)
         table = check.table(all_brands, where)
-        said = f"{_where(where)} names a brand that targets.csv does not have"
+        said = f"{table_name(where)} names a brand that targets.csv does not have"
         if not check.named(brand, check.brands, where, said):
             continue
-        check.known(table, (*_PROFILE_KEYS, "countries", "channels"), where)
-        keys = {k: v for k, v in table.items() if k not in ("countries", "channels")}
+        check.known(table, (*_PROFILE_KEYS, "countries", "channels", "personas"), where)
+        keys = {k: v for k, v in table.items() if k not in ("countries", "channels", "personas")}
+        if "personas" in table:
+            preferences[brand] = read_preferences(
+                table["personas"], (*where, "personas"), check.add, check.attributes
+            )
         brand_tables[brand] = _checked(keys, where, check)
         in_countries = check.table(table, (*where, "countries"))
         for code in in_countries:
             sub = (*where, "countries", code)
             layer = check.table(in_countries, sub)
-            said = f"{_where(sub)} names a country study.toml does not have"
+            said = f"{table_name(sub)} names a country study.toml does not have"
             if check.named(code, check.countries, sub, said):
                 check.known(layer, _PROFILE_KEYS, sub)
                 overrides[(brand, code)] = _checked(layer, sub, check)
@@ -275,11 +224,14 @@ def _parse(doc: Mapping[str, Any], seed: int, check: _Check) -> SimSettings | No
             if name not in SIMULATED:
                 check.add(
                     sub,
-                    f"{_where(sub)}: the simulator runs brand bots on {', '.join(SIMULATED)} "
+                    f"{table_name(sub)}: the simulator runs brand bots on {', '.join(SIMULATED)} "
                     f"only, not {name!r}; remove the table",
                 )
             elif check.named(
-                name, check.channels, sub, f"{_where(sub)} names a channel study.toml does not have"
+                name,
+                check.channels,
+                sub,
+                f"{table_name(sub)} names a channel study.toml does not have",
             ):
                 check.known(layer, _PROFILE_KEYS, sub)
                 by_channel[(brand, name)] = _checked(layer, sub, check)
@@ -291,6 +243,7 @@ def _parse(doc: Mapping[str, Any], seed: int, check: _Check) -> SimSettings | No
         overrides=overrides,
         by_channel=by_channel,
         mastodon_policy=policy if table else None,
+        preferences=preferences,
     )
     # Resolve every layer now, so a bad combination (service hours, shares) is reported with
     # the rest, not mid-study: each at the most general layer it appears in, and only where
@@ -323,10 +276,10 @@ def _parse(doc: Mapping[str, Any], seed: int, check: _Check) -> SimSettings | No
     return None if check.problems else settings
 
 
-def _checked(table: Mapping[str, Any], path: Path_, check: _Check) -> dict[str, Any]:
+def _checked(table: Mapping[str, Any], path: Path_, check: Check) -> dict[str, Any]:
     """The good profile keys of one table, converted (days as weekday numbers); each bad one
     is reported to `check` and left out."""
-    where = _where(path)
+    where = table_name(path)
     out: dict[str, Any] = {}
     for key in _SHARES:
         if key in table and (share := _share(table, key, path, 0.0, check)) is not None:
@@ -381,9 +334,9 @@ def _checked(table: Mapping[str, Any], path: Path_, check: _Check) -> dict[str, 
     return out
 
 
-def _clock_time(value: Any, path: Path_, key: str, check: _Check) -> time | None | Literal[False]:
+def _clock_time(value: Any, path: Path_, key: str, check: Check) -> time | None | Literal[False]:
     """The time "HH:MM" means (None: 24:00, the end of the day); False when it is bad."""
-    where = _where(path)
+    where = table_name(path)
     m = _HHMM.match(value) if isinstance(value, str) else None
     if m is None or (m.group(1) == "24" and m.group(2) != "00"):
         check.add(
@@ -400,14 +353,14 @@ def _clock_time(value: Any, path: Path_, key: str, check: _Check) -> time | None
 
 
 def _share(
-    table: Mapping[str, Any], key: str, path: Path_, default: float, check: _Check
+    table: Mapping[str, Any], key: str, path: Path_, default: float, check: Check
 ) -> float | None:
     value = table.get(key, default)
     if _number(value) and 0 <= value <= 1:
         return float(value)
     check.add(
         (*path, key),
-        f"{_where(path)} {key} must be a share between 0 and 1, not {value!r}; e.g. 0.25",
+        f"{table_name(path)} {key} must be a share between 0 and 1, not {value!r}; e.g. 0.25",
     )
     return None
 
