@@ -32,6 +32,7 @@ from analysis.metrics import group_metrics
 from analysis.persona_effect import persona_effects
 from study.journal.file import connect
 from study.journal.schema import has_column
+from study.model import Study
 from study.plan_text import CHANNEL_KINDS
 
 PERSONA = "persona"
@@ -157,3 +158,27 @@ def _rounded(value: Any, key: str = "") -> Any:
             return float(f"{value:.4g}")
         return round(value, DIGITS) + 0.0  # + 0.0 turns -0.0 into 0.0
     return value
+
+
+def persona_design(study: Study) -> dict[str, Any]:
+    """What design.json adds for the method page: the personas (no accounts: they are the
+    researchers' own, masked on the site), the assignment design and the ethics approval;
+    {} for a study with neither, whose design.json stays as it was."""
+    out: dict[str, Any] = {}
+    if study.personas:
+        out["personas"] = [
+            {"persona": p.name, "channel": p.channel, "attributes": dict(p.attributes)}
+            for p in study.personas
+        ]
+        a = study.assignment
+        out["assignment"] = (
+            None if a is None else {"design": a.design, "max_per_brand": a.max_per_brand}
+        )
+    approval = study.ethics.approval
+    if approval is not None:
+        out["approval"] = {
+            "board": approval.board,
+            "reference": approval.reference,
+            "date": approval.date.isoformat(),
+        }
+    return out

@@ -19,8 +19,10 @@ time (default: its last observation) and writes, each file whole or not at all:
 - `waves.json`: only for a study whose study.toml names its previous wave: what changed since
   (`analysis.waves.compare_waves`, each wave at its last observation).
 - `design.json`: the design from study.toml (slots, scripts, window, caps, countries,
-  brands, targets including those with no account) or, for a study imported from a CSV or
-  a TWCS corpus (no study.toml), what the journal shows, with `"known": false`.
+  brands, targets including those with no account; the personas, their assignment and the
+  ethics approval where study.toml has them, analysis.personas.persona_design) or, for a
+  study imported from a CSV or a TWCS corpus (no study.toml), what the journal shows, with
+  `"known": false`.
 - `manifest.json`: what produced the files above (`analysis.manifest`): versions, the
   study folder's fingerprint, the as-of time, the bootstrap settings, each file's SHA-256.
 
@@ -49,6 +51,7 @@ from analysis.manifest import MANIFEST_FILE, manifest
 from analysis.masking import masker
 from analysis.metrics import create_km_steps, group_metrics
 from analysis.outcomes import OUTCOME_TIMES, outcomes_frame, prepare, sql_text
+from analysis.personas import persona_design
 from analysis.ratings import quality
 from analysis.service_hours import service_hours_split
 from analysis.waves import compare_waves
@@ -238,6 +241,7 @@ def design_json(study: Study, source: str) -> dict[str, Any]:
             }
             for t in study.targets
         ],
+        **persona_design(study),
     }
 
 

@@ -11,6 +11,7 @@ from reports.charts import OKABE_ITO, ChartSpec, Curve
 from reports.context import Cell, Chart, CompanyPage, Exchange, Fact, Figure, Table
 from reports.findings import Facts, findings
 from reports.fmt import count, duration, hours, pct, weekday_span, when
+from reports.personas import company_personas
 from reports.service_hours import stated_hours
 from reports.view import (
     KIND_NAMES,
@@ -55,6 +56,7 @@ def company_page(v: View, brand: str) -> tuple[CompanyPage, list[ChartSpec]]:
         channels=company_channels(v, brand),
         service_hours=stated_hours(v, brand),
         answer_language=answer_language(v, brand),
+        personas=company_personas(v, brand),
     )
     return page, [curve_spec, countries_spec]
 

@@ -130,6 +130,7 @@ class IndexPage:
     channels: Figure | None = None  # only for a study on more than one channel
     brand_channels: Table | None = None
     since: SinceLastWave | None = None  # only for a study with a previous wave
+    personas: Personas | None = None  # only for a study asked through several personas
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ class CompanyPage:
     channels: Table | None = None  # only for a study on more than one channel
     service_hours: StatedHours | None = None  # where targets.csv states service hours
     answer_language: AnswerLanguage | None = None  # where the inquiry's language is known
+    personas: Table | None = None  # the brand by persona, where several personas asked it
 
 
 @dataclass(frozen=True)
@@ -182,3 +184,18 @@ class MethodPage:
     downloads: Table
     channels: Table | None = None  # only for a study on more than one channel
     manifest: Table | None = None  # what produced the figures (data/manifest.json)
+    personas: Table | None = None  # the personas and their attributes, where there are several
+    assignment: str = ""  # how probes were shared among the personas, in words
+    approval: str = ""  # the ethics board's approval, where study.toml records it
+
+
+@dataclass(frozen=True)
+class Personas:
+    """The overview's persona section (a study asked through several personas): the effects
+    in plain sentences, the response by persona and by each attribute, and the effects'
+    table with their intervals and tests (reports.personas)."""
+
+    sentences: tuple[str, ...]
+    levels: tuple[Table, ...]
+    effects: Table
+    note: str

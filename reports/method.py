@@ -9,6 +9,7 @@ from reports.channels import method_channels
 from reports.context import Cell, MethodPage, Table
 from reports.data import DATA_FILES, DESIGN_FILES
 from reports.fmt import DASH, count, day, pct, weekday_span, when
+from reports.personas import method_personas
 from reports.provenance import manifest_table
 from reports.view import SLOT_NAMES, View
 
@@ -27,6 +28,7 @@ def method_page(v: View, data_dir: Path) -> MethodPage:
     d = v.data.design
     known = bool(d.get("known"))
     comparisons = v.data.metrics["comparisons"]
+    personas, assignment, approval = method_personas(v)
     return MethodPage(
         layout=v.layout(f"Method: {v.study['name']}", ""),
         known=known,
@@ -44,6 +46,9 @@ def method_page(v: View, data_dir: Path) -> MethodPage:
         downloads=_downloads(v, data_dir),
         channels=method_channels(v),
         manifest=manifest_table(v.data.manifest),
+        personas=personas,
+        assignment=assignment,
+        approval=approval,
     )
 
 

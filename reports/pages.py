@@ -8,6 +8,7 @@ from reports.channels import index_channels
 from reports.charts import FIELD_COLOUR, ChartSpec, Curve, Grid
 from reports.context import Cell, Chart, CountryPage, Fact, Figure, IndexPage, Link, Table
 from reports.fmt import count, day, hours, pct
+from reports.personas import index_personas
 from reports.view import (
     MAX_CHART_ROWS,
     View,
@@ -50,6 +51,7 @@ def index_page(v: View) -> tuple[IndexPage, list[ChartSpec]]:
         channels=channels,
         brand_channels=brand_channels,
         since=None if since is None else since[0],
+        personas=index_personas(v),
     )
     return page, specs
 

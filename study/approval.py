@@ -86,7 +86,7 @@ def approval_warning(study: Study) -> str | None:
     if study.ethics.approval is not None:
         return None
     return (
-        "Warning: study.toml: the design is balanced (an audit design: brands are written to "
+        "warning: study.toml: the design is balanced (an audit design: brands are written to "
         "by personas made for the study) but [ethics] records no approval; have the study "
         "approved by an ethics board before it starts and add [ethics.approval] with board, "
         "reference and date (docs/personas.md)"

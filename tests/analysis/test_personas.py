@@ -23,7 +23,10 @@ ANSWERS = {
 FOLLOWERS = {"anna": "5000", "ben": "40"}
 
 
-def persona_study(tmp_path: Path, *, personas: bool = True) -> Path:
+def persona_study(
+    tmp_path: Path, *, personas: bool = True, followers: dict[str, str] = FOLLOWERS
+) -> Path:
+    """Three brands asked four times by each of two personas (ANSWERS), with `followers`."""
     probes, replies, senders = [], [], {}
     for brand, by_persona in ANSWERS.items():
         for persona, answered in by_persona.items():
@@ -44,7 +47,7 @@ def persona_study(tmp_path: Path, *, personas: bool = True) -> Path:
             )
             con.executemany(
                 "INSERT INTO persona_attributes(persona, attribute, value) VALUES (?, ?, ?)",
-                [(name, "followers", n) for name, n in FOLLOWERS.items()]
+                [(name, "followers", n) for name, n in followers.items()]
                 + [("anna", "gender", "f")],  # ben has no gender: left out of that grouping
             )
         con.close()
