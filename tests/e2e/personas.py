@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from probes.channels.x.adapter import XChannel
+from probes.channels.x.credentials import sim_auth
 from probes.runner import Runner, RunnerConfig
 from probes.sim import XPlatform
 from study.clock import ManualClock
@@ -55,7 +56,7 @@ async def run_personas(study_dir: Path, only: set[str] | None = None) -> None:
                 httpx.AsyncClient(
                     transport=httpx.MockTransport(platform.handle),
                     base_url="https://api.x.test",
-                    headers={"Authorization": "Bearer test-token"},
+                    auth=sim_auth(),
                 )
             )
             channels[p.name] = XChannel(client, account=p.account, clock=clock)
