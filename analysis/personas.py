@@ -20,7 +20,6 @@ attribute are left out of that attribute's grouping only (counted as `unknown`).
 from __future__ import annotations
 
 import math
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +29,8 @@ import pyarrow as pa
 
 from analysis.metrics import group_metrics
 from analysis.persona_effect import persona_effects
-from study.journal.file import connect
-from study.journal.schema import has_column
+from study.journal.senders import persona_senders
 from study.model import Study
-from study.plan_text import CHANNEL_KINDS
 
 PERSONA = "persona"
 ATTRIBUTE_PREFIX = "persona_"
@@ -44,40 +41,19 @@ _COPY = "persona_outcomes"  # the outcomes as they were, while they are regroupe
 def probe_levels(path: Path) -> pa.Table:
     """Each probe's level in every persona grouping, from the journal at `path`: rows
     (probe_id, grouping, key, level), grouping `persona` (key `persona`) and `persona_A`
-    (key `A`) for each attribute A of the probe's persona. Empty unless at least two of
-    the probes' senders are declared personas (not a channel's one account)."""
-    con = connect(path, readonly=True)
-    try:
-        sender = "coalesce(persona, channel)" if has_column(con, "probes", "persona") else "channel"
-        senders = con.execute(f"SELECT probe_id, {sender} FROM probes").fetchall()
-        attributes = _attributes(con)
-    finally:
-        con.close()
-    declared = {name for _, name in senders if name not in CHANNEL_KINDS}
+    (key `A`) for each attribute A of the probe's persona. Empty unless the journal names at
+    least two personas of its own (study.journal.senders)."""
+    senders, attributes = persona_senders(path)
     rows: list[tuple[str, str, str, str]] = []
-    if len(declared) >= 2:
-        for probe_id, name in senders:
-            rows.append((probe_id, PERSONA, PERSONA, name))
-            for attribute, value in attributes.get(name, {}).items():
-                rows.append((probe_id, ATTRIBUTE_PREFIX + attribute, attribute, value))
+    for probe_id, name in senders:
+        rows.append((probe_id, PERSONA, PERSONA, name))
+        for attribute, value in attributes.get(name, {}).items():
+            rows.append((probe_id, ATTRIBUTE_PREFIX + attribute, attribute, value))
     columns = list(zip(*rows, strict=False)) or [(), (), (), ()]
     return pa.Table.from_arrays(
         [pa.array(list(c), pa.string()) for c in columns],
         names=["probe_id", "grouping", "key", "level"],
     )
-
-
-def _attributes(con: sqlite3.Connection) -> dict[str, dict[str, str]]:
-    """persona -> {attribute: value}; {} for a journal made before personas."""
-    names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if "persona_attributes" not in names:
-        return {}
-    out: dict[str, dict[str, str]] = {}
-    for persona, attribute, value in con.execute(
-        "SELECT persona, attribute, value FROM persona_attributes ORDER BY persona, attribute"
-    ):
-        out.setdefault(str(persona), {})[str(attribute)] = str(value)
-    return out
 
 
 def persona_results(

@@ -46,6 +46,10 @@ def persona_study(
                 [(name, pid) for pid, name in senders.items()],
             )
             con.executemany(
+                "INSERT INTO personas(persona, channel, account) VALUES (?, 'x', ?)",
+                [(name, f"{name}_probe") for name in FOLLOWERS],
+            )
+            con.executemany(
                 "INSERT INTO persona_attributes(persona, attribute, value) VALUES (?, ?, ?)",
                 [(name, "followers", n) for name, n in followers.items()]
                 + [("anna", "gender", "f")],  # ben has no gender: left out of that grouping

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import anyio
 import pytest
 
+from study.paths import journal_path
 from tests.analysis.test_personas import persona_study
 from tests.e2e.personas import example_copy, run_personas
+from tests.e2e.test_personas_merge import NAMES, merge, run, team_study
 from tests.reports.conftest import Site, build
 from tests.reports.studies import HOSTILE
 
@@ -92,3 +95,27 @@ def test_persona_attributes_are_escaped(tmp_path: Path) -> None:
     assert HOSTILE not in index and "<script" not in index.lower()
     assert f"personas with followers {ESCAPED} " in index  # the effect's sentence
     assert f'<th scope="row">{ESCAPED}' in index  # the attribute's table
+
+
+@pytest.mark.anyio
+async def test_the_site_of_merged_persona_runs_shows_every_persona(tmp_path: Path) -> None:
+    """A team's three `run --persona` journals merged (tests/e2e/test_personas_merge.py):
+    the site built from the merged journal has the persona section with all three."""
+    base = team_study(tmp_path / "base")
+    journals = []
+    for name in NAMES:
+        shutil.copytree(base, tmp_path / name)
+        await run(tmp_path / name, (name,))
+        journals.append(journal_path(tmp_path / name))
+    merge(base, journals)
+    site = build(base, tmp_path / "site")
+    by_persona = data(site, "metrics.json")["groups"]["persona"]
+    assert [r["persona"] for r in by_persona] == list(NAMES)
+    assert sum(r["probes"] for r in by_persona) == data(site, "metrics.json")["study"]["sent"]
+    index = site.page("index.html")
+    assert '<section id="personas">' in index
+    assert (
+        "Brands answered persona ben " in index and "Response by the personas&#39; gender" in index
+    )
+    method = site.page("methodology.html")
+    assert "By country (the UXalliance design)" in method
