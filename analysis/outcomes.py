@@ -42,6 +42,9 @@ PROBE_COLUMNS: dict[str, Any] = {
     "round": pa.int64(),
     "state": pa.string(),
     "sent_at": pa.timestamp("us"),
+    # The sending account, whose inbox read (cursors) observes the probe; NULL: the
+    # channel's one account (a study without personas, an older journal, an import).
+    "persona": pa.string(),
 }
 REPLY_COLUMNS: dict[str, Any] = {
     "probe_id": pa.string(),
@@ -49,8 +52,8 @@ REPLY_COLUMNS: dict[str, Any] = {
     "kind": pa.string(),
     "created_at": pa.timestamp("us"),
 }
-# The journal's `cursors`: the runner's inbox reads, one row per channel, and the last
-# worksheet import for the manual channel.
+# The journal's `cursors`: the runner's inbox reads, one row per inbox (a persona's, or a
+# channel's for its one account), and the last worksheet import for the manual channel.
 OBSERVATION_COLUMNS: dict[str, Any] = {"channel": pa.string(), "polled_at": pa.timestamp("us")}
 # Further accounts of a brand whose replies count as its own (targets.csv's answers_from).
 ANSWERS_FROM_COLUMNS: dict[str, Any] = {"brand": pa.string(), "account": pa.string()}

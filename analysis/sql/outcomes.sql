@@ -13,7 +13,8 @@
 -- the response rate counts it as unanswered so far, the Kaplan-Meier shares only for as
 -- long as it was watched.
 -- A probe is observed until min(sent_at + window, as_of, the last completed read
--- of its channel's inbox): a reply after that is ignored and the probe is censored there. The
+-- of its inbox: its persona's, else its channel's): a reply after that is ignored and the
+-- probe is censored there (one read by another persona's inbox included). The
 -- channel's own read matters in a study of several channels: one whose inbox could not be
 -- read for a while (or, by hand, whose worksheet came in earlier) is not taken as watched
 -- until as_of; a probe sent after its channel's last read is censored at once. A channel
@@ -23,7 +24,7 @@
 -- SQLite, for status and the run log.)
 --
 -- Input: tables probes and replies with UTC TIMESTAMP columns and observations(channel,
--- observed_until) (analysis.outcomes loads them).
+-- observed_until), channel naming the inbox (analysis.outcomes loads them).
 -- The table is left unordered (sorting 10 million wide rows costs more than the rest);
 -- outcomes_frame.sql orders it for reading.
 -- Parameters: $as_of (TIMESTAMP, UTC), $window_us (BIGINT, the window in microseconds).
@@ -34,7 +35,8 @@ WITH sent AS (
            greatest(p.sent_at, least(p.sent_at + to_microseconds($window_us), $as_of,
                                      coalesce(o.observed_until, $as_of))) AS observed_until
     FROM probes AS p
-    LEFT JOIN observations AS o ON o.channel = p.channel
+    -- inbox reads are keyed by the sending persona (a channel's name for its one account)
+    LEFT JOIN observations AS o ON o.channel = coalesce(p.persona, p.channel)
     WHERE p.sent_at IS NOT NULL AND p.sent_at <= $as_of
 ),
 -- include: responses

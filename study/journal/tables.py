@@ -23,6 +23,9 @@ from study.paths import existing_journal
 if TYPE_CHECKING:
     import pyarrow as pa
 
+# Columns added to a journal table since journals were first written, that an older journal
+# (opened read-only) or corpus file may lack: they read as NULL.
+LATER = frozenset({("probes", "persona"), ("replies", "persona")})
 # The order `export` lists a table's rows in.
 EXPORT_ORDER = {"probes": "scheduled_at, probe_id", "replies": "created_at, channel, reply_id"}
 
@@ -165,12 +168,17 @@ def read_arrow(
     """`columns` of a journal table as Arrow, from the corpus file when there is one (its
     columns of few values as dictionaries: `corpus.CATEGORIES`), else by ADBC's SQLite
     driver; `matched`: only rows with a probe_id; `trusted`: only rows without a
-    `time_suspect`."""
+    `time_suspect`. A column of `LATER` that a journal or corpus written before it lacks
+    reads as NULL (a journal opened read-only is not migrated)."""
     if files is not None and table in files:
+        import pyarrow as pa
         import pyarrow.compute as pc
+        import pyarrow.parquet as pq
 
+        have = set(pq.read_schema(files[table].path).names)
         filters = [c for c, f in (("probe_id", matched), ("time_suspect", trusted)) if f]
-        wanted = [*columns, *(c for c in filters if c not in columns)]
+        wanted = [c for c in columns if c in have or (table, c) not in LATER]
+        wanted += [c for c in filters if c not in wanted]
         data = corpus.read_table(files[table], wanted)
         keep = pc.is_valid(data["probe_id"]) if matched else None
         if trusted:
@@ -178,6 +186,8 @@ def read_arrow(
             keep = plain if keep is None else pc.and_(keep, plain)
         if keep is not None:
             data = data.filter(keep)
+        for c in (c for c in columns if c not in wanted):
+            data = data.append_column(c, pa.nulls(data.num_rows, pa.string()))
         return data.select(columns)
     import adbc_driver_sqlite.dbapi as adbc
 
@@ -185,11 +195,14 @@ def read_arrow(
         *(["probe_id IS NOT NULL"] if matched else []),
         *(["time_suspect IS NULL"] if trusted else []),
     ]
-    sql = f"SELECT {', '.join(columns)} FROM {table}"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
     with adbc.connect(f"file:{path}?mode=ro") as src, src.cursor() as cur:
         cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute(f"PRAGMA table_info({table})")
+        have = {str(r[1]) for r in cur.fetchall()}
+        said = [c if c in have or (table, c) not in LATER else f"NULL AS {c}" for c in columns]
+        sql = f"SELECT {', '.join(said)} FROM {table}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         cur.execute(sql)
         result: pa.Table = cur.fetch_arrow_table()
     return result

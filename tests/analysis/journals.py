@@ -37,6 +37,7 @@ class P:
     round: int = 1
     sent_at: datetime | None = T0
     state: str = "sent"
+    persona: str | None = None  # the sending account (None: the channel's one account)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class R:
     author: str
     created_at: datetime
     kind: str = "public_reply"
+    persona: str | None = None  # whose inbox read it (None: the channel's one account)
 
 
 def write_journal(
@@ -78,7 +80,7 @@ def write_journal(
         con.executemany(
             "INSERT INTO probes (probe_id, brand, country, channel, handle, scope, script, slot,"
             " round, text, scheduled_at, slot_start_at, slot_end_at, state, sent_at, message_id,"
-            " closes_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " closes_at, persona) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     p.probe_id,
@@ -98,13 +100,14 @@ def write_journal(
                     None if p.sent_at is None else iso(p.sent_at),
                     None if p.sent_at is None else f"m-{p.probe_id}",
                     None if p.sent_at is None else iso(p.sent_at + hours(window_hours)),
+                    p.persona,
                 )
                 for p in probes
             ],
         )
         con.executemany(
             "INSERT INTO replies (channel, reply_id, probe_id, author, author_id, text,"
-            " created_at, kind, seen_at) VALUES ('x', ?, ?, ?, ?, 'Hi!', ?, ?, ?)",
+            " created_at, kind, seen_at, persona) VALUES ('x', ?, ?, ?, ?, 'Hi!', ?, ?, ?, ?)",
             [
                 (
                     f"r{i}",
@@ -114,6 +117,7 @@ def write_journal(
                     iso(r.created_at),
                     r.kind,
                     iso(r.created_at),
+                    r.persona,
                 )
                 for i, r in enumerate(replies)
             ],
@@ -144,6 +148,7 @@ def duck(probes: list[P], replies: list[R] = ()) -> duckdb.DuckDBPyConnection:  
         "round": [p.round for p in probes],
         "state": [p.state for p in probes],
         "sent_at": [naive(p.sent_at) for p in probes],
+        "persona": [p.persona for p in probes],
     }
     reply_rows = {
         "probe_id": [r.probe_id for r in replies],

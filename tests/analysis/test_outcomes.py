@@ -12,11 +12,15 @@ from hypothesis import strategies as st
 
 from analysis import outcomes, parse_as_of
 from analysis.outcomes import create_outcomes, load_journal, resolve_as_of, study_counts
+from analysis.twcs import import_twcs
 from study.errors import StudyError
+from study.journal.answers import answered_count
 from study.paths import journal_path
+from study.timeutil import iso
 from tests.analysis.journals import T0, P, R, duck, hours, write_journal
 
 NAIVE_T0 = T0.replace(tzinfo=None)
+TWCS_SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "analysis" / "twcs_small.csv"
 
 
 def rows(con: object, sql: str) -> list[tuple[object, ...]]:
@@ -328,3 +332,58 @@ def test_each_channel_is_censored_at_its_own_last_inbox_read(tmp_path: Path) -> 
     # An earlier as-of time still cuts every channel.
     early = outcomes(tmp_path, parse_as_of("2026-03-02T14:00:00Z")).set_index("probe_id")
     assert early["duration_hours"].to_dict() == {"x1": 5.0, "m1": 5.0, "e1": 5.0}
+
+
+def test_each_persona_is_censored_at_its_own_inbox_read(tmp_path: Path) -> None:
+    """The runner keys each inbox read by the sending persona (cursors.channel is 'anna' or
+    'ben', not 'x'): anna's inbox was last read at 10 h, ben's at 30 h. A reply to anna's
+    probe stamped 20 h (read by ben's inbox) is after anna's probe stopped being watched, so
+    it is censored at 10 h; ben's probe answered at 20 h is observed. The analysis says what
+    the journal's own count (status, the run log) says."""
+    probes = [
+        P("a1", persona="anna"),
+        P("a2", persona="anna", handle="kaito_at"),
+        P("b1", persona="ben", handle="kaito_ch"),
+    ]
+    replies = [
+        R("a1", "kaito_de", T0 + hours(20), persona="ben"),
+        R("a2", "kaito_at", T0 + hours(5), persona="anna"),
+        R("b1", "kaito_ch", T0 + hours(20), persona="ben"),
+    ]
+    write_journal(tmp_path, probes, replies, last_observation=T0 + hours(30))
+    con = sqlite3.connect(journal_path(tmp_path))
+    con.executemany(
+        "INSERT INTO cursors(channel, cursor, polled_at) VALUES (?, '{}', ?)",
+        [("anna", iso(T0 + hours(10))), ("ben", iso(T0 + hours(30)))],
+    )
+    con.commit()
+    out = outcomes(tmp_path).set_index("probe_id")
+    assert out["observed"].to_dict() == {"a1": False, "a2": True, "b1": True}
+    assert out["duration_hours"].to_dict() == {"a1": 10.0, "a2": 5.0, "b1": 20.0}
+    assert int(out["observed"].sum()) == answered_count(con) == 2
+    con.close()
+
+
+def test_a_journal_and_a_corpus_from_before_personas_read_as_before(tmp_path: Path) -> None:
+    """A journal opened read-only is not migrated: one without probes.persona (or a corpus
+    file written before it) reads every probe as its channel's one account."""
+    write_journal(tmp_path / "old", [P("a")], last_observation=T0 + hours(30))
+    con = sqlite3.connect(journal_path(tmp_path / "old"))
+    con.execute("ALTER TABLE probes DROP COLUMN persona")
+    con.execute("INSERT INTO cursors(channel, cursor, polled_at) VALUES ('x', '{}', ?)",
+                (iso(T0 + hours(10)),))  # fmt: skip
+    con.commit()
+    con.close()
+    assert outcomes(tmp_path / "old")["duration_hours"].tolist() == [10.0]
+
+    import pyarrow.parquet as pq
+
+    study = tmp_path / "corpus"
+    import_twcs(TWCS_SMALL, study)
+    file = journal_path(study).parent / "corpus-probes.parquet"
+    pq.write_table(pq.read_table(file).drop_columns(["persona"]), file)
+    con = sqlite3.connect(journal_path(study))
+    con.execute("UPDATE corpus SET bytes = ? WHERE tbl = 'probes'", (file.stat().st_size,))
+    con.commit()
+    con.close()
+    assert len(outcomes(study)) == 7
