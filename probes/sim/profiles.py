@@ -171,8 +171,8 @@ def _parse(doc: Mapping[str, Any], seed: int, check: Check) -> SimSettings | Non
     mastodon = check.table(doc, ("mastodon",))
     check.known(mastodon, ("notification_policy",), ("mastodon",))
     at = ("mastodon", "notification_policy")
-    table = check.table(mastodon, at)
-    policy = parse_policy(table, lambda key, said: check.add((*at, key), said))
+    policy_table = check.table(mastodon, at)
+    policy = parse_policy(policy_table, lambda key, said: check.add((*at, key), said))
     preferences: dict[str | None, tuple[Preference, ...]] = {}
     if "personas" in doc:
         preferences[None] = read_preferences(
@@ -242,7 +242,7 @@ def _parse(doc: Mapping[str, Any], seed: int, check: Check) -> SimSettings | Non
         brands=brand_tables,
         overrides=overrides,
         by_channel=by_channel,
-        mastodon_policy=policy if table else None,
+        mastodon_policy=policy if policy_table else None,
         preferences=preferences,
     )
     # Resolve every layer now, so a bad combination (service hours, shares) is reported with

@@ -156,3 +156,14 @@ def test_simulator_toml_names_the_policy_and_a_bad_value_is_a_problem_at_its_lin
         (3, "[mastodon.notification_policy] for_new_accounts must be one of accept, filter, "
             "drop, not 'block'"),
     ]  # fmt: skip
+
+
+def test_the_policy_is_kept_whatever_the_brand_tables_after_it() -> None:
+    """The last brand's table (here an empty one) has no say in whether the policy applies."""
+    doc: dict[str, Any] = {
+        "mastodon": {"notification_policy": {"for_not_following": "drop"}},
+        "brands": {"kaito": {"answer_rate": 0.5}, "brenner": {}},
+    }
+    settings = parse_settings(doc, seed=1)
+    assert settings.mastodon_policy is not None
+    assert settings.mastodon_policy["for_not_following"] == "drop"
