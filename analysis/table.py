@@ -7,7 +7,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from study.effect_words import effect_sentence
+from study.effect_words import effect_of
 
 
 def brand_table(result: dict[str, Any]) -> Table:
@@ -76,14 +76,7 @@ def persona_lines(result: dict[str, Any]) -> list[str]:
             )
         for e in grouping["effects"]:
             lines.append(
-                effect_sentence(
-                    said,
-                    e["level"],
-                    e["reference"],
-                    e["difference"],
-                    e["difference_low"],
-                    e["difference_high"],
-                )  # fmt: skip
+                effect_of(said, e)
                 + (
                     f" (stratified log-rank p = {e['logrank_p']:.3g})"
                     if e["logrank_p"] is not None

@@ -16,7 +16,7 @@ from typing import Any
 from reports.context import Cell, Personas, Table
 from reports.fmt import DASH, count
 from reports.view import View, rate_cells
-from study.effect_words import MINUS, effect_sentence
+from study.effect_words import MINUS, effect_of
 
 BY_COUNTRY, BALANCED = "by_country", "balanced"  # study.personas' designs
 
@@ -35,16 +35,7 @@ def index_personas(v: View) -> Personas | None:
         brands = {r["level"]: r["brands"] for r in grouping["levels"]}
         levels.append(_levels(said, grouping, groups.get(name) or [], brands))
         for e in grouping["effects"]:
-            sentences.append(
-                effect_sentence(
-                    said,
-                    e["level"],
-                    e["reference"],
-                    e["difference"],
-                    e["difference_low"],
-                    e["difference_high"],
-                )  # fmt: skip
-            )
+            sentences.append(effect_of(said, e))
             rows.append(_effect_row(said, e))
     table = Table(
         "Persona effects: each level against the reference level, within brands",

@@ -9,6 +9,9 @@ shows it on a page escapes it (persona names come from the study folder).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 MINUS = "\u2212"
 
 
@@ -45,6 +48,18 @@ def effect_sentence(
     if low is not None and high is not None and low <= 0 <= high:
         sentence += "; the 95% interval includes no difference"
     return sentence + "."
+
+
+def effect_of(grouping: str, effect: Mapping[str, Any]) -> str:
+    """`effect_sentence` of one effect as analyze's JSON gives it (persona_effects)."""
+    return effect_sentence(
+        grouping,
+        effect["level"],
+        effect["reference"],
+        effect["difference"],
+        effect["difference_low"],
+        effect["difference_high"],
+    )
 
 
 def _range(low: int, high: int) -> str:
