@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.import_names import read_names, with_names
+from study import csvout
 from study.atomic import write_atomic
 from study.errors import UsageError
 from study.journal.answers import matched_replies
@@ -59,7 +60,7 @@ def read_table(study_dir: Path, table: str) -> pd.DataFrame:
 
 def render(df: pd.DataFrame, fmt: str) -> bytes:
     if fmt == "csv":
-        return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        return csvout.frame_text(df).encode("utf-8")
     if fmt == "json":
         text = df.to_json(orient="records", force_ascii=False, indent=1)
         return (text or "[]").encode("utf-8") + b"\n"

@@ -55,6 +55,7 @@ from analysis.personas import persona_design
 from analysis.ratings import quality
 from analysis.service_hours import service_hours_split
 from analysis.waves import compare_waves
+from study import csvout
 from study.atomic import write_atomic
 from study.countries import COUNTRIES
 from study.journal.tables import read_meta_value, texts
@@ -345,4 +346,4 @@ def _json(value: Any) -> bytes:
 
 
 def _csv(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return csvout.frame_text(df).encode("utf-8")

@@ -18,7 +18,6 @@ their own fixed order.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import io
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from analysis.import_rows import read_rows
+from study import csvout
 from study.atomic import write_atomic
 from study.errors import Problem, StudyError, StudyProblems, UsageError
 from study.journal.answers import matched_replies
@@ -119,7 +119,7 @@ def rating_sheet(study_dir: Path, rater: str, out: Path) -> int:
     seed = int.from_bytes(hashlib.sha256(rater.encode()).digest()[:8], "big")
     random.Random(seed).shuffle(sheet)
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csvout.writer(buf)
     writer.writerow(SHEET_COLUMNS)
     writer.writerows((rater, item, q, a, "", "", "") for item, q, a in sheet)
     write_atomic(out, buf.getvalue().encode("utf-8"))

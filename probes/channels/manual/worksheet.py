@@ -18,7 +18,6 @@ the journal's `last_observation` on.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from study import csvout
 from study.atomic import write_atomic
 from study.clock import SystemClock
 from study.csvrows import (
@@ -94,7 +94,7 @@ def worksheet(
     due = [p for p in due if p.channel == MANUAL and (now is None or p.scheduled_at <= now)]
     due = [p for p in due if personas is None or p.persona in personas]
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csvout.writer(buf)
     writer.writerow(COLUMNS)
     for p in due:
         zone = ZoneInfo(study.country(p.country).timezone)
