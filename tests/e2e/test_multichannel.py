@@ -26,6 +26,7 @@ from probes.channels.base import Reply, Sent
 from probes.channels.manual.worksheet import COLUMNS, WorksheetImport, import_worksheet, worksheet
 from probes.runner import RunnerConfig
 from probes.sim import running
+from probes.sim.bluesky.face import BlueskyPlatform
 from probes.sim.mastodon.face import MastodonPlatform
 from replybench.cli import app
 from study.journal.campaign import Journal
@@ -177,9 +178,13 @@ async def test_the_multichannel_example_runs_end_to_end_on_one_simulator(tmp_pat
     try:
         # X's credentials exported as for the real X (OAuth 1.0a), the simulator's app's
         summary = await run_campaign(d, api_base=sim.url, env=SIM_X_ENV, clock=clock, config=CONFIG)
+        # A restart finds the Bluesky session in the token store: no second createSession.
+        again = await run_campaign(d, api_base=sim.url, env=SIM_X_ENV, clock=clock, config=CONFIG)
     finally:
         sim.stop()
-    assert summary.counts == {"closed": 92, "planned": 34}
+    [bluesky] = [f for f in sim.routes.faces.values() if isinstance(f, BlueskyPlatform)]
+    assert bluesky.logins == 1
+    assert summary.counts == again.counts == {"closed": 92, "planned": 34}
     assert statuses[429] == 0  # the runner paces itself to the platforms' limits
     con = journal(d)
     try:
