@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Protocol
 import httpx
 
 from probes.channels.base import AuthError, ChannelError, Closer, Rejected, Transient, Wiring
-from probes.channels.http import read_rate_limit, status_text
+from probes.channels.http import status_text
+from probes.channels.ratelimits import read_rate_limit
 from probes.channels.registry import (
     HTTP_KINDS,
     api_base_of,

@@ -9,7 +9,8 @@ A post that cannot go now is postponed to the first instant it fits (it stays `p
 past its slot it is caught up or missed, as any late probe). A poll waits likewise.
 
 The platform's own rate-limit headers are honoured besides, per endpoint
-(probes.channels.http): they cover reads this count cannot see (a second page, a lookup).
+(probes.channels.http, reading them with probes.channels.ratelimits): they cover reads this
+count cannot see (a second page, a lookup).
 """
 
 from __future__ import annotations

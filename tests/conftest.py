@@ -15,12 +15,21 @@ from pathlib import Path
 
 import pytest
 
+from probes.sim.x.auth import SIM_APP
 from study.clock import ManualClock
 from tests.system import OPT_OUT, SKIP_REASON, uv
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "data" / "examples" / "uxalliance"
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+# The simulator's own X app (docs/simulator.md), exported in the four variables the example
+# studies' [channels.x] names (OAuth 1.0a user context), as a researcher would export theirs.
+SIM_X_ENV = {
+    "REPLYBENCH_X_CONSUMER_KEY": SIM_APP.consumer_key,
+    "REPLYBENCH_X_CONSUMER_SECRET": SIM_APP.consumer_secret,
+    "REPLYBENCH_X_ACCESS_TOKEN": SIM_APP.access_token,
+    "REPLYBENCH_X_ACCESS_TOKEN_SECRET": SIM_APP.access_token_secret,
+}
 
 # The runs in the tests keep Bluesky sessions and X tokens in a token store; where no test
 # names one ($REPLYBENCH_STATE_DIR), platformdirs' user state dir is under $XDG_STATE_HOME:

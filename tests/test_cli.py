@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from replybench.cli import app
 from study.paths import journal_path
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, SIM_X_ENV
 
 runner = CliRunner()
 
@@ -114,21 +114,41 @@ def test_run_live_without_the_token_names_the_variable_and_writes_nothing(tmp_pa
 def test_run_with_a_token_the_api_refuses_writes_nothing_and_never_shows_it(
     tmp_path: Path,
 ) -> None:
+    """The example signs with OAuth 1.0a: a wrong consumer secret is X's 401 at preflight,
+    the message names the four variables and shows none of their values."""
     from probes.sim import running
 
     d = tmp_path / "s"
     shutil.copytree(EXAMPLE, d)
-    secret = "s3cr3t-token-never-shown"
+    secret = "s3cr3t-consumer-secret-never-shown"
+    env = {**SIM_X_ENV, "REPLYBENCH_X_CONSUMER_SECRET": secret}
     with running(d) as sim:
-        sim.platform.token = "the-right-one"
-        code, out, err = invoke(
-            "run", str(d), "--api-base", sim.url, env={"REPLYBENCH_X_TOKEN": secret}
-        )
+        code, out, err = invoke("run", str(d), "--api-base", sim.url, env=env)
     assert code == 1
+    assert err.startswith(f"Error: x at {sim.url}: X API answered 401"), err
     assert (
-        err.startswith(f"Error: x at {sim.url}: X API answered 401") and "REPLYBENCH_X_TOKEN" in err
-    )
-    assert secret not in out + err
+        "check the credentials in REPLYBENCH_X_ACCESS_TOKEN, REPLYBENCH_X_ACCESS_TOKEN_SECRET, "
+        "REPLYBENCH_X_CONSUMER_KEY, REPLYBENCH_X_CONSUMER_SECRET and the account "
+        "'replybenchprobe'" in " ".join(err.split())
+    ), err
+    for value in (secret, SIM_X_ENV["REPLYBENCH_X_ACCESS_TOKEN_SECRET"]):
+        assert value not in out + err
+    assert not journal_path(d).exists()
+
+
+def test_some_of_the_four_oauth1_variables_exported_is_refused_naming_the_first_unset(
+    tmp_path: Path,
+) -> None:
+    d = tmp_path / "s"
+    shutil.copytree(EXAMPLE, d)
+    env = {**SIM_X_ENV, "REPLYBENCH_X_ACCESS_TOKEN_SECRET": ""}
+    code, out, err = invoke("run", str(d), "--api-base", "http://127.0.0.1:9", env=env)
+    assert code == 1
+    assert err.startswith(
+        "Error: study.toml [channels.x]: environment variable REPLYBENCH_X_ACCESS_TOKEN_SECRET "
+        "is not set"
+    ), err
+    assert SIM_X_ENV["REPLYBENCH_X_CONSUMER_SECRET"] not in out + err
     assert not journal_path(d).exists()
 
 

@@ -13,7 +13,7 @@ import httpx
 from probes.channels.base import AuthError, Reply
 
 if TYPE_CHECKING:
-    from probes.channels.http import RateLimitHeaders
+    from probes.channels.ratelimits import RateLimitHeaders
 
 
 def make_client(api_base: str, token: str | None = None, timeout: float = 30) -> httpx.AsyncClient:

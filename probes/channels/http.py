@@ -13,8 +13,8 @@ The rules every adapter follows:
 - A POST is never retried here: after a timeout or a dropped connection the platform may
   have applied it, so the runner reconciles (`find_sent`) before deciding to send again.
   Only errors that prove nothing left the machine (no connection) are `Transient`.
-- The platform's rate-limit headers are remembered per endpoint (resets clamped to a day
-  ahead); when an endpoint's budget is spent, the next call waits for its reset instead of
+- The platform's rate-limit headers (read by probes.channels.ratelimits) are remembered per
+  endpoint; when an endpoint's budget is spent, the next call waits for its reset instead of
   spending a request on a 429. Its Date header tells how far its clock is from ours.
 
 Nothing here knows a platform's header names or error bodies: the adapter passes them in.
@@ -39,7 +39,6 @@ from probes.answers import (
     BodyTooLarge,
     clock_offset,
     json_value,
-    parse_reset,
     read_capped,
 )
 from probes.answers import as_object as as_object
@@ -52,6 +51,7 @@ from probes.channels.base import (
     Unreadable,
 )
 from probes.channels.common import Api
+from probes.channels.ratelimits import read_rate_limit
 from study.clock import Clock
 from study.redact import scrub
 
@@ -78,17 +78,6 @@ class DeadlineExceeded(httpx.TimeoutException):
 
 
 @dataclass(frozen=True)
-class RateLimitHeaders:
-    """The names a platform gives its rate-limit headers (case does not matter)."""
-
-    limit: str
-    remaining: str
-    reset: str  # epoch seconds (X, Bluesky) or ISO 8601 (Mastodon): both are understood
-    # Further budgets the same answer may report (X's 24-hour ones): a spent one wins.
-    also: tuple[RateLimitHeaders, ...] = ()
-
-
-@dataclass(frozen=True)
 class Backoff:
     """Exponential backoff with full jitter: attempt n waits uniform(0, min(cap, base * 2**n))."""
 
@@ -97,50 +86,6 @@ class Backoff:
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         return rng.uniform(0.0, min(self.cap, self.base * 2.0**attempt))
-
-
-def _int_or_none(text: str | None) -> int | None:
-    if text is None or len(text) > 20:  # no budget has more than 20 digits
-        return None
-    try:
-        return int(text.strip())
-    except ValueError:
-        return None
-
-
-def read_rate_limit(
-    endpoint: str, headers: Mapping[str, str], names: RateLimitHeaders, now: datetime
-) -> RateLimit | None:
-    """The budget a response reports for `endpoint`, or None when it reports none. A reset
-    more than a day ahead of `now` is clamped to a day ahead, and says so. Of several budgets
-    (`names.also`), the spent one that resets last, else the first."""
-    found = [_one_limit(endpoint, headers, n, now) for n in (names, *names.also)]
-    spent = [x for x in found if x is not None and x.remaining == 0 and x.reset_at is not None]
-    if spent:
-        return max(spent, key=lambda x: x.reset_at or now)
-    return found[0]
-
-
-def _one_limit(
-    endpoint: str, headers: Mapping[str, str], names: RateLimitHeaders, now: datetime
-) -> RateLimit | None:
-    limit = _int_or_none(headers.get(names.limit))
-    remaining = _int_or_none(headers.get(names.remaining))
-    reset = parse_reset(headers.get(names.reset), now)
-    if limit is None and remaining is None and reset is None:
-        return None
-    if reset is not None and reset.said is not None:
-        log.warning(
-            "%s: the platform's rate-limit reset %r is absurd; waiting at most until %s",
-            endpoint, reset.said, reset.at,
-        )  # fmt: skip
-    return RateLimit(
-        endpoint,
-        limit,
-        remaining,
-        None if reset is None else reset.at,
-        None if reset is None else reset.said,
-    )
 
 
 def response_json(response: httpx.Response) -> JSON:

@@ -55,6 +55,17 @@ _SECRET = {
 }
 
 
+def _credential_names(settings: ChannelSettings) -> tuple[str, str]:
+    """What to check after a refused credential, and the variables that hold it: the one
+    `token_env` (or `password_env`), else every `*_env` key of the table (X's four OAuth 1.0a
+    variables, or its OAuth 2.0 client's)."""
+    noun, _ = _SECRET.get(settings.name, ("credential", ""))
+    if settings.token_env:
+        return noun, settings.token_env
+    names = [value for key, value in settings.options if key.endswith("_env") and value]
+    return ("credentials" if len(names) > 1 else noun), ", ".join(names) or "study.toml"
+
+
 def is_loopback(url: str) -> bool:
     """Whether the http(s) URL `url` points at this machine."""
     return is_loopback_host(urlsplit(url).hostname or "")
@@ -243,7 +254,7 @@ class Built:
         for key, table, settings, endpoint, check in self._checks:
             name = settings.name
             channel = self.channels[key]
-            noun, _ = _SECRET.get(name, ("credential", ""))
+            noun, variables = _credential_names(settings)
             who = (
                 f"the username {dict(settings.options).get('username', '')!r}"
                 if name == "email"
@@ -253,7 +264,7 @@ class Built:
                 warnings += [f"{name} at {endpoint}: {w}" for w in await check(channel) or []]
             except AuthError as e:
                 raise StudyError(
-                    f"{name} at {endpoint}: {e}; check the {noun} in {settings.token_env} and "
+                    f"{name} at {endpoint}: {e}; check the {noun} in {variables} and "
                     f"{who} in study.toml {table}"
                 ) from e
             except (Transient, OutcomeUnknown) as e:

@@ -26,6 +26,8 @@ from probes.channels.base import Reply, Sent
 from probes.channels.manual.worksheet import COLUMNS, WorksheetImport, import_worksheet, worksheet
 from probes.runner import RunnerConfig
 from probes.sim import running
+from probes.sim.bluesky.face import BlueskyPlatform
+from probes.sim.mastodon.face import MastodonPlatform
 from replybench.cli import app
 from study.journal.campaign import Journal
 from study.load import load_study
@@ -33,6 +35,7 @@ from study.model import PlannedProbe, ReplyKind
 from study.paths import journal_path, ledger_path
 from study.plan import make_plan
 from study.timeutil import iso, parse_iso
+from tests.conftest import SIM_X_ENV
 from tests.e2e.multichannel import (
     EXAMPLE,
     MAIL_PASSWORD_ENV,
@@ -173,16 +176,28 @@ async def test_the_multichannel_example_runs_end_to_end_on_one_simulator(tmp_pat
     statuses: Counter[int] = Counter()
     sim.routes.handle = counting(sim.routes.handle, statuses)  # type: ignore[method-assign]
     try:
-        summary = await run_campaign(d, api_base=sim.url, env={}, clock=clock, config=CONFIG)
+        # X's credentials exported as for the real X (OAuth 1.0a), the simulator's app's
+        summary = await run_campaign(d, api_base=sim.url, env=SIM_X_ENV, clock=clock, config=CONFIG)
+        # A restart finds the Bluesky session in the token store: no second createSession.
+        again = await run_campaign(d, api_base=sim.url, env=SIM_X_ENV, clock=clock, config=CONFIG)
     finally:
         sim.stop()
-    assert summary.counts == {"closed": 92, "planned": 34}
+    [bluesky] = [f for f in sim.routes.faces.values() if isinstance(f, BlueskyPlatform)]
+    assert bluesky.logins == 1
+    assert summary.counts == again.counts == {"closed": 92, "planned": 34}
     assert statuses[429] == 0  # the runner paces itself to the platforms' limits
     con = journal(d)
     try:
         assert states(con) == {("x", "closed"): 36, ("mastodon", "closed"): 32,
                                ("bluesky", "closed"): 24, ("manual", "planned"): 34}  # fmt: skip
         ledger_matches_journal(d, con)
+        # The probe account's default policy (Mastodon 4.3) filters private mentions: the
+        # brands' DMs there are read all the same (include_filtered), none lost.
+        [mastodon] = [f for f in sim.routes.faces.values() if isinstance(f, MastodonPlatform)]
+        filtered = {str(n.status.id) for n in mastodon.world.notifications if n.filtered}
+        seen = {r[0] for r in con.execute("SELECT reply_id FROM replies WHERE channel = ?",
+                                          ("mastodon",))}  # fmt: skip
+        assert filtered and filtered <= seen
     finally:
         con.close()
     report = audit(load_study(d), d)

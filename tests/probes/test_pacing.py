@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from probes.channels.http import read_rate_limit
+from probes.channels.ratelimits import read_rate_limit
 from probes.channels.x.adapter import X_RATE_LIMIT
 from probes.pacing import MARGIN, Pacer
 from study.model import PlannedProbe, Scope

@@ -95,7 +95,9 @@ async def test_an_app_only_token_is_refused_at_preflight_naming_the_credential_t
     assert SIM_APP.app_bearer not in message
 
 
-def login(platform: XPlatform, store: TokenStore, clock: ManualClock) -> TokenPair:
+def login(
+    platform: XPlatform, store: TokenStore, clock: ManualClock, account: str = "probe_acct"
+) -> TokenPair:
     """What `replybench login x` does, against the face: consent, code, exchange, store."""
     client = Client(SIM_CLIENT_ID)
     verifier, challenge = pkce()
@@ -111,7 +113,7 @@ def login(platform: XPlatform, store: TokenStore, clock: ManualClock) -> TokenPa
         "https://api.x.test", client, code=back["code"][0], verifier=verifier, redirect_uri=REDIRECT
     )
     pair = token_pair(platform.handle(request), clock.now(), "code exchange")
-    store.save(STORE_KIND, "probe_acct", pair.to_json())
+    store.save(STORE_KIND, account, pair.to_json())
     return pair
 
 

@@ -34,7 +34,8 @@ from probes.answers import BodyTooLarge
 from probes.channels.base import AuthError, RateLimit, Rejected, Transient, Unreadable
 from probes.channels.bluesky import parse as bp
 from probes.channels.common import Api, Retries
-from probes.channels.http import RateLimitHeaders, Requester, status_text
+from probes.channels.http import Requester, status_text
+from probes.channels.ratelimits import RateLimitHeaders
 from probes.channels.tokens import TokenStore
 from study.clock import Clock
 from study.redact import scrub

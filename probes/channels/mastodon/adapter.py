@@ -29,9 +29,10 @@ from probes.channels.base import (
     Wiring,
 )
 from probes.channels.common import Api, Retries, make_client, newer, newest_id, oldest_first
-from probes.channels.http import RateLimitHeaders, Requester, status_text
+from probes.channels.http import Requester, status_text
 from probes.channels.mastodon import parse as mp
 from probes.channels.mastodon import policy as mpolicy
+from probes.channels.ratelimits import RateLimitHeaders
 from probes.channels.registry import http_access
 from study.clock import Clock
 from study.errors import StudyError

@@ -33,7 +33,8 @@ from probes.channels.base import (
     Wiring,
 )
 from probes.channels.common import Api, Retries, newer, newest_id, oldest_first
-from probes.channels.http import RateLimitHeaders, Requester, status_text
+from probes.channels.http import Requester, status_text
+from probes.channels.ratelimits import RateLimitHeaders
 from probes.channels.registry import api_base_of, check_api_base, is_loopback
 from probes.channels.x import parse as xp
 from probes.channels.x.client import auth_secrets, drill_crash, make_signed_client
