@@ -41,7 +41,8 @@ def study(tmp_path: Path) -> Path:
     ids = [r[0] for r in con.execute("SELECT rowid FROM replies ORDER BY rowid")]
     assert len(ids) >= len(HARD)
     con.executemany(
-        "UPDATE replies SET text = ? WHERE rowid = ?", [(t, i) for t, i in zip(HARD, ids)]
+        "UPDATE replies SET text = ? WHERE rowid = ?",
+        list(zip(HARD, ids[: len(HARD)], strict=True)),
     )
     con.commit()
     con.close()
