@@ -5,12 +5,15 @@ The journal is copied with SQLite's online backup API, consistent even while `ru
 holding an imported corpus (`study.journal.corpus`) names Parquet files beside it: its backup
 is a folder holding the journal and those files, each checked against the rows and bytes the
 journal records, built in a temporary folder beside it and renamed into place, so a backup
-that fails half-way leaves nothing. Restoring one: that folder becomes the study's
+that fails half-way leaves nothing. A backup killed outright (SIGKILL, power loss) cannot tidy
+up: its temporary, named with its process id, is removed by the next backup to the same place
+once that process is gone. Restoring one: that folder becomes the study's
 `journal/` folder.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import sqlite3
@@ -49,7 +52,10 @@ def backup(study_dir: Path, out: Path) -> Backup:
     if out.exists():
         raise StudyError(f"{out}: already exists; choose another --out, or move it away first")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    _remove_stale(out)
+    tmp = Path(
+        tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=out.parent)
+    )
     try:
         journal = tmp / src.name
         probes = _snapshot(src, journal)
@@ -74,6 +80,29 @@ def backup(study_dir: Path, out: Path) -> Backup:
         raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remove_stale(out: Path) -> None:
+    """Remove the temporaries that backups to `out` killed outright left beside it: only
+    names this module makes (`.OUT.PID.RANDOM.tmp`), only when process PID is gone."""
+    head = f".{out.name}."
+    for path in out.parent.glob(f"{glob.escape(head)}*.tmp"):
+        pid = path.name[len(head) :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _snapshot(src: Path, dest: Path) -> int:

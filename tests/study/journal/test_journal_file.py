@@ -243,3 +243,34 @@ def test_a_reply_dated_far_outside_the_window_is_recorded_as_suspect(tmp_path: P
 
 def _reply(rid: str, probe_id: str, at: datetime) -> Reply:
     return Reply(rid, "x", "kaito_de", "9", "Gern!", at, ReplyKind.PUBLIC_REPLY, f"m-{probe_id}")
+
+
+KILLED_BACKUP = """
+import os, signal, sys
+from pathlib import Path
+import study.journal.backup as b
+snapshot = b._snapshot
+def killed(*args):
+    snapshot(*args)
+    os.kill(os.getpid(), signal.SIGKILL)  # the machine stops mid-backup: nothing tidies up
+b._snapshot = killed
+b.backup(Path(sys.argv[1]), Path(sys.argv[2]))
+"""
+
+
+def test_a_backup_killed_outright_leaves_a_temporary_the_next_one_removes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    d = tmp_path / "s"
+    open_journal(d).close()
+    out = tmp_path / "b" / "copy.sqlite"
+    done = subprocess.run([sys.executable, "-c", KILLED_BACKUP, str(d), str(out)], check=False)
+    assert done.returncode == -9
+    left = sorted(p.name for p in out.parent.iterdir())
+    assert len(left) == 1 and left[0].startswith(".copy.sqlite.") and left[0].endswith(".tmp")
+    # A live backup's temporary (this test's parent process stands for one) is not touched.
+    live = out.parent / f".copy.sqlite.{os.getppid()}.abc.tmp"
+    live.mkdir()
+    assert backup(d, out).probes == 3
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted(["copy.sqlite", live.name])
