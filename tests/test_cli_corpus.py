@@ -107,3 +107,39 @@ def test_a_backup_that_fails_half_way_leaves_nothing(
     assert copied == ["corpus-probes.parquet"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["twcs"]
     assert read_status(study).probes == 7  # the study itself is untouched
+
+
+def _rewrite(d: Path, table: str, keep: object) -> None:
+    """Rewrite `table`'s corpus file with only the columns `keep(name)` accepts, as an older
+    (or other) version of replybench wrote it, and record it in the journal as that import did."""
+    import sqlite3
+
+    import pyarrow.parquet as pq
+
+    path = journal_path(d).parent / f"corpus-{table}.parquet"
+    data = pq.read_table(path)
+    pq.write_table(data.select([n for n in data.column_names if keep(n)]), path)  # type: ignore[operator]
+    con = sqlite3.connect(journal_path(d))
+    con.execute("UPDATE corpus SET bytes = ? WHERE tbl = ?", (path.stat().st_size, table))
+    con.commit()
+    con.close()
+
+
+def test_a_corpus_from_before_the_persona_columns_reads_as_before(
+    study: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "before").mkdir()
+    (tmp_path / "after").mkdir()
+    want = counts(study, tmp_path / "before")
+    for table in ("probes", "replies"):
+        _rewrite(study, table, lambda n: n not in ("persona", "followers"))
+    assert counts(study, tmp_path / "after") == want
+
+
+def test_a_corpus_file_without_a_needed_column_names_it_and_the_fix(study: Path) -> None:
+    _rewrite(study, "replies", lambda n: n != "created_at")
+    result = CliRunner().invoke(app, ["export", str(study), "replies"])
+    assert result.exit_code == 1
+    line = result.stderr.strip()
+    assert "\n" not in line
+    assert "corpus-replies.parquet" in line and "created_at" in line and "import" in line

@@ -18,6 +18,7 @@ which `probes` and `replies` hold the corpus's rows.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from collections.abc import Callable
@@ -58,14 +59,37 @@ def schema(table: str) -> pa.Schema:
     int64 (what SQLite gives back), so a row reads the same from either."""
     import pyarrow as pa
 
+    kinds = {"TEXT": pa.string(), "INTEGER": pa.int64()}
+    return pa.schema([(name, kinds[kind]) for name, kind, _ in _table_info(table)])
+
+
+@functools.cache
+def _table_info(table: str) -> tuple[tuple[str, str, bool], ...]:
+    """(name, type, required) of each column of a journal table; required: the key, or NOT
+    NULL with no default, which a corpus file must hold."""
     con = sqlite3.connect(":memory:")
     try:
         create_schema(con)
         columns = con.execute(f"PRAGMA table_info({table})").fetchall()
     finally:
         con.close()
-    kinds = {"TEXT": pa.string(), "INTEGER": pa.int64()}
-    return pa.schema([(str(c[1]), kinds[str(c[2])]) for c in columns])
+    return tuple(
+        (str(c[1]), str(c[2]), bool(c[5]) or (bool(c[3]) and c[4] is None)) for c in columns
+    )
+
+
+def _present(file: CorpusFile, columns: list[str]) -> list[str]:
+    """Those of `columns` the file holds, read by name: a corpus written by an older (or
+    newer) replybench may lack a column added since, which then reads as NULL; StudyError
+    naming the file, the column and the fix when it lacks one every row must have."""
+    import pyarrow.parquet as pq
+
+    have = set(pq.read_schema(file.path).names)
+    required = {name for name, _, needed in _table_info(file.table) if needed}
+    for c in columns:
+        if c not in have and c in required:
+            raise errors.corpus_column_missing(file.path, file.table, c)
+    return [c for c in columns if c in have]
 
 
 def write_table(journal: Path, table: str, batches: pa.RecordBatchReader) -> CorpusFile:
@@ -167,11 +191,20 @@ CATEGORIES = {"probes": _CATEGORIES, "replies": ("channel", "author", "author_id
 
 def read_table(file: CorpusFile, columns: list[str]) -> pa.Table:
     """`columns` of a corpus table, in the order they were imported (those of
-    `CATEGORIES` as dictionaries of text)."""
+    `CATEGORIES` as dictionaries of text; one the file lacks, if it may, as NULLs)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    categories = [c for c in columns if c in CATEGORIES[file.table]]
-    return pq.read_table(file.path, columns=columns, read_dictionary=categories, pre_buffer=False)
+    present = _present(file, columns)
+    categories = [c for c in present if c in CATEGORIES[file.table]]
+    data = pq.read_table(file.path, columns=present, read_dictionary=categories, pre_buffer=False)
+    if len(present) == len(columns):
+        return data
+    types = schema(file.table)
+    for c in columns:
+        if c not in present:
+            data = data.append_column(c, pa.nulls(data.num_rows, types.field(c).type))
+    return data.select(columns)
 
 
 def load_rows(con: sqlite3.Connection, files: dict[str, CorpusFile]) -> None:
@@ -180,7 +213,7 @@ def load_rows(con: sqlite3.Connection, files: dict[str, CorpusFile]) -> None:
     import pyarrow.parquet as pq
 
     for table, file in files.items():
-        names = schema(table).names
+        names = _present(file, schema(table).names)
         insert = (
             f"INSERT INTO main.{table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         )

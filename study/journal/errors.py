@@ -91,6 +91,15 @@ def other_plan(path: Path) -> StudyError:
     )
 
 
+def corpus_column_missing(path: Path, table: str, column: str) -> StudyError:
+    """A corpus file without a column every row of its table must have."""
+    return StudyError(
+        f"{path}: the corpus file has no column {column}, which every row of {table} needs; "
+        "it was not written by replybench's import. Nothing was read; import the corpus again "
+        "into a new study folder (replybench import-twcs FILE --into STUDY)"
+    )
+
+
 def corpus_damaged(
     path: Path, journal: Path, table: str, rows: int, size: int, got: int | None
 ) -> StudyError:
