@@ -34,19 +34,17 @@ from typing import Any
 
 import numpy as np
 
-from analysis.compare import (
+from analysis.compare import REPLICATES, SEED, comparisons
+from analysis.metrics import TOLERANCE
+from analysis.outcomes import prepare, sql_text
+from analysis.resample import (
     _RESAMPLE_CHUNK,
-    REPLICATES,
-    SEED,
     BrandSample,
     Cells,
     Floats,
-    comparisons,
     resampled_curves,
     restricted_areas,
 )
-from analysis.metrics import TOLERANCE
-from analysis.outcomes import prepare, sql_text
 from study.errors import StudyError
 from study.timeutil import iso
 
