@@ -199,15 +199,18 @@ def comparisons(
     seed: int = SEED,
 ) -> dict[str, Any]:
     """Pairwise tests, rank intervals and tiers, as JSON-ready data (floats not rounded)."""
-    tests = pairwise_logrank(samples)
-    adjusted = holm([t.p for t in tests])
     rmst = np.array([restricted_means(s.durations, s.observed, window_hours) for s in samples])
     rate = np.array([s.observed.mean() for s in samples])
     point = ranks_of(rmst, rate)
     low = high = point
-    if len(samples):
-        boot = bootstrap_ranks(samples, window_hours, replicates, seed)
-        low, high = np.quantile(boot, [0.025, 0.975], axis=0, method="inverted_cdf")
+    # the tests in a thread of their own, on the core the bootstrap's drawing leaves
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        testing = pool.submit(pairwise_logrank, samples)
+        if len(samples):
+            boot = bootstrap_ranks(samples, window_hours, replicates, seed)
+            low, high = np.quantile(boot, [0.025, 0.975], axis=0, method="inverted_cdf")
+        tests = testing.result()
+    adjusted = holm([t.p for t in tests])
     by_rank = sorted(range(len(samples)), key=lambda k: int(point[k]))
     order = [samples[k].brand for k in by_rank]
     significant = {_pair(t.a, t.b): q < ALPHA for t, q in zip(tests, adjusted, strict=True)}

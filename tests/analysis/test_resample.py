@@ -39,5 +39,5 @@ def test_a_sample_without_responses_is_the_window_in_both() -> None:
     closed = Closed.of(s, 72.0)
     assert closed is not None
     idx = np.array([[0, 1, 2], [2, 2, 2]], dtype=np.uint32)
-    for got, want in zip(closed_resampled(closed, idx, 72.0), resampled(s, idx, 72.0)):
+    for got, want in zip(closed_resampled(closed, idx, 72.0), resampled(s, idx, 72.0), strict=True):
         assert np.array_equal(got, want)
