@@ -62,7 +62,7 @@ COLUMNS = {
 }
 TIME_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 _PLACEHOLDER = b"\x1e"
-_CHUNK = 1 << 24
+_CHUNK = 1 << 20  # bytes copied at a time: a larger chunk costs fresh pages (1.8 s against 0.3)
 
 LOAD_SQL = """
 -- Every tweet of the file, typed; times as UTC TIMESTAMPs, CRs restored in the text.
