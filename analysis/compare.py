@@ -32,27 +32,23 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.outcomes import sql_text
+from analysis.resample import (
+    _RESAMPLE_CHUNK,
+    Bools,
+    BrandSample,
+    Cells,
+    Closed,
+    Floats,
+    Ints,
+    closed_resampled,
+    resampled,
+)
 
 REPLICATES = 1000
 SEED = 2026
 ALPHA = 0.05
 _CHUNK = 4_000_000  # array elements per vectorised step, to bound memory
-# Resamples per vectorised bootstrap step: their counts (resamples x cells) stay in cache.
-_RESAMPLE_CHUNK = 250_000
 _WORKERS = 2  # threads counting and measuring resamples
-
-Floats = npt.NDArray[np.float64]
-Bools = npt.NDArray[np.bool_]
-Ints = npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True)
-class BrandSample:
-    """One brand's sent probes: durations in hours, sorted, responses before censorings."""
-
-    brand: str
-    durations: Floats
-    observed: Bools
 
 
 @dataclass(frozen=True)
@@ -145,9 +141,10 @@ def bootstrap_ranks(
     """Ranks of every brand in every replicate (replicates x brands).
 
     One generator draws every resample in order (brand by brand, a batch of replicates at a
-    time), so a seed always gives the same resamples; two more threads count and measure the
-    batches while the next are drawn (numpy lets go of the GIL in all three; counting and
-    measuring cost about three times the drawing).
+    time), so a seed always gives the same resamples; two more threads measure the batches
+    while the next are drawn (numpy lets go of the GIL in all three): by `closed_resampled`
+    where the brand's censorings all follow its last response, which costs less than the
+    drawing, else by counting them into cells (`resampled`, three times the drawing).
     """
     rng = np.random.default_rng(seed)
     rmst = np.empty((replicates, len(samples)))
@@ -156,12 +153,19 @@ def bootstrap_ranks(
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
         for k, s in enumerate(samples):
             n = len(s.durations)
-            cells = Cells.of(s)  # once per brand, however many steps its resamples take
+            # once per brand, however many steps its resamples take
+            closed = Closed.of(s, window_hours)
+            cells = Cells.of(s) if closed is None else None
             step = max(1, _RESAMPLE_CHUNK // n)
             for lo in range(0, replicates, step):
                 hi = min(replicates, lo + step)
                 idx = rng.integers(0, n, size=(hi - lo, n), dtype=np.uint32)
-                pending.append((k, lo, hi, pool.submit(resampled, s, idx, window_hours, cells)))
+                measured = (
+                    pool.submit(resampled, s, idx, window_hours, cells)
+                    if closed is None
+                    else pool.submit(closed_resampled, closed, idx, window_hours)
+                )
+                pending.append((k, lo, hi, measured))
                 while len(pending) > 2 * _WORKERS:  # batches in flight bound the memory
                     _store(pending.popleft(), rmst, rate)
         while pending:
@@ -174,94 +178,6 @@ def _store(
 ) -> None:
     k, lo, hi, future = done
     rmst[lo:hi, k], rate[lo:hi, k] = future.result()
-
-
-@dataclass(frozen=True)
-class Cells:
-    """A sorted sample's distinct (duration, observed) cells, as a bootstrap counts them."""
-
-    of_row: Ints  # row of the sorted sample -> its cell
-    times: Floats  # each cell's duration
-    responded: Bools  # whether the cell's rows are responses
-    deaths: Ints  # the cells of responses (where the curve can step down), in order
-    steps: Floats  # time from the previous response cell (or 0) to each of them
-    # `deaths` as an index: a slice when they are a run of cells (as a rule: every cell but
-    # the censored ones at the window's end), which takes a view rather than a copy
-    pick: slice | Ints
-
-    @classmethod
-    def of(cls, sample: BrandSample) -> Cells:
-        t, o = sample.durations, sample.observed
-        first = np.r_[True, (t[1:] != t[:-1]) | (o[1:] != o[:-1])] if len(t) else np.ones(0, bool)
-        times, responded = t[first], o[first]
-        deaths = np.flatnonzero(responded)
-        run = len(deaths) > 0 and deaths[-1] - deaths[0] == len(deaths) - 1
-        pick = slice(int(deaths[0]), int(deaths[-1]) + 1) if run else deaths
-        steps = np.diff(times[deaths], prepend=0)
-        return cls(np.cumsum(first) - 1, times, responded, deaths, steps, pick)
-
-
-def resampled(
-    sample: BrandSample,
-    idx: npt.NDArray[np.integer[Any]],
-    window_hours: float,
-    cells: Cells | None = None,
-) -> tuple[Floats, Floats]:
-    """Restricted mean and response rate of each resample (a row of indices into `sample`;
-    `cells` are `Cells.of(sample)`, worked out here when not given).
-
-    A resample is counted, not sorted: how often it drew each distinct (duration, observed)
-    cell of the sorted sample. The Kaplan-Meier curve over the cells, with those counts as
-    weights, is the resample's own (responses before censorings at equal times, as the
-    sample is sorted); it steps down only at the response cells, so after one scatter and
-    one running sum of the counts, the work per resample is over those cells alone.
-    """
-    c = Cells.of(sample) if cells is None else cells
-    rows, n = idx.shape
-    counts = drawn(c, idx)
-    if not len(c.deaths):
-        return np.full(rows, float(window_hours)), np.zeros(rows)
-    # drawn at or after each cell: n - (drawn before it), in place
-    at_risk = np.cumsum(counts, axis=1)
-    np.subtract(n, at_risk, out=at_risk)
-    at_risk += counts
-    pick = c.pick
-    deaths, at_risk = counts[:, pick], at_risk[:, pick]
-    np.maximum(at_risk, 1, out=at_risk)
-    after = np.cumprod(1 - deaths / at_risk, axis=1)
-    # multiply and add rather than `@`: a BLAS call per batch wakes (and spins) its threads
-    last = window_hours - c.times[c.deaths[-1]]
-    area = c.steps[0] + (after[:, :-1] * c.steps[1:]).sum(axis=1) + after[:, -1] * last
-    return np.asarray(area, dtype=np.float64), deaths.sum(axis=1) / n
-
-
-def drawn(cells: Cells, idx: npt.NDArray[np.integer[Any]]) -> Ints:
-    """How often each resample (a row of indices into the sorted sample) drew each cell."""
-    rows, k = idx.shape[0], len(cells.times)
-    flat = np.take(cells.of_row, idx)
-    flat += (np.arange(rows) * k)[:, None]
-    return np.bincount(flat.ravel(), minlength=rows * k).reshape(rows, k)
-
-
-def restricted_areas(cells: Cells, after: Floats, window_hours: float) -> Floats:
-    """The area up to the window under each row of `after` (`resampled_curves`)."""
-    before = np.concatenate([np.ones((after.shape[0], 1)), after[:, :-1]], axis=1)
-    start = np.concatenate([[0.0], cells.times[:-1]])
-    area = (before * (cells.times - start)).sum(axis=1)
-    return np.asarray(area + after[:, -1] * (window_hours - cells.times[-1]), dtype=np.float64)
-
-
-def resampled_curves(cells: Cells, idx: npt.NDArray[np.int64]) -> tuple[Floats, Floats]:
-    """Each resample's Kaplan-Meier curve over every cell (`resampled` needs only the
-    response cells): the survival just after each cell, and the responses drawn in it
-    (resamples x cells)."""
-    n = idx.shape[1]
-    counts = drawn(cells, idx).astype(np.float64)
-    drawn_before = np.cumsum(counts, axis=1) - counts
-    deaths = counts * cells.responded
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(deaths > 0, 1 - deaths / (n - drawn_before), 1.0)
-    return np.asarray(np.cumprod(factor, axis=1), dtype=np.float64), deaths
 
 
 def tiers(order: Sequence[str], significant: dict[tuple[str, str], bool]) -> dict[str, int]:
@@ -283,15 +199,18 @@ def comparisons(
     seed: int = SEED,
 ) -> dict[str, Any]:
     """Pairwise tests, rank intervals and tiers, as JSON-ready data (floats not rounded)."""
-    tests = pairwise_logrank(samples)
-    adjusted = holm([t.p for t in tests])
     rmst = np.array([restricted_means(s.durations, s.observed, window_hours) for s in samples])
     rate = np.array([s.observed.mean() for s in samples])
     point = ranks_of(rmst, rate)
     low = high = point
-    if len(samples):
-        boot = bootstrap_ranks(samples, window_hours, replicates, seed)
-        low, high = np.quantile(boot, [0.025, 0.975], axis=0, method="inverted_cdf")
+    # the tests in a thread of their own, on the core the bootstrap's drawing leaves
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        testing = pool.submit(pairwise_logrank, samples)
+        if len(samples):
+            boot = bootstrap_ranks(samples, window_hours, replicates, seed)
+            low, high = np.quantile(boot, [0.025, 0.975], axis=0, method="inverted_cdf")
+        tests = testing.result()
+    adjusted = holm([t.p for t in tests])
     by_rank = sorted(range(len(samples)), key=lambda k: int(point[k]))
     order = [samples[k].brand for k in by_rank]
     significant = {_pair(t.a, t.b): q < ALPHA for t, q in zip(tests, adjusted, strict=True)}

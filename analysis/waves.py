@@ -11,7 +11,7 @@ one's, with a 95% interval:
 - Kaplan-Meier median and restricted mean time to response (the area under the curve up to
   the window; both studies need the same window): percentile intervals of a bootstrap that
   resamples each wave's probes of the group independently (seeded, `replicates` times),
-  counting distinct cells as the rank bootstrap does (analysis.compare). A resample whose
+  counting distinct cells (analysis.resample), as the rank bootstrap does. A resample whose
   curve never reaches one half has its median beyond the window (infinite); an interval
   bound that is infinite is reported as null (open), and resample pairs with both medians
   beyond the window are left out of the median's interval. Where either wave's own median
@@ -34,19 +34,17 @@ from typing import Any
 
 import numpy as np
 
-from analysis.compare import (
+from analysis.compare import REPLICATES, SEED, comparisons
+from analysis.metrics import TOLERANCE
+from analysis.outcomes import prepare, sql_text
+from analysis.resample import (
     _RESAMPLE_CHUNK,
-    REPLICATES,
-    SEED,
     BrandSample,
     Cells,
     Floats,
-    comparisons,
     resampled_curves,
     restricted_areas,
 )
-from analysis.metrics import TOLERANCE
-from analysis.outcomes import prepare, sql_text
 from study.errors import StudyError
 from study.timeutil import iso
 

@@ -103,7 +103,12 @@ def write_table(journal: Path, table: str, batches: pa.RecordBatchReader) -> Cor
     final = file_path(journal, table)
     rows = 0
     with temporary_beside(final) as tmp:
-        with pq.ParquetWriter(tmp, target, compression="zstd", compression_level=1) as out:
+        # dictionary pages only for the columns of few values (of every other one, most
+        # values are distinct: trying the dictionary costs time and bytes)
+        dictionary = [c for c in CATEGORIES[table] if c in target.names]
+        with pq.ParquetWriter(
+            tmp, target, compression="zstd", compression_level=1, use_dictionary=dictionary
+        ) as out:
             for batch in batches:
                 n = batch.num_rows
                 columns = [

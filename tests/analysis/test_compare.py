@@ -13,7 +13,6 @@ from statsmodels.stats.multitest import multipletests
 from analysis import compare
 from analysis.compare import (
     BrandSample,
-    Cells,
     bootstrap_ranks,
     brand_samples,
     chi2_p,
@@ -21,11 +20,11 @@ from analysis.compare import (
     holm,
     pairwise_logrank,
     ranks_of,
-    resampled,
     restricted_means,
     tiers,
 )
 from analysis.metrics import group_metrics
+from analysis.resample import Cells, resampled
 from tests.analysis.journals import outcomes_db
 
 

@@ -283,3 +283,41 @@ def test_the_names_sql_removes_direction_controls_and_control_characters() -> No
         },
     ).fetchall()
     assert shown == ("Acmeevil[2J" + "y" * 100)[:64]
+
+
+def test_an_inquiry_is_for_the_brand_of_its_first_mention(tmp_path: Path) -> None:
+    """Wherever the first @mention stands (the import looks at a leading one first), the
+    brand is the one Python's `re` finds with the documented rule."""
+    texts = [
+        "@AcmeHelp my order is late",
+        "@BetaCare @AcmeHelp which of you?",
+        "hey @BetaCare and @AcmeHelp",
+        "@ AcmeHelp no name after the first @, then @BetaCare",
+        "@@AcmeHelp twice",
+        "mail me at x@BetaCare.com or @AcmeHelp",
+        "@AcmeHelp_x is no brand, @BetaCare is",
+        "no mention at all",
+    ]
+    head = ",tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id"
+    when = "Mon Oct 30 10:00:00 +0000 2017"
+    rows = [f"0,1,AcmeHelp,False,{when},@1 hello,,", f"1,2,BetaCare,False,{when},@1 hello,,"]
+    rows += [f'{i},{i},115801,True,{when},"{t}",,' for i, t in enumerate(texts, start=10)]
+    csv = tmp_path / "mentions.csv"
+    csv.write_text("\n".join([head, *rows]) + "\n", encoding="utf-8")
+    import_twcs(csv, tmp_path / "corpus")
+
+    mention = re.compile(r"(?:^|[^A-Za-z0-9_])@([A-Za-z0-9_]+)")
+    found = {
+        i: m.group(1).lower() for i, t in enumerate(texts, start=10) if (m := mention.search(t))
+    }
+    want = {i: b for i, b in found.items() if b in ("acmehelp", "betacare")}
+    probes = read_table(tmp_path / "corpus", "probes")
+    assert dict(zip(probes.message_id.astype(int), probes.brand, strict=True)) == want
+    assert want == {
+        10: "acmehelp",
+        11: "betacare",
+        12: "betacare",
+        13: "betacare",
+        14: "acmehelp",
+        15: "acmehelp",
+    }
