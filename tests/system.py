@@ -8,7 +8,10 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +20,16 @@ SKIP_REASON = f"{OPT_OUT}=1 and a program is missing"  # the start of every such
 # The same paths and packages as scripts/system-deps (a test holds the two in step).
 DOVECOT = Path("/usr/sbin/dovecot")
 CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium, never Playwright's own download (`playwright install`).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PACKAGES = {"dovecot": "dovecot-imapd", "openssl": "openssl", "chromium": "chromium"}
 
 
@@ -50,3 +63,17 @@ def uv() -> str:
     found = shutil.which("uv", path=f"{here}{os.pathsep}{os.environ['PATH']}")
     assert found is not None, "uv is a dev dependency: `make` installs it"
     return found
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (installed by make test, or the test stops)."""
+    require("chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -7,23 +7,19 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from probes.confirm.queue import ConfirmationQueue, Decision
 from probes.confirm.web import ConfirmPage
 from study.clock import ManualClock
 from tests.probes.test_confirm_person import HOSTILE, T, inquiry
-from tests.reports.test_browser import ARGS
-from tests.system import CHROMIUM, require
+from tests.system import chromium
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    require("chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def test_a_person_presses_send_on_the_page(browser: Any) -> None:
