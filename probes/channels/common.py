@@ -15,6 +15,17 @@ from probes.channels.base import AuthError, Reply
 if TYPE_CHECKING:
     from probes.channels.ratelimits import RateLimitHeaders
 
+SIM_TOKEN = "replybench-simulator"  # what the simulator accepts when no token is exported
+
+
+def sim_credential(secret: str, account: str = "") -> str:
+    """A credential of the simulator (`secret`: its token, app password, OAuth 1.0a access
+    token or secret) as the simulator issues it to the probe account `account`: the plain
+    `secret` for none, else the account's own, so a simulated platform tells the accounts of
+    a study (each persona's) apart by their credentials, as the real one does."""
+    who = account.strip().lstrip("@").lower()
+    return f"{secret}.{who}" if who else secret
+
 
 def make_client(api_base: str, token: str | None = None, timeout: float = 30) -> httpx.AsyncClient:
     """The client the registry hands to an HTTP adapter: base URL, User-Agent and, when the

@@ -28,6 +28,7 @@ from probes.channels.base import (
     Transient,
     Wiring,
 )
+from probes.channels.common import SIM_TOKEN, sim_credential
 from probes.channels.tokens import TokenStore
 from study.clock import Clock
 from study.errors import StudyError, UsageError
@@ -44,7 +45,6 @@ MODULES = {
 }
 MANUAL = "manual"
 HTTP_KINDS = ("x", "mastodon", "bluesky")  # `--api-base` overrides their API base
-SIM_TOKEN = "replybench-simulator"  # what the simulator accepts when no token is exported
 
 # What each kind's credential is, for messages: (noun, whose).
 _SECRET = {
@@ -133,8 +133,9 @@ def credential(
     """The channel's credential from the environment variable its settings name; messages
     name `table` (a persona's "[personas.anna]"; default the channel's own table).
 
-    On this machine an HTTP channel without one gets the simulator's token (the simulator
-    accepts any); an e-mail channel always needs its password.
+    On this machine an HTTP channel without one gets the simulator's token (or app password)
+    of its account (probes.channels.common.sim_credential); an e-mail channel always needs
+    its password.
     """
     table = table or f"[channels.{settings.name}]"
     if settings.name == "x":
@@ -147,7 +148,7 @@ def credential(
     if value.strip():
         return value.strip()
     if loopback and settings.name in HTTP_KINDS:
-        return SIM_TOKEN
+        return sim_credential(SIM_TOKEN, settings.account)  # the account's own
     noun, whose = _SECRET.get(settings.name, ("credential", "the channel's"))
     raise StudyError(
         f"study.toml {table}: environment variable {settings.token_env} is not set; export "

@@ -158,12 +158,16 @@ class Face(Generic[W]):
 # -- request handling --------------------------------------------------------------------------
 
 
+def bearer_of(request: httpx.Request) -> str:
+    """The bearer token a request carries ("" if none)."""
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    return credential.strip() if scheme.lower() == "bearer" else ""
+
+
 def bearer_ok(request: httpx.Request, token: str | None) -> bool:
     """Whether a request has a bearer token: `token` if given, else any non-empty one."""
-    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip():
-        return False
-    return token is None or credential.strip() == token
+    credential = bearer_of(request)
+    return bool(credential) and (token is None or credential == token)
 
 
 E = TypeVar("E")

@@ -766,7 +766,7 @@ async def test_build_refuses_a_real_pds_without_live(clock: ManualClock) -> None
     bsky, close = build(
         SETTINGS, Wiring({}, clock, "http://127.0.0.1:8765/", False), languages={"DE": "de"}
     )
-    assert bsky.xrpc._password == SIM_TOKEN and bsky.languages == {"DE": "de"}
+    assert bsky.xrpc._password == f"{SIM_TOKEN}.{ACCOUNT}" and bsky.languages == {"DE": "de"}
     assert bsky.xrpc.http.client.base_url == httpx.URL("http://127.0.0.1:8765")
     await close()
     live, close = build(SETTINGS, Wiring({"BSKY_PASSWORD": PASSWORD}, clock, None, True))

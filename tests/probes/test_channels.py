@@ -197,7 +197,9 @@ def test_e_mail_needs_its_password_even_on_this_machine(base: Study) -> None:
 def test_on_this_machine_http_channels_use_the_simulator_token(base: Study) -> None:
     # X signs with the simulator's built-in OAuth 1.0a app (the simulator checks signatures).
     assert x_credential(X, {}, loopback=True).kind == "sim"
-    assert credential(MASTODON, {}, loopback=True) == SIM_TOKEN
+    # Mastodon and Bluesky: the simulator's token (app password) of the account itself, so
+    # the simulator tells a study's accounts (each persona's) apart.
+    assert credential(MASTODON, {}, loopback=True) == f"{SIM_TOKEN}.{MASTODON.account.lower()}"
     assert credential(BLUESKY, {"REPLYBENCH_BLUESKY_PASSWORD": " pw "}, loopback=True) == "pw"
     assert check_channels(
         study_on(base, X, MASTODON, BLUESKY, MANUAL), env={}, api_base=LOCAL

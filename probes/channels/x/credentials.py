@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from probes.channels.common import sim_credential
 from probes.channels.x.oauth1 import OAuth1Auth, OAuth1Credentials
 from probes.channels.x.oauth2 import Client
 from study.errors import StudyError
@@ -58,10 +59,9 @@ def sim_access(account: str = "") -> tuple[str, str]:
     """The access token and secret of the simulator's built-in app for one probe account:
     the plain pair stands for the study's `[channels.x]` account, `account`'s own pair for
     any account the simulator serves (each persona's), so a simulated X tells them apart."""
-    if not account:
-        return SIM_ACCESS_TOKEN, SIM_ACCESS_TOKEN_SECRET
-    who = account.lstrip("@").lower()
-    return f"{SIM_ACCESS_TOKEN}.{who}", f"{SIM_ACCESS_TOKEN_SECRET}.{who}"
+    return sim_credential(SIM_ACCESS_TOKEN, account), sim_credential(
+        SIM_ACCESS_TOKEN_SECRET, account
+    )
 
 
 def sim_oauth1(account: str = "") -> OAuth1Credentials:

@@ -4,35 +4,51 @@
 Mastodon 4.x server would give (same JSON, status codes, `{"error": ...}` bodies and
 `X-RateLimit-*` headers as the recordings in the shared fixtures), so tests use it as
 `httpx.MockTransport(platform.handle)` and `probes.sim.dispatch` routes `/api/` to it. The
-authenticated account is the study's `[channels.mastodon]` probe account; every Mastodon
-target handle (`user@instance`) is an account whose brand bot answers as `simulator.toml`
-says, with the X face's decisions (see `probes.sim.mastodon.world`).
+authenticated account is one of the study's probe accounts (`[channels.mastodon]`'s and each
+persona's, told apart by their access tokens: probes.sim.accounts), each with its own
+notifications, notification policy and rate limits; every Mastodon target handle
+(`user@instance`) is an account whose brand bot answers the probe account that asked as
+`simulator.toml` says, with the X face's decisions (see `probes.sim.mastodon.world`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Unpack
 from urllib.parse import parse_qsl
 
 import httpx
 
+from probes.channels.common import SIM_TOKEN, sim_credential
 from probes.channels.mastodon.parse import instance_of
-from probes.sim.face import Face, FaceOptions, Routes, bearer_ok, limited
+from probes.sim.accounts import Accounts
+from probes.sim.face import Face, FaceOptions, Routes, bearer_of, bearer_ok, limited
 from probes.sim.mastodon import views as mj
 from probes.sim.mastodon.brands import MastodonBrands
 from probes.sim.mastodon.policy import DEFAULT as DEFAULT_POLICY
 from probes.sim.mastodon.policy import render as render_policy
-from probes.sim.mastodon.world import CHANNEL, Account, MastodonWorld, Status
+from probes.sim.mastodon.world import CHANNEL, Account, MastodonWorld, Notification, Status
 from probes.sim.texts import STRANGER_HANDLES
 from study.clock import Clock
 from study.errors import StudyError
 from study.model import ChannelSettings, Study
 
-# (request, path arguments, now) -> response
-Endpoint = Callable[[httpx.Request, dict[str, str], datetime], httpx.Response]
+
+@dataclass
+class MastodonAccount:
+    """One probe account the face serves: its account, its rate limits (Mastodon counts per
+    access token) and the brand bots that answer it."""
+
+    me: Account
+    limits: mj.RateLimiter
+    brands: MastodonBrands
+
+
+# (request, path arguments, now, the account asking) -> response
+Endpoint = Callable[[httpx.Request, dict[str, str], datetime, MastodonAccount], httpx.Response]
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 IDEMPOTENCY = timedelta(hours=1)  # how long Mastodon remembers an Idempotency-Key
@@ -43,8 +59,9 @@ NOTIFICATIONS_KEPT = ("account_id", "exclude_types[]", "include_filtered", "limi
 
 class MastodonPlatform(Face[MastodonWorld]):
     """A stateful fake Mastodon instance for one study (see `Face`); `token`, when given, is
-    the only bearer token accepted (else any non-empty one is); `budgets` overrides the
-    instance's rate limits."""
+    the only bearer token accepted for the default account (else any non-empty one is),
+    beside each probe account's own (`sim_credential(SIM_TOKEN, account)`); `budgets`
+    overrides the instance's rate limits."""
 
     CHANNEL = CHANNEL
 
@@ -60,52 +77,82 @@ class MastodonPlatform(Face[MastodonWorld]):
         super().__init__(study, clock, **options)
         channel = _channel(study)
         self.token = token
-        self.limits = mj.RateLimiter({} if self.lenient else budgets)
+        self._budgets = {} if self.lenient else budgets
         self.instance = instance_of(channel.api_base) or "mastodon.test"
         self.world = MastodonWorld(self.instance, ledger=self.ledger)
         self.world.languages = {c.code: c.language for c in study.countries}
-        username = channel.account.lstrip("@").split("@")[0]
-        self.me = self.world.account(username, role="probe")
-        self.world.me = self.me
-        self.world.policy = dict(self.settings.mastodon_policy or DEFAULT_POLICY)
-        self.brands = MastodonBrands(
-            study, self.settings, self.probe_index, self.world, self.me.full
+        # Every probe account of the study on this instance: `[channels.mastodon]`'s, and
+        # each persona's, each with its own token, notifications, policy and rate limits.
+        self.accounts = Accounts(
+            study,
+            CHANNEL,
+            self._new_account,
+            lambda handle: sim_credential(SIM_TOKEN, handle),
+            key=lambda handle: self.world.full(handle.lstrip("@").split("@")[0]),
         )
+        self.default = self.accounts.default
+        self.me, self.brands = self.default.me, self.default.brands
         for handle in STRANGER_HANDLES:
             self.world.account(handle)
-        self._idempotent: dict[str, tuple[int, datetime]] = {}  # key -> (status id, when)
+        # (account id, Idempotency-Key) -> (status id, when): Mastodon keeps keys per account
+        self._idempotent: dict[tuple[str, str], tuple[int, datetime]] = {}
         # endpoint -> (its rate-limit family, what answers it)
         self.routes = Routes[tuple[str, Endpoint]](
             {
                 "GET /api/v1/accounts/verify_credentials": ("api", self._verify_credentials),
-                "GET /api/v1/accounts/lookup": ("api", lambda r, a, now: self._lookup(r)),
-                "GET /api/v2/search": ("api", lambda r, a, now: self._search(r)),
+                "GET /api/v1/accounts/lookup": ("api", lambda r, a, now, acc: self._lookup(r)),
+                "GET /api/v2/search": ("api", lambda r, a, now, acc: self._search(r)),
                 "GET /api/v1/accounts/:id/statuses": (
                     "api",
-                    lambda r, a, now: self._account_statuses(r, a["id"]),
+                    lambda r, a, now, acc: self._account_statuses(r, a["id"], acc.me),
                 ),
-                "POST /api/v1/statuses": ("statuses", lambda r, a, now: self._create(r, now)),
-                "GET /api/v1/statuses/:id": ("api", lambda r, a, now: self._get_status(a["id"])),
+                "POST /api/v1/statuses": ("statuses", self._create),
+                "GET /api/v1/statuses/:id": (
+                    "api",
+                    lambda r, a, now, acc: self._get_status(a["id"], acc.me),
+                ),
                 "DELETE /api/v1/statuses/:id": (
                     "delete_statuses",
-                    lambda r, a, now: self._delete(a["id"], now),
+                    lambda r, a, now, acc: self._delete(a["id"], now, acc.me),
                 ),
-                "GET /api/v1/notifications": ("api", lambda r, a, now: self._notifications(r)),
-                "GET /api/v2/notifications/policy": ("api", lambda r, a, now: self._policy()),
+                "GET /api/v1/notifications": (
+                    "api",
+                    lambda r, a, now, acc: self._notifications(r, acc.me),
+                ),
+                "GET /api/v2/notifications/policy": (
+                    "api",
+                    lambda r, a, now, acc: self._policy(acc.me),
+                ),
             }
         )
+
+    def _new_account(self, handle: str, followers: int) -> MastodonAccount:
+        policy = self.settings.mastodon_policy or DEFAULT_POLICY
+        me = self.world.probe_account(handle.split("@")[0], policy)
+        brands = MastodonBrands(self.study, self.settings, self.probe_index, self.world, me.full)
+        return MastodonAccount(me, mj.RateLimiter(self._budgets), brands)
+
+    @property
+    def limits(self) -> mj.RateLimiter:
+        """The rate limits of the default account (`[channels.mastodon]`'s)."""
+        return self.default.limits
+
+    def account_of(self, request: httpx.Request) -> MastodonAccount:
+        """Whose request this is: the account its token was issued to, else the default."""
+        return self.accounts.of(bearer_of(request))
 
     def _answer(self, request: httpx.Request, now: datetime) -> httpx.Response:
         found = self.routes.find(request)
         if found is None:
             return mj.error(404, mj.NOT_FOUND)
         _, (family, fn), args = found
-        if not bearer_ok(request, self.token):
+        if not (bearer_ok(request, self.token) or self.accounts.owning(bearer_of(request))):
             response = mj.error(401, mj.INVALID_TOKEN)
             response.headers.update(self.limits.headers("api", now))
             return response
+        account = self.account_of(request)
         return limited(
-            self.limits, family, now, lambda: fn(request, args, now),
+            account.limits, family, now, lambda: fn(request, args, now, account),
             lambda: mj.error(429, mj.TOO_MANY),
         )  # fmt: skip
 
@@ -114,7 +161,8 @@ class MastodonPlatform(Face[MastodonWorld]):
         its 5-minute window, even for a POST (whose own budget spans 3 hours)."""
         if status == 429:
             response = mj.error(429, mj.TOO_MANY)
-            response.headers.update(self.limits.headers("api", now, spent=True))
+            limits = self.account_of(request).limits
+            response.headers.update(limits.headers("api", now, spent=True))
             return response
         if status == 503:
             return mj.error(503, UNAVAILABLE)
@@ -138,9 +186,9 @@ class MastodonPlatform(Face[MastodonWorld]):
     # -- endpoints -----------------------------------------------------------------------------
 
     def _verify_credentials(
-        self, request: httpx.Request, args: dict[str, str], now: datetime
+        self, request: httpx.Request, args: dict[str, str], now: datetime, acc: MastodonAccount
     ) -> httpx.Response:
-        return mj.respond(200, mj.render_account(self.world, self.me, credentials=True))
+        return mj.respond(200, mj.render_account(self.world, acc.me, credentials=True))
 
     def _lookup(self, request: httpx.Request) -> httpx.Response:
         acct = request.url.params.get("acct", "").strip()
@@ -168,38 +216,43 @@ class MastodonPlatform(Face[MastodonWorld]):
             found.append(mj.render_account(self.world, account))
         return mj.respond(200, {"accounts": found, "statuses": [], "hashtags": []})
 
-    def _visible(self, status: Status) -> bool:
+    @staticmethod
+    def _visible(status: Status, me: Account) -> bool:
+        """Whether the probe account `me` may see the status."""
         return not status.deleted and (
-            status.account is self.me
+            status.account is me
             or status.visibility in ("public", "unlisted")
-            or self.me in status.mentions
+            or me in status.mentions
         )
 
-    def _account_statuses(self, request: httpx.Request, raw_id: str) -> httpx.Response:
+    def _account_statuses(self, request: httpx.Request, raw_id: str, me: Account) -> httpx.Response:
         account = self.world.by_id.get(raw_id)
         if account is None:
             raise mj.refusal(404, mj.RECORD_NOT_FOUND)
         params = request.url.params
         items = [s for s in self.world.statuses.values() if s.account is account]
-        items = [s for s in items if self._visible(s)]
+        items = [s for s in items if self._visible(s, me)]
         if params.get("exclude_replies") in ("true", "1"):
             items = [s for s in items if s.in_reply_to is None]
         if params.get("pinned") in ("true", "1") or params.get("only_media") in ("true", "1"):
             items = []  # nothing is pinned, nothing has media
         chosen, headers = mj.page(items, request, default=20, kept=STATUSES_KEPT)
-        body = [mj.render_status(self.world, s, self.me) for s in chosen]
+        body = [mj.render_status(self.world, s, me) for s in chosen]
         return mj.respond(200, body, headers)
 
-    def _create(self, request: httpx.Request, now: datetime) -> httpx.Response:
+    def _create(
+        self, request: httpx.Request, args: dict[str, str], now: datetime, acc: MastodonAccount
+    ) -> httpx.Response:
+        me = acc.me
         key = request.headers.get("idempotency-key")
         if key:
-            earlier = self._idempotent.get(key)
+            earlier = self._idempotent.get((me.id, key))
             if earlier is not None and now - earlier[1] < IDEMPOTENCY:
                 status = self.world.statuses.get(earlier[0])
                 if status is not None and not status.deleted:
                     # The status the first request made, not a second one (Mastodon's
                     # PostStatusService checks the key before anything else).
-                    return mj.respond(200, mj.render_status(self.world, status, self.me))
+                    return mj.respond(200, mj.render_status(self.world, status, me))
         params = _form(request)
         text = str(params.get("status") or "")
         visibility = str(params.get("visibility") or "public")
@@ -215,45 +268,49 @@ class MastodonPlatform(Face[MastodonWorld]):
         raw_parent = params.get("in_reply_to_id")
         if raw_parent:
             parent = self.world.statuses.get(int(raw_parent)) if raw_parent.isdigit() else None
-            if parent is None or not self._visible(parent):
+            if parent is None or not self._visible(parent, me):
                 raise mj.refusal(404, mj.RECORD_NOT_FOUND)
         language = params.get("language") or None
         status = self.world.post(
-            self.me,
+            me,
             text,
             now,
             visibility=visibility,
             in_reply_to=parent,
             language=language,
-            extra={"role": self.me.role},
+            extra={"role": me.role},
         )
         if key:
-            self._idempotent[key] = (status.id, now)
+            self._idempotent[(me.id, key)] = (status.id, now)
         if self.bots_enabled:
-            self.brands.probe_posted(status)
-        return mj.respond(200, mj.render_status(self.world, status, self.me))
+            acc.brands.probe_posted(status)  # the brands answer the account that asked
+        return mj.respond(200, mj.render_status(self.world, status, me))
 
-    def _status(self, raw_id: str) -> Status | None:
+    def _status(self, raw_id: str, me: Account) -> Status | None:
         status = self.world.statuses.get(int(raw_id)) if raw_id.isdigit() else None
-        return status if status is not None and self._visible(status) else None
+        return status if status is not None and self._visible(status, me) else None
 
-    def _get_status(self, raw_id: str) -> httpx.Response:
-        status = self._status(raw_id)
+    def _get_status(self, raw_id: str, me: Account) -> httpx.Response:
+        status = self._status(raw_id, me)
         if status is None:
             raise mj.refusal(404, mj.NOT_FOUND)
-        return mj.respond(200, mj.render_status(self.world, status, self.me))
+        return mj.respond(200, mj.render_status(self.world, status, me))
 
-    def _delete(self, raw_id: str, now: datetime) -> httpx.Response:
-        status = self._status(raw_id)
-        if status is None or status.account is not self.me:
+    def _delete(self, raw_id: str, now: datetime, me: Account) -> httpx.Response:
+        status = self._status(raw_id, me)
+        if status is None or status.account is not me:
             raise mj.refusal(404, mj.RECORD_NOT_FOUND)
         self.world.delete(status, now)
-        return mj.respond(200, mj.render_status(self.world, status, self.me, source=True))
+        return mj.respond(200, mj.render_status(self.world, status, me, source=True))
 
-    def _notifications(self, request: httpx.Request) -> httpx.Response:
+    def _mine(self, me: Account) -> list[Notification]:
+        """The account's notifications of statuses not deleted."""
+        return [n for n in self.world.notifications if n.recipient is me and not n.status.deleted]
+
+    def _notifications(self, request: httpx.Request, me: Account) -> httpx.Response:
         params = request.url.params
         types, excluded = params.get_list("types[]"), params.get_list("exclude_types[]")
-        items = [n for n in self.world.notifications if not n.status.deleted]
+        items = self._mine(me)
         if params.get("include_filtered") != "true":  # docs.joinmastodon.org/methods/notifications/
             items = [n for n in items if not n.filtered]
         if (types and "mention" not in types) or "mention" in excluded:
@@ -261,13 +318,13 @@ class MastodonPlatform(Face[MastodonWorld]):
         if params.get("account_id"):
             items = [n for n in items if n.status.account.id == params["account_id"]]
         chosen, headers = mj.page(items, request, default=40, kept=NOTIFICATIONS_KEPT)
-        body = [mj.render_notification(self.world, n, self.me) for n in chosen]
+        body = [mj.render_notification(self.world, n, me) for n in chosen]
         return mj.respond(200, body, headers)
 
-    def _policy(self) -> httpx.Response:
-        pending = [n for n in self.world.notifications if n.filtered and not n.status.deleted]
+    def _policy(self, me: Account) -> httpx.Response:
+        pending = [n for n in self._mine(me) if n.filtered]
         senders = len({n.status.account.id for n in pending})
-        return mj.respond(200, render_policy(self.world.policy, len(pending), senders))
+        return mj.respond(200, render_policy(self.world.policies[me.id], len(pending), senders))
 
 
 def _channel(study: Study) -> ChannelSettings:

@@ -1,4 +1,4 @@
-"""The Mastodon face's state: accounts, statuses, the probe account's notifications, and the
+"""The Mastodon face's state: accounts, statuses, the probe accounts' notifications, and the
 brand bots' scheduled actions.
 
 Brand bots are the X face's (`probes.sim.bots.decide`, `simulator.toml` per brand and
@@ -85,12 +85,13 @@ class Status:
 class Notification:
     id: int
     status: Status
-    filtered: bool = False  # by the probe account's notification policy
+    filtered: bool = False  # by the recipient's notification policy
+    recipient: Account | None = None  # the probe account notified
 
 
 @dataclass
 class MastodonWorld(DueActions):
-    """Accounts, statuses and the probe account's notifications; not thread-safe by itself."""
+    """Accounts, statuses and the probe accounts' notifications; not thread-safe by itself."""
 
     LEDGER_CHANNEL = CHANNEL
 
@@ -98,10 +99,10 @@ class MastodonWorld(DueActions):
     accounts: dict[str, Account] = field(default_factory=dict)  # lower-case user@domain
     by_id: dict[str, Account] = field(default_factory=dict)
     statuses: dict[int, Status] = field(default_factory=dict)  # in id order
-    notifications: list[Notification] = field(default_factory=list)  # the probe account's
+    notifications: list[Notification] = field(default_factory=list)  # the probe accounts'
     ids: IdMaker = field(default_factory=lambda: IdMaker(mastodon_id))  # status ids
-    me: Account | None = None
-    policy: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_POLICY))
+    # The probe accounts (by id), each with its own notification policy.
+    policies: dict[str, dict[str, str]] = field(default_factory=dict)
     languages: dict[str, str] = field(default_factory=dict)  # country -> its language
     # Accounts on other instances that this instance has seen (as in Mastodon, accounts/
     # lookup finds only these; a search with resolve=true fetches any other by WebFinger).
@@ -168,27 +169,36 @@ class MastodonWorld(DueActions):
         )
         self.statuses[status_id] = status
         self.known.update(a.full for a in (author, *mentions))  # mentions resolve on posting
-        if self.me is not None and self.me in mentions:
-            self._notify(status)
+        for account in mentions:
+            if account.id in self.policies:
+                self._notify(status, account)
         entry: dict[str, Any] = {"visibility": visibility}
         if visibility == "direct" and mentions:
             entry.update(recipient=mentions[0].full, recipient_id=mentions[0].id)
         self._log("post", status, at, {**entry, **(extra or {})})
         return status
 
-    def _notify(self, status: Status) -> None:
-        """The probe account's notification of a mention, as its policy files it."""
+    def probe_account(self, username: str, policy: Mapping[str, str] | None = None) -> Account:
+        """A probe account of this instance, notified of its mentions as `policy` (default: a
+        fresh account's) files them."""
+        account = self.account(username, role="probe")
+        self.policies.setdefault(account.id, dict(policy or DEFAULT_POLICY))
+        return account
+
+    def _notify(self, status: Status, recipient: Account) -> None:
+        """A probe account's notification of a mention, as its policy files it."""
         parent = status.in_reply_to
         said = verdict(
-            self.policy,
+            self.policies[recipient.id],
             private=status.visibility == "direct",
             answers_private=parent is not None
-            and parent.account is self.me
+            and parent.account is recipient
             and parent.visibility == "direct",
         )
         if said != DROP:
             number = next(self._notification_ids)
-            self.notifications.append(Notification(number, status, filtered=said == FILTER))
+            filtered = said == FILTER
+            self.notifications.append(Notification(number, status, filtered, recipient))
 
     def delete(self, status: Status, at: datetime) -> None:
         status.deleted = True

@@ -38,6 +38,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from probes.channels.x.credentials import sim_access
 from probes.channels.x.oauth1 import base_url, parse_authorization, request_params, signature
+from probes.sim.face import bearer_of
 from probes.sim.x import views as xj
 
 ACCESS_LIFETIME = timedelta(hours=2)
@@ -88,10 +89,9 @@ def unsupported_authentication() -> httpx.Response:
 def token_of(request: httpx.Request) -> str:
     """The access token a request carries: OAuth 1.0a's `oauth_token`, or a bearer token."""
     header = request.headers.get("authorization", "")
-    scheme, _, credential = header.partition(" ")
-    if scheme.lower() == "oauth":
+    if header.partition(" ")[0].lower() == "oauth":
         return (parse_authorization(header) or {}).get("oauth_token", "")
-    return credential.strip() if scheme.lower() == "bearer" else ""
+    return bearer_of(request)
 
 
 def _token_error(error: str, description: str) -> httpx.Response:

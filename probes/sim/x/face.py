@@ -20,6 +20,7 @@ from typing import Unpack
 import httpx
 
 from probes.channels.x.credentials import sim_access
+from probes.sim.accounts import Accounts
 from probes.sim.face import Face, FaceOptions, Routes, bearer_ok, limited
 from probes.sim.ledger import Ledger
 from probes.sim.texts import STRANGER_HANDLES
@@ -31,7 +32,6 @@ from probes.sim.x.ratelimits import RateLimiter
 from probes.sim.x.world import User, World
 from study.clock import Clock
 from study.model import Study
-from study.personas import personas_of
 
 
 @dataclass
@@ -73,13 +73,10 @@ class XPlatform(Face[World]):
         self._rate_limits = rate_limits
         # Every probe account of the study on X: `[channels.x]`'s, and each persona's, each
         # with its own credentials, mentions, DMs and request budgets (X counts per user).
-        self.accounts: dict[str, XAccount] = {}
-        self._owners: dict[str, str] = {}  # the built-in app's token of an account -> its key
-        default = self._add_account(study.channel(self.CHANNEL).account, 0)
-        for p in personas_of(study):
-            if p.channel == self.CHANNEL and p.account:
-                self._add_account(p.account, int(p.attribute("followers") or 0))
-        self.default = default
+        self.accounts = Accounts(
+            study, self.CHANNEL, self._new_account, lambda handle: sim_access(handle)[0]
+        )
+        default = self.default = self.accounts.default
         self.me, self.brands = default.me, default.brands
         for handle in STRANGER_HANDLES:
             self.world.user(handle)
@@ -105,17 +102,12 @@ class XPlatform(Face[World]):
             }
         )
 
-    def _add_account(self, username: str, followers: int) -> XAccount:
-        key = username.lstrip("@").lower()
-        if key not in self.accounts:
-            me = self.world.user(username.lstrip("@"), role="probe", followers=followers)
-            brands = XBrands(self.study, self.settings, self.probe_index, self.world, me.username)
-            limits = RateLimiter(self._rate_limits, lenient=self.lenient)
-            self.accounts[key] = XAccount(me, limits, brands)
-            self._owners[sim_access(me.username)[0]] = key
-            if self.auth is not None:
-                self.auth.add_account(me.username)
-        return self.accounts[key]
+    def _new_account(self, username: str, followers: int) -> XAccount:
+        me = self.world.user(username, role="probe", followers=followers)
+        brands = XBrands(self.study, self.settings, self.probe_index, self.world, me.username)
+        if self.auth is not None:
+            self.auth.add_account(me.username)
+        return XAccount(me, RateLimiter(self._rate_limits, lenient=self.lenient), brands)
 
     @property
     def limits(self) -> RateLimiter:
@@ -130,7 +122,7 @@ class XPlatform(Face[World]):
         """Whose request this is: the account its token was issued to (the built-in app's
         own pair of each account), else the default account (its plain pair, an OAuth 2.0
         token from the face's token endpoint, any token of a lenient face)."""
-        return self.accounts.get(self._owners.get(token_of(request), ""), self.default)
+        return self.accounts.of(token_of(request))
 
     @classmethod
     def for_study(
@@ -150,7 +142,7 @@ class XPlatform(Face[World]):
         speed = max(1.0, float(getattr(clock, "speed", 1.0)))
         face.auth = None if lenient else XAuth(code_lifetime=CODE_LIFETIME * speed)
         if face.auth is not None:
-            for account in face.accounts.values():
+            for account in face.accounts:
                 face.auth.add_account(account.me.username)
         return face
 
