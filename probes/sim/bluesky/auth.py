@@ -90,6 +90,11 @@ class Sessions:
             _check_chat(request, found.scope)
         return found.did
 
+    def owner(self, token: str) -> str | None:
+        """The DID a token was issued to (checked or not), None for a token never issued."""
+        found = self.tokens.get(token)
+        return found.did if found is not None else None
+
     def expire(self, now: datetime) -> None:
         """End every access token now (tests: the next call must refresh)."""
         for t in self.tokens.values():

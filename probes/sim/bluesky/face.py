@@ -2,21 +2,27 @@
 
 `BlueskyPlatform.handle` takes an `httpx.Request` for `/xrpc/<method>` and returns what
 bsky.social would answer, so tests use it as `httpx.MockTransport(platform.handle)` and the
-server routes `/xrpc/` to it (probes/sim/dispatch.py). The probe account (`[channels.bluesky]
-account`) logs in with any non-empty app password (or exactly `password=`); its sessions
-expire after `access_lifetime` of virtual time, so clients must refresh them. Every target
-handle of the study is an account whose brand bot answers as `simulator.toml` says, with the
-same decisions as on the X face. See docs/simulator.md, "Bluesky face".
+server routes `/xrpc/` to it (probes/sim/dispatch.py). Every probe account of the study
+(`[channels.bluesky] account` and each persona's, probes.sim.accounts) logs in with its
+handle and any non-empty app password (or exactly `password=`, or the app password the
+simulator issues it: probes.channels.common.sim_credential); its sessions expire after
+`access_lifetime` of virtual time, so clients must refresh them; each account has its own
+request and login budgets, notifications and chats. Every target handle of the study is an
+account whose brand bot answers the probe account that asked as `simulator.toml` says, with
+the same decisions as on the X face. See docs/simulator.md, "Bluesky face".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Unpack
 
 import httpx
 
+from probes.channels.common import SIM_TOKEN, sim_credential
+from probes.sim.accounts import Accounts
 from probes.sim.bluesky import records as rec
 from probes.sim.bluesky import views
 from probes.sim.bluesky.auth import ACCESS_LIFETIME, LIMITS, REFRESH_LIFETIME, Limits, Sessions
@@ -32,7 +38,7 @@ from probes.sim.bluesky.world import (
     stranger_handle,
     tid_text,
 )
-from probes.sim.face import Face, FaceOptions
+from probes.sim.face import Face, FaceOptions, bearer_of
 from probes.sim.texts import STRANGER_HANDLES
 from study.clock import Clock
 from study.errors import StudyError
@@ -42,9 +48,20 @@ from study.model import Study
 Handler = Callable[[httpx.Request, datetime, str | None], httpx.Response]
 
 
+@dataclass
+class BlueskyAccount:
+    """One probe account the face serves: its account, its budgets (bsky.social counts per
+    account, logins included) and the brand bots that answer it."""
+
+    me: Account
+    limits: Limits
+    bots: BlueskyBots
+
+
 class BlueskyPlatform(Face[BlueskyWorld]):
-    """A stateful fake Bluesky (PDS, AppView and chat) for one study (see `Face`); the probe
-    account logs in with `password` when given (else any non-empty one)."""
+    """A stateful fake Bluesky (PDS, AppView and chat) for one study (see `Face`); a probe
+    account logs in with `password` when given (or the one the simulator issues it), else
+    any non-empty one."""
 
     CHANNEL = CHANNEL
 
@@ -61,7 +78,7 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         **options: Unpack[FaceOptions],
     ) -> None:
         try:
-            account = study.channel(CHANNEL).account
+            study.channel(CHANNEL)
         except KeyError:
             raise StudyError(
                 "the study has Bluesky targets but no [channels.bluesky] table in study.toml"
@@ -71,11 +88,16 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         self.dm_access = dm_access
         self.logins = 0  # createSession calls answered with a session
         unlimited = {bucket: (10**9, s) for bucket, (_, s) in LIMITS.items()}
-        self.limits = Limits(unlimited if self.lenient else rate_limits)
+        self._limits = unlimited if self.lenient else rate_limits
         self.sessions = Sessions(access_lifetime, refresh_lifetime)
         self.world = BlueskyWorld(ledger=self.ledger)
-        self.me = self.world.account(account.lstrip("@"), role="probe")
-        self.bots = BlueskyBots(study, self.settings, self.probe_index, self.world, self.me.handle)
+        # Every probe account of the study on Bluesky: `[channels.bluesky]`'s (`account`),
+        # and each persona's, each with its own sessions, budgets, notifications and chats.
+        self.accounts = Accounts(
+            study, CHANNEL, self._new_account, lambda handle: sim_credential(SIM_TOKEN, handle)
+        )
+        self.default = self.accounts.default
+        self.me, self.bots = self.default.me, self.default.bots
         for name in STRANGER_HANDLES:
             self.world.account(stranger_handle(name))
         self._routes: dict[str, tuple[str, str, Handler]] = {
@@ -92,6 +114,34 @@ class BlueskyPlatform(Face[BlueskyWorld]):
             "chat.bsky.convo.getMessages": ("GET", "chat", self._get_messages),
         }
 
+    def _new_account(self, handle: str, followers: int) -> BlueskyAccount:
+        me = self.world.account(handle, role="probe")
+        bots = BlueskyBots(self.study, self.settings, self.probe_index, self.world, me.handle)
+        return BlueskyAccount(me, Limits(self._limits), bots)
+
+    @property
+    def limits(self) -> Limits:
+        """The budgets of the default account (`[channels.bluesky]`'s)."""
+        return self.default.limits
+
+    def _by_did(self, did: str | None) -> BlueskyAccount | None:
+        account = self.world.by_did.get(did or "")
+        return self.accounts.named(account.handle) if account is not None else None
+
+    def account_of(self, request: httpx.Request) -> BlueskyAccount:
+        """Whose budgets a request spends: the account a login names, or the one its token
+        was issued to; else the default account."""
+        if self.method(request) == "com.atproto.server.createSession":
+            try:
+                identifier = str(rec.input_object(request).get("identifier", ""))
+            except XrpcError:
+                identifier = ""
+            actor = self._actor(identifier)
+            found = self.accounts.named(actor.handle) if actor is not None else None
+        else:
+            found = self._by_did(self.sessions.owner(bearer_of(request)))
+        return found or self.default
+
     def _answer(self, request: httpx.Request, now: datetime) -> httpx.Response:
         method = self.method(request)
         route = self._routes.get(method or "")
@@ -100,8 +150,9 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         if route is None:
             return XrpcError(501).response()
         verb, auth, handler = route
+        limits = self.account_of(request).limits
         for bucket in self._buckets(method):  # a login takes from both of its budgets
-            allowed, headers = self.limits.take(bucket, now)
+            allowed, headers = limits.take(bucket, now)
             if not allowed:
                 break
         try:
@@ -120,7 +171,7 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         response = XrpcError(status).response()
         if status == 429:
             bucket = self._buckets(self.method(request) or "")[0]
-            response.headers.update(self.limits.headers(bucket, now))
+            response.headers.update(self.account_of(request).limits.headers(bucket, now))
             response.headers["RateLimit-Remaining"] = "0"
         return response
 
@@ -164,21 +215,25 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         self, request: httpx.Request, now: datetime, _: str | None
     ) -> httpx.Response:
         body = rec.input_object(request, "identifier", "password")
-        identifier, password = str(body["identifier"]).lower().lstrip("@"), body["password"]
+        identifier, password = str(body["identifier"]), body["password"]
+        actor = self._actor(identifier)
+        account = self.accounts.named(actor.handle) if actor is not None else None
+        issued = sim_credential(SIM_TOKEN, account.me.handle) if account is not None else None
         good = isinstance(password, str) and password and self.password in (None, password)
-        if identifier not in (self.me.handle, self.me.did) or not good:
+        if account is None or not (good or password == issued):
             raise XrpcError(401, "AuthenticationRequired", "Invalid identifier or password")
         self.logins += 1
-        return respond(200, self._session(request, now))
+        return respond(200, self._session(request, now, account.me))
 
     def _refresh_session(
         self, request: httpx.Request, now: datetime, did: str | None
     ) -> httpx.Response:
-        return respond(200, self._session(request, now))
+        account = self._by_did(did) or self.default
+        return respond(200, self._session(request, now, account.me))
 
-    def _session(self, request: httpx.Request, now: datetime) -> dict[str, Any]:
-        access, refresh = self.sessions.issue(self.me.did, now, privileged=self.dm_access)
-        me, origin = self.me, f"{request.url.scheme}://{request.url.netloc.decode()}"
+    def _session(self, request: httpx.Request, now: datetime, me: Account) -> dict[str, Any]:
+        access, refresh = self.sessions.issue(me.did, now, privileged=self.dm_access)
+        origin = f"{request.url.scheme}://{request.url.netloc.decode()}"
         did_doc = {
             "@context": [
                 "https://www.w3.org/ns/did/v1",
@@ -259,8 +314,9 @@ class BlueskyPlatform(Face[BlueskyWorld]):
             raise invalid(f"Invalid $type: expected {POST}, got {got}")
         rec.check_post(record)
         post = self.world.post(account, dict(record), now, {"role": account.role})
-        if self.bots_enabled and account is self.me:
-            self.bots.probe_posted(post)
+        asker = self._by_did(account.did)
+        if self.bots_enabled and asker is not None:
+            asker.bots.probe_posted(post)  # the brands answer the account that asked
         body = {"uri": post.uri, "cid": post.cid, **self._commit(now), "validationStatus": "valid"}
         return respond(200, body)
 
@@ -354,7 +410,8 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         if before:
             mine = [c for c in mine if (len(c.rev), c.rev) < (len(before), before)]
         page = mine[:size]
-        body: dict[str, Any] = {"convos": [views.convo_view(c, self.me) for c in page]}
+        me = self.world.by_did[did or ""]
+        body: dict[str, Any] = {"convos": [views.convo_view(c, me) for c in page]}
         if len(page) == size:  # as recorded: a short page of convos has no cursor
             body["cursor"] = page[-1].rev
         return respond(200, body)
