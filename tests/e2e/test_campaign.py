@@ -3,9 +3,10 @@ runner on one manual clock, so windows of days pass in a second."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from probes.channels.base import Cursor, Reply, Sent, Unresolvable
 from probes.channels.x.adapter import XChannel
 from probes.channels.x.credentials import sim_auth
 from probes.runner import Runner, RunnerConfig
-from probes.sim import Faults, XPlatform, faulty
+from probes.sim import Fault, Faults, XPlatform, faulty
+from probes.sim.dispatch import Dispatch
+from probes.sim.faults import Decision, answer
 from study.clock import ManualClock
 from study.journal.campaign import Journal
 from study.load import load_study
@@ -40,17 +43,21 @@ async def campaign(
     platform: XPlatform | None = None,
     config: RunnerConfig | None = None,
     on_event: Callable[[datetime, str], None] | None = None,
+    drop_after: Collection[int] = (),
+    dropped: list[str] | None = None,
 ) -> tuple[Study, Journal, XPlatform]:
-    """Run the study's whole campaign against the in-process simulator."""
+    """Run the study's whole campaign against the in-process simulator; `drop_after` numbers
+    (from 1) the posts (POST /2/tweets) whose connection drops after X applied them, each
+    one's text added to `dropped`."""
     study = load_study(study_dir)
     plan = make_plan(study)
     if clock is None:
         clock = ManualClock(min(p.slot_start_at for p in plan) - timedelta(hours=1))
     if platform is None:
         platform = XPlatform.for_study(study, clock, ledger=ledger_path(study_dir))
-    # Faults are drawn per request in arrival order: seed 12 drops a post after X applied it
-    # (the sends read the account's follower count too, which moved seed 11's drops).
     handler = faulty(platform, Faults(fault_rate, seed=12)) if fault_rate else platform.handle
+    if drop_after:
+        handler = dropping_after(handler, Dispatch(platform), drop_after, dropped)
     journal = Journal.create_or_open(
         study_dir, plan, study_name=study.name, window_hours=study.window_hours, now=clock.now()
     )
@@ -71,6 +78,29 @@ async def campaign(
         await runner.run()
     platform.close()
     return study, journal, platform
+
+
+def dropping_after(
+    handler: Callable[[httpx.Request], httpx.Response],
+    platform: Dispatch,
+    numbers: Collection[int],
+    dropped: list[str] | None,
+) -> Callable[[httpx.Request], httpx.Response]:
+    """`handler`, but the posts numbered `numbers` are applied and their connection dropped
+    (Fault.DROP_AFTER), whatever the random faults would have done."""
+    posts = 0
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal posts
+        if request.method == "POST" and request.url.path == "/2/tweets":
+            posts += 1
+            if posts in numbers:
+                if dropped is not None:
+                    dropped.append(json.loads(request.content)["text"])
+                return answer(platform, request, Decision(Fault.DROP_AFTER), sleep=None)
+        return handler(request)
+
+    return handle
 
 
 async def test_a_short_campaign_runs_to_the_end_and_matches_the_ledger(tmp_path: Path) -> None:
@@ -96,14 +126,26 @@ async def test_a_short_campaign_runs_to_the_end_and_matches_the_ledger(tmp_path:
 
 async def test_faults_are_survived_without_double_posts(tmp_path: Path) -> None:
     d = short_study(tmp_path / "s")
-    study, journal, _ = await campaign(d, fault_rate=0.3)
+    # 30% of requests fail at random; besides, the 1st and 4th posts are applied by X and
+    # then their connection drops (injected: the case never depends on the seed's draws).
+    dropped: list[str] = []
+    study, journal, _ = await campaign(d, fault_rate=0.3, drop_after={1, 4}, dropped=dropped)
     assert journal.counts() == {"closed": 16}
     report = audit(study, d)
     assert report.ok, report.problems
     outcomes = {r[0] for r in journal.con.execute("SELECT DISTINCT outcome FROM attempts")}
-    # With 30% faults some posts were applied but the connection dropped: reconciled, not
-    # posted again.
-    assert "acknowledged" in outcomes and ("reconciled" in outcomes or "failed" in outcomes)
+    assert "acknowledged" in outcomes
+    # Each post applied but unanswered was looked up and found (reconciled), not posted again.
+    assert len(dropped) == 2
+    texts = {p.text: p.probe_id for p in make_plan(study)}
+    posts = Counter(str(i["text"]) for i in read_ledger(ledger_path(d)) if i["kind"] == "post")
+    for text in dropped:
+        rows = journal.con.execute(
+            "SELECT outcome FROM attempts WHERE probe_id = ?", (texts[text],)
+        ).fetchall()
+        assert "reconciled" in {r[0] for r in rows}, rows
+        assert posts[text] == 1
+    assert report.reconciled >= 2
     journal.close()
 
 
