@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
@@ -38,8 +38,9 @@ from probes.channels.x.oauth2 import (
     token_pair,
 )
 from study.clock import Clock
-from study.errors import StudyError
+from study.errors import StudyError, UsageError
 from study.model import ChannelSettings, Study
+from study.personas import personas_of
 
 CALLBACK_PATH = "/callback"
 WAIT_SECONDS = 300.0  # for the person to approve; the code then has 30 s of X's time
@@ -176,6 +177,19 @@ def x_settings(study: Study) -> ChannelSettings:
         ) from None
 
 
+def persona_settings(study: Study, name: str) -> ChannelSettings:
+    """The X settings of the persona `name` (its account and keys); UsageError for a name
+    that is no persona of the study on X."""
+    on_x = {p.name: p for p in personas_of(study) if p.channel == "x" and p.declared}
+    if name not in on_x:
+        raise UsageError(
+            f"--persona {name}: the study has no such persona on X; its X personas are "
+            f"{', '.join(sorted(on_x)) or 'none'} (study.toml [personas.NAME] with "
+            'channel = "x")'
+        )
+    return on_x[name].settings
+
+
 def oauth2_app(settings: ChannelSettings, env: Mapping[str, str], api_base: str) -> Client:
     """The X app's OAuth 2.0 client that study.toml names; StudyError when it names none."""
     credential = x_credential(settings, env, loopback=is_loopback(api_base))
@@ -198,17 +212,25 @@ async def login_x(
     say: Callable[[str], None],
     port: int = 0,
     clock: Clock | None = None,
+    persona: str | None = None,
 ) -> LoggedIn:
     """`replybench login x`: authorise, exchange, and store the pair for the study's X probe
-    account (with the simulator's clock when `api_base` is the simulator)."""
+    account, or `persona`'s (the store is keyed by account), with the simulator's clock
+    when `api_base` is the simulator."""
     from probes.campaign import discover_clock
     from study.load import load_study
     from study.timeutil import iso
 
-    settings = x_settings(load_study(study_dir))
+    study = load_study(study_dir)
+    settings = x_settings(study) if persona is None else persona_settings(study, persona)
     base = api_base_of(settings, api_base)
     check_api_base(base, live=live, channel="x")
     x_app = oauth2_app(settings, env, base)
+    authorize = authorize_endpoint(base)
+    if persona is not None and is_loopback(base):
+        # The simulator's consent page approves as the account it is told (on x.com, the
+        # person logs in as the persona's account in the browser).
+        authorize += "?" + urlencode({"login_hint": settings.account.lstrip("@")})
     clock = clock or await discover_clock(base)
     store = TokenStore.for_study(study_dir, env)
     async with httpx.AsyncClient(timeout=30, headers={"User-Agent": "replybench"}) as client:
@@ -216,7 +238,7 @@ async def login_x(
             client,
             x_app,
             api_base=base,
-            authorize=authorize_endpoint(base),
+            authorize=authorize,
             clock=clock,
             open_browser=open_browser,
             say=say,

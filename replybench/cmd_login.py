@@ -40,9 +40,17 @@ def login_x(
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Only print the address; open it yourself.")
     ] = False,
+    persona: Annotated[
+        str | None,
+        typer.Option(
+            "--persona",
+            help="Log in the account of this persona ([personas.NAME] on X) instead of "
+            "[channels.x]'s; in the browser, be logged in to X as that account.",
+        ),
+    ] = None,
 ) -> None:
     """Authorise the study's X app for the probe account (OAuth 2.0 with PKCE) and keep the
-    token pair in the token store; the runner refreshes it from there."""
+    token pair in the token store, keyed by account; the runner refreshes it from there."""
     import webbrowser
 
     from probes.login import login_x as run_login
@@ -63,6 +71,7 @@ def login_x(
             open_browser=open_browser,
             say=lambda line: print(line, flush=True),
             port=port,
+            persona=persona,
         )
     )
     print(f"stored the X OAuth 2.0 token of @{done.account} (valid until {done.expires_at_text})")

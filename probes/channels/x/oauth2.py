@@ -122,7 +122,7 @@ def authorization_url(
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
-    return f"{authorize}?{urlencode(query)}"
+    return f"{authorize}{'&' if '?' in authorize else '?'}{urlencode(query)}"
 
 
 def code_request(

@@ -103,6 +103,7 @@ class _Code:
     challenge: str
     redirect_uri: str
     expires_at: datetime
+    account: str = ""  # who approved ("": the study's `[channels.x]` account)
 
 
 @dataclass
@@ -117,6 +118,8 @@ class XAuth:
     bearers: dict[str, datetime] = field(default_factory=dict)  # OAuth 2.0 access -> expiry
     refresh_tokens: dict[str, bool] = field(default_factory=dict)  # refresh -> spent
     codes: dict[str, _Code] = field(default_factory=dict)
+    accounts: set[str] = field(default_factory=set)  # the accounts served (lower case)
+    owners: dict[str, str] = field(default_factory=dict)  # an OAuth 2.0 token -> its account
     _nonces: set[tuple[str, str, str]] = field(default_factory=set)
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -128,6 +131,11 @@ class XAuth:
         """Accept the built-in app's own access token and secret of `username`."""
         token, secret = sim_access(username)
         self.user_tokens[token] = secret
+        self.accounts.add(username.lower())
+
+    def owner(self, token: str) -> str:
+        """The account an OAuth 2.0 token was issued to ("" for the default account's)."""
+        return self.owners.get(token, "")
 
     # -- checking a request ----------------------------------------------------------------
 
@@ -173,10 +181,17 @@ class XAuth:
     # -- the OAuth 2.0 endpoints -----------------------------------------------------------
 
     def authorize(self, request: httpx.Request, now: datetime) -> httpx.Response:
-        """`GET /i/oauth2/authorize`: the person approves at once; 302 to the redirect URI."""
+        """`GET /i/oauth2/authorize`: the person approves at once; 302 to the redirect URI.
+        They approve as the account `login_hint` names (the simulator's stand-in for logging
+        in to x.com as a persona's account; none: the study's `[channels.x]` account)."""
         q = request.url.params
         redirect = q.get("redirect_uri", "")
         host = urlsplit(redirect).hostname or ""
+        account = q.get("login_hint", "").lstrip("@").lower()
+        if account and account not in self.accounts:
+            return httpx.Response(
+                400, text=f"Something went wrong: @{account} is not an account of this study"
+            )
         if (
             q.get("response_type") != "code"
             or q.get("client_id") != self.app.client_id
@@ -188,7 +203,7 @@ class XAuth:
                 400, text="Something went wrong: the authorisation request is invalid"
             )
         code = secrets.token_urlsafe(24)
-        self.codes[code] = _Code(q["code_challenge"], redirect, now + self.code_lifetime)
+        self.codes[code] = _Code(q["code_challenge"], redirect, now + self.code_lifetime, account)
         query = urlencode({"state": q.get("state", ""), "code": code})
         return httpx.Response(302, headers={"Location": f"{redirect}?{query}"})
 
@@ -210,21 +225,25 @@ class XAuth:
                 return _token_error(
                     "invalid_request", "Value passed for the authorization code was invalid."
                 )
+            account = code.account
         elif grant == "refresh_token":
             refresh = form.get("refresh_token", "")
             if self.refresh_tokens.get(refresh, True):  # unknown or spent
                 return _token_error("invalid_request", "Value passed for the token was invalid.")
             self.refresh_tokens[refresh] = True
+            account = self.owner(refresh)  # a renewed pair stays the account's
         else:
             return _token_error("unsupported_grant_type", "grant_type is not supported")
-        return self._issue(now)
+        return self._issue(now, account)
 
-    def _issue(self, now: datetime) -> httpx.Response:
+    def _issue(self, now: datetime, account: str) -> httpx.Response:
         serial = next(self._serial)
         access = f"sim-x-access-{serial}-{secrets.token_urlsafe(18)}"
         refresh = f"sim-x-refresh-{serial}-{secrets.token_urlsafe(18)}"
         self.bearers[access] = now + self.access_lifetime
         self.refresh_tokens[refresh] = False
+        if account:
+            self.owners[access] = self.owners[refresh] = account
         return httpx.Response(
             200,
             json={

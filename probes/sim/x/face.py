@@ -120,9 +120,13 @@ class XPlatform(Face[World]):
 
     def account_of(self, request: httpx.Request) -> XAccount:
         """Whose request this is: the account its token was issued to (the built-in app's
-        own pair of each account), else the default account (its plain pair, an OAuth 2.0
-        token from the face's token endpoint, any token of a lenient face)."""
-        return self.accounts.of(token_of(request))
+        own pair of each account, an OAuth 2.0 token the face's token endpoint issued after
+        a persona's login), else the default account (its plain pair, an OAuth 2.0 token
+        of the default login, any token of a lenient face)."""
+        token = token_of(request)
+        owner = self.auth.owner(token) if self.auth is not None else ""
+        found = self.accounts.named(owner) if owner else None
+        return found if found is not None else self.accounts.of(token)
 
     @classmethod
     def for_study(
