@@ -128,6 +128,21 @@ def wait_for_journal(d: Path, runner: subprocess.Popen[bytes]) -> bool:
     return False
 
 
+def status_sees_running(d: Path, runner: subprocess.Popen[bytes], probes: int) -> bool:
+    """Whether `status`, from another process, names `runner` as the journal's running
+    runner: asked again until it does or the runner exits (a runner just started on a busy
+    machine may not have taken the journal's lock yet, while the journal of the run before
+    is already there). Every answer must count all `probes`."""
+    deadline = time.monotonic() + 60
+    while wait_for_journal(d, runner) and time.monotonic() < deadline:
+        s = status_json(d)
+        assert s["probes"] == probes
+        if s["running_pid"] == runner.pid:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def campaign_span(study: Study, plan: Sequence[PlannedProbe]) -> timedelta:
     """From an hour before the first slot opens to an hour after the last window closes."""
     return (
@@ -163,10 +178,8 @@ def test_kill_9_at_random_moments_never_posts_twice_and_loses_nothing(tmp_path: 
                 if runner.poll() is None:
                     # status from another process while run is running (once the runner
                     # has made the journal: status on a study without one is an error)
-                    if not seen_running and kills >= 1 and wait_for_journal(d, runner):
-                        s = status_json(d)
-                        assert s["probes"] == len(plan)
-                        seen_running = s["running_pid"] == runner.pid
+                    if not seen_running and kills >= 1:
+                        seen_running = status_sees_running(d, runner, len(plan))
                     runner.send_signal(signal.SIGKILL)
                     runner.wait()
                     kills += 1
