@@ -7,27 +7,19 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sqlite3
-from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
-from probes.channels.x.adapter import XChannel
-from probes.channels.x.credentials import sim_auth
-from probes.runner import Runner, RunnerConfig
-from probes.sim import XPlatform
-from study.clock import ManualClock
 from study.errors import StudyError
 from study.journal import merge as merge_module
-from study.journal.campaign import Journal
 from study.journal.merge import merge_journals
 from study.journal.status import persona_lines, read_status
 from study.load import load_study
 from study.paths import journal_path
 from study.personas import personas_of
 from study.plan import make_plan
+from tests.e2e.personas import run_personas
 from tests.e2e.studies import short_study
 
 pytestmark = pytest.mark.anyio
@@ -76,55 +68,6 @@ def team_study(path: Path) -> Path:
     return path
 
 
-async def run(study_dir: Path, names: tuple[str, ...]) -> None:
-    """Run the personas `names` of the study to the end: each persona's account on a
-    simulated X of its own (the same bots, seeds and clock in every run)."""
-    study = load_study(study_dir)
-    plan = make_plan(study)
-    clock = ManualClock(min(p.slot_start_at for p in plan) - timedelta(hours=1))
-    personas = {p.name: p for p in personas_of(study)}
-    journal = Journal.create_or_open(
-        study_dir,
-        plan,
-        study_name=study.name,
-        window_hours=study.window_hours,
-        now=clock.now(),
-        personas=list(personas.values()),
-    )
-    platforms = {
-        n: XPlatform.for_study(replace(study, channels=(personas[n].settings,)), clock)
-        for n in NAMES
-    }
-    clients = {
-        n: httpx.AsyncClient(
-            transport=httpx.MockTransport(platforms[n].handle),
-            base_url="https://api.x.test",
-            auth=sim_auth(),
-        )
-        for n in names
-    }
-    try:
-        channels = {
-            n: XChannel(clients[n], account=personas[n].account, clock=clock) for n in names
-        }
-        runner = Runner(
-            study,
-            journal,
-            channels,
-            clock,
-            config=RunnerConfig(reconcile_after_real_s=0),
-            seed=study.seed,
-            drive=set(names),
-        )
-        await runner.run()
-    finally:
-        for c in clients.values():
-            await c.aclose()
-        for p in platforms.values():
-            p.close()
-        journal.close()
-
-
 def rows(study_dir: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     """The journal's probes and replies, without the times a run's own pace decides (when a
     reply was seen)."""
@@ -166,8 +109,8 @@ async def team(tmp_path: Path) -> dict[str, Path]:
         folders[name] = tmp_path / name
         shutil.copytree(base, folders[name])
     for name in NAMES:
-        await run(folders[name], (name,))
-    await run(folders["all"], NAMES)
+        await run_personas(folders[name], (name,))
+    await run_personas(folders["all"], NAMES)
     folders["base"] = base
     return folders
 
@@ -220,7 +163,7 @@ async def test_a_journal_of_the_same_persona_run_twice_is_refused(
     twice = tmp_path / "ben-again"
     shutil.copytree(team["base"], twice)
     journal_path(twice).unlink(missing_ok=True)
-    await run(twice, ("ben",))
+    await run_personas(twice, ("ben",))
     con = sqlite3.connect(journal_path(twice))
     con.execute("UPDATE attempts SET started_at = '2026-03-03T00:00:00.000Z'")  # other sends
     con.commit()
@@ -243,7 +186,7 @@ async def test_a_journal_of_another_design_is_refused(
     shutil.copytree(team["base"], other)
     with (other / "study.toml").open("a", encoding="utf-8") as f:
         f.write("# a comment changes the files, not the plan\n")
-    await run(other, ("cleo",))
+    await run_personas(other, ("cleo",))
     target = journal_path(team["anna"])
     before = digest(target)
     with pytest.raises(StudyError, match="made from other study files"):

@@ -9,41 +9,18 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from probes import campaign
-from study.clock import Clock
 from study.load import load_study
 from study.paths import journal_path, ledger_path
 from study.plan import make_plan
-from tests.e2e.multichannel import SharedClock, serve_on
+from tests.e2e.personas import run_cli
 from tests.e2e.test_personas_merge import NAMES, team_study
 from tests.test_cli import invoke
 
 ACCOUNTS = {"anna": "anna_probe", "ben": "ben_probe", "cleo": "cleo_probe"}
-
-
-def run_cli(d: Path, monkeypatch: pytest.MonkeyPatch, *personas: str) -> str:
-    """`replybench run DIR --api-base SIM [--persona NAME ...]` against the study's
-    simulator, on a clock of the test's own (what the runner would read from /__sim/clock)."""
-    study = load_study(d)
-    clock = SharedClock(min(p.slot_start_at for p in make_plan(study)) - timedelta(hours=1))
-
-    async def the_simulators_clock(api_base: str) -> Clock:
-        return clock
-
-    monkeypatch.setattr(campaign, "discover_clock", the_simulators_clock)
-    sim = serve_on(d, clock)
-    try:
-        args = [a for n in personas for a in ("--persona", n)]
-        code, out, err = invoke("run", str(d), "--api-base", sim.url, *args, env={})
-    finally:
-        sim.stop()
-    assert code == 0, err
-    return out
 
 
 def probes(d: Path) -> list[tuple[object, ...]]:
@@ -105,7 +82,7 @@ def check_each_persona_asked_and_was_answered(d: Path, *platforms: Path) -> None
 
 @pytest.mark.slow
 def test_a_personas_study_runs_on_the_simulator_as_one_run_and_split(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     base = team_study(tmp_path / "base")
     toml = base / "study.toml"
@@ -116,12 +93,12 @@ def test_a_personas_study_runs_on_the_simulator_as_one_run_and_split(
         folders[name] = tmp_path / name
         shutil.copytree(base, folders[name])
 
-    out = run_cli(folders["all"], monkeypatch)
+    out = run_cli(folders["all"])
     assert out.startswith("campaign over: closed 16;")
     check_each_persona_asked_and_was_answered(folders["all"])
 
     for name in NAMES:  # each member of the team runs their persona against the platform
-        run_cli(folders[name], monkeypatch, name)
+        run_cli(folders[name], name)
     journals = [str(journal_path(folders[n])) for n in NAMES]
     code, out, err = invoke("merge", str(base), *journals)
     assert code == 0, err

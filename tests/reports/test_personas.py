@@ -15,7 +15,7 @@ import pytest
 from study.paths import journal_path
 from tests.analysis.test_personas import persona_study
 from tests.e2e.personas import example_copy, run_personas
-from tests.e2e.test_personas_merge import NAMES, merge, run, team_study
+from tests.e2e.test_personas_merge import NAMES, merge, team_study
 from tests.reports.conftest import Site, build
 from tests.reports.studies import HOSTILE
 
@@ -105,7 +105,7 @@ async def test_the_site_of_merged_persona_runs_shows_every_persona(tmp_path: Pat
     journals = []
     for name in NAMES:
         shutil.copytree(base, tmp_path / name)
-        await run(tmp_path / name, (name,))
+        await run_personas(tmp_path / name, (name,))
         journals.append(journal_path(tmp_path / name))
     merge(base, journals)
     site = build(base, tmp_path / "site")
