@@ -36,7 +36,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.metrics import GROUPINGS, create_km_steps, group_metrics, with_answers  # noqa: E402
-from analysis.outcomes import create_outcomes  # noqa: E402
+from analysis.outcomes import MEMORY_LIMIT, create_outcomes, duckdb_config  # noqa: E402
 from benchmarks.common import machine, write_section  # noqa: E402
 
 PROBES = 10_000_000
@@ -88,7 +88,7 @@ JOURNAL_SQL = [
     """
 CREATE OR REPLACE TABLE probes AS
 SELECT probe_id, brand, country, channel, brand || '_' || lower(country) AS handle, scope,
-       'delivery' AS script, slot, 1 AS round, 'sent' AS state,
+       'delivery' AS script, slot, 1 AS round, 'sent' AS state, NULL::VARCHAR AS persona,
        TIMESTAMP '2026-03-02' + to_seconds((hash(probe_id) % 5184000)::BIGINT) AS sent_at
 FROM outcomes
 """,
@@ -168,7 +168,7 @@ def agreement(mine: pd.DataFrame, theirs: pd.DataFrame) -> float:
 
 
 def run(probes: int) -> str:
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config())  # capped and spilling, as every analysis
     gen = timed(lambda: con.execute(OUTCOMES_SQL, {"probes": probes, "window": WINDOW}))
     answered, opened = con.execute(
         "SELECT avg(observed::INT), avg((NOT observed AND duration_hours < $window)::INT)"
@@ -204,7 +204,7 @@ def run(probes: int) -> str:
 
     sub_rows = []
     for n in SUBSAMPLES:
-        sub = duckdb.connect()
+        sub = duckdb.connect(config=duckdb_config())
         sample = con.execute(
             "SELECT * FROM outcomes WHERE hash(probe_id) % $every = 0", {"every": probes // n}
         ).df()
@@ -234,9 +234,11 @@ def run(probes: int) -> str:
         f"{probes:,} synthetic probes generated in DuckDB ({gen:.1f} s): 50 brands x 20 "
         f"countries x 3 channels x 3 slots x 2 scopes, {answered:.0%} answered within the "
         f"72-hour window, {opened:.0%} still open at the as-of time; durations at 1-second "
-        f"resolution. On {machine()}, DuckDB {duckdb.__version__}; load average "
-        f"{load:.1f} when the timing started (other work on the machine inflates wall time; "
-        "CPU time counts both DuckDB threads).",
+        f"resolution. On {machine()}, DuckDB {duckdb.__version__}, its memory capped at "
+        f"{MEMORY_LIMIT} (spilling to a temporary folder) as in every analysis "
+        f"(`analysis.outcomes.duckdb_config`); load average {load:.1f} when the timing "
+        "started (other work on the machine inflates wall time; CPU time counts both DuckDB "
+        "threads).",
         "",
         "| step | probes | groups | time (s) | CPU (s) |",
         "|---|---:|---:|---:|---:|",

@@ -102,10 +102,12 @@ def backup(
 ) -> None:
     """Copy the journal consistently (SQLite's backup API), even while `replybench run` runs.
     Never copy journal.sqlite by hand: its latest transactions live in journal.sqlite-wal."""
+    from replybench.stopping import stopped_like_ctrl_c
     from study.journal.backup import backup as copy_journal
     from study.paths import journal_path
 
-    b = copy_journal(study_dir, out)
+    with stopped_like_ctrl_c():  # a `kill` still removes the backup's temporary
+        b = copy_journal(study_dir, out)
     journal = journal_path(study_dir)
     if b.corpus:
         files = ", ".join(b.corpus)

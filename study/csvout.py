@@ -6,6 +6,10 @@ bare carriage return (TWCS replies have them) is written unquoted, and every rea
 csv, pandas, DuckDB, a spreadsheet) ends the row there. Writing with "\\r\\n" quotes every
 field holding "\\r" or "\\n"; each record's own terminator is then turned back into "\\n", so
 files without such texts keep the bytes they always had.
+
+Texts are written as they are: a leading '=', '+', '-' or '@' is not escaped against
+spreadsheet formulas (nothing in replybench does so), since an escape would change the text
+every other reader gets back.
 """
 
 from __future__ import annotations

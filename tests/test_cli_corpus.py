@@ -143,3 +143,29 @@ def test_a_corpus_file_without_a_needed_column_names_it_and_the_fix(study: Path)
     line = result.stderr.strip()
     assert "\n" not in line
     assert "corpus-replies.parquet" in line and "created_at" in line and "import" in line
+
+
+def test_a_corpus_file_with_its_columns_reordered_and_one_more_reads_the_same(
+    study: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "before").mkdir()
+    (tmp_path / "after").mkdir()
+    want = counts(study, tmp_path / "before")
+    rows_before = json.loads(cli("export", str(study), "replies", "--format", "json"))
+    for table in ("probes", "replies"):
+        path = journal_path(study).parent / f"corpus-{table}.parquet"
+        data = pq.read_table(path)
+        data = data.select(data.column_names[::-1])  # as a newer replybench might order them
+        data = data.append_column("added_later", pa.array(["x"] * data.num_rows))
+        pq.write_table(data, path)
+        con = sqlite3.connect(journal_path(study))
+        con.execute("UPDATE corpus SET bytes = ? WHERE tbl = ?", (path.stat().st_size, table))
+        con.commit()
+        con.close()
+    assert counts(study, tmp_path / "after") == want
+    assert json.loads(cli("export", str(study), "replies", "--format", "json")) == rows_before

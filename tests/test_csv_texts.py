@@ -84,3 +84,50 @@ def test_a_rating_sheet_of_hard_texts_is_filled_and_imported(study: Path, tmp_pa
         writer.writeheader()
         writer.writerows(rows)
     assert import_ratings(study, filled) == n
+
+
+TWCS_REPLY = b"@115804 We can help with that. What model is it?"
+# Bare CRs, a quoted comma and quotes, a CRLF (an LF once imported), a leading '=' kept as is.
+TWCS_HARD = b'"@115804 We can\rhelp, ""really"".\r\n=1+1\rWhat model?"'
+
+
+def test_a_twcs_corpus_with_bare_carriage_returns_exports_rates_and_imports(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from analysis.twcs import import_twcs
+    from replybench.cli import app
+
+    data = (FIXTURES / "twcs_small.csv").read_bytes()
+    assert data.count(TWCS_REPLY) == 1
+    source = tmp_path / "twcs.csv"
+    source.write_bytes(data.replace(TWCS_REPLY, TWCS_HARD))
+    d = tmp_path / "twcs"
+    import_twcs(source, d)
+
+    def cli(*args: str) -> None:
+        result = CliRunner().invoke(app, list(args))
+        assert result.exit_code == 0, result.stderr
+
+    out, sheet, filled = tmp_path / "replies.csv", tmp_path / "ab.csv", tmp_path / "filled.csv"
+    cli("export", str(d), "replies", "--out", str(out))
+    texts = [r["text"] for r in csv_rows(out)]
+    assert '@115804 We can\rhelp, "really".\n=1+1\rWhat model?' in texts
+    assert pd.read_csv(out, keep_default_na=False).text.tolist() == texts
+    cli("rating-sheet", str(d), "--rater", "AB", "--out", str(sheet))
+    rows = csv_rows(sheet)
+    assert pd.read_csv(sheet, dtype=str, keep_default_na=False).to_dict("records") == rows
+    assert '@[account] We can\rhelp, "really".\n=1+1\rWhat model?' in [
+        r["reply_text"] for r in rows
+    ]
+    for row in rows:
+        row["satisfaction"], row["answered"] = "4", "yes"
+    with filled.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=SHEET_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    cli("import-ratings", str(d), str(filled))
+    con = sqlite3.connect(journal_path(d))
+    assert con.execute("SELECT count(*) FROM ratings").fetchone() == (len(rows),) == (3,)
+    con.close()
