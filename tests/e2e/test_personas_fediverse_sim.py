@@ -90,7 +90,7 @@ def test_mastodon_and_bluesky_personas_run_on_the_simulator(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     d = fediverse_team_study(tmp_path / "fedi")
-    out = run_cli(d, monkeypatch)
+    out = run_cli(d)
     assert out.startswith("campaign over: closed 16;"), out
     plan = {p.probe_id: p for p in make_plan(load_study(d))}
     rows = probes(d)
