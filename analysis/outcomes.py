@@ -277,7 +277,14 @@ _PANDAS_MAX = np.datetime64(pd.Timestamp.max.floor("us").value // 1000, "us")
 def _arrow_times(path: Path, column: str, raw: pa.ChunkedArray) -> pa.ChunkedArray:
     """ISO 8601 text as naive UTC timestamps: Arrow's parser for the journal's own form
     (with Z or an offset), pandas' for anything else, and for times pandas cannot hold (before
-    1677 or after 2262), which it refuses as damage with the message."""
+    1677 or after 2262), which it refuses as damage with the message. Times already
+    timestamps (an imported corpus's, naive UTC) are only checked against those bounds."""
+    if pa.types.is_timestamp(raw.type):
+        stamps = raw.cast(pa.timestamp("us"))
+        values = stamps.to_numpy()
+        if not ((values < _PANDAS_MIN) | (values > _PANDAS_MAX)).any():
+            return stamps
+        raw = stamps.cast(pa.string())
     try:
         parsed = raw.cast(pa.string()).cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
         values = parsed.to_numpy()

@@ -132,7 +132,8 @@ SELECT
         WHEN 'evening' THEN INTERVAL 22 HOUR WHEN 'weekend' THEN INTERVAL 24 HOUR
         ELSE CASE WHEN hour(s.ts) < 9 THEN INTERVAL 9 HOUR ELSE INTERVAL 24 HOUR END
         END AS slot_end,
-    s.ts + to_microseconds($window_us) AS closes,
+    -- to the millisecond, as the journal keeps times (study.timeutil.iso)
+    date_trunc('millisecond', s.ts + to_microseconds($window_us)) AS closes,
     r.tweet_id AS reply_id,
     left(regexp_replace(r.author_id, $unshowable, '', 'g'), $handle_chars) AS author_id,
     r.text AS reply_text,
@@ -146,17 +147,15 @@ FROM slotted AS s LEFT JOIN responses AS r ON r.inquiry = s.tweet_id
 PROBES_SQL = """
 -- The journal's probes, in the order of sending (sorted here rather than in `pairs`: by now
 -- the tweets are gone and the sort has DuckDB's memory to itself): closed when the window
--- ended by the as-of (both as the journal's ISO text, to the millisecond).
+-- ended by the as-of. Times as UTC timestamps, which the corpus file keeps
+-- (study.journal.corpus.TIMES).
 SELECT 'twcs-' || tweet_id AS probe_id, brand, 'ZZ' AS country, 'x' AS channel, handle,
        'local' AS scope, 'passive' AS script, slot, 1::BIGINT AS round, text,
-       sent_at AS scheduled_at, slot_start_at, slot_end_at,
-       CASE WHEN closes_at <= $as_of THEN 'closed' ELSE 'sent' END AS state, sent_at,
-       tweet_id::VARCHAR AS message_id, closes_at,
-       CASE WHEN closes_at <= $as_of THEN closes_at END AS closed_at
-FROM (SELECT tweet_id, brand, handle, slot, text, ts, strftime(ts, $iso) AS sent_at,
-             strftime(slot_start, $iso) AS slot_start_at,
-             strftime(slot_end, $iso) AS slot_end_at, strftime(closes, $iso) AS closes_at
-      FROM pairs)
+       ts AS scheduled_at, slot_start AS slot_start_at, slot_end AS slot_end_at,
+       CASE WHEN closes <= $as_of THEN 'closed' ELSE 'sent' END AS state, ts AS sent_at,
+       tweet_id::VARCHAR AS message_id, closes AS closes_at,
+       CASE WHEN closes <= $as_of THEN closes END AS closed_at
+FROM pairs
 ORDER BY ts, tweet_id
 """
 
@@ -164,14 +163,13 @@ REPLIES_SQL = """
 -- Each probe's response (if any), with the kind its wording gives (study.kinds), in the order
 -- of the probes.
 SELECT 'x' AS channel, reply_id::VARCHAR AS reply_id, 'twcs-' || tweet_id AS probe_id,
-       author_id AS author, author_id, reply_text AS text, replied_at AS created_at, kind,
+       author_id AS author, author_id, reply_text AS text, replied AS created_at, kind,
        tweet_id::VARCHAR AS in_reply_to, tweet_id::VARCHAR AS conversation_id,
-       replied_at AS seen_at
-FROM (SELECT *, strftime(replied, $iso) AS replied_at FROM pairs WHERE reply_id IS NOT NULL)
+       replied AS seen_at
+FROM pairs WHERE reply_id IS NOT NULL
 ORDER BY ts, tweet_id
 """
 
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"
 # A name from the corpus (brand, handle and author are author ids) as it may be shown: the
 # direction controls and control characters that study.load_tables refuses in targets.csv are
 # removed and the length is cut to targets.csv's limit. TWCS is third-party passive data of
@@ -355,19 +353,17 @@ def _write(
 ) -> TwcsSummary:
     """The journal from the `pairs` table, streamed in batches (never a whole table in memory
     twice)."""
+    params = {"as_of": parse_iso(last).replace(tzinfo=None)}  # the times are naive UTC
     inquiries, brands, responses, closed = pairs.execute(
         "SELECT count(*), count(DISTINCT brand), count(reply_id),"
-        " count(*) FILTER (WHERE strftime(closes, $iso) <= $as_of) FROM pairs",
-        {"iso": ISO_FORMAT, "as_of": last},
+        " count(*) FILTER (WHERE closes <= $as_of) FROM pairs",
+        params,
     ).fetchall()[0]
-    params = {"iso": ISO_FORMAT, "as_of": last}
     corpus.create(
         study_dir,
         {
             "probes": lambda: pairs.sql(PROBES_SQL, params=params).to_arrow_reader(_BATCH),
-            "replies": lambda: pairs.sql(REPLIES_SQL, params={"iso": ISO_FORMAT}).to_arrow_reader(
-                _BATCH
-            ),
+            "replies": lambda: pairs.sql(REPLIES_SQL).to_arrow_reader(_BATCH),
         },
         {
             "study_name": study_dir.resolve().name,

@@ -91,8 +91,8 @@ def stored_languages(con: sqlite3.Connection) -> dict[tuple[str, str], str]:
 @dataclass(frozen=True)
 class JournalTables:
     """What the analysis reads of a journal: its meta, the named columns of its probes, of
-    its matched replies and of its cursors (as text and integers, as stored), and counts of
-    events."""
+    its matched replies and of its cursors (as text and integers, as stored; an imported
+    corpus's times as naive UTC timestamps), and counts of events."""
 
     meta: dict[str, str]
     probes: pa.Table
@@ -125,8 +125,10 @@ def analysis_tables(
             trusted = has_column(con, "replies", "time_suspect")
             return JournalTables(
                 meta=values,
-                probes=read_arrow(path, files, "probes", probes),
-                replies=read_arrow(path, files, "replies", replies, matched=True, trusted=trusted),
+                probes=read_arrow(path, files, "probes", probes, times=True),
+                replies=read_arrow(
+                    path, files, "replies", replies, matched=True, trusted=trusted, times=True
+                ),
                 cursors=read_arrow(path, None, "cursors", cursors),
                 answers_from=read_arrow(path, None, "answers_from", ["brand", "account"])
                 if has_table(con, "answers_from")
@@ -164,12 +166,14 @@ def read_arrow(
     *,
     matched: bool = False,
     trusted: bool = False,
+    times: bool = False,
 ) -> pa.Table:
     """`columns` of a journal table as Arrow, from the corpus file when there is one (its
     columns of few values as dictionaries: `corpus.CATEGORIES`), else by ADBC's SQLite
     driver; `matched`: only rows with a probe_id; `trusted`: only rows without a
-    `time_suspect`. A column of `LATER` that a journal or corpus written before it lacks
-    reads as NULL (a journal opened read-only is not migrated)."""
+    `time_suspect`; `times`: a corpus file's times as naive UTC timestamps rather than the
+    journal's text (`corpus.read_table`). A column of `LATER` that a journal or corpus
+    written before it lacks reads as NULL (a journal opened read-only is not migrated)."""
     if files is not None and table in files:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -179,7 +183,7 @@ def read_arrow(
         filters = [c for c, f in (("probe_id", matched), ("time_suspect", trusted)) if f]
         wanted = [c for c in columns if c in have or (table, c) not in LATER]
         wanted += [c for c in filters if c not in wanted]
-        data = corpus.read_table(files[table], wanted)
+        data = corpus.read_table(files[table], wanted, times=times)
         keep = pc.is_valid(data["probe_id"]) if matched else None
         if trusted:
             plain = pc.is_null(data["time_suspect"])

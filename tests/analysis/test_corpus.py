@@ -3,7 +3,9 @@ names them, refused when not as written, and read the same by every reader."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +14,13 @@ import pytest
 
 from analysis.analyze import analyze
 from analysis.export import read_table
-from analysis.outcomes import _PANDAS_MAX, _PANDAS_MIN
+from analysis.outcomes import _PANDAS_MAX, _PANDAS_MIN, outcomes
 from analysis.twcs import import_twcs
 from study.errors import StudyError
 from study.journal import corpus
 from study.journal.tables import analysis_tables, open_journal
 from study.paths import journal_path
+from study.timeutil import iso
 
 SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "analysis" / "twcs_small.csv"
 
@@ -36,7 +39,9 @@ def test_a_corpus_is_kept_in_parquet_and_read_alike_by_sql_and_arrow(tmp_path: P
         con.close()
     assert own == (0,)  # the journal's own table stays empty
     tables = analysis_tables(study, ["probe_id", "sent_at"], ["probe_id"], ["channel"])
-    assert list(zip(*tables.probes.to_pydict().values(), strict=True)) == sql
+    # the analysis gets the times as naive UTC timestamps, SQL as the journal's text
+    typed = tables.probes.to_pydict()
+    assert [(p, iso(t.replace(tzinfo=UTC))) for p, t in zip(*typed.values(), strict=True)] == sql
     assert len(sql) == 7
     assert tables.replies.num_rows == 4
     assert sorted(read_table(study, "probes").probe_id) == sorted(p for p, _ in sql)
@@ -85,3 +90,47 @@ def test_the_pandas_time_bounds_hold_ordinary_times() -> None:
     # Casting pandas' nanosecond bounds to microseconds wrapped around: every journal's
     # times then took the slow path through pandas.
     assert _PANDAS_MIN < np.datetime64("1970-01-01", "us") < _PANDAS_MAX
+
+
+def test_times_are_stored_as_timestamps_and_a_file_of_text_times_reads_the_same(
+    tmp_path: Path,
+) -> None:
+    """The corpus files keep the journal's times as UTC timestamps to the millisecond; every
+    reader gets the journal's text back, and a file written before (times as text) reads
+    the same through every reader."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    study = tmp_path / "corpus"
+    import_twcs(SMALL, study)
+    folder = journal_path(study).parent
+    for table, times in corpus.TIMES.items():
+        stored = pq.read_schema(folder / f"corpus-{table}.parquet")
+        assert {stored.field(t).type for t in times} == {pa.timestamp("ms", "UTC")}
+
+    def everything() -> tuple[object, ...]:
+        con = open_journal(study)
+        try:
+            rows = [
+                con.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in corpus.TIMES
+            ]
+        finally:
+            con.close()
+        return (rows, analyze(study), outcomes(study).to_dict("records"))
+
+    new = everything()
+    assert new[0][0][0][corpus.schema("probes").names.index("sent_at")].endswith(".000Z")
+    for table, times in corpus.TIMES.items():  # as an older replybench wrote the file
+        file = folder / f"corpus-{table}.parquet"
+        data = pq.read_table(file)
+        for t in times:
+            i = data.column_names.index(t)
+            text = pc.strftime(data.column(i), format="%Y-%m-%dT%H:%M:%SZ")
+            data = data.set_column(i, t, text)
+        pq.write_table(data, file)
+        con = sqlite3.connect(journal_path(study))
+        con.execute("UPDATE corpus SET bytes = ? WHERE tbl = ?", (file.stat().st_size, table))
+        con.commit()
+        con.close()
+    assert pq.read_schema(folder / "corpus-probes.parquet").field("sent_at").type == pa.string()
+    assert everything() == new
