@@ -11,6 +11,7 @@ under `json.dumps(..., sort_keys=True)`.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,12 +65,19 @@ def analyze_prepared(
     """`analyze` on a journal already loaded (`analysis.outcomes.prepare`), whose connection
     the caller keeps: it holds the outcomes and, after this, the curves' working tables."""
     con, info = prepared.con, prepared.info
-    counts = study_counts(con, as_of=prepared.as_of)
-    table = group_metrics(con, window_hours=info.window_hours)
-    table = with_answers(con, table, window_hours=info.window_hours)
     samples = brand_samples(con)
-    compared = comparisons(samples, info.window_hours, replicates=replicates, seed=seed)
-    personas = persona_results(con, info.path, window_hours=info.window_hours)
+    # The comparisons (numpy on the brands' samples; the bootstrap's drawing is one
+    # sequential stream) in a thread of their own, while DuckDB works out every group's
+    # statistics on the core it leaves: neither result depends on the other's timing.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        comparing = pool.submit(
+            comparisons, samples, info.window_hours, replicates=replicates, seed=seed
+        )
+        counts = study_counts(con, as_of=prepared.as_of)
+        table = group_metrics(con, window_hours=info.window_hours)
+        table = with_answers(con, table, window_hours=info.window_hours)
+        personas = persona_results(con, info.path, window_hours=info.window_hours)
+        compared = comparing.result()
     groups = groups_json(table)
     if personas is not None:
         tables, effects = personas

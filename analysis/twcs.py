@@ -27,12 +27,16 @@ The probes and replies are kept in Parquet files beside the journal, not in its 
 
 Bare carriage returns inside unquoted text (seen in the real file) would end a row in any
 CSV reader, so the file is first copied with each bare CR replaced by the otherwise unused
-byte 0x1E (CRLF line ends become LF), which the query turns back into CR.
+byte 0x1E (CRLF line ends become LF), which the query turns back into CR; a file without
+any CR is read as it is.
 """
 
 from __future__ import annotations
 
+import mmap
+import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -210,8 +214,7 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
         )
     names = _names(csv_path)
     with tempfile.TemporaryDirectory(prefix="replybench-twcs-") as tmp:
-        clean = Path(tmp) / "twcs.csv"
-        _copy_without_bare_cr(csv_path, clean)
+        clean = _without_bare_cr(csv_path, Path(tmp))
         # Bounded memory: what does not fit goes to the temporary folder.
         con = duckdb.connect(
             config={
@@ -287,7 +290,36 @@ def _read_problem(error: str, csv_path: Path, clean: Path) -> Problem:
     )
 
 
-def _copy_without_bare_cr(src: Path, dest: Path) -> None:
+def _without_bare_cr(src: Path, folder: Path) -> Path:
+    """The file to read: `src` itself when it has no carriage return, else a copy in
+    `folder` with each bare CR replaced by the placeholder (and CRLF by LF). Where every CR
+    is bare (so the copy is as long), the copy is made by the kernel and patched where the
+    CRs are (a few hundred in the real file): a fifth of the time of copying it through
+    Python."""
+    with src.open("rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return src
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            bare: list[int] = []
+            at = data.find(b"\r")
+            while at != -1 and data[at + 1 : at + 2] != b"\n":
+                bare.append(at)
+                at = data.find(b"\r", at + 1)
+    if at == -1 and not bare:
+        return src
+    dest = folder / "twcs.csv"
+    if at != -1:  # a CRLF: the copy is shorter
+        _copy_without_cr(src, dest)
+        return dest
+    shutil.copyfile(src, dest)
+    with dest.open("r+b") as out:
+        for position in bare:
+            out.seek(position)
+            out.write(_PLACEHOLDER)
+    return dest
+
+
+def _copy_without_cr(src: Path, dest: Path) -> None:
     with src.open("rb") as f, dest.open("wb") as out:
         carry = b""
         while chunk := f.read(_CHUNK):

@@ -132,14 +132,18 @@ def test_only_bare_carriage_returns_are_replaced(data: bytes, chunk: int) -> Non
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        src, dest = Path(tmp) / "in", Path(tmp) / "out"
+        src, folder = Path(tmp) / "in", Path(tmp) / "copy"
         src.write_bytes(data)
+        folder.mkdir()
         old, twcs._CHUNK = twcs._CHUNK, chunk
         try:
-            twcs._copy_without_bare_cr(src, dest)
+            read = twcs._without_bare_cr(src, folder)
         finally:
             twcs._CHUNK = old
-        assert dest.read_bytes() == data.replace(b"\r\n", b"\n").replace(b"\r", b"\x1e")
+        assert read.read_bytes() == data.replace(b"\r\n", b"\n").replace(b"\r", b"\x1e")
+        # the file itself when it has no CR to replace, else a copy (the original untouched)
+        assert (read == src) == (b"\r" not in data)
+        assert src.read_bytes() == data
 
 
 def test_a_folder_with_a_journal_is_refused(tmp_path: Path) -> None:
