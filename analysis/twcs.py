@@ -65,6 +65,7 @@ COLUMNS = {
     "in_response_to_tweet_id": "DOUBLE",
 }
 TIME_FORMAT = "%a %b %d %H:%M:%S %z %Y"
+UTC_FORMAT = "%a %b %d %H:%M:%S +0000 %Y"
 _PLACEHOLDER = b"\x1e"
 _CHUNK = 1 << 20  # bytes copied at a time: a larger chunk costs fresh pages (1.8 s against 0.3)
 
@@ -78,7 +79,10 @@ SELECT tweet_id, author_id, inbound, CASE WHEN ts IS NULL THEN created_at END AS
        ts, CASE WHEN inbound AND parent IS NOT NULL THEN '' ELSE text END AS text, parent
 FROM (
     SELECT tweet_id, author_id, inbound, created_at,
-           try_strptime(created_at, $time_format) AT TIME ZONE 'UTC' AS ts,
+           -- every time in the real file is UTC (+0000): read without the offset at 3/5
+           -- of the cost, the same instant; any other offset is read with it
+           coalesce(try_strptime(created_at, $utc_format),
+                    try_strptime(created_at, $time_format) AT TIME ZONE 'UTC') AS ts,
            coalesce(replace(text, chr(30), chr(13)), '') AS text,
            CAST(in_response_to_tweet_id AS BIGINT) AS parent
     FROM read_csv($path, header = true, names = $names, types = $types, delim = ',',
@@ -229,7 +233,9 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
             types = {n: COLUMNS.get(n, "VARCHAR") for n in names}
             params: dict[str, Any] = {"path": str(clean), "names": names, "types": types}
             try:
-                con.execute(LOAD_SQL, {**params, "time_format": TIME_FORMAT})
+                con.execute(
+                    LOAD_SQL, {**params, "time_format": TIME_FORMAT, "utc_format": UTC_FORMAT}
+                )
             except duckdb.Error as e:
                 raise StudyProblems([_read_problem(str(e), csv_path, clean)]) from e
             _check_rows(con, str(csv_path))
@@ -240,7 +246,10 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
                 )
             window_us = round(window_hours * 3600e6)
             con.execute(
-                "CREATE TEMP TABLE pairs AS " + PAIRS_SQL,
+                # not TEMP: the corpus files are written at once, each through a cursor of
+                # its own, which sees the (in-memory) database's tables but not another
+                # connection's temporary ones
+                "CREATE TABLE pairs AS " + PAIRS_SQL,
                 {
                     "window_us": window_us,
                     "auto_ack": auto_ack_re2(),
@@ -394,8 +403,8 @@ def _write(
     corpus.create(
         study_dir,
         {
-            "probes": lambda: pairs.sql(PROBES_SQL, params=params).to_arrow_reader(_BATCH),
-            "replies": lambda: pairs.sql(REPLIES_SQL).to_arrow_reader(_BATCH),
+            "probes": lambda: _cursor(pairs).sql(PROBES_SQL, params=params).to_arrow_reader(_BATCH),
+            "replies": lambda: _cursor(pairs).sql(REPLIES_SQL).to_arrow_reader(_BATCH),
         },
         {
             "study_name": study_dir.resolve().name,
@@ -414,3 +423,11 @@ def _write(
         closed=int(closed),
         last_observation=parse_iso(last),
     )
+
+
+def _cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A connection of its own to `con`'s database, for a query run beside others (a
+    DuckDB connection runs one query at a time), with the same time zone."""
+    cursor = con.cursor()
+    cursor.execute("SET TimeZone = 'UTC'")
+    return cursor

@@ -325,3 +325,25 @@ def test_an_inquiry_is_for_the_brand_of_its_first_mention(tmp_path: Path) -> Non
         14: "acmehelp",
         15: "acmehelp",
     }
+
+
+def test_a_time_with_another_utc_offset_is_read_as_its_utc_instant(tmp_path: Path) -> None:
+    # The real file's times are all +0000 (read by a format without the offset); any other
+    # offset is still honoured.
+    path = tmp_path / "offsets.csv"
+    path.write_text(
+        "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\n"
+        "1,115801,True,Mon Oct 30 12:00:00 +0200 2017,@Acme my order is late,2,\n"
+        "2,Acme,False,Mon Oct 30 10:20:00 +0000 2017,@115801 Sorry!,,1\n"
+        "3,115802,True,Mon Oct 30 05:30:00 -0500 2017,@Acme hello?,,\n",
+        encoding="utf-8",
+    )
+    summary = import_twcs(path, tmp_path / "corpus")
+    probes = read_table(tmp_path / "corpus", "probes").set_index("probe_id")
+    replies = read_table(tmp_path / "corpus", "replies")
+    assert probes["sent_at"].to_dict() == {
+        "twcs-1": "2017-10-30T10:00:00.000Z",
+        "twcs-3": "2017-10-30T10:30:00.000Z",
+    }
+    assert list(replies["created_at"]) == ["2017-10-30T10:20:00.000Z"]
+    assert summary.last_observation.isoformat() == "2017-10-30T10:30:00+00:00"
