@@ -246,10 +246,7 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
                 )
             window_us = round(window_hours * 3600e6)
             con.execute(
-                # not TEMP: the corpus files are written at once, each through a cursor of
-                # its own, which sees the (in-memory) database's tables but not another
-                # connection's temporary ones
-                "CREATE TABLE pairs AS " + PAIRS_SQL,
+                "CREATE TEMP TABLE pairs AS " + PAIRS_SQL,
                 {
                     "window_us": window_us,
                     "auto_ack": auto_ack_re2(),
@@ -403,8 +400,8 @@ def _write(
     corpus.create(
         study_dir,
         {
-            "probes": lambda: _cursor(pairs).sql(PROBES_SQL, params=params).to_arrow_reader(_BATCH),
-            "replies": lambda: _cursor(pairs).sql(REPLIES_SQL).to_arrow_reader(_BATCH),
+            "probes": lambda: pairs.sql(PROBES_SQL, params=params).to_arrow_reader(_BATCH),
+            "replies": lambda: pairs.sql(REPLIES_SQL).to_arrow_reader(_BATCH),
         },
         {
             "study_name": study_dir.resolve().name,
@@ -423,11 +420,3 @@ def _write(
         closed=int(closed),
         last_observation=parse_iso(last),
     )
-
-
-def _cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """A connection of its own to `con`'s database, for a query run beside others (a
-    DuckDB connection runs one query at a time), with the same time zone."""
-    cursor = con.cursor()
-    cursor.execute("SET TimeZone = 'UTC'")
-    return cursor

@@ -26,7 +26,6 @@ import functools
 import os
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -147,23 +146,15 @@ def create(
     imported: tuple[str, str],
 ) -> None:
     """A new journal in `study_dir` holding a corpus: the rows `tables` give (probes,
-    replies; each reader made, in a thread of its own, when its file is written: the files
-    are written at once, so the readers must not share a database connection) in their
-    Parquet files, `meta`, and an `imported` event (at, detail). The files are in place
-    before the journal is; on any failure neither is."""
+    replies; each reader made when its file is written) in their Parquet files, `meta`, and
+    an `imported` event (at, detail). The files are in place before the journal is; on any
+    failure neither is."""
     journal = journal_path(study_dir)
     written: list[CorpusFile] = []
     try:
         with creating(study_dir) as tmp:
-            with ThreadPoolExecutor(max_workers=len(tables) or 1) as pool:
-                writing = [
-                    pool.submit(lambda t, make: write_table(journal, t, make()), table, batches)
-                    for table, batches in tables.items()
-                ]
-                wait(writing)
-            written.extend(f.result() for f in writing if f.exception() is None)
-            for f in writing:
-                f.result()  # the first failure, once every file written is known
+            for table, batches in tables.items():
+                written.append(write_table(journal, table, batches()))
             con = sqlite3.connect(tmp, isolation_level=None)
             try:
                 con.execute("BEGIN")
