@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -29,20 +31,17 @@ from benchmarks.common import machine, write_section  # noqa: E402
 from benchmarks.twcs_corpus import ROWS, write_corpus  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+RUNS = 3  # runs of each step; the median is reported
 # Measured once with /usr/bin/time -v on the same corpus and machine (load average 5-10).
 BEFORE = (
-    "Before (main at 8e3c313, where this work started: the corpus written into the "
-    "journal's SQLite tables through ADBC, the bootstrap counted and measured in one thread; "
-    "the table above as RESULTS.md had it, load average 1.9): import 24.4 s (23.4 s of CPU) "
-    "and 930 MB, analyze 22.0 s (20.4 s of CPU) and 1,012 MB, 46.3 s together. Both give the "
-    "same journal rows and the same `analyze` output, bootstrap intervals included "
-    "(tests/analysis/test_twcs_results.py pins both on smaller inputs against main at 9b5aaea, "
-    "before either speed-up; its digests did not change). The second round (issue 10's "
-    "target) started from main at 6e5809d: import 18.0 s (17.3 s of CPU) and analyze 20.1 s "
-    "(19.5) at load average 4.4; 9.2 s (14.6) and 10.5 s (15.7) at load average 0.5. "
-    "Run back to back with this work at load average 2.4-3.5 (CPU seconds): import 15.0-18.3 "
-    "against 13.7-13.8, analyze 15.6-18.3 against 13.4-17.0; the same rows and output, "
-    "the digests of tests/analysis/test_twcs_results.py unchanged."
+    "Before this round (main at 11d0c70; the corpus files held the journal's times as ISO "
+    "text, the file was copied through Python to replace its bare carriage returns, the "
+    "group statistics waited for the comparisons), back to back with it on the same idle "
+    "machine: import 9.2 s, analyze 10.5 s, 19.7 s together (RESULTS.md before: 34.9 s at "
+    "load average 3; 46.3 s where issue 10 started, main at 8e3c313). The journal rows and "
+    "the `analyze` output are those of the code before any of this work, bootstrap "
+    "intervals included: tests/analysis/test_twcs_results.py pins both on smaller inputs "
+    "against main at 9b5aaea, and its digests did not change."
 )
 # One step in a process of its own; prints its result and its own time and peak memory.
 STEP = """
@@ -77,36 +76,31 @@ print(json.dumps({**out, "wall": wall, "cpu": use.ru_utime + use.ru_stime,
 # Measured step by step in one process during this work (CPU seconds; load average 0.5-3;
 # the larger figures at the higher loads).
 WHERE = (
-    "Where the CPU time goes. import: copying the file without bare carriage returns 0.6 "
-    "(1.4-1.9 in 16 MB chunks, whose fresh pages cost more than the copy; DuckDB's reader "
-    "ends a row at a bare CR whatever `new_line` and `strict_mode` say, so the copy "
-    "stays); DuckDB reading the file 2.0-2.5 and checking it 0.6-0.9; pairing inquiries "
-    "and responses and classifying the reply texts (study.kinds' patterns rewritten for "
-    "RE2, analysis/sql_kinds.py, about 0.8) 4.1-4.2, down from 5.8-6.2 (a text that starts "
-    "with its mention is matched by an anchored pattern, 0.3 s against 1.4; the tweets "
-    "table keeps only the texts the pairing reads, the pairs their times as timestamps, "
-    "and the sort in the order of sending moved to the writing of each file, where the "
-    "tweets no longer fill DuckDB's 400 MB: the pairing spilled 1.1 GB to disk, now 0.5); "
-    "sorting, handing the rows to Arrow and writing the corpus's two Parquet files "
-    "(study.journal.corpus; dictionary pages only for the columns of few values, 0.2 s "
-    "less per file) 4.8-6.1. Writing both files at once saved 0.8 s of wall time but took "
-    "peak memory to 980 MB, so they are written one after the other. analyze: reading the "
-    "corpus 0.4-1.0, the outcomes 1.9-2.6 and every group's statistics 1.1-1.6, the "
-    "brands' samples 0.6-0.9, pairwise log-rank tests 1.8-2.4 (in a thread beside the "
-    "bootstrap), 1,000 bootstrap replicates 4.2-6.0, down from 9.0-10.5. The bootstrap "
-    "keeps its resamples (same seed, same ranks: the full corpus's 1,000 x 100 bootstrap "
-    "ranks are the same array before and after): 919 million index draws from one "
-    "generator, 2.5 s that no thread can share (the stream is sequential). A brand whose "
-    "censorings all come at or after its last response (here every brand: no probe was "
-    "still open at the as-of time) is measured by one gather and one sum per resample (its "
-    "Kaplan-Meier area up to the window is the mean of min(duration, window), "
-    "analysis/resample.py), where counting the draws into its (duration, response) cells "
-    "cost 6.7 s; a brand with an earlier censoring is still counted. The 10 s target is "
-    "not met: DuckDB's reading, pairing, sorting and writing in the import (about 12 s of "
-    "CPU), the outcomes and group statistics (about 4), the log-rank tests (2) and the "
-    "bootstrap's draws (2.5) add up to more than 2 cores give in 10 s even on an idle "
-    "machine; on this shared one (load average 2-3.5) both steps' CPU times also grow by "
-    "a fifth or more."
+    "Where the time goes (idle machine; wall / CPU seconds, CPU counting every thread). "
+    "import: Python's imports 0.4 / 0.5; the copy without bare carriage returns 0.2 / 0.2 "
+    "(made by the kernel and patched at its 331 CRs; 1.3 s through Python; DuckDB's reader "
+    "ends a row at a bare CR whatever `new_line` and `strict_mode` say, so the copy stays); "
+    "DuckDB reading and typing the file 0.8 / 1.5 (+0000 times parsed without the offset: "
+    "0.29 s of CPU against 0.49); its checks 0.3 / 0.5; the RE2 patterns 0.14; pairing "
+    "inquiries and responses and classifying the replies 1.8 / 3.4; sorting, handing to "
+    "Arrow and writing the two Parquet files 2.0 / 3.7 (per file about 1.0 of CPU in "
+    "DuckDB's sort and hand-off, 0.1 in casts, 0.6 in zstd Parquet writing; the times "
+    "are stored as timestamps, not the journal's text: 2.0 s of CPU for the probes file "
+    "against 3.7). analyze: imports 0.5; reading the corpus 0.4 / 0.4; the outcomes "
+    "0.9 / 1.7; the brands' samples 0.3 / 0.6; then, at once, 4.0 / 7.5: the group "
+    "statistics (1.8 wall in this company), the pairwise log-rank tests (3.1) and the "
+    "bootstrap (4.0; alone 2.5, all of it the 919 million index draws from one generator, "
+    "a stream no thread can share if the resamples are to stay the same). Tried and "
+    "dropped: writing both files at once (the same wall time, 0.8 s more CPU, 950 MB of "
+    "memory); DuckDB's own Parquet writer (2.9 s of CPU for the probes file against "
+    "pyarrow's 2.0); snappy instead of zstd (0.3 s less CPU, files of 98 MB instead of "
+    "60); arg_min instead of a window for the first response (slower); log-rank searches "
+    "per brand (12% faster, last digits differ); a stream per brand for the bootstrap "
+    "(other resamples, and that section is already short of cores, not of threads). The "
+    "10 s target is not met: the two steps take about 20 s of CPU (the table), all that 2 "
+    "cores give in 10 s, and neither step can keep both busy throughout (Python's imports, "
+    "the serial draws); what is left is DuckDB's reading, pairing, sorting and writing and "
+    "numpy's drawing and log-rank sums, each measured above."
 )
 
 
@@ -118,6 +112,24 @@ def step(kind: str, csv_path: Path, study: Path) -> dict[str, float]:
     return result
 
 
+def median_of(run_once: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """A step run RUNS times: the run of the median wall time, with the largest peak
+    memory of all and the range of wall times."""
+    runs = sorted((run_once() for _ in range(RUNS)), key=lambda r: r["wall"])
+    return {
+        **runs[len(runs) // 2],
+        "rss_mb": max(r["rss_mb"] for r in runs),
+        "wall_low": runs[0]["wall"],
+        "wall_high": runs[-1]["wall"],
+    }
+
+
+def fresh(study: Path) -> Path:
+    """`study` without the journal a previous run imported."""
+    shutil.rmtree(study, ignore_errors=True)
+    return study
+
+
 def run(rows: int) -> str:
     with tempfile.TemporaryDirectory(prefix="bench-twcs-") as tmp:
         csv_path = Path(tmp) / "twcs.csv"
@@ -126,9 +138,10 @@ def run(rows: int) -> str:
         t_gen = time.perf_counter() - t0
         size_mb = csv_path.stat().st_size / 1e6
         load_before = os.getloadavg()[0]
-        read = step("read_csv", csv_path, Path(tmp) / "study")
-        imp = step("import", csv_path, Path(tmp) / "study")
-        ana = step("analyze", csv_path, Path(tmp) / "study")
+        study = Path(tmp) / "study"
+        read = median_of(lambda: step("read_csv", csv_path, study))
+        imp = median_of(lambda: step("import", csv_path, fresh(study)))
+        ana = median_of(lambda: step("analyze", csv_path, study))
         load_after = os.getloadavg()[0]
     total = imp["wall"] + ana["wall"]
     return "\n".join(
@@ -139,28 +152,35 @@ def run(rows: int) -> str:
             f"{size_mb:,.0f} MB, generated in {t_gen:.1f} s): texts, brand and customer names, "
             "second-resolution times, conversations, unanswered share and response times "
             "shaped like the real corpus's. `import_twcs`, then `analyze` with 1,000 bootstrap "
-            f"replicates, each in a process of its own, on {machine()}, DuckDB "
-            f"{duckdb.__version__}. Load average {load_before:.1f} before and {load_after:.1f} "
+            f"replicates, each in a process of its own, {RUNS} times (the median run's wall "
+            "and CPU time, the range of wall times, the largest peak memory), on "
+            f"{machine()}, DuckDB {duckdb.__version__}. Load average {load_before:.1f} "
+            f"before and {load_after:.1f} "
             "after (2 cores shared with other work: wall times stretch with the load, CPU "
             "times much less).",
             "",
-            "| step | rows | wall (s) | CPU (s) | peak RSS (MB) |",
-            "|---|---:|---:|---:|---:|",
+            "| step | rows | wall (s) | wall, range (s) | CPU (s) | peak RSS (MB) |",
+            "|---|---:|---:|---:|---:|---:|",
             "| yardstick: DuckDB `read_csv` into a table (all text; the few rows with bare "
-            f"carriage returns skipped) | {read['rows']:,} | "
-            f"{read['wall']:.1f} | {read['cpu']:.1f} | {read['rss_mb']:,.0f} |",
+            f"carriage returns skipped) | {read['rows']:,} | {_cells(read)}",
             f"| `import_twcs` ({imp['inquiries']:,} inquiries, {imp['responses']:,} responses, "
             f"{imp['brands']:.0f} brands; journal folder {imp['journal_mb']:,.0f} MB) | "
-            f"{imp['tweets']:,} | {imp['wall']:.1f} | {imp['cpu']:.1f} | {imp['rss_mb']:,.0f} |",
-            f"| `analyze` ({ana['pairs']:,} log-rank pairs, 1,000 replicates) | | "
-            f"{ana['wall']:.1f} | {ana['cpu']:.1f} | {ana['rss_mb']:,.0f} |",
-            f"| import + analyze | | {total:.1f} | {imp['cpu'] + ana['cpu']:.1f} | |",
+            f"{imp['tweets']:,} | {_cells(imp)}",
+            f"| `analyze` ({ana['pairs']:,} log-rank pairs, 1,000 replicates) | | {_cells(ana)}",
+            f"| import + analyze | | {total:.1f} | | {imp['cpu'] + ana['cpu']:.1f} | |",
             "",
             f"import + analyze take {total / read['wall']:.0f} times the yardstick's wall time "
             f"({(imp['cpu'] + ana['cpu']) / read['cpu']:.0f} times its CPU time). {BEFORE}",
             "",
             WHERE,
         ]
+    )
+
+
+def _cells(r: dict[str, float]) -> str:
+    return (
+        f"{r['wall']:.1f} | {r['wall_low']:.1f}-{r['wall_high']:.1f} | {r['cpu']:.1f} | "
+        f"{r['rss_mb']:,.0f} |"
     )
 
 
