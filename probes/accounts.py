@@ -35,8 +35,8 @@ from probes.channels.registry import (
 )
 from study.clock import Clock, SystemClock
 from study.errors import StudyError
+from study.handles import handle_problem
 from study.load import load_study
-from study.load_tables import handle_problem
 from study.model import Scope, Study, Target
 from study.personas import Persona
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from study.load_tables import DOMAIN, EMAIL_ADDRESS
+from study.handles import DOMAIN, EMAIL_ADDRESS
 from study.model import ChannelSettings
 from study.plan_text import CHANNEL_KINDS
 from study.redact import looks_like_token

@@ -23,8 +23,8 @@ import httpx
 
 from probes.channels.common import SIM_TOKEN, sim_credential
 from probes.sim.accounts import Accounts
+from probes.sim.bluesky import inbox, views
 from probes.sim.bluesky import records as rec
-from probes.sim.bluesky import views
 from probes.sim.bluesky.auth import ACCESS_LIFETIME, LIMITS, REFRESH_LIFETIME, Limits, Sessions
 from probes.sim.bluesky.bots import BlueskyBots
 from probes.sim.bluesky.views import XrpcError, invalid, respond
@@ -108,10 +108,14 @@ class BlueskyPlatform(Face[BlueskyWorld]):
             "com.atproto.repo.createRecord": ("POST", "access", self._create_record),
             "com.atproto.repo.deleteRecord": ("POST", "access", self._delete_record),
             "com.atproto.repo.listRecords": ("GET", "none", self._list_records),
-            "app.bsky.notification.listNotifications": ("GET", "access", self._notifications),
+            "app.bsky.notification.listNotifications": (
+                "GET",
+                "access",
+                self._inbox(inbox.notifications),
+            ),
             "app.bsky.feed.getPostThread": ("GET", "optional", self._post_thread),
-            "chat.bsky.convo.listConvos": ("GET", "chat", self._list_convos),
-            "chat.bsky.convo.getMessages": ("GET", "chat", self._get_messages),
+            "chat.bsky.convo.listConvos": ("GET", "chat", self._inbox(inbox.list_convos)),
+            "chat.bsky.convo.getMessages": ("GET", "chat", self._inbox(inbox.get_messages)),
         }
 
     def _new_account(self, handle: str, followers: int) -> BlueskyAccount:
@@ -123,6 +127,12 @@ class BlueskyPlatform(Face[BlueskyWorld]):
     def limits(self) -> Limits:
         """The budgets of the default account (`[channels.bluesky]`'s)."""
         return self.default.limits
+
+    def _inbox(
+        self, read: Callable[[BlueskyWorld, httpx.Request, str | None], httpx.Response]
+    ) -> Handler:
+        """A route to one of the inbox's reads (probes.sim.bluesky.inbox) of this world."""
+        return lambda request, now, did: read(self.world, request, did)
 
     def _by_did(self, did: str | None) -> BlueskyAccount | None:
         account = self.world.by_did.get(did or "")
@@ -234,40 +244,7 @@ class BlueskyPlatform(Face[BlueskyWorld]):
     def _session(self, request: httpx.Request, now: datetime, me: Account) -> dict[str, Any]:
         access, refresh = self.sessions.issue(me.did, now, privileged=self.dm_access)
         origin = f"{request.url.scheme}://{request.url.netloc.decode()}"
-        did_doc = {
-            "@context": [
-                "https://www.w3.org/ns/did/v1",
-                "https://w3id.org/security/multikey/v1",
-                "https://w3id.org/security/suites/secp256k1-2019/v1",
-            ],
-            "id": me.did,
-            "alsoKnownAs": [f"at://{me.handle}"],
-            "verificationMethod": [
-                {
-                    "id": f"{me.did}#atproto",
-                    "type": "Multikey",
-                    "controller": me.did,
-                    "publicKeyMultibase": "zQ3sh" + cid_for(me.did)[7:51],
-                }
-            ],
-            "service": [
-                {
-                    "id": "#atproto_pds",
-                    "type": "AtprotoPersonalDataServer",
-                    "serviceEndpoint": origin,
-                }
-            ],
-        }
-        return {
-            "did": me.did,
-            "didDoc": did_doc,
-            "handle": me.handle,
-            "emailConfirmed": True,
-            "emailAuthFactor": False,
-            "accessJwt": access,
-            "refreshJwt": refresh,
-            "active": True,
-        }
+        return views.session_view(origin, me, access, refresh)
 
     def _resolve_handle(
         self, request: httpx.Request, now: datetime, _: str | None
@@ -377,58 +354,3 @@ class BlueskyPlatform(Face[BlueskyWorld]):
         return respond(
             200, {"thread": views.thread_view(post, children, depth=depth, parents=parents)}
         )
-
-    # -- the inbox -------------------------------------------------------------------------
-
-    def _notifications(
-        self, request: httpx.Request, now: datetime, did: str | None
-    ) -> httpx.Response:
-        params = request.url.params
-        size, before = rec.limit(params), rec.time_cursor(params)
-        reasons = set(params.get_list("reasons"))
-        chosen = [
-            n
-            for n in reversed(self.world.notifications)
-            if n.recipient == did
-            and not n.post.deleted
-            and (not reasons or n.reason in reasons)
-            and (before is None or n.indexed_at < before)
-        ][:size]
-        body: dict[str, Any] = {"notifications": [views.notification(n) for n in chosen]}
-        if chosen:
-            body["cursor"] = body["notifications"][-1]["indexedAt"]
-        body["priority"] = False
-        return respond(200, body)
-
-    def _list_convos(
-        self, request: httpx.Request, now: datetime, did: str | None
-    ) -> httpx.Response:
-        params = request.url.params
-        size, before = rec.limit(params), params.get("cursor")
-        mine = [c for c in self.world.convos.values() if did in {m.did for m in c.members}]
-        mine.sort(key=lambda c: (len(c.rev), c.rev), reverse=True)
-        if before:
-            mine = [c for c in mine if (len(c.rev), c.rev) < (len(before), before)]
-        page = mine[:size]
-        me = self.world.by_did[did or ""]
-        body: dict[str, Any] = {"convos": [views.convo_view(c, me) for c in page]}
-        if len(page) == size:  # as recorded: a short page of convos has no cursor
-            body["cursor"] = page[-1].rev
-        return respond(200, body)
-
-    def _get_messages(
-        self, request: httpx.Request, now: datetime, did: str | None
-    ) -> httpx.Response:
-        params = request.url.params
-        convo = self.world.convos.get(rec.required(params, "convoId"))
-        if convo is None or did not in {m.did for m in convo.members}:
-            raise XrpcError(400, "InvalidConvo", "Convo not found")
-        size, before = rec.limit(params), params.get("cursor")
-        messages = convo.messages[::-1]
-        if before:
-            messages = [m for m in messages if (len(m.rev), m.rev) < (len(before), before)]
-        page = messages[:size]
-        body: dict[str, Any] = {"messages": [views.message_view(m) for m in page]}
-        if page:  # as recorded: any page of messages has a cursor
-            body["cursor"] = page[-1].rev
-        return respond(200, body)

@@ -194,3 +194,42 @@ def convo_view(convo: Convo, me: Account) -> dict[str, Any]:
         }
     )
     return view
+
+
+def session_view(origin: str, me: Account, access: str, refresh: str) -> dict[str, Any]:
+    """`com.atproto.server.createSession`'s (and refreshSession's) answer for `me`, its
+    PDS at `origin`."""
+    did_doc = {
+        "@context": [
+            "https://www.w3.org/ns/did/v1",
+            "https://w3id.org/security/multikey/v1",
+            "https://w3id.org/security/suites/secp256k1-2019/v1",
+        ],
+        "id": me.did,
+        "alsoKnownAs": [f"at://{me.handle}"],
+        "verificationMethod": [
+            {
+                "id": f"{me.did}#atproto",
+                "type": "Multikey",
+                "controller": me.did,
+                "publicKeyMultibase": "zQ3sh" + cid_for(me.did)[7:51],
+            }
+        ],
+        "service": [
+            {
+                "id": "#atproto_pds",
+                "type": "AtprotoPersonalDataServer",
+                "serviceEndpoint": origin,
+            }
+        ],
+    }
+    return {
+        "did": me.did,
+        "didDoc": did_doc,
+        "handle": me.handle,
+        "emailConfirmed": True,
+        "emailAuthFactor": False,
+        "accessJwt": access,
+        "refreshJwt": refresh,
+        "active": True,
+    }
