@@ -28,15 +28,12 @@ The probes and replies are kept in Parquet files beside the journal, not in its 
 Bare carriage returns inside unquoted text (seen in the real file) would end a row in any
 CSV reader, so the file is first copied with each bare CR replaced by the otherwise unused
 byte 0x1E (CRLF line ends become LF), which the query turns back into CR; a file without
-any CR is read as it is.
+any CR is read as it is (analysis.twcs_file).
 """
 
 from __future__ import annotations
 
-import mmap
-import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,6 +44,7 @@ import duckdb
 
 from analysis.imports import check_window
 from analysis.sql_kinds import auto_ack_re2, redirect_re2
+from analysis.twcs_file import COLUMNS, column_names, without_bare_cr
 from study.csvrows import UNSHOWABLE
 from study.errors import Problem, StudyError, StudyProblems
 from study.journal import corpus
@@ -55,20 +53,8 @@ from study.load_tables import TARGET_LIMITS
 from study.paths import journal_path
 from study.timeutil import iso, parse_iso
 
-COLUMNS = {
-    "tweet_id": "BIGINT",
-    "author_id": "VARCHAR",
-    "inbound": "BOOLEAN",
-    "created_at": "VARCHAR",
-    "text": "VARCHAR",
-    "response_tweet_id": "VARCHAR",
-    "in_response_to_tweet_id": "DOUBLE",
-}
 TIME_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 UTC_FORMAT = "%a %b %d %H:%M:%S +0000 %Y"
-_PLACEHOLDER = b"\x1e"
-_CHUNK = 1 << 20  # bytes copied at a time: a larger chunk costs fresh pages (1.8 s against 0.3)
-
 LOAD_SQL = """
 -- Every tweet of the file, typed; times as UTC TIMESTAMPs, CRs restored in the text. Only
 -- what the pairing needs is kept (the table is as large as DuckDB's memory): the text of
@@ -216,9 +202,9 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
             f"{path}: this study folder already has a journal; import the corpus into a new "
             "folder (or move the journal away first)"
         )
-    names = _names(csv_path)
+    names = column_names(csv_path)
     with tempfile.TemporaryDirectory(prefix="replybench-twcs-") as tmp:
-        clean = _without_bare_cr(csv_path, Path(tmp))
+        clean = without_bare_cr(csv_path, Path(tmp))
         # Bounded memory: what does not fit goes to the temporary folder.
         con = duckdb.connect(
             config={
@@ -261,28 +247,6 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
             con.close()
 
 
-def _names(csv_path: Path) -> list[str]:
-    """Column names for the reader, from the header (an unnamed first column is the index)."""
-    try:
-        with csv_path.open("r", encoding="utf-8-sig", newline="") as f:
-            first = f.readline()
-    except FileNotFoundError:
-        raise StudyError(f"{csv_path}: does not exist; check the path") from None
-    except UnicodeDecodeError:
-        raise StudyError(f"{csv_path}:1: is not UTF-8 text; save it as UTF-8") from None
-    header = [c.strip().strip('"') for c in first.rstrip("\r\n").split(",")]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        shape = ",".join(COLUMNS)
-        raise StudyProblems(
-            [
-                Problem(str(csv_path), 1, f"has no column '{c}'; a TWCS file's header is {shape}")
-                for c in missing
-            ]
-        )
-    return [c if c else f"_column{i}" for i, c in enumerate(header)]
-
-
 def _read_problem(error: str, csv_path: Path, clean: Path) -> Problem:
     """DuckDB's reading error as a problem of the researcher's file (the copy keeps its lines)."""
     lines = [line.strip() for line in error.replace(str(clean), str(csv_path)).splitlines()]
@@ -294,47 +258,6 @@ def _read_problem(error: str, csv_path: Path, clean: Path) -> Problem:
         f"not readable as a TWCS file ({detail}); check that it is the CSV of the Customer "
         "Support on Twitter data set",
     )
-
-
-def _without_bare_cr(src: Path, folder: Path) -> Path:
-    """The file to read: `src` itself when it has no carriage return, else a copy in
-    `folder` with each bare CR replaced by the placeholder (and CRLF by LF). Where every CR
-    is bare (so the copy is as long), the copy is made by the kernel and patched where the
-    CRs are (a few hundred in the real file): a fifth of the time of copying it through
-    Python."""
-    with src.open("rb") as f:
-        if os.fstat(f.fileno()).st_size == 0:
-            return src
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            bare: list[int] = []
-            at = data.find(b"\r")
-            while at != -1 and data[at + 1 : at + 2] != b"\n":
-                bare.append(at)
-                at = data.find(b"\r", at + 1)
-    if at == -1 and not bare:
-        return src
-    dest = folder / "twcs.csv"
-    if at != -1:  # a CRLF: the copy is shorter
-        _copy_without_cr(src, dest)
-        return dest
-    shutil.copyfile(src, dest)
-    with dest.open("r+b") as out:
-        for position in bare:
-            out.seek(position)
-            out.write(_PLACEHOLDER)
-    return dest
-
-
-def _copy_without_cr(src: Path, dest: Path) -> None:
-    with src.open("rb") as f, dest.open("wb") as out:
-        carry = b""
-        while chunk := f.read(_CHUNK):
-            data = carry + chunk
-            carry = b""
-            if data.endswith(b"\r"):  # its LF, if any, is in the next chunk
-                data, carry = data[:-1], b"\r"
-            out.write(data.replace(b"\r\n", b"\n").replace(b"\r", _PLACEHOLDER))
-        out.write(carry.replace(b"\r", _PLACEHOLDER))
 
 
 def _check_rows(con: duckdb.DuckDBPyConnection, file: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis import twcs
+from analysis import twcs, twcs_file
 from analysis.export import read_table
 from analysis.twcs import TwcsSummary, import_twcs
 from study.errors import StudyError, StudyProblems
@@ -135,11 +135,11 @@ def test_only_bare_carriage_returns_are_replaced(data: bytes, chunk: int) -> Non
         src, folder = Path(tmp) / "in", Path(tmp) / "copy"
         src.write_bytes(data)
         folder.mkdir()
-        old, twcs._CHUNK = twcs._CHUNK, chunk
+        old, twcs_file._CHUNK = twcs_file._CHUNK, chunk
         try:
-            read = twcs._without_bare_cr(src, folder)
+            read = twcs_file.without_bare_cr(src, folder)
         finally:
-            twcs._CHUNK = old
+            twcs_file._CHUNK = old
         assert read.read_bytes() == data.replace(b"\r\n", b"\n").replace(b"\r", b"\x1e")
         # the file itself when it has no CR to replace, else a copy (the original untouched)
         assert (read == src) == (b"\r" not in data)
