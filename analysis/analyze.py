@@ -11,6 +11,7 @@ under `json.dumps(..., sort_keys=True)`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -41,8 +42,10 @@ def analyze(
     *,
     replicates: int = REPLICATES,
     seed: int = SEED,
+    step: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """The study's counts, every group's statistics and the brand comparisons.
+    """The study's counts, every group's statistics and the brand comparisons (`step` is
+    told each step as it starts, for a progress display).
 
     Shape: {"study": {name, window_hours, as_of, probes, planned, sent, open, missed, failed,
     caught_up, ambiguous_dms, first_sent_at, last_sent_at}, "groups": {grouping: [{key
@@ -52,8 +55,10 @@ def analyze(
     (analysis.personas).
     Raises StudyError for a missing or unreadable journal and for a bad as-of time.
     """
+    step("reading the journal and each probe's first response")
     prepared = prepare(study_dir, as_of)
     try:
+        step(f"group statistics, log-rank tests and {replicates:,} bootstrap replicates")
         return analyze_prepared(prepared, replicates=replicates, seed=seed)
     finally:
         prepared.con.close()

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,8 +192,15 @@ class TwcsSummary:
     last_observation: datetime  # the as-of time: the file's latest created_at
 
 
-def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> TwcsSummary:
-    """Read a TWCS-format file into a new journal in `study_dir` (which must have none)."""
+def import_twcs(
+    csv_path: Path,
+    study_dir: Path,
+    window_hours: float = 72,
+    *,
+    step: Callable[[str], None] = lambda _: None,
+) -> TwcsSummary:
+    """Read a TWCS-format file into a new journal in `study_dir` (which must have none);
+    `step` is told each step as it starts (for a progress display)."""
     check_window(window_hours)
     path = journal_path(study_dir)
     existing = read_journal(study_dir)
@@ -203,6 +211,7 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
             "folder (or move the journal away first)"
         )
     names = column_names(csv_path)
+    step(f"reading {csv_path.name}")
     with tempfile.TemporaryDirectory(prefix="replybench-twcs-") as tmp:
         clean = without_bare_cr(csv_path, Path(tmp))
         # Bounded memory: what does not fit goes to the temporary folder.
@@ -230,6 +239,7 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
                 raise StudyError(
                     f"{csv_path}:2: has no tweets under the header; import a file with rows"
                 )
+            step(f"pairing {n_tweets:,} tweets' inquiries and responses")
             window_us = round(window_hours * 3600e6)
             con.execute(
                 "CREATE TEMP TABLE pairs AS " + PAIRS_SQL,
@@ -242,6 +252,7 @@ def import_twcs(csv_path: Path, study_dir: Path, window_hours: float = 72) -> Tw
             )
             con.execute("DROP TABLE tweets")  # its memory, before the journal is written
             last = iso(as_of.replace(tzinfo=UTC))
+            step("writing the corpus beside the journal")
             return _write(study_dir, path, con, n_tweets, last, window_hours, csv_path)
         finally:
             con.close()

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from replybench.common import StudyDir, err, handles_errors
+from replybench.common import StudyDir, err, handles_errors, steps
 from study.errors import StudyError, UsageError
 
 commands = typer.Typer()
@@ -73,7 +73,8 @@ def import_twcs(
     """Read a passive corpus of brand support tweets as probes and responses."""
     from analysis.twcs import import_twcs as run_import
 
-    s = run_import(csv_file, into, window_hours)
+    with steps() as step:
+        s = run_import(csv_file, into, window_hours, step=step)
     print(
         f"created {s.journal}: {s.tweets} tweets, {s.brands} brands, {s.inquiries} inquiries, "
         f"{s.responses} responses; as of {s.last_observation:%Y-%m-%d %H:%M} UTC"

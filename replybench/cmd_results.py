@@ -15,6 +15,7 @@ from replybench.common import (
     StudyDir,
     checked_replicates,
     handles_errors,
+    steps,
     wide_console,
     write_json,
 )
@@ -44,7 +45,9 @@ def analyze(
     from analysis.table import brand_table, open_note, persona_lines
 
     at = parse_as_of(as_of) if as_of else None
-    result = run_analysis(study_dir, at, replicates=checked_replicates(replicates), seed=seed)
+    n = checked_replicates(replicates)
+    with steps() as step:
+        result = run_analysis(study_dir, at, replicates=n, seed=seed, step=step)
     wide_console().print(brand_table(result))
     if result["study"]["open"]:
         print(open_note(result))

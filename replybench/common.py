@@ -3,10 +3,11 @@ the one place that turns a researcher's error into `Error: ...` and an exit code
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -107,3 +108,18 @@ def handles_errors(fn: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def steps(console: Any = None) -> Iterator[Callable[[str], None]]:
+    """A callback that shows the step a long command is at ("pairing inquiries and
+    responses") as a spinner on standard error while the command runs, when that is a
+    terminal; elsewhere (a pipe, a log file, a test) it shows nothing."""
+    from rich.console import Console
+
+    out = console if console is not None else Console(stderr=True)
+    if not out.is_terminal:
+        yield lambda _: None
+        return
+    with out.status("") as status:
+        yield lambda text: status.update(f"{text} ...")
