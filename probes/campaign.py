@@ -40,7 +40,7 @@ from study.errors import StudyError
 from study.journal.campaign import Journal
 from study.journal.lock import PID, RunLock
 from study.load import load_study
-from study.model import Study
+from study.model import PlannedProbe, Study
 from study.personas import personas_of
 from study.plan import make_plan
 
@@ -73,6 +73,23 @@ def _first_api_base(study: Study, api_base: str | None) -> str | None:
         if name in HTTP_KINDS:
             return api_base_of(study.channel(name), api_base)
     return None
+
+
+def open_journal(
+    study_dir: Path, study: Study, plan: list[PlannedProbe], *, now: datetime
+) -> Journal:
+    """The study's journal as a run opens it: made from `plan` on first use with the study's
+    personas, and the brands' further accounts (targets.csv `answers_from`) brought up to
+    date."""
+    return Journal.create_or_open(
+        study_dir,
+        plan,
+        study_name=study.name,
+        window_hours=study.window_hours,
+        now=now,
+        personas=personas_of(study),
+        answers_from=study.answers_from,
+    )
 
 
 async def run_campaign(
@@ -117,15 +134,7 @@ async def run_campaign(
                 on_event(clock.now(), warning)
             else:
                 log.warning("%s", warning)
-        journal = Journal.create_or_open(
-            study_dir,
-            plan,
-            study_name=study.name,
-            window_hours=study.window_hours,
-            now=clock.now(),
-            personas=personas_of(study),
-            answers_from=study.answers_from,
-        )
+        journal = open_journal(study_dir, study, plan, now=clock.now())
         lock = RunLock(study_dir)
         try:
             lock.acquire()

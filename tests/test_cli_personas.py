@@ -6,10 +6,9 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from study.journal.campaign import Journal
+from probes.campaign import open_journal
 from study.load import load_study
 from study.paths import journal_path
-from study.personas import personas_of
 from study.plan import make_plan
 from tests.test_cli import invoke
 
@@ -74,14 +73,7 @@ def test_run_refuses_a_persona_the_study_does_not_have(tmp_path: Path) -> None:
 
 def _journal_of(folder: Path) -> Path:
     study = load_study(folder)
-    Journal.create_or_open(
-        folder,
-        make_plan(study),
-        study_name=study.name,
-        window_hours=study.window_hours,
-        now=datetime(2026, 3, 1, tzinfo=UTC),
-        personas=personas_of(study),
-    ).close()
+    open_journal(folder, study, make_plan(study), now=datetime(2026, 3, 1, tzinfo=UTC)).close()
     return journal_path(folder)
 
 

@@ -20,7 +20,6 @@ from probes.channels.x.credentials import sim_auth
 from probes.runner import Runner, RunnerConfig
 from probes.sim import XPlatform
 from study.clock import Clock, ManualClock
-from study.journal.campaign import Journal
 from study.load import load_study
 from study.personas import personas_of
 from study.plan import make_plan
@@ -47,14 +46,7 @@ async def run_personas(study_dir: Path, only: Iterable[str] | None = None) -> No
     clock = ManualClock(min(p.slot_start_at for p in plan) - timedelta(hours=1))
     wanted = None if only is None else set(only)
     personas = [p for p in personas_of(study) if wanted is None or p.name in wanted]
-    journal = Journal.create_or_open(
-        study_dir,
-        plan,
-        study_name=study.name,
-        window_hours=study.window_hours,
-        now=clock.now(),
-        personas=personas_of(study),
-    )
+    journal = campaign.open_journal(study_dir, study, plan, now=clock.now())
     platform = XPlatform.for_study(study, clock)  # enforcing, as `replybench sim` serves it
     try:
         async with AsyncExitStack() as stack:
