@@ -10,34 +10,13 @@ from probes.campaign import open_journal
 from study.load import load_study
 from study.paths import journal_path
 from study.plan import make_plan
+from tests.e2e.studies import TEAM, add_personas, add_wordings
 from tests.test_cli import invoke
-
-PERSONAS = """
-[assignment]
-design = "by_country"
-
-[personas.anna]
-channel = "x"
-account = "anna_probe"
-country = "DE"
-
-[personas.ben]
-channel = "x"
-account = "ben_probe"
-country = "US"
-
-[personas.cleo]
-channel = "x"
-account = "cleo_probe"
-country = "US"
-"""
 
 
 def team_folder(path: Path) -> Path:
     invoke("init", str(path))
-    with (path / "study.toml").open("a", encoding="utf-8") as f:
-        f.write(PERSONAS)
-    return path
+    return add_personas(path, TEAM)
 
 
 def test_validate_names_the_wordings_two_personas_need(tmp_path: Path) -> None:
@@ -53,8 +32,7 @@ def test_validate_names_the_wordings_two_personas_need(tmp_path: Path) -> None:
     rows = (d / "scripts.csv").read_text(encoding="utf-8").splitlines()
     more = [r.replace(",en,", ",en,", 1) + ",2" for r in rows[1:] if ",en," in r]
     more = [r.replace("Hi,", "Hello,").replace("Hello, if", "Hi, if") for r in more]
-    text = "\n".join([rows[0] + ",variant", *(r + "," for r in rows[1:]), *more]) + "\n"
-    (d / "scripts.csv").write_text(text, encoding="utf-8")
+    add_wordings(d, more, first="")
     code, out, err = invoke("validate", str(d))
     assert code == 0, err
 

@@ -1,10 +1,12 @@
-"""Small study folders for end-to-end runs, built from the `init` scaffold."""
+"""Small study folders for end-to-end runs, built from the `init` scaffold, and the pieces a
+personas study adds to one (`[personas.*]` tables, further wordings of the scripts)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import httpx
@@ -48,6 +50,86 @@ dm_share = 0.2
         encoding="utf-8",
     )
     return path
+
+
+# -- personas ------------------------------------------------------------------------------
+
+Persona = Mapping[str, str | int | bool]  # a [personas.NAME] table's keys, in order
+# A team of three on X: anna asks the German brands, ben and cleo the American ones.
+TEAM: dict[str, Persona] = {
+    "anna": {
+        "channel": "x", "account": "anna_probe", "token_env": "ANNA_X_TOKEN",
+        "country": "DE", "gender": "f",
+    },
+    "ben": {
+        "channel": "x", "account": "ben_probe", "token_env": "BEN_X_TOKEN",
+        "country": "US", "gender": "m",
+    },
+    "cleo": {
+        "channel": "x", "account": "cleo_probe", "token_env": "CLEO_X_TOKEN",
+        "country": "US", "gender": "f",
+    },
+}  # fmt: skip
+NAMES = tuple(TEAM)
+# A second wording of each English script of short_study: ben and cleo both post in English
+# on X.
+VARIANTS = """\
+address,account,en,"{handle} Hello, I have a new postal address since last month. Where do I change it on my account?",2
+weekend,support hours,en,"{handle} Hi, what is the fastest way to reach someone from your team on a Sunday if something goes wrong?",2
+delivery,order status,en,"{handle} Hello, my online order from last week has not arrived and I have had no news. Where is it?",2
+""".splitlines()  # noqa: E501
+
+
+def persona_tables(personas: Mapping[str, Persona], *, design: str | None = "by_country") -> str:
+    """study.toml text: an [assignment] table with `design` (none when None), then one
+    [personas.NAME] table per persona with its keys in order."""
+    parts = [f'\n[assignment]\ndesign = "{design}"\n'] if design is not None else []
+    for name, keys in personas.items():
+        lines = [f"{k} = {_toml_value(v)}" for k, v in keys.items()]
+        parts.append(f"\n[personas.{name}]\n" + "".join(line + "\n" for line in lines))
+    return "".join(parts)
+
+
+def _toml_value(value: str | int | bool) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)
+
+
+def add_personas(
+    path: Path,
+    personas: Mapping[str, Persona],
+    *,
+    channels: str = "",
+    design: str | None = "by_country",
+) -> Path:
+    """Append `channels` (further [channels.*] tables, as text) and the personas' tables to
+    the study folder's study.toml."""
+    with (path / "study.toml").open("a", encoding="utf-8") as f:
+        f.write(channels + persona_tables(personas, design=design))
+    return path
+
+
+def add_wordings(path: Path, rows: Iterable[str], *, first: str = "1") -> Path:
+    """Give scripts.csv a variant column (`first` on its rows: "" reads as 1) and append
+    `rows` (each ending in its variant)."""
+    scripts = (path / "scripts.csv").read_text(encoding="utf-8").splitlines()
+    lines = [scripts[0] + ",variant", *(r + "," + first for r in scripts[1:]), *rows]
+    (path / "scripts.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def add_targets(path: Path, rows: Iterable[str], *, replace: bool = False) -> Path:
+    """Append `rows` to targets.csv (or, with `replace`, put them under its header)."""
+    old = (path / "targets.csv").read_text(encoding="utf-8").splitlines()
+    lines = [*(old[:1] if replace else old), *rows]
+    (path / "targets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def team_study(path: Path) -> Path:
+    """short_study with TEAM (by_country) and the English scripts worded twice."""
+    return add_wordings(add_personas(short_study(path), TEAM), VARIANTS)
 
 
 # -- one global account per channel, asked from three countries ---------------------------

@@ -21,7 +21,7 @@ from study.errors import UsageError
 from study.load import load_study
 from study.plan import make_plan
 from tests.e2e.multichannel import SharedClock, serve_on
-from tests.e2e.test_personas_merge import team_study
+from tests.e2e.studies import team_study
 
 pytestmark = pytest.mark.anyio
 

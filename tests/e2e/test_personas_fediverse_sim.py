@@ -14,7 +14,7 @@ import pytest
 from study.load import load_study
 from study.paths import journal_path
 from study.plan import make_plan
-from tests.e2e.studies import short_study
+from tests.e2e.studies import Persona, add_personas, add_targets, short_study
 from tests.e2e.test_personas_sim import ledger, probes, replies, run_cli
 
 CHANNELS = """
@@ -27,34 +27,25 @@ token_env = "REPLYBENCH_MASTODON_TOKEN"
 api_base = "https://bsky.test"
 account = "replybench.bsky.social"
 password_env = "REPLYBENCH_BLUESKY_PASSWORD"
-
-[assignment]
-design = "by_country"
-
-[personas.anna]
-channel = "mastodon"
-account = "anna"
-token_env = "ANNA_MASTODON_TOKEN"
-country = "DE"
-
-[personas.ben]
-channel = "mastodon"
-account = "ben"
-token_env = "BEN_MASTODON_TOKEN"
-country = "US"
-
-[personas.cleo]
-channel = "bluesky"
-account = "cleo.bsky.social"
-password_env = "CLEO_BLUESKY_PASSWORD"
-country = "DE"
-
-[personas.dora]
-channel = "bluesky"
-account = "dora.bsky.social"
-password_env = "DORA_BLUESKY_PASSWORD"
-country = "US"
 """
+PERSONAS: dict[str, Persona] = {
+    "anna": {
+        "channel": "mastodon", "account": "anna", "token_env": "ANNA_MASTODON_TOKEN",
+        "country": "DE",
+    },
+    "ben": {
+        "channel": "mastodon", "account": "ben", "token_env": "BEN_MASTODON_TOKEN",
+        "country": "US",
+    },
+    "cleo": {
+        "channel": "bluesky", "account": "cleo.bsky.social",
+        "password_env": "CLEO_BLUESKY_PASSWORD", "country": "DE",
+    },
+    "dora": {
+        "channel": "bluesky", "account": "dora.bsky.social",
+        "password_env": "DORA_BLUESKY_PASSWORD", "country": "US",
+    },
+}  # fmt: skip
 # The account each persona's posts come from, as the platform's ledger names it.
 ACCOUNTS = {
     "anna": "anna@mastodon.test",
@@ -68,10 +59,8 @@ BRANDS = ("acorn", "birch", "cedar", "dune")
 def fediverse_team_study(path: Path) -> Path:
     """Four brands, each in the US and Germany on Mastodon and Bluesky; a persona per
     platform and country asks its country's brands (by_country)."""
-    short_study(path)
-    with (path / "study.toml").open("a", encoding="utf-8") as f:
-        f.write(CHANNELS)
-    rows = ["brand,brand_name,sector,country,channel,handle,scope"]
+    add_personas(short_study(path), PERSONAS, channels=CHANNELS)
+    rows = []
     for b in BRANDS:
         for country in ("US", "DE"):
             c = country.lower()
@@ -81,8 +70,7 @@ def fediverse_team_study(path: Path) -> Path:
             rows.append(
                 f"{b},{b.capitalize()} Co,retail,{country},bluesky,{b}-{c}.bsky.social,local"
             )
-    (path / "targets.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
+    return add_targets(path, rows, replace=True)
 
 
 @pytest.mark.slow

@@ -20,52 +20,9 @@ from study.paths import journal_path
 from study.personas import personas_of
 from study.plan import make_plan
 from tests.e2e.personas import run_personas
-from tests.e2e.studies import short_study
+from tests.e2e.studies import NAMES, team_study
 
 pytestmark = pytest.mark.anyio
-
-PERSONAS = """
-[assignment]
-design = "by_country"
-
-[personas.anna]
-channel = "x"
-account = "anna_probe"
-token_env = "ANNA_X_TOKEN"
-country = "DE"
-gender = "f"
-
-[personas.ben]
-channel = "x"
-account = "ben_probe"
-token_env = "BEN_X_TOKEN"
-country = "US"
-gender = "m"
-
-[personas.cleo]
-channel = "x"
-account = "cleo_probe"
-token_env = "CLEO_X_TOKEN"
-country = "US"
-gender = "f"
-"""
-# A second wording of each English script: ben and cleo both post in English on X.
-VARIANTS = """\
-address,account,en,"{handle} Hello, I have a new postal address since last month. Where do I change it on my account?",2
-weekend,support hours,en,"{handle} Hi, what is the fastest way to reach someone from your team on a Sunday if something goes wrong?",2
-delivery,order status,en,"{handle} Hello, my online order from last week has not arrived and I have had no news. Where is it?",2
-"""  # noqa: E501
-NAMES = ("anna", "ben", "cleo")
-
-
-def team_study(path: Path) -> Path:
-    short_study(path)
-    with (path / "study.toml").open("a", encoding="utf-8") as f:
-        f.write(PERSONAS)
-    scripts = (path / "scripts.csv").read_text(encoding="utf-8").splitlines()
-    rows = [scripts[0] + ",variant"] + [r + ",1" for r in scripts[1:]]
-    (path / "scripts.csv").write_text("\n".join(rows) + "\n" + VARIANTS, encoding="utf-8")
-    return path
 
 
 def rows(study_dir: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:

@@ -17,7 +17,7 @@ from study.load import load_study
 from study.paths import journal_path, ledger_path
 from study.plan import make_plan
 from tests.e2e.personas import run_cli
-from tests.e2e.test_personas_merge import NAMES, team_study
+from tests.e2e.studies import NAMES, team_study
 from tests.test_cli import invoke
 
 ACCOUNTS = {"anna": "anna_probe", "ben": "ben_probe", "cleo": "cleo_probe"}

@@ -12,23 +12,17 @@ from pathlib import Path
 
 from study.paths import journal_path
 from study.timeutil import parse_iso
+from tests.e2e.studies import Persona, add_personas, add_targets
 from tests.test_cli import invoke
 
-MANUAL_PERSONAS = """
+MANUAL = """
 [channels.manual]
 instructions = "Call the number and ask the question as written"
-
-[assignment]
-design = "by_country"
-
-[personas.anna]
-channel = "manual"
-country = "DE"
-
-[personas.ben]
-channel = "manual"
-country = "US"
 """
+PERSONAS: dict[str, Persona] = {
+    "anna": {"channel": "manual", "country": "DE"},
+    "ben": {"channel": "manual", "country": "US"},
+}
 CALLS = [
     "northwind,Northwind Airways,airline,US,manual,+1 555 0100,local",
     "northwind,Northwind Airways,airline,DE,manual,+49 30 5550100,local",
@@ -38,11 +32,7 @@ CALLS = [
 def by_hand_study(path: Path) -> Path:
     code, _, err = invoke("init", str(path))
     assert code == 0, err
-    with (path / "study.toml").open("a", encoding="utf-8") as f:
-        f.write(MANUAL_PERSONAS)
-    with (path / "targets.csv").open("a", encoding="utf-8") as f:
-        f.write("\n".join(CALLS) + "\n")
-    return path
+    return add_targets(add_personas(path, PERSONAS, channels=MANUAL), CALLS)
 
 
 def rows(path: Path) -> list[dict[str, str]]:

@@ -20,7 +20,7 @@ from study.load import load_study
 from study.paths import ledger_path
 from study.plan import make_plan
 from tests.e2e.multichannel import SharedClock, serve_on
-from tests.e2e.test_personas_merge import team_study
+from tests.e2e.studies import team_study
 from tests.test_cli import invoke
 
 pytestmark = pytest.mark.anyio

@@ -17,7 +17,7 @@ from probes.sim.x.face import XPlatform
 from study.clock import ManualClock
 from study.load import load_study
 from study.plan import make_plan
-from tests.e2e.test_personas_merge import team_study
+from tests.e2e.studies import team_study
 
 pytestmark = pytest.mark.anyio
 ACCOUNTS = {"anna": "anna_probe", "ben": "ben_probe", "cleo": "cleo_probe"}

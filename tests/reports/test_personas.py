@@ -15,7 +15,8 @@ import pytest
 from study.paths import journal_path
 from tests.analysis.test_personas import persona_study
 from tests.e2e.personas import example_copy, run_personas
-from tests.e2e.test_personas_merge import NAMES, merge, team_study
+from tests.e2e.studies import NAMES, team_study
+from tests.e2e.test_personas_merge import merge
 from tests.reports.conftest import Site, build
 from tests.reports.studies import HOSTILE
 

@@ -4,29 +4,22 @@ from __future__ import annotations
 
 from study.load import load_study
 from study.personas import BALANCED, Assignment, personas_of
+from tests.e2e.studies import persona_tables
 from tests.study.conftest import StudyFolder
 
-PERSONAS = """
-[assignment]
-design = "by_country"
-
-[personas.anna]
-channel = "x"
-account = "anna_probe"
-token_env = "ANNA_X_TOKEN"
-country = "DE"
-language = "de"
-gender = "f"
-name_signal = "german"
-followers = 120
-
-[personas.bob]
-channel = "x"
-account = "bob_probe"
-token_env = "BOB_X_TOKEN"
-country = "US"
-verified = false
-"""
+PERSONAS = persona_tables(
+    {
+        "anna": {
+            "channel": "x", "account": "anna_probe", "token_env": "ANNA_X_TOKEN",
+            "country": "DE", "language": "de", "gender": "f", "name_signal": "german",
+            "followers": 120,
+        },
+        "bob": {
+            "channel": "x", "account": "bob_probe", "token_env": "BOB_X_TOKEN",
+            "country": "US", "verified": False,
+        },
+    }
+)  # fmt: skip
 
 
 def test_personas_are_read_with_their_channel_defaults(folder: StudyFolder) -> None:
