@@ -218,6 +218,17 @@ CREDENTIAL_KEYS = {
 }
 
 
+# The credential schemes of a kind with several (X: probes/channels/x/credentials.py): a
+# persona that names keys of one scheme inherits the channel's keys of that scheme only.
+CREDENTIAL_SCHEMES = {
+    "x": (
+        ("consumer_key_env", "consumer_secret_env", "access_token_env", "access_token_secret_env"),
+        ("client_id_env", "client_secret_env"),
+        ("token_env",),
+    ),
+}
+
+
 def channel_problems(name: str, values: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(key, message) for what a table whose every key is of its type still gets wrong."""
     for key, rule in CHANNEL_RULES.get(name, {}).items():

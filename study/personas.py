@@ -23,6 +23,7 @@ from study.countries import COUNTRIES, is_language, suggest_country, suggest_lan
 from study.load_channels import (
     CHANNEL_KINDS,
     CHANNEL_RULES,
+    CREDENTIAL_SCHEMES,
     Rule,
     channel_problems,
     channel_settings,
@@ -302,8 +303,15 @@ def _persona(
             check.problem(path + (key,), f"persona '{name}': {why}")
     if values is None or not good:
         return None
+    own = {k: v for k, v in values.items() if k in channel_rules}
     base = raw_channels[kind]
-    merged = {**base, **{k: v for k, v in values.items() if k in channel_rules}}
+    if any(_is_credential(kind, k) for k in own):
+        # A persona that names its credential inherits the channel's keys of that scheme only
+        # (X's app keys under OAuth 1.0a), not another scheme's, which would sign its requests.
+        schemes = CREDENTIAL_SCHEMES.get(kind, ())
+        mine = {k for scheme in schemes if own.keys() & set(scheme) for k in scheme}
+        base = {k: v for k, v in base.items() if not _is_credential(kind, k) or k in mine}
+    merged = {**base, **own}
     for key, message in channel_problems(kind, merged):
         good = False
         check.problem(path + (key,), f"persona '{name}': {message}")
@@ -332,3 +340,9 @@ def read_assignment(data: Mapping[str, Any], check: Checker) -> Assignment | Non
     if values is None:
         return None
     return Assignment(values["design"], values.get("max_per_brand"))
+
+
+def _is_credential(kind: str, key: str) -> bool:
+    """Whether `key` of a `[channels.KIND]` table names a credential's variable."""
+    rule = CHANNEL_RULES[kind].get(key)
+    return rule is not None and rule.secret

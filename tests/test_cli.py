@@ -99,14 +99,15 @@ def test_run_refuses_a_real_api_without_live_and_writes_nothing(tmp_path: Path) 
     assert sorted(p.name for p in d.iterdir()) == before
 
 
-def test_run_live_without_the_token_names_the_variable_and_writes_nothing(tmp_path: Path) -> None:
+def test_run_live_without_the_keys_names_the_variable_and_writes_nothing(tmp_path: Path) -> None:
     d = tmp_path / "s"
     invoke("init", str(d))
-    code, _, err = invoke("run", str(d), "--live", env={"REPLYBENCH_X_TOKEN": ""})
+    code, _, err = invoke("run", str(d), "--live", env={"REPLYBENCH_X_CONSUMER_KEY": ""})
     assert code == 1
     assert err.strip() == (
-        "Error: study.toml [channels.x]: environment variable REPLYBENCH_X_TOKEN is not set; "
-        "export the probe account's token in it (credentials never go in the study folder)"
+        "Error: study.toml [channels.x]: environment variable REPLYBENCH_X_CONSUMER_KEY is not "
+        "set; export the X app's OAuth 1.0a keys and the probe account's access token and "
+        "secret in the four variables named there (credentials never go in the study folder)"
     )
     assert not (d / "journal").exists()
 
@@ -320,10 +321,11 @@ def test_a_token_pasted_for_its_variable_is_refused_and_never_shown(
     assert invoke("init", str(d))[0] == 0
     toml = d / "study.toml"
     text = toml.read_text(encoding="utf-8")
-    toml.write_text(text.replace('"REPLYBENCH_X_TOKEN"', f'"{PASTED_TOKEN}"'), encoding="utf-8")
+    pasted = text.replace('"REPLYBENCH_X_ACCESS_TOKEN"', f'"{PASTED_TOKEN}"')
+    toml.write_text(pasted, encoding="utf-8")
     code, out, err = invoke(command[0], str(d), *command[1:], env={PASTED_TOKEN: "x"})
     assert code == 1
-    assert "token_env looks like a credential itself (not shown)" in err
+    assert "access_token_env looks like a credential itself (not shown)" in err
     for form in (PASTED_TOKEN, PASTED_TOKEN.lower(), PASTED_TOKEN[5:25]):
         assert form not in out + err
 

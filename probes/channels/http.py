@@ -71,6 +71,8 @@ DEADLINE_S = 30.0
 # Bodies httpx decodes (gzip, ...) must lose their encoding headers once read: the copy the
 # adapters get holds the decoded bytes.
 _ENCODING_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
+# What a 401 or 403 means for a client that carries a bearer token (Mastodon's, X's static one).
+BEARER_REFUSED = "the bearer token is missing, expired or lacks access"
 
 
 class DeadlineExceeded(httpx.TimeoutException):
@@ -107,7 +109,8 @@ class Requester:
 
     `api` names the platform in messages ("X API"), its rate-limit headers, and how to turn
     an error response into a short text; `secrets` gives the credentials that are not in
-    the client's headers (those an `httpx.Auth` adds), to scrub from messages.
+    the client's headers (those an `httpx.Auth` adds), to scrub from messages; `refusal` says
+    what a 401 or 403 means for the credential the client carries (default: a bearer token).
     Statuses the adapter must judge itself (2xx, 4xx other than 429, and 401/403 on a POST)
     come back as the response.
     """
@@ -125,9 +128,11 @@ class Requester:
         deadline: float = DEADLINE_S,
         max_body: int = MAX_BODY_BYTES,
         secrets: Callable[[], Iterable[str]] = tuple,
+        refusal: Callable[[], str] = lambda: BEARER_REFUSED,
     ) -> None:
         self.client = client
         self.secrets = secrets
+        self.refusal = refusal
         self.clock = clock
         self.service = api.name
         self.headers = api.headers
@@ -299,8 +304,8 @@ class Requester:
 
     def auth_message(self, response: httpx.Response, what: str) -> str:
         return (
-            f"{self.service} answered {status_text(response)} for {what}: the bearer token "
-            f"is missing, expired or lacks access{self._detail(response)}"
+            f"{self.service} answered {status_text(response)} for {what}: {self.refusal()}"
+            f"{self._detail(response)}"
         )
 
     def rejected(self, response: httpx.Response, what: str) -> Rejected:

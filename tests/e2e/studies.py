@@ -52,6 +52,26 @@ dm_share = 0.2
     return path
 
 
+# -- the X credential ---------------------------------------------------------------------
+
+# The OAuth 1.0a keys `init` (and the example studies) write in [channels.x], with their comment.
+_OAUTH1_KEYS = re.compile(
+    r"# OAuth 1\.0a user context.*?\naccess_token_secret_env = \"[A-Z0-9_]+\"\n", re.S
+)
+BEARER = 'token_env = "REPLYBENCH_X_TOKEN"'
+
+
+def swap_x_credential(path: Path, lines: str = BEARER) -> Path:
+    """The study with `lines` naming its X credential in place of init's OAuth 1.0a keys: by
+    default a bearer token in REPLYBENCH_X_TOKEN (tests of a missing or refused token), or
+    e.g. 'client_id_env = "..."' for OAuth 2.0."""
+    toml = (path / "study.toml").read_text(encoding="utf-8")
+    assert len(_OAUTH1_KEYS.findall(toml)) == 1, "the study names no OAuth 1.0a keys"
+    toml = _OAUTH1_KEYS.sub(lambda _: lines + "\n", toml)
+    (path / "study.toml").write_text(toml, encoding="utf-8")
+    return path
+
+
 # -- personas ------------------------------------------------------------------------------
 
 Persona = Mapping[str, str | int | bool]  # a [personas.NAME] table's keys, in order

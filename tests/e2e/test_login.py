@@ -19,21 +19,14 @@ from probes.channels.x.adapter import XChannel
 from probes.channels.x.credentials import SIM_CLIENT_ID
 from probes.channels.x.oauth2 import STORE_KIND, Client, TokenPair, XTokens, XTokensAuth
 from probes.sim.server import running
-from tests.e2e.studies import short_study
+from tests.e2e.studies import short_study, swap_x_credential
 
 CLI = [sys.executable, "-m", "replybench"]
 
 
 def oauth2_study(path: Path) -> Path:
-    """A short study whose X channel names an OAuth 2.0 client instead of a bearer token."""
-    short_study(path)
-    toml = (path / "study.toml").read_text(encoding="utf-8")
-    toml = toml.replace(
-        'token_env = "REPLYBENCH_X_TOKEN"', 'client_id_env = "REPLYBENCH_X_CLIENT_ID"'
-    )
-    assert "client_id_env" in toml
-    (path / "study.toml").write_text(toml, encoding="utf-8")
-    return path
+    """A short study whose X channel names an OAuth 2.0 client instead of OAuth 1.0a keys."""
+    return swap_x_credential(short_study(path), 'client_id_env = "REPLYBENCH_X_CLIENT_ID"')
 
 
 def login_x(study: Path, api_base: str, env: dict[str, str]) -> None:

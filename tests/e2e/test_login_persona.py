@@ -21,7 +21,14 @@ from study.errors import UsageError
 from study.load import load_study
 from study.plan import make_plan
 from tests.e2e.multichannel import SharedClock, serve_on
-from tests.e2e.studies import team_study
+from tests.e2e.studies import (
+    TEAM,
+    VARIANTS,
+    add_personas,
+    add_wordings,
+    short_study,
+    swap_x_credential,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -33,12 +40,10 @@ def browser(url: str) -> None:
 
 
 async def test_login_x_for_a_persona_stores_a_pair_of_its_own_account(tmp_path: Path) -> None:
-    d = team_study(tmp_path / "team")
-    toml = d / "study.toml"
-    text = toml.read_text(encoding="utf-8")
-    toml.write_text(
-        text.replace('token_env = "REPLYBENCH_X_TOKEN"', 'client_id_env = "X_CLIENT_ID"'), "utf-8"
-    )
+    # The personas inherit the channel's OAuth 2.0 client and log in: no token_env of their own.
+    team = {n: {k: v for k, v in keys.items() if k != "token_env"} for n, keys in TEAM.items()}
+    d = swap_x_credential(short_study(tmp_path / "team"), 'client_id_env = "X_CLIENT_ID"')
+    add_wordings(add_personas(d, team), VARIANTS)
     env = {STATE_ENV: str(tmp_path / "state")}
     clock = SharedClock(min(p.slot_start_at for p in make_plan(load_study(d))))
     sim = serve_on(d, clock)

@@ -32,7 +32,7 @@ from probes.sim import running
 from replybench.cli import app
 from study.clock import ManualClock
 from study.errors import StudyError
-from tests.e2e.studies import short_study
+from tests.e2e.studies import short_study, swap_x_credential
 from tests.e2e.test_campaign import with_manual_targets
 from tests.probes.cassette import SECRET_TOKEN, Replay, client_for
 from tests.probes.test_bluesky import BSKYR, Fake, channel, err, ok
@@ -59,7 +59,8 @@ cedar,Cedar Co,retail,US,bluesky,ghost.bsky.social,local
 
 def every_channel(path: Path) -> Path:
     """Two brands on X in US and DE, plus manual, Mastodon, Bluesky and e-mail targets."""
-    d = with_manual_targets(short_study(path, brands=2), brands=1)
+    bearer = swap_x_credential(short_study(path, brands=2))  # a bearer token
+    d = with_manual_targets(bearer, brands=1)
     toml = d / "study.toml"
     text = toml.read_text(encoding="utf-8")
     toml.write_text(text.replace("\n[countries.", CHANNELS + "\n[countries.", 1), "utf-8")

@@ -29,7 +29,7 @@ from study.paths import journal_path, ledger_path
 from study.plan import make_plan
 from study.timeutil import iso
 from tests.e2e.multichannel import SharedClock, serve_on
-from tests.e2e.studies import short_study
+from tests.e2e.studies import short_study, swap_x_credential
 from tests.e2e.test_campaign import with_manual_targets
 
 pytestmark = pytest.mark.anyio
@@ -319,7 +319,7 @@ async def test_preflight_names_the_channel_the_variable_and_the_login_but_no_sec
 async def test_a_refused_token_stops_before_the_journal_and_is_never_shown(
     tmp_path: Path,
 ) -> None:
-    d = short_study(tmp_path / "s", brands=1)
+    d = swap_x_credential(short_study(tmp_path / "s", brands=1))  # a bearer token
     with running(d) as sim:
         sim.platform.token = "the-right-one"
         with pytest.raises(StudyError) as raised:

@@ -28,7 +28,7 @@ from study.journal.campaign import Journal
 from study.load import load_study
 from study.paths import journal_path, ledger_path
 from study.plan import make_plan
-from tests.e2e.studies import short_study
+from tests.e2e.studies import short_study, swap_x_credential
 from tests.e2e.test_campaign import campaign
 from tests.probes.cassette import FIXTURES, Recorded, Replay, client_for, load_cassette, recorded
 from tests.probes.test_bluesky import BSKYR, Fake, bluesky_cassette, channel, err, ok
@@ -160,7 +160,7 @@ async def test_rate_limits_are_waited_out(tmp_path: Path) -> None:
 
 
 async def test_refusals_come_before_anything_is_deleted(tmp_path: Path) -> None:
-    d = short_study(tmp_path / "s", brands=1)
+    d = swap_x_credential(short_study(tmp_path / "s", brands=1))  # a bearer token
     clock, platform = await ran(d)
     with pytest.raises(StudyError) as e:
         await cleanup(d, env={}, clock=clock)

@@ -12,6 +12,7 @@ import pytest
 
 from probes.channels.base import AuthError, OutcomeUnknown, RateLimit, Rejected, Transient
 from probes.channels.x.adapter import MENTIONS, XChannel
+from probes.channels.x.oauth1 import OAuth1Auth, OAuth1Credentials
 from study.clock import ManualClock
 from tests.probes.cassette import SECRET_TOKEN, client_for
 from tests.probes.x_fakes import START, TWITTER, Fake, X, json_response, probe
@@ -154,6 +155,42 @@ async def test_get_401_is_auth_error_at_once(clock: ManualClock, answer: Any) ->
         "the bearer token is missing, expired or lacks access"
     )
     assert SECRET_TOKEN not in str(caught.value)
+
+
+OAUTH1 = OAuth1Credentials("ck-secret-1", "cs-secret-2", "7-at-secret-3", "ats-secret-4")
+UNAUTHORIZED = json_response(
+    401, {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "answer"),
+    [
+        ("/2/users/me", UNAUTHORIZED),
+        ("/2/tweets", json_response(403, {"title": "Forbidden", "detail": "not permitted"})),
+    ],
+)
+async def test_an_oauth1_refusal_names_the_oauth1_credentials(
+    clock: ManualClock, path: str, answer: httpx.Response
+) -> None:
+    """An OAuth 1.0a-signed client carries no bearer token: the message says which credential
+    X refused."""
+    fake = Fake(clock, {path: [answer]})  # users/me answers by default
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(fake),
+        base_url="https://api.twitter.com",
+        auth=OAuth1Auth(OAUTH1, clock=clock),
+    ) as client:
+        x = XChannel(client, account="Twitter", clock=clock)
+        with pytest.raises(AuthError) as caught:
+            await (x.me() if path == "/2/users/me" else x.send(probe()))
+    message = str(caught.value)
+    assert "bearer token" not in message
+    assert (
+        "the OAuth 1.0a credentials (consumer key and secret, access token and secret) are "
+        "wrong or revoked, or lack access"
+    ) in message
+    assert not any(secret in message for secret in OAUTH1.secrets())
 
 
 async def test_get_errors_never_show_the_token(clock: ManualClock) -> None:

@@ -356,11 +356,11 @@ def test_a_study_needs_at_least_one_slot(folder: StudyFolder) -> None:
             'e.g. "https://api.x.com"',
         ),
         (
-            'token_env = "REPLYBENCH_X_TOKEN"',
-            'token_env = "AAAA-secret-token"',
-            "study.toml:35: token_env must be the name of an environment variable, not the value "
-            'given (not shown); e.g. "REPLYBENCH_X_TOKEN"; the token itself never goes in the '
-            "folder",
+            'access_token_env = "REPLYBENCH_X_ACCESS_TOKEN"',
+            'access_token_env = "AAAA-secret-token"',
+            "study.toml:39: access_token_env must be the name of an environment variable, not "
+            'the value given (not shown); e.g. "REPLYBENCH_X_ACCESS_TOKEN"; the access token '
+            "itself never goes in the folder",
         ),
     ],
 )
@@ -390,7 +390,7 @@ def test_a_country_code_that_is_not_iso(folder: StudyFolder) -> None:
     folder.edit("study.toml", 'language = "de"', 'language = "en"')
     problems = folder.problems()
     assert problems[0] == (
-        "study.toml:42: country 'UK' is not an ISO 3166-1 alpha-2 code; did you mean 'GB'?"
+        "study.toml:47: country 'UK' is not an ISO 3166-1 alpha-2 code; did you mean 'GB'?"
     )
     # the targets in DE now name a country the study does not configure
     assert problems[1] == (
@@ -402,7 +402,7 @@ def test_a_country_code_that_is_not_iso(folder: StudyFolder) -> None:
 def test_a_lower_case_country_code(folder: StudyFolder) -> None:
     folder.edit("study.toml", "[countries.US]", "[countries.us]")
     assert folder.problems()[0] == (
-        "study.toml:37: country 'us' is not an ISO 3166-1 alpha-2 code; did you mean 'US'?"
+        "study.toml:42: country 'us' is not an ISO 3166-1 alpha-2 code; did you mean 'US'?"
     )
 
 
@@ -411,21 +411,21 @@ def test_a_lower_case_country_code(folder: StudyFolder) -> None:
     [
         (
             "Europe/Berln",
-            "study.toml:44: timezone 'Europe/Berln' of DE is not an IANA time zone; "
+            "study.toml:49: timezone 'Europe/Berln' of DE is not an IANA time zone; "
             "did you mean 'Europe/Berlin'?",
         ),
         (
             "europe/berlin",
-            "study.toml:44: timezone 'europe/berlin' of DE is not an IANA time zone; "
+            "study.toml:49: timezone 'europe/berlin' of DE is not an IANA time zone; "
             "did you mean 'Europe/Berlin'?",
         ),
         (
             "CET+1",
-            "study.toml:44: timezone 'CET+1' of DE is not an IANA time zone; did you mean 'CET'?",
+            "study.toml:49: timezone 'CET+1' of DE is not an IANA time zone; did you mean 'CET'?",
         ),
         (
             "Germany time",
-            "study.toml:44: timezone 'Germany time' of DE is not an IANA time zone; "
+            "study.toml:49: timezone 'Germany time' of DE is not an IANA time zone; "
             "use a name like 'Europe/Berlin'",
         ),
     ],
@@ -451,7 +451,7 @@ def test_a_local_name_that_is_not_a_name(folder: StudyFolder, value: str, shown:
         "study.toml", 'name = "United States"\n', f'name = "United States"\nlocal_name = {value}\n'
     )
     assert folder.problems() == [
-        f"study.toml:39: local_name must be a non-empty string, not {shown}; write the name as "
+        f"study.toml:44: local_name must be a non-empty string, not {shown}; write the name as "
         'it reads inside a sentence in the country\'s language, e.g. "the UK", or leave the '
         "key out to use name"
     ]
@@ -462,7 +462,7 @@ def test_a_misspelt_local_name(folder: StudyFolder) -> None:
         "study.toml", 'name = "United States"\n', 'name = "United States"\nlocalname = "the US"\n'
     )
     assert folder.problems() == [
-        "study.toml:39: unknown key 'localname' in [countries.US]; did you mean 'local_name'?"
+        "study.toml:44: unknown key 'localname' in [countries.US]; did you mean 'local_name'?"
     ]
 
 
@@ -497,14 +497,14 @@ def test_the_length_check_fills_the_country_with_the_longest_name_of_its_languag
 def test_a_bad_language_code(folder: StudyFolder, language: str, hint: str) -> None:
     folder.edit("study.toml", 'language = "de"', f'language = "{language}"')
     assert folder.problems() == [
-        f"study.toml:45: language '{language}' of DE is not an ISO 639-1 code; {hint}"
+        f"study.toml:50: language '{language}' of DE is not an ISO 639-1 code; {hint}"
     ]
 
 
 def test_a_country_code_given_as_a_language(folder: StudyFolder) -> None:
     folder.edit("study.toml", "[countries.DE]", "[countries.JP]")
     folder.edit("study.toml", 'language = "de"', 'language = "jp"')
-    assert "study.toml:45: language 'jp' of JP is not an ISO 639-1 code; did you mean 'ja'?" in (
+    assert "study.toml:50: language 'jp' of JP is not an ISO 639-1 code; did you mean 'ja'?" in (
         folder.problems()
     )
 
@@ -876,10 +876,10 @@ def test_every_problem_in_one_table_is_reported(folder: StudyFolder) -> None:
     folder.edit("study.toml", '"Europe/Berlin"', '"Asia/Tokio"')
     folder.edit("study.toml", 'language = "de"', 'language = "jp"')
     assert folder.problems() == [
-        'study.toml:43: name must be a non-empty string, not 3; e.g. "Germany"',
-        "study.toml:44: timezone 'Asia/Tokio' of DE is not an IANA time zone; "
+        'study.toml:48: name must be a non-empty string, not 3; e.g. "Germany"',
+        "study.toml:49: timezone 'Asia/Tokio' of DE is not an IANA time zone; "
         "did you mean 'Asia/Tokyo'?",
-        "study.toml:45: language 'jp' of DE is not an ISO 639-1 code; did you mean 'ja'?",
+        "study.toml:50: language 'jp' of DE is not an ISO 639-1 code; did you mean 'ja'?",
     ]
 
 

@@ -94,7 +94,18 @@ def test_every_kind_loads_into_its_settings(every: StudyFolder) -> None:
             "REPLYBENCH_MASTODON_TOKEN",
             (("visibility", "public"),),
         ),
-        ChannelSettings("x", "https://api.x.com", "replybenchprobe", "REPLYBENCH_X_TOKEN"),
+        ChannelSettings(
+            "x",
+            "https://api.x.com",
+            "replybenchprobe",
+            "",
+            (
+                ("access_token_env", "REPLYBENCH_X_ACCESS_TOKEN"),
+                ("access_token_secret_env", "REPLYBENCH_X_ACCESS_TOKEN_SECRET"),
+                ("consumer_key_env", "REPLYBENCH_X_CONSUMER_KEY"),
+                ("consumer_secret_env", "REPLYBENCH_X_CONSUMER_SECRET"),
+            ),
+        ),
     )
     northwind = {
         t.channel: t for t in study.targets if t.brand == "northwind" and t.country == "US"

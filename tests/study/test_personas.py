@@ -141,3 +141,32 @@ def test_an_assignment_with_an_unknown_design(folder: StudyFolder) -> None:
     ]
     folder.edit("study.toml", '"random"', f'"{BALANCED}"\nmax_per_brand = 2')
     assert load_study(folder.path).assignment == Assignment(BALANCED, 2)
+
+
+def test_a_persona_inherits_only_its_own_credential_schemes_keys(folder: StudyFolder) -> None:
+    """init's [channels.x] names OAuth 1.0a keys: a persona with a bearer token must not sign
+    with them, and one with its own access token keeps the app's consumer keys."""
+    folder.append(
+        "study.toml",
+        persona_tables(
+            {
+                "anna": {"channel": "x", "account": "anna_probe", "token_env": "ANNA_X_TOKEN"},
+                "bob": {
+                    "channel": "x",
+                    "account": "bob_probe",
+                    "access_token_env": "BOB_AT",
+                    "access_token_secret_env": "BOB_ATS",
+                },
+            },
+            design=None,
+        ),  # fmt: skip
+    )
+    anna, bob = load_study(folder.path).personas
+    assert anna.settings.token_env == "ANNA_X_TOKEN"
+    assert not [k for k, _ in anna.settings.options if k.endswith("_env")]
+    assert {k: v for k, v in bob.settings.options if k.endswith("_env")} == {
+        "access_token_env": "BOB_AT",
+        "access_token_secret_env": "BOB_ATS",
+        "consumer_key_env": "REPLYBENCH_X_CONSUMER_KEY",
+        "consumer_secret_env": "REPLYBENCH_X_CONSUMER_SECRET",
+    }

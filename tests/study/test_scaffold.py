@@ -31,17 +31,19 @@ def test_init_writes_a_complete_study_that_loads_cleanly(tmp_path: Path) -> None
     assert [[lang for lang, _ in s.texts] for s in study.scripts] == [["de", "en"]] * 3
     assert [s.name for s in study.slots] == ["business", "evening", "weekend"]
     x = study.channel("x")
-    assert (x.api_base, x.account, x.token_env) == (
-        "https://api.x.com",
-        "replybenchprobe",
-        "REPLYBENCH_X_TOKEN",
-    )
+    assert (x.api_base, x.account, x.token_env) == ("https://api.x.com", "replybenchprobe", "")
+    assert {k: v for k, v in x.options if k.endswith("_env")} == {
+        "consumer_key_env": "REPLYBENCH_X_CONSUMER_KEY",
+        "consumer_secret_env": "REPLYBENCH_X_CONSUMER_SECRET",
+        "access_token_env": "REPLYBENCH_X_ACCESS_TOKEN",
+        "access_token_secret_env": "REPLYBENCH_X_ACCESS_TOKEN_SECRET",
+    }
 
 
 def test_the_readme_explains_each_file(tmp_path: Path) -> None:
     init_study(tmp_path / "s")
     readme = (tmp_path / "s" / "README.md").read_text(encoding="utf-8")
-    for name in ("study.toml", "targets.csv", "scripts.csv", "REPLYBENCH_X_TOKEN"):
+    for name in ("study.toml", "targets.csv", "scripts.csv", "REPLYBENCH_X_ACCESS_TOKEN"):
         assert f"`{name}`" in readme
 
 

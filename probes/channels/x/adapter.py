@@ -37,7 +37,12 @@ from probes.channels.http import Requester, status_text
 from probes.channels.ratelimits import RateLimitHeaders
 from probes.channels.registry import api_base_of, check_api_base, is_loopback
 from probes.channels.x import parse as xp
-from probes.channels.x.client import auth_secrets, drill_crash, make_signed_client
+from probes.channels.x.client import (
+    auth_refusal,
+    auth_secrets,
+    drill_crash,
+    make_signed_client,
+)
 from probes.channels.x.credentials import APP_ONLY_FIX, x_credential
 from study.clock import Clock
 from study.model import ChannelSettings, PlannedProbe
@@ -120,7 +125,12 @@ class XChannel:
         # What the client's auth carries (an OAuth 2.0 pair, OAuth 1.0a keys) never reaches a
         # message, should X ever echo it: the Requester scrubs its bearer header only.
         self._http = Requester(
-            client, clock=clock, api=X_API, secrets=lambda: auth_secrets(client.auth), **retries
+            client,
+            clock=clock,
+            api=X_API,
+            secrets=lambda: auth_secrets(client.auth),
+            refusal=lambda: auth_refusal(client.auth),  # named by the credential in use
+            **retries,
         )
         self._me: str | None = None
         self.followers: int | None = None  # the account's follower count, as last read

@@ -10,6 +10,7 @@ import httpx
 
 from probes.channels.base import AuthError
 from probes.channels.common import make_client
+from probes.channels.http import BEARER_REFUSED
 from probes.channels.tokens import TokenStore
 from probes.channels.x.credentials import XCredential, sim_oauth1
 from probes.channels.x.oauth1 import OAuth1Auth
@@ -56,6 +57,22 @@ def auth_secrets(auth: httpx.Auth | None) -> tuple[str, ...]:
     if isinstance(auth, OAuth1Auth):
         return auth.credentials.secrets()
     return ()
+
+
+def auth_refusal(auth: httpx.Auth | None) -> str:
+    """What X's 401 or 403 means for the credential an X client's `auth` signs with
+    (probes.channels.x.credentials), as messages say it."""
+    if isinstance(auth, XTokensAuth):
+        return (
+            "the OAuth 2.0 access token is expired or revoked, or lacks access; renew the pair "
+            "with `replybench login x STUDY`"
+        )
+    if isinstance(auth, OAuth1Auth):
+        return (
+            "the OAuth 1.0a credentials (consumer key and secret, access token and secret) "
+            "are wrong or revoked, or lack access"
+        )
+    return BEARER_REFUSED
 
 
 def drill_crash(env: Mapping[str, str]) -> CrashHook | None:
