@@ -279,20 +279,19 @@ def _arrow_times(path: Path, column: str, raw: pa.ChunkedArray) -> pa.ChunkedArr
     (with Z or an offset), pandas' for anything else, and for times pandas cannot hold (before
     1677 or after 2262), which it refuses as damage with the message. Times already
     timestamps (an imported corpus's, naive UTC) are only checked against those bounds."""
-    if pa.types.is_timestamp(raw.type):
-        stamps = raw.cast(pa.timestamp("us"))
-        values = stamps.to_numpy()
-        if not ((values < _PANDAS_MIN) | (values > _PANDAS_MAX)).any():
-            return stamps
-        raw = stamps.cast(pa.string())
+    stamped = pa.types.is_timestamp(raw.type)
     try:
-        parsed = raw.cast(pa.string()).cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
+        if stamped:
+            parsed = raw.cast(pa.timestamp("us"))
+        else:
+            parsed = raw.cast(pa.string()).cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
         values = parsed.to_numpy()
         if not ((values < _PANDAS_MIN) | (values > _PANDAS_MAX)).any():
             return parsed
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    return pa.chunked_array([pa.array(_times(path, column, raw.to_pylist()))])
+    text = raw.cast(pa.string()) if stamped else raw
+    return pa.chunked_array([pa.array(_times(path, column, text.to_pylist()))])
 
 
 def _times(path: Path, column: str, raw: list[str | None]) -> pd.Series:

@@ -64,7 +64,7 @@ def without_bare_cr(src: Path, folder: Path) -> Path:
         return src
     dest = folder / "twcs.csv"
     if at != -1:  # a CRLF: the copy is shorter
-        copy_without_cr(src, dest)
+        _copy_without_cr(src, dest)
         return dest
     shutil.copyfile(src, dest)
     with dest.open("r+b") as out:
@@ -74,7 +74,9 @@ def without_bare_cr(src: Path, folder: Path) -> Path:
     return dest
 
 
-def copy_without_cr(src: Path, dest: Path) -> None:
+def _copy_without_cr(src: Path, dest: Path) -> None:
+    """`src` copied to `dest` through Python, in chunks: CRLF as LF, a bare CR as the
+    placeholder."""
     with src.open("rb") as f, dest.open("wb") as out:
         carry = b""
         while chunk := f.read(_CHUNK):

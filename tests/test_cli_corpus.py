@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from study.errors import StudyError
 from study.journal import backup as backups
 from study.journal.status import read_status
 from study.paths import journal_path
+from tests.corpus_files import rewrite_corpus_file
 
 SMALL = Path(__file__).resolve().parent / "fixtures" / "analysis" / "twcs_small.csv"
 FILES = ["corpus-probes.parquet", "corpus-replies.parquet", "journal.sqlite"]
@@ -109,20 +111,10 @@ def test_a_backup_that_fails_half_way_leaves_nothing(
     assert read_status(study).probes == 7  # the study itself is untouched
 
 
-def _rewrite(d: Path, table: str, keep: object) -> None:
+def _rewrite(d: Path, table: str, keep: Callable[[str], bool]) -> None:
     """Rewrite `table`'s corpus file with only the columns `keep(name)` accepts, as an older
-    (or other) version of replybench wrote it, and record it in the journal as that import did."""
-    import sqlite3
-
-    import pyarrow.parquet as pq
-
-    path = journal_path(d).parent / f"corpus-{table}.parquet"
-    data = pq.read_table(path)
-    pq.write_table(data.select([n for n in data.column_names if keep(n)]), path)  # type: ignore[operator]
-    con = sqlite3.connect(journal_path(d))
-    con.execute("UPDATE corpus SET bytes = ? WHERE tbl = ?", (path.stat().st_size, table))
-    con.commit()
-    con.close()
+    (or other) version of replybench wrote it."""
+    rewrite_corpus_file(d, table, lambda t: t.select([n for n in t.column_names if keep(n)]))
 
 
 def test_a_corpus_from_before_the_persona_columns_reads_as_before(
@@ -148,24 +140,17 @@ def test_a_corpus_file_without_a_needed_column_names_it_and_the_fix(study: Path)
 def test_a_corpus_file_with_its_columns_reordered_and_one_more_reads_the_same(
     study: Path, tmp_path: Path
 ) -> None:
-    import sqlite3
-
     import pyarrow as pa
-    import pyarrow.parquet as pq
+
+    def reordered(data: pa.Table) -> pa.Table:
+        data = data.select(data.column_names[::-1])  # as a newer replybench might order them
+        return data.append_column("added_later", pa.array(["x"] * data.num_rows))
 
     (tmp_path / "before").mkdir()
     (tmp_path / "after").mkdir()
     want = counts(study, tmp_path / "before")
     rows_before = json.loads(cli("export", str(study), "replies", "--format", "json"))
     for table in ("probes", "replies"):
-        path = journal_path(study).parent / f"corpus-{table}.parquet"
-        data = pq.read_table(path)
-        data = data.select(data.column_names[::-1])  # as a newer replybench might order them
-        data = data.append_column("added_later", pa.array(["x"] * data.num_rows))
-        pq.write_table(data, path)
-        con = sqlite3.connect(journal_path(study))
-        con.execute("UPDATE corpus SET bytes = ? WHERE tbl = ?", (path.stat().st_size, table))
-        con.commit()
-        con.close()
+        rewrite_corpus_file(study, table, reordered)
     assert counts(study, tmp_path / "after") == want
     assert json.loads(cli("export", str(study), "replies", "--format", "json")) == rows_before

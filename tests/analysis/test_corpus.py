@@ -3,7 +3,6 @@ names them, refused when not as written, and read the same by every reader."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
@@ -21,6 +20,7 @@ from study.journal import corpus
 from study.journal.tables import analysis_tables, open_journal
 from study.paths import journal_path
 from study.timeutil import iso
+from tests.corpus_files import rewrite_corpus_file
 
 SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "analysis" / "twcs_small.csv"
 
@@ -120,17 +120,14 @@ def test_times_are_stored_as_timestamps_and_a_file_of_text_times_reads_the_same(
 
     new = everything()
     assert new[0][0][0][corpus.schema("probes").names.index("sent_at")].endswith(".000Z")
-    for table, times in corpus.TIMES.items():  # as an older replybench wrote the file
-        file = folder / f"corpus-{table}.parquet"
-        data = pq.read_table(file)
-        for t in times:
+
+    def as_text(data: pa.Table) -> pa.Table:  # the times as an older replybench wrote them
+        for t in corpus.TIMES[table]:
             i = data.column_names.index(t)
-            text = pc.strftime(data.column(i), format="%Y-%m-%dT%H:%M:%SZ")
-            data = data.set_column(i, t, text)
-        pq.write_table(data, file)
-        con = sqlite3.connect(journal_path(study))
-        con.execute("UPDATE corpus SET bytes = ? WHERE tbl = ?", (file.stat().st_size, table))
-        con.commit()
-        con.close()
+            data = data.set_column(i, t, pc.strftime(data.column(i), format="%Y-%m-%dT%H:%M:%SZ"))
+        return data
+
+    for table in corpus.TIMES:
+        rewrite_corpus_file(study, table, as_text)
     assert pq.read_schema(folder / "corpus-probes.parquet").field("sent_at").type == pa.string()
     assert everything() == new

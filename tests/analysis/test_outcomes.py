@@ -18,6 +18,7 @@ from study.journal.answers import answered_count
 from study.paths import journal_path
 from study.timeutil import iso
 from tests.analysis.journals import T0, P, R, duck, hours, write_journal
+from tests.corpus_files import rewrite_corpus_file
 
 NAIVE_T0 = T0.replace(tzinfo=None)
 TWCS_SMALL = Path(__file__).resolve().parents[1] / "fixtures" / "analysis" / "twcs_small.csv"
@@ -376,14 +377,7 @@ def test_a_journal_and_a_corpus_from_before_personas_read_as_before(tmp_path: Pa
     con.close()
     assert outcomes(tmp_path / "old")["duration_hours"].tolist() == [10.0]
 
-    import pyarrow.parquet as pq
-
     study = tmp_path / "corpus"
     import_twcs(TWCS_SMALL, study)
-    file = journal_path(study).parent / "corpus-probes.parquet"
-    pq.write_table(pq.read_table(file).drop_columns(["persona"]), file)
-    con = sqlite3.connect(journal_path(study))
-    con.execute("UPDATE corpus SET bytes = ? WHERE tbl = 'probes'", (file.stat().st_size,))
-    con.commit()
-    con.close()
+    rewrite_corpus_file(study, "probes", lambda data: data.drop_columns(["persona"]))
     assert len(outcomes(study)) == 7
